@@ -1,0 +1,498 @@
+//! The journal: the couple's shared Automerge document and one person's private document.
+//!
+//! Every operation validates its input before it touches a document, takes the time it should
+//! record from the caller, and commits one Automerge change per document it wrote (or one per
+//! [`Journal::batch`]). On error nothing is written.
+
+mod checkins;
+mod dates;
+mod ideas;
+mod members;
+mod summary;
+mod talk;
+mod trash;
+mod wall;
+
+use automerge::{
+    ActorId, AutoCommit, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, transaction::CommitOptions,
+    transaction::Transactable,
+};
+use rand::{RngExt, SeedableRng, rngs::StdRng};
+use serde::{Deserialize, Serialize};
+
+use crate::doc;
+use crate::error::{JournalError, Result};
+use crate::ids::{Id, Timestamp};
+use crate::model::{Collection, Visibility};
+
+/// The schema major version this build reads and writes. A document with a larger major is
+/// refused; a larger minor is read, and its unknown fields and values are kept.
+pub const SCHEMA_MAJOR: u64 = 1;
+/// The schema minor version this build writes.
+pub const SCHEMA_MINOR: u64 = 0;
+/// How long a deleted item can be restored.
+pub const TRASH_DAYS: i64 = 30;
+
+/// The actor of the skeleton change. The skeleton must stay byte-for-byte identical forever:
+/// journals started on two devices share it, so their collections are the same objects.
+const SKELETON_ACTOR: &[u8] = b"hearth-skeleton1";
+
+/// Which of the two documents.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DocKind {
+    /// The couple's shared journal, synced with every paired device.
+    Shared,
+    /// One person's private journal, synced only among their own devices.
+    Private,
+}
+
+impl DocKind {
+    /// Both kinds.
+    pub const ALL: [DocKind; 2] = [DocKind::Shared, DocKind::Private];
+
+    fn name(self) -> &'static str {
+        match self {
+            DocKind::Shared => "shared",
+            DocKind::Private => "private",
+        }
+    }
+}
+
+impl From<Visibility> for DocKind {
+    fn from(v: Visibility) -> Self {
+        match v {
+            Visibility::Private => DocKind::Private,
+            Visibility::Shared => DocKind::Shared,
+        }
+    }
+}
+
+/// A device's view of the journal: the shared document and its owner's private document.
+pub struct Journal {
+    shared: AutoCommit,
+    private: AutoCommit,
+    rng: StdRng,
+    in_batch: bool,
+}
+
+impl std::fmt::Debug for Journal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Journal")
+            .field("actor", &self.shared.get_actor().to_hex_string())
+            .finish_non_exhaustive()
+    }
+}
+
+fn skeleton(kind: DocKind) -> Result<AutoCommit> {
+    let mut doc = AutoCommit::new().with_actor(ActorId::from(SKELETON_ACTOR));
+    let schema = doc.put_object(ROOT, "schema", ObjType::Map)?;
+    doc.put(&schema, "major", SCHEMA_MAJOR)?;
+    doc.put(&schema, "minor", 0_u64)?;
+    doc.put(ROOT, "kind", kind.name())?;
+    doc.put_object(ROOT, "partners", ObjType::Map)?;
+    doc.put_object(ROOT, "devices", ObjType::Map)?;
+    for c in Collection::ALL {
+        doc.put_object(ROOT, c.key(), ObjType::Map)?;
+    }
+    doc.put_object(ROOT, "trash", ObjType::Map)?;
+    doc.commit_with(CommitOptions::default().with_time(0));
+    Ok(doc)
+}
+
+fn check_schema(doc: &AutoCommit, kind: DocKind) -> Result<()> {
+    let schema = doc::obj(doc, &ROOT, "schema")
+        .ok_or_else(|| JournalError::NotAJournal("it has no schema version".into()))?;
+    let major = doc::int(doc, &schema, "major")
+        .ok_or_else(|| JournalError::NotAJournal("its schema version is unreadable".into()))?;
+    let major = u64::try_from(major).unwrap_or(u64::MAX);
+    if major > SCHEMA_MAJOR {
+        return Err(JournalError::SchemaTooNew {
+            found: major,
+            supported: SCHEMA_MAJOR,
+        });
+    }
+    match doc::string(doc, &ROOT, "kind") {
+        Some(k) if k == kind.name() => Ok(()),
+        Some(k) => Err(JournalError::NotAJournal(format!(
+            "expected the {} journal, found the {k} journal",
+            kind.name()
+        ))),
+        None => Err(JournalError::NotAJournal(
+            "it does not say what it holds".into(),
+        )),
+    }
+}
+
+impl Journal {
+    /// A new, empty journal for a device whose Automerge actor id is `actor` (one per device).
+    pub fn new(actor: &[u8]) -> Result<Self> {
+        Self::from_docs(
+            skeleton(DocKind::Shared)?,
+            Some(skeleton(DocKind::Private)?),
+            actor,
+        )
+    }
+
+    /// A journal over documents loaded elsewhere (the store, a backup). A missing private
+    /// document (a home display has none) starts empty.
+    pub fn from_docs(
+        mut shared: AutoCommit,
+        private: Option<AutoCommit>,
+        actor: &[u8],
+    ) -> Result<Self> {
+        let mut private = match private {
+            Some(p) => p,
+            None => skeleton(DocKind::Private)?,
+        };
+        check_schema(&shared, DocKind::Shared)?;
+        check_schema(&private, DocKind::Private)?;
+        shared.set_actor(ActorId::from(actor));
+        private.set_actor(ActorId::from(actor));
+        Ok(Journal {
+            shared,
+            private,
+            rng: StdRng::from_rng(&mut rand::rng()),
+            in_batch: false,
+        })
+    }
+
+    /// Loads a journal from `save()` bytes of its documents.
+    pub fn load(shared: &[u8], private: Option<&[u8]>, actor: &[u8]) -> Result<Self> {
+        let shared = AutoCommit::load(shared)
+            .map_err(|e| JournalError::NotAJournal(format!("the shared journal: {e}")))?;
+        let private = private
+            .map(AutoCommit::load)
+            .transpose()
+            .map_err(|e| JournalError::NotAJournal(format!("the private journal: {e}")))?;
+        Self::from_docs(shared, private, actor)
+    }
+
+    /// Makes item ids reproducible (tests and generators).
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.rng = StdRng::seed_from_u64(seed);
+        self
+    }
+
+    /// One of the two documents.
+    pub fn doc(&self, kind: DocKind) -> &AutoCommit {
+        match kind {
+            DocKind::Shared => &self.shared,
+            DocKind::Private => &self.private,
+        }
+    }
+
+    /// One of the two documents, for saving and syncing. Changes made through it bypass the
+    /// model's validation: use the typed operations for edits.
+    pub fn doc_mut(&mut self, kind: DocKind) -> &mut AutoCommit {
+        match kind {
+            DocKind::Shared => &mut self.shared,
+            DocKind::Private => &mut self.private,
+        }
+    }
+
+    /// The heads of one document.
+    pub fn heads(&mut self, kind: DocKind) -> Vec<ChangeHash> {
+        self.doc_mut(kind).get_heads()
+    }
+
+    /// Applies bytes of changes (a `save()`, `save_incremental()` or `save_after()` output) to
+    /// one document, after checking the result is still a journal this build can read.
+    pub fn apply(&mut self, kind: DocKind, bytes: &[u8]) -> Result<usize> {
+        // Refuse bytes that are not wholly Automerge chunks: `load_incremental` alone would
+        // keep whatever prefix parsed and ignore the rest.
+        automerge::Automerge::load_with_options(
+            bytes,
+            automerge::LoadOptions::new().on_partial_load(automerge::OnPartialLoad::Error),
+        )
+        .map_err(|e| JournalError::NotAJournal(format!("the changes are damaged: {e}")))?;
+        let doc = self.doc_mut(kind);
+        let mut trial = doc.fork();
+        let n = trial
+            .load_incremental(bytes)
+            .map_err(|e| JournalError::NotAJournal(format!("the changes are damaged: {e}")))?;
+        check_schema(&trial, kind)?;
+        doc.load_incremental(bytes)?;
+        Ok(n)
+    }
+
+    /// Merges another replica of the same journal into this one: both documents when the
+    /// other is a device of the same person, only the shared one otherwise.
+    pub fn merge(&mut self, other: &mut Journal, private_too: bool) -> Result<()> {
+        self.shared.merge(&mut other.shared)?;
+        if private_too {
+            self.private.merge(&mut other.private)?;
+        }
+        Ok(())
+    }
+
+    /// Runs several operations as one change per document: all of them, or none on error.
+    pub fn batch<T>(
+        &mut self,
+        now: Timestamp,
+        f: impl FnOnce(&mut Self) -> Result<T>,
+    ) -> Result<T> {
+        if self.in_batch {
+            return f(self);
+        }
+        self.in_batch = true;
+        let out = f(self);
+        self.in_batch = false;
+        match out {
+            Ok(v) => {
+                self.commit(now);
+                Ok(v)
+            }
+            Err(e) => {
+                self.rollback();
+                Err(e)
+            }
+        }
+    }
+
+    fn commit(&mut self, now: Timestamp) {
+        let opts = || CommitOptions::default().with_time(now.0.div_euclid(1000));
+        self.shared.commit_with(opts());
+        self.private.commit_with(opts());
+    }
+
+    fn rollback(&mut self) {
+        self.shared.rollback();
+        self.private.rollback();
+    }
+
+    /// Runs the mutating part of an operation: commits on success, rolls back on error.
+    fn write<T>(&mut self, now: Timestamp, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+        if self.in_batch {
+            return f(self);
+        }
+        match f(self) {
+            Ok(v) => {
+                self.commit(now);
+                Ok(v)
+            }
+            Err(e) => {
+                self.rollback();
+                Err(e)
+            }
+        }
+    }
+
+    fn new_id(&mut self, now: Timestamp) -> Id {
+        let random: u128 = self.rng.random();
+        Id::generate(now, random)
+    }
+
+    /// The map of a collection (or `partners`, `devices`, `trash`) in a document.
+    fn map(&self, kind: DocKind, key: &str) -> Result<ObjId> {
+        doc::obj(self.doc(kind), &ROOT, key)
+            .ok_or_else(|| JournalError::NotAJournal(format!("its {key} are missing")))
+    }
+
+    fn coll(&self, kind: DocKind, c: Collection) -> Result<ObjId> {
+        self.map(kind, c.key())
+    }
+
+    /// The item's map if it exists in that document and collection, trashed or not.
+    fn item(&self, kind: DocKind, c: Collection, id: &Id) -> Option<ObjId> {
+        let coll = self.coll(kind, c).ok()?;
+        doc::obj(self.doc(kind), &coll, id.as_str())
+    }
+
+    /// Finds an item anywhere (shared first), trashed or not.
+    fn locate(&self, id: &Id) -> Option<(DocKind, Collection, ObjId)> {
+        DocKind::ALL.into_iter().find_map(|kind| {
+            Collection::ALL
+                .into_iter()
+                .find_map(|c| self.item(kind, c, id).map(|obj| (kind, c, obj)))
+        })
+    }
+
+    /// An item that exists and is not in the trash, in either document.
+    fn live(&self, c: Collection, id: &Id) -> Result<(DocKind, ObjId)> {
+        for kind in DocKind::ALL {
+            if let Some(obj) = self.item(kind, c, id) {
+                if self.is_trashed(kind, id) {
+                    return Err(JournalError::InTrash {
+                        kind: c.noun(),
+                        id: id.to_string(),
+                    });
+                }
+                return Ok((kind, obj));
+            }
+        }
+        Err(JournalError::NotFound {
+            kind: c.noun(),
+            id: id.to_string(),
+        })
+    }
+
+    /// The live items of a collection in one document, as (id, map) pairs.
+    fn live_items(&self, kind: DocKind, c: Collection) -> Vec<(Id, ObjId)> {
+        let Ok(coll) = self.coll(kind, c) else {
+            return Vec::new();
+        };
+        let trash = self.map(kind, "trash").ok();
+        let d = self.doc(kind);
+        d.map_range(&coll, ..)
+            .filter_map(|item| {
+                let obj = match item.value {
+                    automerge::ValueRef::Object(ObjType::Map) => item.id(),
+                    _ => return None,
+                };
+                let key = item.key.to_string();
+                if let Some(t) = &trash {
+                    if doc::obj(d, t, &key).is_some() {
+                        return None;
+                    }
+                }
+                Some((Id::from(key), obj))
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::*;
+
+    pub(crate) const T0: Timestamp = Timestamp(1_767_225_600_000); // 2026-01-01T00:00:00Z
+
+    pub(crate) fn at(hours: i64) -> Timestamp {
+        Timestamp(T0.0 + hours * 3_600_000)
+    }
+
+    /// Two devices of a couple (Ana and Ben) that share a journal.
+    pub(crate) fn couple() -> (Journal, Journal, Id, Id) {
+        let mut a = Journal::new(b"device-a").unwrap().with_seed(1);
+        let ana = a.add_partner("Ana", "#c0623b", T0).unwrap();
+        let mut b = Journal::new(b"device-b").unwrap().with_seed(2);
+        let ben = b.add_partner("Ben", "#3b7fc0", T0).unwrap();
+        sync(&mut a, &mut b);
+        (a, b, ana, ben)
+    }
+
+    /// Syncs two partners' devices: the shared journal only.
+    pub(crate) fn sync(a: &mut Journal, b: &mut Journal) {
+        a.merge(b, false).unwrap();
+        b.merge(a, false).unwrap();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::*;
+    use super::*;
+
+    #[test]
+    fn journals_started_apart_share_their_collections() {
+        let (mut a, mut b, ana, ben) = couple();
+        a.add_appreciation(&ana, "Thanks for the soup", true, at(1))
+            .unwrap();
+        b.add_appreciation(&ben, "Thanks for the walk", false, at(1))
+            .unwrap();
+        sync(&mut a, &mut b);
+        assert_eq!(a.wall(&Default::default()).len(), 2);
+        assert_eq!(a.partners().len(), 2);
+        assert_eq!(a.heads(DocKind::Shared), b.heads(DocKind::Shared));
+    }
+
+    #[test]
+    fn newer_major_schema_is_refused() {
+        let mut doc = skeleton(DocKind::Shared).unwrap();
+        let schema = doc::obj(&doc, &ROOT, "schema").unwrap();
+        doc.put(&schema, "major", SCHEMA_MAJOR + 1).unwrap();
+        doc.commit();
+        let bytes = doc.save();
+        let err = Journal::load(&bytes, None, b"x").unwrap_err();
+        assert!(
+            matches!(
+                err,
+                JournalError::SchemaTooNew {
+                    found: 2,
+                    supported: 1
+                }
+            ),
+            "{err}"
+        );
+        assert!(err.to_string().contains("update Hearth"));
+    }
+
+    #[test]
+    fn newer_minor_fields_survive_a_rewrite() {
+        let (mut a, _b, ana, _) = couple();
+        let id = a.add_appreciation(&ana, "Thank you", false, at(1)).unwrap();
+        // A newer version adds a field this build does not know.
+        let shared = a.doc_mut(DocKind::Shared);
+        let coll = doc::obj(shared, &ROOT, "appreciations").unwrap();
+        let item = doc::obj(shared, &coll, id.as_str()).unwrap();
+        shared.put(&item, "mood_colour", "amber").unwrap();
+        let schema = doc::obj(shared, &ROOT, "schema").unwrap();
+        shared.put(&schema, "minor", 7_u64).unwrap();
+        shared.commit();
+        let bytes = shared.save();
+        let mut reloaded = Journal::load(&bytes, None, b"y").unwrap();
+        reloaded.set_wall_safe(&id, true, at(2)).unwrap();
+        let again = Journal::load(&reloaded.doc_mut(DocKind::Shared).save(), None, b"z").unwrap();
+        let d = again.doc(DocKind::Shared);
+        let coll = doc::obj(d, &ROOT, "appreciations").unwrap();
+        let item = doc::obj(d, &coll, id.as_str()).unwrap();
+        assert_eq!(
+            doc::string(d, &item, "mood_colour").as_deref(),
+            Some("amber")
+        );
+        assert!(again.wall(&Default::default())[0].wall_safe);
+    }
+
+    #[test]
+    fn garbage_and_foreign_documents_are_refused() {
+        assert!(matches!(
+            Journal::load(b"not automerge", None, b"x"),
+            Err(JournalError::NotAJournal(_))
+        ));
+        let mut other = AutoCommit::new();
+        other.put(ROOT, "todo", "milk").unwrap();
+        let bytes = other.save();
+        assert!(matches!(
+            Journal::load(&bytes, None, b"x"),
+            Err(JournalError::NotAJournal(_))
+        ));
+        // The private journal in the shared slot is refused too.
+        let mut p = skeleton(DocKind::Private).unwrap();
+        assert!(matches!(
+            Journal::load(&p.save(), None, b"x"),
+            Err(JournalError::NotAJournal(_))
+        ));
+    }
+
+    #[test]
+    fn apply_refuses_damaged_changes_and_keeps_the_document() {
+        let (mut a, _b, ana, _) = couple();
+        a.add_appreciation(&ana, "Thank you", false, at(1)).unwrap();
+        let before = a.heads(DocKind::Shared);
+        assert!(
+            a.apply(DocKind::Shared, b"\x85\x6f\x4a\x83garbage")
+                .is_err()
+        );
+        assert_eq!(a.heads(DocKind::Shared), before);
+    }
+
+    #[test]
+    fn batch_is_all_or_nothing() {
+        let (mut a, _b, ana, _) = couple();
+        let before = a.heads(DocKind::Shared);
+        let r = a.batch(at(1), |j| {
+            j.add_appreciation(&ana, "one", false, at(1))?;
+            j.add_appreciation(&ana, "", false, at(1))
+        });
+        assert!(r.is_err());
+        assert_eq!(a.heads(DocKind::Shared), before);
+        assert!(a.wall(&Default::default()).is_empty());
+        a.batch(at(1), |j| {
+            j.add_appreciation(&ana, "one", false, at(1))?;
+            j.add_appreciation(&ana, "two", false, at(1))
+        })
+        .unwrap();
+        assert_eq!(a.wall(&Default::default()).len(), 2);
+    }
+}

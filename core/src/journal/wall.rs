@@ -1,0 +1,225 @@
+//! The wall: appreciations, love notes and reactions.
+
+use automerge::{AutoCommit, ObjId, ObjType, transaction::Transactable};
+
+use super::{DocKind, Journal};
+use crate::doc;
+use crate::error::Result;
+use crate::ids::{Id, PartnerId, Timestamp};
+use crate::model::{Appreciation, Collection, WallFilter};
+use crate::text;
+
+pub(super) fn read(d: &AutoCommit, id: Id, o: &ObjId) -> Option<Appreciation> {
+    let reactions = doc::obj(d, o, "reactions")
+        .map(|r| {
+            doc::keys(d, &r)
+                .into_iter()
+                .filter_map(|k| doc::string(d, &r, &k).map(|v| (Id::from(k), v)))
+                .collect()
+        })
+        .unwrap_or_default();
+    Some(Appreciation {
+        author: Id::from(doc::string(d, o, "author")?),
+        text: doc::string(d, o, "text")?,
+        created: Timestamp(doc::int(d, o, "created")?),
+        wall_safe: doc::boolean(d, o, "wall_safe").unwrap_or(false),
+        reactions,
+        id,
+    })
+}
+
+impl Journal {
+    /// Adds a note of thanks or a love note to the wall.
+    pub fn add_appreciation(
+        &mut self,
+        author: &PartnerId,
+        text: &str,
+        wall_safe: bool,
+        now: Timestamp,
+    ) -> Result<Id> {
+        let text = text::long("appreciation", text, true)?;
+        self.require_partner(author)?;
+        now.check("time")?;
+        let id = self.new_id(now);
+        self.write(now, |j| {
+            let coll = j.coll(DocKind::Shared, Collection::Appreciations)?;
+            let d = &mut j.shared;
+            let o = d.put_object(&coll, id.as_str(), ObjType::Map)?;
+            d.put(&o, "author", author.as_str())?;
+            d.put(&o, "text", text.as_str())?;
+            d.put(&o, "created", now.0)?;
+            d.put(&o, "wall_safe", wall_safe)?;
+            d.put_object(&o, "reactions", ObjType::Map)?;
+            Ok(id)
+        })
+    }
+
+    /// Rewrites a note's text.
+    pub fn edit_appreciation(&mut self, id: &Id, text: &str, now: Timestamp) -> Result<()> {
+        let text = text::long("appreciation", text, true)?;
+        let (kind, o) = self.live(Collection::Appreciations, id)?;
+        self.write(now, |j| {
+            j.doc_mut(kind).put(&o, "text", text.as_str())?;
+            Ok(())
+        })
+    }
+
+    /// Marks a note safe (or not) for the home display.
+    pub fn set_wall_safe(&mut self, id: &Id, wall_safe: bool, now: Timestamp) -> Result<()> {
+        let (kind, o) = self.live(Collection::Appreciations, id)?;
+        self.write(now, |j| {
+            j.doc_mut(kind).put(&o, "wall_safe", wall_safe)?;
+            Ok(())
+        })
+    }
+
+    /// Reacts to a note (one reaction per partner; `None` takes it back).
+    pub fn react(
+        &mut self,
+        id: &Id,
+        partner: &PartnerId,
+        reaction: Option<&str>,
+        now: Timestamp,
+    ) -> Result<()> {
+        let reaction = reaction
+            .map(|r| text::line("reaction", r, true))
+            .transpose()?;
+        if let Some(r) = &reaction {
+            if r.chars().count() > 16 {
+                return Err(crate::JournalError::TooLong {
+                    field: "reaction",
+                    len: r.chars().count(),
+                    max: 16,
+                });
+            }
+        }
+        self.require_partner(partner)?;
+        let (kind, o) = self.live(Collection::Appreciations, id)?;
+        self.write(now, |j| {
+            let d = j.doc_mut(kind);
+            let r = doc::ensure_map(d, &o, "reactions")?;
+            doc::put_opt_str(d, &r, partner.as_str(), reaction.as_deref())
+        })
+    }
+
+    /// The wall, newest first.
+    pub fn wall(&self, filter: &WallFilter) -> Vec<Appreciation> {
+        let d = &self.shared;
+        let mut out: Vec<Appreciation> = self
+            .live_items(DocKind::Shared, Collection::Appreciations)
+            .into_iter()
+            .filter_map(|(id, o)| read(d, id, &o))
+            .filter(|a| !filter.wall_safe_only || a.wall_safe)
+            .filter(|a| filter.author.as_ref().is_none_or(|au| &a.author == au))
+            .collect();
+        out.sort_by(|a, b| (b.created, &b.id).cmp(&(a.created, &a.id)));
+        if let Some(limit) = filter.limit {
+            out.truncate(limit);
+        }
+        out
+    }
+
+    /// One appreciation.
+    pub fn appreciation(&self, id: &Id) -> Result<Appreciation> {
+        let (kind, o) = self.live(Collection::Appreciations, id)?;
+        read(self.doc(kind), id.clone(), &o).ok_or_else(|| crate::JournalError::NotFound {
+            kind: "appreciation",
+            id: id.to_string(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::*;
+    use crate::JournalError;
+
+    #[test]
+    fn the_wall_is_newest_first_and_filters() {
+        let (mut a, mut b, ana, ben) = couple();
+        let n1 = a
+            .add_appreciation(&ana, "Thanks for making coffee", true, at(1))
+            .unwrap();
+        let n2 = b
+            .add_appreciation(&ben, "Loved our walk", false, at(2))
+            .unwrap();
+        let n3 = a
+            .add_appreciation(&ana, "You fixed the shelf!", false, at(3))
+            .unwrap();
+        sync(&mut a, &mut b);
+        let all: Vec<Id> = a
+            .wall(&WallFilter::default())
+            .into_iter()
+            .map(|x| x.id)
+            .collect();
+        assert_eq!(all, vec![n3.clone(), n2.clone(), n1.clone()]);
+        let safe = a.wall(&WallFilter {
+            wall_safe_only: true,
+            ..Default::default()
+        });
+        assert_eq!(safe.len(), 1);
+        assert_eq!(safe[0].id, n1);
+        let bens = b.wall(&WallFilter {
+            author: Some(ben.clone()),
+            ..Default::default()
+        });
+        assert_eq!(bens.len(), 1);
+        let limited = a.wall(&WallFilter {
+            limit: Some(2),
+            ..Default::default()
+        });
+        assert_eq!(limited.len(), 2);
+    }
+
+    #[test]
+    fn edit_flag_and_react() {
+        let (mut a, mut b, ana, ben) = couple();
+        let id = a.add_appreciation(&ana, "Thanks", false, at(1)).unwrap();
+        a.edit_appreciation(&id, "Thanks for dinner", at(2))
+            .unwrap();
+        a.set_wall_safe(&id, true, at(3)).unwrap();
+        sync(&mut a, &mut b);
+        b.react(&id, &ben, Some("❤"), at(4)).unwrap();
+        a.react(&id, &ana, Some("😊"), at(4)).unwrap();
+        sync(&mut a, &mut b);
+        let n = a.appreciation(&id).unwrap();
+        assert_eq!(n.text, "Thanks for dinner");
+        assert!(n.wall_safe);
+        assert_eq!(n.reactions.len(), 2);
+        b.react(&id, &ben, None, at(5)).unwrap();
+        assert_eq!(b.appreciation(&id).unwrap().reactions.len(), 1);
+        assert!(
+            b.react(&id, &ben, Some("a very long reaction text"), at(5))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn bad_input_changes_nothing() {
+        let (mut a, _, ana, _) = couple();
+        let before = a.heads(DocKind::Shared);
+        assert!(matches!(
+            a.add_appreciation(&ana, "  ", false, at(1)),
+            Err(JournalError::Empty { .. })
+        ));
+        let long = "x".repeat(10_001);
+        assert!(matches!(
+            a.add_appreciation(&ana, &long, false, at(1)),
+            Err(JournalError::TooLong { .. })
+        ));
+        assert!(matches!(
+            a.add_appreciation(&Id::from("nobody"), "hi", false, at(1)),
+            Err(JournalError::NotFound { .. })
+        ));
+        assert!(matches!(
+            a.add_appreciation(&ana, "hi", false, Timestamp(-5)),
+            Err(JournalError::OutOfRange { .. })
+        ));
+        assert!(matches!(
+            a.set_wall_safe(&Id::from("nope"), true, at(1)),
+            Err(JournalError::NotFound { .. })
+        ));
+        assert_eq!(a.heads(DocKind::Shared), before);
+    }
+}

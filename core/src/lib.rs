@@ -1,0 +1,65 @@
+//! # hearth-core
+//!
+//! The journal model, the sealed store and the device keys of Hearth, a private journal for two
+//! partners. This crate is pure: no async runtime, no UI, no clock it was not handed.
+//!
+//! A tour of the modules:
+//!
+//! - [`Journal`]: the couple's shared Automerge document and one person's private document,
+//!   with typed, intent-level operations (`add_appreciation`, `plan_date`, `mark_idea`,
+//!   `check_in`, `delete`, ...) and the queries the app and command line need.
+//! - [`coach`]: the local "I"-statement coach, a pure function that flags blame patterns.
+//! - [`keys`], [`Profile`], [`Store`]: the device's keys, the profile directory and the redb store
+//!   where every Automerge chunk is sealed with age before it touches the disk.
+//! - [`backup`]: passphrase-sealed backups that standard `age` and `tar` can open.
+//!
+//! ## Concurrency rules
+//!
+//! Both partners edit on their own devices, offline, and the documents merge. What happens
+//! when two edits meet is decided by the data layout, not by clocks:
+//!
+//! - Every collection is a map keyed by a ULID, so concurrent inserts never clash.
+//! - A date plan's notes are Automerge Text: two partners typing into the same notes at once
+//!   both keep their words (character-level merge).
+//! - Scalar fields (a title, a status) edited at the same time on two devices resolve to one
+//!   value, the same on every replica (Automerge's deterministic winner); nothing is half-written.
+//! - "I'd enjoy this" marks are kept per partner, so two partners marking the same idea at once
+//!   both count, and a match is derived from the marks rather than stored.
+//! - A check-in is keyed by person and day: a later check-in the same day replaces the earlier
+//!   one. Two check-ins for the same person and day written on two devices at once converge to
+//!   one of them, chosen identically on every replica.
+//! - Delete is soft: the item stays where it is and a trash entry hides it. An edit made on
+//!   another device while the item was being deleted lands on the item itself, so it is there
+//!   when the item is restored. Items are purged 30 days after deletion.
+//! - The document skeleton (schema and the empty collections) is written by one fixed,
+//!   deterministic change, so journals started on two devices merge instead of shadowing each
+//!   other's collections.
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+pub mod coach;
+mod doc;
+mod error;
+#[cfg(feature = "generator")]
+pub mod generator;
+mod ids;
+mod journal;
+mod model;
+mod text;
+
+// Storage and keys.
+pub mod backup;
+pub mod keys;
+mod profile;
+mod store;
+
+pub use error::JournalError;
+pub use ids::{Id, PartnerId, Timestamp};
+pub use journal::{DocKind, Journal, SCHEMA_MAJOR, SCHEMA_MINOR, TRASH_DAYS};
+pub use model::*;
+pub use text::{MAX_LINE, MAX_TEXT};
+
+pub use profile::{CONFIG_FORMAT, CreateOptions, DeviceKind, Profile, ProfileConfig, ProfileError};
+pub use store::{
+    ChunkInfo, Compaction, CompactionInfo, CompactionPolicy, DocSlot, STORE_FORMAT, SlotStats,
+    Store, StoreError,
+};

@@ -1,0 +1,579 @@
+//! The typed items of a journal, as the app and the command line see them.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{Id, PartnerId, Timestamp};
+
+/// Defines a string-backed enum whose unknown values (from a newer version) are kept, not
+/// dropped.
+macro_rules! open_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+        #[serde(into = "String", from = "String")]
+        pub enum $name {
+            $($(#[$vmeta])* $variant,)+
+            /// A value written by a newer version of Hearth; kept as it is.
+            Other(String),
+        }
+
+        impl $name {
+            /// The stored text of this value.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $($name::$variant => $text,)+
+                    $name::Other(s) => s,
+                }
+            }
+
+            /// Every value this version knows.
+            pub const KNOWN: &'static [&'static str] = &[$($text),+];
+        }
+
+        impl From<String> for $name {
+            fn from(s: String) -> Self {
+                match s.as_str() {
+                    $($text => $name::$variant,)+
+                    _ => $name::Other(s),
+                }
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(v: $name) -> String {
+                v.as_str().to_owned()
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = crate::JournalError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match $name::from(s.to_owned()) {
+                    $name::Other(_) => Err(crate::JournalError::OutOfRange {
+                        field: stringify!($name),
+                        detail: format!("{s:?}; use one of: {}", Self::KNOWN.join(", ")),
+                    }),
+                    v => Ok(v),
+                }
+            }
+        }
+    };
+}
+
+/// One of the two people sharing the journal.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct Partner {
+    /// Their id.
+    pub id: PartnerId,
+    /// The name they go by.
+    pub name: String,
+    /// Their colour, as `#rrggbb`, used sparingly on name chips and card edges.
+    pub colour: String,
+    /// When they were added.
+    pub added_at: Timestamp,
+}
+
+open_enum! {
+    /// What a device is for.
+    DeviceKind {
+        /// A person's phone or computer.
+        Personal => "personal",
+        /// The shared display at home.
+        Display => "display",
+    }
+}
+
+/// Who a device belongs to.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceOwner {
+    /// One of the partners.
+    Partner(PartnerId),
+    /// The household (a home display).
+    Home,
+}
+
+impl DeviceOwner {
+    pub(crate) fn encode(&self) -> String {
+        match self {
+            DeviceOwner::Partner(p) => p.to_string(),
+            DeviceOwner::Home => "home".to_owned(),
+        }
+    }
+
+    pub(crate) fn decode(s: &str) -> Self {
+        if s == "home" {
+            DeviceOwner::Home
+        } else {
+            DeviceOwner::Partner(Id::from(s))
+        }
+    }
+}
+
+/// A paired device.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct Device {
+    /// The device's iroh endpoint id (its public key).
+    pub endpoint_id: String,
+    /// The device's age recipient (`age1...`), to seal change files for it.
+    pub age_recipient: String,
+    /// Who it belongs to.
+    pub owner: DeviceOwner,
+    /// What it is for.
+    pub kind: DeviceKind,
+    /// Its name ("Sam's phone").
+    pub name: String,
+    /// The device that added it, if any.
+    pub added_by: Option<String>,
+    /// When it was added.
+    pub added_at: Timestamp,
+    /// When it was revoked; a revoked device may not sync.
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// What a caller supplies to add a device.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct NewDevice {
+    /// The device's iroh endpoint id.
+    pub endpoint_id: String,
+    /// The device's age recipient.
+    pub age_recipient: String,
+    /// Who it belongs to.
+    pub owner: DeviceOwner,
+    /// What it is for.
+    pub kind: DeviceKind,
+    /// Its name.
+    pub name: String,
+    /// The device that added it.
+    pub added_by: Option<String>,
+}
+
+/// A note of thanks or a love note on the wall.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct Appreciation {
+    /// Its id.
+    pub id: Id,
+    /// Who wrote it.
+    pub author: PartnerId,
+    /// What it says.
+    pub text: String,
+    /// When it was written.
+    pub created: Timestamp,
+    /// Whether it may show on the home display.
+    pub wall_safe: bool,
+    /// Reactions by partner: (partner, reaction).
+    pub reactions: Vec<(PartnerId, String)>,
+}
+
+open_enum! {
+    /// Where a date plan stands.
+    DateStatus {
+        /// Just an idea for now.
+        Idea => "idea",
+        /// On the calendar.
+        Planned => "planned",
+        /// It happened.
+        Done => "done",
+        /// Called off.
+        Cancelled => "cancelled",
+    }
+}
+
+/// A date plan.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct DatePlan {
+    /// Its id.
+    pub id: Id,
+    /// What it is.
+    pub title: String,
+    /// When it starts.
+    pub start: Timestamp,
+    /// When it ends, if set.
+    pub end: Option<Timestamp>,
+    /// Where.
+    pub place: Option<String>,
+    /// Shared notes (merged character by character).
+    pub notes: String,
+    /// Screens away: the home display goes quiet during it.
+    pub tech_free: bool,
+    /// Who planned it.
+    pub planner: PartnerId,
+    /// Where it stands.
+    pub status: DateStatus,
+    /// Each partner's reflection afterwards.
+    pub reflections: Vec<(PartnerId, String)>,
+    /// When it was created.
+    pub created: Timestamp,
+}
+
+impl DatePlan {
+    /// When the date is over: its end, or two hours after its start.
+    pub fn ends(&self) -> Timestamp {
+        self.end
+            .unwrap_or(Timestamp(self.start.0.saturating_add(2 * 3_600_000)))
+    }
+}
+
+/// What a caller supplies to plan a date.
+#[derive(Clone, PartialEq, Eq, Debug, Default)]
+pub struct NewDate {
+    /// What it is.
+    pub title: String,
+    /// When it starts.
+    pub start: Option<Timestamp>,
+    /// When it ends.
+    pub end: Option<Timestamp>,
+    /// Where.
+    pub place: Option<String>,
+    /// Notes.
+    pub notes: Option<String>,
+    /// Screens away.
+    pub tech_free: bool,
+}
+
+/// Changes to a date plan: `None` leaves a field as it is.
+#[derive(Clone, PartialEq, Eq, Debug, Default)]
+pub struct DateChange {
+    /// A new title.
+    pub title: Option<String>,
+    /// A new start.
+    pub start: Option<Timestamp>,
+    /// A new end (`Some(None)` clears it).
+    pub end: Option<Option<Timestamp>>,
+    /// A new place (`Some(None)` clears it).
+    pub place: Option<Option<String>>,
+    /// New notes text (merged as a text edit).
+    pub notes: Option<String>,
+    /// Screens away or not.
+    pub tech_free: Option<bool>,
+    /// A new status.
+    pub status: Option<DateStatus>,
+}
+
+open_enum! {
+    /// What an idea in the deck is for.
+    IdeaKind {
+        /// Something to do together.
+        Date => "date",
+        /// A kindness to do for the other.
+        Kindness => "kindness",
+        /// An open question to ask each other.
+        Question => "question",
+    }
+}
+
+open_enum! {
+    /// Kinds of kindness: a menu to pick from, not a personality test.
+    KindnessBucket {
+        /// Kind words, notes, compliments.
+        Words => "words",
+        /// Help with chores and errands.
+        Help => "help",
+        /// Small gifts and surprises.
+        Gifts => "gifts",
+        /// Time together, undivided.
+        Time => "time",
+        /// Hugs, a hand held.
+        Touch => "touch",
+    }
+}
+
+/// An idea in the deck.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct Idea {
+    /// Its id.
+    pub id: Id,
+    /// What kind of idea.
+    pub kind: IdeaKind,
+    /// The idea.
+    pub title: String,
+    /// For kindness ideas, the bucket.
+    pub bucket: Option<KindnessBucket>,
+    /// Who added it.
+    pub added_by: PartnerId,
+    /// When.
+    pub created: Timestamp,
+    /// The partners who marked "I'd enjoy this".
+    pub enjoyed_by: Vec<PartnerId>,
+    /// Both partners would enjoy it.
+    pub matched: bool,
+}
+
+/// An act of kindness done.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct KindnessAct {
+    /// Its id.
+    pub id: Id,
+    /// Who did it.
+    pub by: PartnerId,
+    /// What they did.
+    pub what: String,
+    /// When.
+    pub when: Timestamp,
+    /// Optional bucket, as an idea prompt, never a score.
+    pub bucket: Option<KindnessBucket>,
+}
+
+/// A daily check-in.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct CheckIn {
+    /// Its id: the partner and the day.
+    pub id: Id,
+    /// Who checked in.
+    pub partner: PartnerId,
+    /// The local day it is for.
+    pub day: NaiveDate,
+    /// Mood, 1-5.
+    pub mood: u8,
+    /// Closeness, 1-5.
+    pub closeness: u8,
+    /// An optional one-line note.
+    pub note: Option<String>,
+    /// When it was written.
+    pub at: Timestamp,
+}
+
+open_enum! {
+    /// The steps of a listening exchange after the statement.
+    StepKind {
+        /// The listener's reflection of what they heard.
+        Reflection => "reflection",
+        /// The speaker: "yes, that's it".
+        Confirmed => "confirmed",
+        /// The speaker's correction.
+        Correction => "correction",
+    }
+}
+
+/// One step of a listening exchange.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct ListeningStep {
+    /// What kind of step.
+    pub kind: StepKind,
+    /// Who took it.
+    pub by: PartnerId,
+    /// What they wrote (empty for a confirmation).
+    pub text: String,
+    /// When.
+    pub at: Timestamp,
+}
+
+/// Where a listening exchange stands.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ListeningState {
+    /// The listener has not reflected yet (or not since the last correction).
+    AwaitingReflection,
+    /// The speaker has not confirmed or corrected the last reflection.
+    AwaitingConfirmation,
+    /// The speaker said "yes, that's it".
+    Understood,
+}
+
+/// A listening exchange: the speaker writes, the listener reflects, the speaker confirms or
+/// corrects.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct ListeningExchange {
+    /// Its id.
+    pub id: Id,
+    /// Who spoke.
+    pub speaker: PartnerId,
+    /// What they said.
+    pub statement: String,
+    /// When.
+    pub created: Timestamp,
+    /// The steps since, in order.
+    pub steps: Vec<ListeningStep>,
+    /// Where it stands.
+    pub state: ListeningState,
+}
+
+/// The four parts of an "I" statement.
+#[derive(Clone, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+pub struct IStatementParts {
+    /// What happened, as a camera would see it.
+    pub observation: String,
+    /// How I felt.
+    pub feeling: String,
+    /// What I need.
+    pub need: String,
+    /// What I ask for.
+    pub request: String,
+}
+
+/// An "I" statement.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct IStatement {
+    /// Its id.
+    pub id: Id,
+    /// Who wrote it.
+    pub author: PartnerId,
+    /// Its parts.
+    pub parts: IStatementParts,
+    /// When written.
+    pub created: Timestamp,
+    /// When it was shared with the partner; `None` while it is a private draft.
+    pub shared_at: Option<Timestamp>,
+}
+
+/// A repair: a hurt named, acknowledged, understood and released, each step dated.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct Repair {
+    /// Its id.
+    pub id: Id,
+    /// The partner who was hurt and wrote it.
+    pub author: PartnerId,
+    /// The hurt, in their words.
+    pub hurt: String,
+    /// When written.
+    pub created: Timestamp,
+    /// When it was shared; `None` while private.
+    pub shared_at: Option<Timestamp>,
+    /// When the other partner acknowledged it, and what they said.
+    pub acknowledged: Option<(Timestamp, Option<String>)>,
+    /// When the author marked the other's side understood.
+    pub understood_at: Option<Timestamp>,
+    /// When each partner marked it released.
+    pub released: Vec<(PartnerId, Timestamp)>,
+}
+
+/// Whether an item stays with its author or goes to the couple.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Visibility {
+    /// Only in the author's private journal, on their own devices.
+    Private,
+    /// In the shared journal.
+    Shared,
+}
+
+/// Which collection an item lives in.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Collection {
+    /// Appreciations.
+    Appreciations,
+    /// Date plans.
+    Dates,
+    /// The idea deck.
+    Ideas,
+    /// Kindness acts.
+    Kindness,
+    /// Check-ins.
+    Checkins,
+    /// Listening exchanges and "I" statements.
+    Conversations,
+    /// Repairs.
+    Repairs,
+}
+
+impl Collection {
+    /// Every collection.
+    pub const ALL: [Collection; 7] = [
+        Collection::Appreciations,
+        Collection::Dates,
+        Collection::Ideas,
+        Collection::Kindness,
+        Collection::Checkins,
+        Collection::Conversations,
+        Collection::Repairs,
+    ];
+
+    /// The key of the collection's map in the document.
+    pub fn key(self) -> &'static str {
+        match self {
+            Collection::Appreciations => "appreciations",
+            Collection::Dates => "dates",
+            Collection::Ideas => "ideas",
+            Collection::Kindness => "kindness",
+            Collection::Checkins => "checkins",
+            Collection::Conversations => "conversations",
+            Collection::Repairs => "repairs",
+        }
+    }
+
+    pub(crate) fn from_key(key: &str) -> Option<Self> {
+        Collection::ALL.into_iter().find(|c| c.key() == key)
+    }
+
+    /// A singular noun for messages.
+    pub fn noun(self) -> &'static str {
+        match self {
+            Collection::Appreciations => "appreciation",
+            Collection::Dates => "date plan",
+            Collection::Ideas => "idea",
+            Collection::Kindness => "kindness",
+            Collection::Checkins => "check-in",
+            Collection::Conversations => "conversation",
+            Collection::Repairs => "repair",
+        }
+    }
+}
+
+/// An item in the trash.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct TrashEntry {
+    /// The item's id.
+    pub id: Id,
+    /// Where it lives.
+    pub collection: Collection,
+    /// Which journal it is in.
+    pub visibility: Visibility,
+    /// A short preview of it.
+    pub preview: String,
+    /// When it was deleted.
+    pub deleted_at: Timestamp,
+    /// Who deleted it.
+    pub deleted_by: PartnerId,
+    /// When it goes for good.
+    pub purge_after: Timestamp,
+}
+
+/// Which appreciations to show on the wall.
+#[derive(Clone, PartialEq, Eq, Debug, Default)]
+pub struct WallFilter {
+    /// Only this partner's notes.
+    pub author: Option<PartnerId>,
+    /// Only notes marked safe for the home display.
+    pub wall_safe_only: bool,
+    /// At most this many.
+    pub limit: Option<usize>,
+}
+
+/// One partner's week, gently counted.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct PartnerWeek {
+    /// Who.
+    pub partner: PartnerId,
+    /// Their name.
+    pub name: String,
+    /// Appreciations they wrote in the last seven days.
+    pub appreciations: usize,
+    /// Kindnesses they logged in the last seven days.
+    pub kindnesses: usize,
+    /// Their check-ins over the last seven days, oldest first.
+    pub checkins: Vec<CheckIn>,
+}
+
+/// The week in review: opens with the week's appreciations.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct WeekSummary {
+    /// The first day of the seven.
+    pub from: NaiveDate,
+    /// The last day (today).
+    pub to: NaiveDate,
+    /// This week's appreciations, newest first.
+    pub appreciations: Vec<Appreciation>,
+    /// Per partner.
+    pub partners: Vec<PartnerWeek>,
+}

@@ -1,0 +1,943 @@
+//! The sealed local store: one redb database file in the profile holding the journal documents,
+//! per-peer sync state and per-peer addresses, every value sealed with age to the device's own
+//! recipient before it touches the disk.
+//!
+//! A document lives in a [`DocSlot`] as a list of chunks: at most one snapshot (`save()`) first,
+//! then incremental chunks (changes since the previous chunk) in sequence. [`Store::append`]
+//! writes one chunk in one write transaction and returns only once it is durable. When the
+//! incrementals grow past the [`CompactionPolicy`], they are folded into a new snapshot inside one
+//! write transaction: either every old chunk is replaced or, if anything fails, none is, and the
+//! next append tries again.
+//!
+//! Every write transaction uses redb's two-phase commit and the database is verified when it is
+//! opened, so a file damaged outside redb is reported as [`StoreError::Damaged`] (and left as it
+//! is) rather than silently rolled back to an older state.
+
+mod peers;
+mod seal;
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+
+use automerge::{AutoCommit, ChangeHash, ReadDoc};
+use redb::{ReadableDatabase, TableDefinition};
+
+use crate::keys::DeviceKeys;
+use crate::profile::files;
+use peers::PeerBook;
+use seal::Sealer;
+
+/// The store format this version writes and the newest it reads.
+pub const STORE_FORMAT: u64 = 1;
+
+const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+/// (slot code, sequence number) -> chunk kind byte followed by the sealed chunk.
+const CHUNKS: TableDefinition<(u8, u64), &[u8]> = TableDefinition::new("chunks");
+/// One sealed record with every peer's sync state and addresses, so peer ids stay sealed too.
+const PEERS: TableDefinition<&str, &[u8]> = TableDefinition::new("peers");
+const FORMAT_KEY: &str = "format";
+const PEER_BOOK_KEY: &str = "book";
+const PEER_BOOK_CONTEXT: &str = "hearth/peers";
+
+/// redb's page cache; the journal is small, and boards have little memory.
+const CACHE_BYTES: usize = 16 * 1024 * 1024;
+
+/// Which of the profile's documents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DocSlot {
+    /// The couple's shared journal.
+    Shared,
+    /// This person's private journal.
+    Private,
+}
+
+impl DocSlot {
+    /// Both slots.
+    pub const ALL: [DocSlot; 2] = [DocSlot::Shared, DocSlot::Private];
+
+    /// A lowercase name: `shared` or `private`.
+    pub fn name(self) -> &'static str {
+        match self {
+            DocSlot::Shared => "shared",
+            DocSlot::Private => "private",
+        }
+    }
+
+    fn code(self) -> u8 {
+        match self {
+            DocSlot::Shared => 0,
+            DocSlot::Private => 1,
+        }
+    }
+
+    fn index(self) -> usize {
+        usize::from(self.code())
+    }
+}
+
+impl fmt::Display for DocSlot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ChunkKind {
+    Snapshot,
+    Incremental,
+}
+
+impl ChunkKind {
+    fn byte(self) -> u8 {
+        match self {
+            ChunkKind::Snapshot => 0,
+            ChunkKind::Incremental => 1,
+        }
+    }
+
+    fn from_byte(byte: u8) -> Option<Self> {
+        match byte {
+            0 => Some(ChunkKind::Snapshot),
+            1 => Some(ChunkKind::Incremental),
+            _ => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            ChunkKind::Snapshot => "snapshot",
+            ChunkKind::Incremental => "incremental",
+        }
+    }
+}
+
+/// When incremental chunks are folded into a snapshot: once there are `max_incrementals` of
+/// them, or once their sealed size reaches the snapshot's (at least `min_bytes`), as
+/// automerge-repo does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CompactionPolicy {
+    /// Fold once this many incremental chunks have piled up.
+    pub max_incrementals: u64,
+    /// Fold once the incrementals' sealed bytes reach the snapshot's size, or this many bytes,
+    /// whichever is larger.
+    pub min_bytes: u64,
+}
+
+impl Default for CompactionPolicy {
+    fn default() -> Self {
+        CompactionPolicy {
+            max_incrementals: 64,
+            min_bytes: 16 * 1024,
+        }
+    }
+}
+
+/// The chunks a slot holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SlotStats {
+    /// All chunks, snapshot included.
+    pub chunks: u64,
+    /// Sealed size of the snapshot (0 if none).
+    pub snapshot_bytes: u64,
+    /// Incremental chunks after the snapshot.
+    pub incrementals: u64,
+    /// Their sealed size.
+    pub incremental_bytes: u64,
+    /// The highest sequence number in use.
+    pub last_seq: Option<u64>,
+}
+
+impl SlotStats {
+    fn next_seq(&self) -> u64 {
+        self.last_seq.map_or(0, |seq| seq.saturating_add(1))
+    }
+
+    fn add(&mut self, seq: u64, kind: ChunkKind, sealed_bytes: u64) {
+        self.chunks += 1;
+        match kind {
+            ChunkKind::Snapshot => self.snapshot_bytes += sealed_bytes,
+            ChunkKind::Incremental => {
+                self.incrementals += 1;
+                self.incremental_bytes += sealed_bytes;
+            }
+        }
+        self.last_seq = Some(self.last_seq.map_or(seq, |last| last.max(seq)));
+    }
+}
+
+/// What [`Store::append`] wrote.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct ChunkInfo {
+    /// The slot written.
+    pub slot: DocSlot,
+    /// The new chunk's sequence number.
+    pub seq: u64,
+    /// Size of the Automerge bytes in the chunk.
+    pub bytes: usize,
+    /// Size of the chunk as stored (sealed).
+    pub sealed_bytes: usize,
+    /// Whether the append was followed by a compaction, and how it went.
+    pub compaction: Compaction,
+}
+
+/// The outcome of the compaction that may follow an append.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Compaction {
+    /// Not due yet.
+    NotDue,
+    /// Due and done.
+    Done(CompactionInfo),
+    /// Due, but the document appended does not hold every change the store holds (it was not
+    /// loaded from this store); compacting it would drop changes, so the store waits for a
+    /// complete document.
+    Deferred,
+    /// Due and tried, but it failed: the old chunks are all still in place (the append itself
+    /// is durable) and the next append tries again. Worth a warning in the log.
+    Failed(StoreError),
+}
+
+/// What a compaction did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CompactionInfo {
+    /// Chunks replaced by the new snapshot.
+    pub folded: u64,
+    /// Size of the new snapshot's Automerge bytes.
+    pub snapshot_bytes: usize,
+}
+
+/// What can go wrong with the store.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The store file cannot be read as a Hearth store: damaged on disk, altered, or sealed with
+    /// another device's key. Nothing was written.
+    #[error(
+        "the journal store at {} is damaged ({detail}); it was left as it is. Restore from a \
+         backup with `hearth restore`, or re-sync from a partner device",
+        path.display()
+    )]
+    Damaged {
+        /// The store file.
+        path: PathBuf,
+        /// What was found wrong.
+        detail: String,
+    },
+    /// There is no store file.
+    #[error("there is no journal store at {}; create a profile first", path.display())]
+    NotFound {
+        /// Where the store was expected.
+        path: PathBuf,
+    },
+    /// A store file is already there.
+    #[error(
+        "a journal store already exists at {}; it was left as it is",
+        path.display()
+    )]
+    AlreadyExists {
+        /// The store file.
+        path: PathBuf,
+    },
+    /// Another process has the store open.
+    #[error(
+        "the journal store at {} is open in another process; close the other Hearth first",
+        path.display()
+    )]
+    Busy {
+        /// The store file.
+        path: PathBuf,
+    },
+    /// The store was written by a newer version of Hearth.
+    #[error(
+        "the journal store at {} has format {found}, made by a newer Hearth (this one reads up \
+         to {STORE_FORMAT}); upgrade Hearth",
+        path.display()
+    )]
+    NewerFormat {
+        /// The store file.
+        path: PathBuf,
+        /// The format found.
+        found: u64,
+    },
+    /// A restore would write over a slot that holds data.
+    #[error("the {slot} journal already holds data; merge into it instead of restoring over it")]
+    SlotNotEmpty {
+        /// The slot.
+        slot: DocSlot,
+    },
+    /// A compaction was asked for with a document that lacks stored changes.
+    #[error(
+        "the document given for compacting the {slot} journal lacks changes the store already \
+         holds; load it from the store first"
+    )]
+    IncompleteDocument {
+        /// The slot.
+        slot: DocSlot,
+    },
+    /// Bytes offered as a document do not load.
+    #[error("the {slot} journal given is not a valid Automerge document: {detail}")]
+    InvalidDocument {
+        /// The slot.
+        slot: DocSlot,
+        /// What failed.
+        detail: String,
+    },
+    /// Reading or writing the file failed.
+    #[error(
+        "could not read or write the journal store at {}: {source}; check free disk space and \
+         permissions",
+        path.display()
+    )]
+    Io {
+        /// The store file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// Sealing a value failed.
+    #[error("could not seal data for the journal store: {0}")]
+    Seal(String),
+    /// The database reported something unexpected; nothing was changed by the failed call.
+    #[error(
+        "the journal store at {} reported an unexpected error: {detail}; close Hearth and open it again",
+        path.display()
+    )]
+    Database {
+        /// The store file.
+        path: PathBuf,
+        /// The database's message.
+        detail: String,
+    },
+}
+
+/// What the store knows about a slot without reading it again.
+#[derive(Debug, Default, Clone)]
+struct SlotState {
+    stats: Option<SlotStats>,
+    /// Heads of everything the slot holds, when known: after a load, after appending a document
+    /// that held everything already stored, after a compaction.
+    heads: Option<Vec<ChangeHash>>,
+}
+
+/// The sealed store of one profile. See the [module documentation](self).
+pub struct Store {
+    db: redb::Database,
+    path: PathBuf,
+    sealer: Sealer,
+    policy: CompactionPolicy,
+    slots: [SlotState; 2],
+    peers: PeerBook,
+    #[cfg(test)]
+    fail_next_compaction: bool,
+}
+
+impl fmt::Debug for Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Store")
+            .field("path", &self.path)
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+fn builder() -> redb::Builder {
+    let mut builder = redb::Builder::new();
+    builder
+        .set_cache_size(CACHE_BYTES)
+        .set_check_integrity_on_open(true);
+    builder
+}
+
+impl Store {
+    /// Creates a new, empty store file at `path`, sealed to `keys`. Refuses an existing file.
+    pub fn create(path: &Path, keys: &DeviceKeys) -> Result<Store, StoreError> {
+        match files::create_new_private().open(path) {
+            Ok(file) => drop(file),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                return Err(StoreError::AlreadyExists {
+                    path: path.to_owned(),
+                });
+            }
+            Err(source) => {
+                return Err(StoreError::Io {
+                    path: path.to_owned(),
+                    source,
+                });
+            }
+        }
+        let created = (|| {
+            let db = builder().create(path).map_err(|e| db_error(path, e))?;
+            let mut txn = db.begin_write().map_err(|e| db_error(path, e))?;
+            txn.set_two_phase_commit(true);
+            let init = (|| -> Result<(), redb::Error> {
+                txn.open_table(META)?.insert(FORMAT_KEY, STORE_FORMAT)?;
+                txn.open_table(CHUNKS)?;
+                txn.open_table(PEERS)?;
+                Ok(())
+            })();
+            init.map_err(|e| db_error(path, e))?;
+            txn.commit().map_err(|e| db_error(path, e))?;
+            files::sync_dir(files::parent_dir(path)).map_err(|source| StoreError::Io {
+                path: path.to_owned(),
+                source,
+            })?;
+            Ok(db)
+        })();
+        match created {
+            Ok(db) => Ok(Store::with_db(db, path, keys, PeerBook::default())),
+            Err(e) => {
+                // The file is ours, new and holds nothing yet.
+                let _ = std::fs::remove_file(path);
+                Err(e)
+            }
+        }
+    }
+
+    /// Opens the store file at `path` with `keys`, verifying the whole file first.
+    pub fn open(path: &Path, keys: &DeviceKeys) -> Result<Store, StoreError> {
+        match std::fs::metadata(path) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(StoreError::NotFound {
+                    path: path.to_owned(),
+                });
+            }
+            Err(source) => {
+                return Err(StoreError::Io {
+                    path: path.to_owned(),
+                    source,
+                });
+            }
+        }
+        // The integrity check turns damage into errors; this guards against any that slips
+        // through as a panic in the database engine.
+        let db = catch_unwind(AssertUnwindSafe(|| builder().open(path)))
+            .map_err(|_| damaged(path, "the database engine could not read it"))?
+            .map_err(|e| db_error(path, e))?;
+        let sealer = Sealer::new(keys);
+        let peers = read_meta_and_peers(&db, path, &sealer)?;
+        Ok(Store::with_db(db, path, keys, peers))
+    }
+
+    fn with_db(db: redb::Database, path: &Path, keys: &DeviceKeys, peers: PeerBook) -> Store {
+        Store {
+            db,
+            path: path.to_owned(),
+            sealer: Sealer::new(keys),
+            policy: CompactionPolicy::default(),
+            slots: Default::default(),
+            peers,
+            #[cfg(test)]
+            fail_next_compaction: false,
+        }
+    }
+
+    /// The store file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The compaction policy in use.
+    pub fn compaction_policy(&self) -> CompactionPolicy {
+        self.policy
+    }
+
+    /// Changes when incremental chunks are folded into a snapshot.
+    pub fn set_compaction_policy(&mut self, policy: CompactionPolicy) {
+        self.policy = policy;
+    }
+
+    /// The chunks `slot` holds.
+    pub fn slot_stats(&mut self, slot: DocSlot) -> Result<SlotStats, StoreError> {
+        if let Some(stats) = self.slots[slot.index()].stats {
+            return Ok(stats);
+        }
+        let chunks = self.read_chunks(slot, false)?;
+        let mut stats = SlotStats::default();
+        for (seq, kind, sealed_len, _) in &chunks {
+            stats.add(*seq, *kind, *sealed_len);
+        }
+        let state = &mut self.slots[slot.index()];
+        state.stats = Some(stats);
+        if stats.chunks == 0 {
+            state.heads = Some(Vec::new());
+        }
+        Ok(stats)
+    }
+
+    /// Loads the document in `slot`: the snapshot, then every incremental chunk in order, each
+    /// opened with the device's key. `None` if the slot holds nothing yet.
+    ///
+    /// Set the device's actor on the result (`doc.set_actor(..)`) before editing it.
+    pub fn load(&mut self, slot: DocSlot) -> Result<Option<AutoCommit>, StoreError> {
+        let chunks = self.read_chunks(slot, true)?;
+        let mut stats = SlotStats::default();
+        let mut doc: Option<AutoCommit> = None;
+        for (seq, kind, sealed_len, sealed) in &chunks {
+            stats.add(*seq, *kind, *sealed_len);
+            let plain = self
+                .sealer
+                .unseal(&chunk_context(slot, *seq, *kind), sealed)
+                .map_err(|detail| damaged(&self.path, detail))?;
+            let bad_chunk = |e: automerge::AutomergeError| {
+                damaged(
+                    &self.path,
+                    format!("{slot} {} chunk {seq} does not load: {e}", kind.name()),
+                )
+            };
+            match doc.as_mut() {
+                Some(doc) => {
+                    doc.load_incremental(&plain).map_err(bad_chunk)?;
+                }
+                None => {
+                    let first = match kind {
+                        ChunkKind::Snapshot => AutoCommit::load(&plain),
+                        ChunkKind::Incremental => {
+                            let mut first = AutoCommit::new();
+                            first.load_incremental(&plain).map(|_| first)
+                        }
+                    };
+                    doc = Some(first.map_err(bad_chunk)?);
+                }
+            }
+        }
+        let state = &mut self.slots[slot.index()];
+        state.stats = Some(stats);
+        let Some(mut doc) = doc else {
+            state.heads = Some(Vec::new());
+            return Ok(None);
+        };
+        if !doc.get_missing_deps(&[]).is_empty() {
+            state.heads = None;
+            return Err(damaged(
+                &self.path,
+                format!("the {slot} journal refers to changes the store does not hold"),
+            ));
+        }
+        state.heads = Some(doc.get_heads());
+        Ok(Some(doc))
+    }
+
+    /// Saves the changes `doc` holds that `slot` does not yet hold as one sealed chunk, durable
+    /// when this returns; then compacts the slot if that is due. `None` if there was nothing new.
+    ///
+    /// Works with any document for the slot: one loaded from this store (the usual case), one
+    /// that merged changes from a partner, or a new one. Compaction needs a document holding
+    /// everything the slot holds (see [`Compaction::Deferred`]).
+    pub fn append(
+        &mut self,
+        slot: DocSlot,
+        doc: &mut AutoCommit,
+    ) -> Result<Option<ChunkInfo>, StoreError> {
+        let mut infos = self.append_batch(&mut [(slot, doc)])?;
+        Ok(infos.pop().flatten())
+    }
+
+    /// Like [`Store::append`] for several documents, written in one write transaction: either
+    /// every chunk is stored or none is. One result per document, in order.
+    pub fn append_batch(
+        &mut self,
+        docs: &mut [(DocSlot, &mut AutoCommit)],
+    ) -> Result<Vec<Option<ChunkInfo>>, StoreError> {
+        struct Pending {
+            index: usize,
+            slot: DocSlot,
+            seq: u64,
+            bytes: usize,
+            sealed: Vec<u8>,
+        }
+        let mut next_seq = [0u64; 2];
+        let mut known_heads: [Vec<ChangeHash>; 2] = Default::default();
+        for slot in DocSlot::ALL {
+            if docs.iter().any(|(s, _)| *s == slot) {
+                next_seq[slot.index()] = self.slot_stats(slot)?.next_seq();
+                known_heads[slot.index()] = self.known_heads(slot)?;
+            }
+        }
+        let mut pending = Vec::new();
+        for (index, (slot, doc)) in docs.iter_mut().enumerate() {
+            let bytes = doc.save_after(&known_heads[slot.index()]);
+            if bytes.is_empty() {
+                continue;
+            }
+            let seq = next_seq[slot.index()];
+            next_seq[slot.index()] += 1;
+            let sealed = self
+                .sealer
+                .seal(&chunk_context(*slot, seq, ChunkKind::Incremental), &bytes)
+                .map_err(StoreError::Seal)?;
+            pending.push(Pending {
+                index,
+                slot: *slot,
+                seq,
+                bytes: bytes.len(),
+                sealed,
+            });
+        }
+        if pending.is_empty() {
+            return Ok(docs.iter().map(|_| None).collect());
+        }
+
+        let written = self.write(|txn| {
+            let mut table = txn.open_table(CHUNKS)?;
+            for chunk in &pending {
+                let mut value = Vec::with_capacity(chunk.sealed.len() + 1);
+                value.push(ChunkKind::Incremental.byte());
+                value.extend_from_slice(&chunk.sealed);
+                table.insert((chunk.slot.code(), chunk.seq), value.as_slice())?;
+            }
+            Ok(())
+        });
+        if let Err(e) = written {
+            self.forget_cached_state();
+            return Err(e);
+        }
+
+        let mut infos: Vec<Option<ChunkInfo>> = docs.iter().map(|_| None).collect();
+        for chunk in &pending {
+            let doc = &mut docs[chunk.index].1;
+            let state = &mut self.slots[chunk.slot.index()];
+            if let Some(stats) = state.stats.as_mut() {
+                stats.add(
+                    chunk.seq,
+                    ChunkKind::Incremental,
+                    sealed_len(chunk.sealed.len()),
+                );
+            }
+            // The slot now holds the union of what it held and `doc`; when `doc` held all of
+            // it, that union is `doc` itself.
+            state.heads = holds_all(doc, &known_heads[chunk.slot.index()]).then(|| doc.get_heads());
+            infos[chunk.index] = Some(ChunkInfo {
+                slot: chunk.slot,
+                seq: chunk.seq,
+                bytes: chunk.bytes,
+                sealed_bytes: chunk.sealed.len() + 1,
+                compaction: Compaction::NotDue,
+            });
+        }
+
+        // Compact each slot written, with the last document given for it.
+        for slot in DocSlot::ALL {
+            let Some(last) = pending.iter().rev().find(|chunk| chunk.slot == slot) else {
+                continue;
+            };
+            let stats = self.slot_stats(slot)?;
+            if !self.compaction_due(&stats) {
+                continue;
+            }
+            let state_heads = self.slots[slot.index()].heads.clone();
+            let doc = &mut docs[last.index].1;
+            let outcome = match state_heads {
+                Some(heads) if holds_all(doc, &heads) => match self.compact(slot, doc) {
+                    Ok(info) => Compaction::Done(info),
+                    Err(e) => Compaction::Failed(e),
+                },
+                _ => Compaction::Deferred,
+            };
+            if let Some(info) = infos[last.index].as_mut() {
+                info.compaction = outcome;
+            }
+        }
+        Ok(infos)
+    }
+
+    /// Folds everything `slot` holds into one snapshot of `doc` (`doc.save()`), replacing the old
+    /// chunks in one write transaction. `doc` must hold every change the slot holds (load it
+    /// from this store); it may hold more, which is then stored too.
+    pub fn compact(
+        &mut self,
+        slot: DocSlot,
+        doc: &mut AutoCommit,
+    ) -> Result<CompactionInfo, StoreError> {
+        let before = self.slot_stats(slot)?;
+        let heads = self.known_heads(slot)?;
+        if !holds_all(doc, &heads) {
+            return Err(StoreError::IncompleteDocument { slot });
+        }
+        let snapshot = doc.save();
+        let seq = before.next_seq();
+        let sealed = self
+            .sealer
+            .seal(&chunk_context(slot, seq, ChunkKind::Snapshot), &snapshot)
+            .map_err(StoreError::Seal)?;
+        let mut value = Vec::with_capacity(sealed.len() + 1);
+        value.push(ChunkKind::Snapshot.byte());
+        value.extend_from_slice(&sealed);
+
+        #[cfg(test)]
+        let fail = std::mem::take(&mut self.fail_next_compaction);
+        #[cfg(not(test))]
+        let fail = false;
+        let written = self.write(|txn| {
+            let mut table = txn.open_table(CHUNKS)?;
+            table.insert((slot.code(), seq), value.as_slice())?;
+            table.retain_in((slot.code(), 0u64)..(slot.code(), seq), |_, _| false)?;
+            if fail {
+                // A failure after every write, just before the commit: the worst moment.
+                return Err(redb::Error::Io(std::io::Error::other(
+                    "compaction failure injected by a test",
+                )));
+            }
+            Ok(())
+        });
+        if let Err(e) = written {
+            self.forget_cached_state();
+            return Err(e);
+        }
+        let mut stats = SlotStats::default();
+        stats.add(seq, ChunkKind::Snapshot, sealed_len(value.len()));
+        let state = &mut self.slots[slot.index()];
+        state.stats = Some(stats);
+        state.heads = Some(doc.get_heads());
+        Ok(CompactionInfo {
+            folded: before.chunks,
+            snapshot_bytes: snapshot.len(),
+        })
+    }
+
+    /// Writes `bytes` (a document's `save()`, e.g. from a backup) as the snapshot of an empty
+    /// `slot`. Refuses a slot that holds data (merge into it instead: load, `load_incremental`,
+    /// append) and bytes that do not load as a complete document.
+    pub fn restore_snapshot(&mut self, slot: DocSlot, bytes: &[u8]) -> Result<(), StoreError> {
+        if self.slot_stats(slot)?.chunks > 0 {
+            return Err(StoreError::SlotNotEmpty { slot });
+        }
+        let mut doc = AutoCommit::load(bytes).map_err(|e| StoreError::InvalidDocument {
+            slot,
+            detail: e.to_string(),
+        })?;
+        if !doc.get_missing_deps(&[]).is_empty() {
+            return Err(StoreError::InvalidDocument {
+                slot,
+                detail: "it refers to changes it does not hold".to_owned(),
+            });
+        }
+        self.compact(slot, &mut doc)?;
+        Ok(())
+    }
+
+    /// The stored Automerge sync state (`sync::State::encode()`) for `peer` and `slot`.
+    pub fn sync_state(&self, peer: &str, slot: DocSlot) -> Option<Vec<u8>> {
+        self.peers.sync_state(peer, slot.name())
+    }
+
+    /// Stores the Automerge sync state for `peer` and `slot`, durably.
+    pub fn put_sync_state(
+        &mut self,
+        peer: &str,
+        slot: DocSlot,
+        state: &[u8],
+    ) -> Result<(), StoreError> {
+        let mut book = self.peers.clone();
+        book.set_sync_state(peer, slot.name(), state);
+        self.write_peers(book)
+    }
+
+    /// The addresses last known for `peer` (empty if none).
+    pub fn peer_addrs(&self, peer: &str) -> Vec<String> {
+        self.peers.addrs(peer)
+    }
+
+    /// Stores the addresses known for `peer`, replacing the previous ones, durably.
+    pub fn put_peer_addrs(&mut self, peer: &str, addrs: Vec<String>) -> Result<(), StoreError> {
+        let mut book = self.peers.clone();
+        book.set_addrs(peer, addrs);
+        self.write_peers(book)
+    }
+
+    /// Every peer with stored sync state or addresses.
+    pub fn peers(&self) -> Vec<String> {
+        self.peers.peer_ids()
+    }
+
+    /// Drops everything stored about `peer` (after it was revoked). Returns whether there was
+    /// anything.
+    pub fn forget_peer(&mut self, peer: &str) -> Result<bool, StoreError> {
+        let mut book = self.peers.clone();
+        if !book.remove(peer) {
+            return Ok(false);
+        }
+        self.write_peers(book)?;
+        Ok(true)
+    }
+
+    fn write_peers(&mut self, book: PeerBook) -> Result<(), StoreError> {
+        let json = book.to_json().map_err(StoreError::Seal)?;
+        let sealed = self
+            .sealer
+            .seal(PEER_BOOK_CONTEXT, &json)
+            .map_err(StoreError::Seal)?;
+        self.write(|txn| {
+            txn.open_table(PEERS)?
+                .insert(PEER_BOOK_KEY, sealed.as_slice())?;
+            Ok(())
+        })?;
+        self.peers = book;
+        Ok(())
+    }
+
+    fn compaction_due(&self, stats: &SlotStats) -> bool {
+        stats.incrementals > 0
+            && (stats.incrementals >= self.policy.max_incrementals
+                || stats.incremental_bytes >= stats.snapshot_bytes.max(self.policy.min_bytes))
+    }
+
+    /// The heads of everything `slot` holds, loading it once if they are not known yet.
+    fn known_heads(&mut self, slot: DocSlot) -> Result<Vec<ChangeHash>, StoreError> {
+        if let Some(heads) = &self.slots[slot.index()].heads {
+            return Ok(heads.clone());
+        }
+        self.load(slot)?;
+        Ok(self.slots[slot.index()].heads.clone().unwrap_or_default())
+    }
+
+    fn forget_cached_state(&mut self) {
+        for state in &mut self.slots {
+            state.stats = None;
+        }
+    }
+
+    /// Reads `slot`'s chunks in order: (seq, kind, sealed length, sealed bytes if `with_bytes`).
+    fn read_chunks(
+        &self,
+        slot: DocSlot,
+        with_bytes: bool,
+    ) -> Result<Vec<(u64, ChunkKind, u64, Vec<u8>)>, StoreError> {
+        let path = &self.path;
+        let txn = self.db.begin_read().map_err(|e| db_error(path, e))?;
+        let table = txn.open_table(CHUNKS).map_err(|e| db_error(path, e))?;
+        let range = table
+            .range((slot.code(), 0u64)..=(slot.code(), u64::MAX))
+            .map_err(|e| db_error(path, e))?;
+        let mut chunks = Vec::new();
+        for entry in range {
+            let (key, value) = entry.map_err(|e| db_error(path, e))?;
+            let (_, seq) = key.value();
+            let value = value.value();
+            let (&kind, sealed) = value
+                .split_first()
+                .ok_or_else(|| damaged(path, format!("{slot} chunk {seq} is empty")))?;
+            let kind = ChunkKind::from_byte(kind).ok_or_else(|| {
+                damaged(path, format!("{slot} chunk {seq} has unknown kind {kind}"))
+            })?;
+            let bytes = if with_bytes {
+                sealed.to_vec()
+            } else {
+                Vec::new()
+            };
+            chunks.push((seq, kind, sealed_len(value.len()), bytes));
+        }
+        Ok(chunks)
+    }
+
+    /// Runs `f` in one write transaction with two-phase commit, committed (durable) on success
+    /// and rolled back on error.
+    fn write(
+        &self,
+        f: impl FnOnce(&redb::WriteTransaction) -> Result<(), redb::Error>,
+    ) -> Result<(), StoreError> {
+        let path = &self.path;
+        let mut txn = self.db.begin_write().map_err(|e| db_error(path, e))?;
+        txn.set_two_phase_commit(true);
+        if let Err(e) = f(&txn) {
+            // Dropping the transaction would roll it back too; abort says so.
+            let _ = txn.abort();
+            return Err(db_error(path, e));
+        }
+        txn.commit().map_err(|e| db_error(path, e))
+    }
+}
+
+/// Checks the format marker and reads the peer book, the two things every open needs.
+fn read_meta_and_peers(
+    db: &redb::Database,
+    path: &Path,
+    sealer: &Sealer,
+) -> Result<PeerBook, StoreError> {
+    let txn = db.begin_read().map_err(|e| db_error(path, e))?;
+    let meta = txn.open_table(META).map_err(|e| db_error(path, e))?;
+    let format = meta
+        .get(FORMAT_KEY)
+        .map_err(|e| db_error(path, e))?
+        .map(|guard| guard.value())
+        .ok_or_else(|| damaged(path, "it has no format marker; it is not a Hearth store"))?;
+    if format > STORE_FORMAT {
+        return Err(StoreError::NewerFormat {
+            path: path.to_owned(),
+            found: format,
+        });
+    }
+    let peers = txn.open_table(PEERS).map_err(|e| db_error(path, e))?;
+    let Some(sealed) = peers.get(PEER_BOOK_KEY).map_err(|e| db_error(path, e))? else {
+        return Ok(PeerBook::default());
+    };
+    let json = sealer
+        .unseal(PEER_BOOK_CONTEXT, sealed.value())
+        .map_err(|detail| damaged(path, detail))?;
+    PeerBook::from_json(&json).map_err(|detail| damaged(path, detail))
+}
+
+fn chunk_context(slot: DocSlot, seq: u64, kind: ChunkKind) -> String {
+    format!("hearth/chunk/{slot}/{seq}/{}", kind.name())
+}
+
+fn sealed_len(len: usize) -> u64 {
+    u64::try_from(len).unwrap_or(u64::MAX)
+}
+
+/// Whether `doc` holds every change in `heads` (and so everything they depend on).
+fn holds_all(doc: &mut AutoCommit, heads: &[ChangeHash]) -> bool {
+    if heads.is_empty() {
+        return true;
+    }
+    let missing = doc.get_missing_deps(heads);
+    heads.iter().all(|head| !missing.contains(head))
+}
+
+fn damaged(path: &Path, detail: impl Into<String>) -> StoreError {
+    StoreError::Damaged {
+        path: path.to_owned(),
+        detail: detail.into(),
+    }
+}
+
+fn db_error(path: &Path, error: impl Into<redb::Error>) -> StoreError {
+    match error.into() {
+        redb::Error::Io(source) => match source.kind() {
+            std::io::ErrorKind::InvalidData | std::io::ErrorKind::UnexpectedEof => {
+                damaged(path, source.to_string())
+            }
+            _ => StoreError::Io {
+                path: path.to_owned(),
+                source,
+            },
+        },
+        redb::Error::DatabaseAlreadyOpen | redb::Error::LockProtocolMismatch => StoreError::Busy {
+            path: path.to_owned(),
+        },
+        redb::Error::Corrupted(detail) => damaged(path, detail),
+        redb::Error::UpgradeRequired(version) => damaged(
+            path,
+            format!("its database file format {version} is not one this Hearth reads"),
+        ),
+        redb::Error::TableDoesNotExist(table) => damaged(
+            path,
+            format!("table {table} is missing; it is not a Hearth store"),
+        ),
+        error @ (redb::Error::TableTypeMismatch { .. }
+        | redb::Error::TypeDefinitionChanged { .. }
+        | redb::Error::TableIsMultimap(_)
+        | redb::Error::TableIsNotMultimap(_)) => {
+            damaged(path, format!("{error}; it is not a Hearth store"))
+        }
+        other => StoreError::Database {
+            path: path.to_owned(),
+            detail: other.to_string(),
+        },
+    }
+}

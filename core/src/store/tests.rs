@@ -1,0 +1,168 @@
+//! Store tests that reach inside: altered values, injected failures.
+
+use automerge::transaction::Transactable;
+use automerge::{ObjType, ROOT, ReadDoc};
+
+use super::*;
+
+fn new_store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = DeviceKeys::generate();
+    let store = Store::create(&dir.path().join("journal.redb"), &keys).unwrap();
+    (dir, store)
+}
+
+fn add_note(doc: &mut AutoCommit, id: &str) {
+    let notes = match doc.get(ROOT, "notes").unwrap() {
+        Some((_, notes)) => notes,
+        None => doc.put_object(ROOT, "notes", ObjType::Map).unwrap(),
+    };
+    doc.put(&notes, id, "hello").unwrap();
+}
+
+fn raw_chunks(store: &Store) -> Vec<((u8, u64), Vec<u8>)> {
+    let txn = store.db.begin_read().unwrap();
+    let table = txn.open_table(CHUNKS).unwrap();
+    table
+        .range::<(u8, u64)>(..)
+        .unwrap()
+        .map(|entry| {
+            let (key, value) = entry.unwrap();
+            (key.value(), value.value().to_vec())
+        })
+        .collect()
+}
+
+fn put_raw(store: &Store, key: (u8, u64), value: &[u8]) {
+    store
+        .write(|txn| {
+            txn.open_table(CHUNKS)?.insert(key, value)?;
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn a_flipped_byte_in_a_sealed_chunk_is_damage_and_nothing_changes() {
+    let (_dir, mut store) = new_store();
+    let mut doc = AutoCommit::new();
+    for i in 0..3 {
+        add_note(&mut doc, &format!("n{i}"));
+        store.append(DocSlot::Shared, &mut doc).unwrap();
+    }
+    let chunks = raw_chunks(&store);
+    let (key, mut value) = chunks[1].clone();
+    let middle = value.len() / 2;
+    value[middle] ^= 0x40;
+    put_raw(&store, key, &value);
+
+    let err = store.load(DocSlot::Shared).unwrap_err();
+    assert!(matches!(err, StoreError::Damaged { .. }), "{err}");
+    let message = err.to_string();
+    assert!(message.contains("hearth restore"), "{message}");
+    assert!(message.contains("journal.redb"), "{message}");
+    // Loading again fails the same way: nothing was dropped or rewritten.
+    assert!(matches!(
+        store.load(DocSlot::Shared),
+        Err(StoreError::Damaged { .. })
+    ));
+    assert_eq!(raw_chunks(&store)[1], (key, value));
+    // An append does not paper over the damage either.
+    add_note(&mut doc, "later");
+    assert!(matches!(
+        store.append(DocSlot::Shared, &mut doc),
+        Err(StoreError::Damaged { .. })
+    ));
+}
+
+#[test]
+fn a_chunk_moved_to_another_slot_is_refused() {
+    let (_dir, mut store) = new_store();
+    let mut private = AutoCommit::new();
+    add_note(&mut private, "secret");
+    store.append(DocSlot::Private, &mut private).unwrap();
+    let (_, value) = raw_chunks(&store)[0].clone();
+    put_raw(&store, (DocSlot::Shared.code(), 0), &value);
+    store.slots = Default::default();
+    let err = store.load(DocSlot::Shared).unwrap_err();
+    assert!(err.to_string().contains("belongs somewhere else"), "{err}");
+}
+
+#[test]
+fn an_unknown_chunk_kind_is_damage() {
+    let (_dir, mut store) = new_store();
+    put_raw(&store, (DocSlot::Shared.code(), 0), &[7, 1, 2, 3]);
+    assert!(matches!(
+        store.load(DocSlot::Shared),
+        Err(StoreError::Damaged { .. })
+    ));
+}
+
+#[test]
+fn a_failed_compaction_keeps_every_chunk_and_is_retried() {
+    let (_dir, mut store) = new_store();
+    store.set_compaction_policy(CompactionPolicy {
+        max_incrementals: 4,
+        min_bytes: u64::MAX,
+    });
+    let mut doc = AutoCommit::new();
+    for i in 0..3 {
+        add_note(&mut doc, &format!("n{i}"));
+        let info = store.append(DocSlot::Shared, &mut doc).unwrap().unwrap();
+        assert!(matches!(info.compaction, Compaction::NotDue));
+    }
+    let before = raw_chunks(&store);
+    assert_eq!(before.len(), 3);
+
+    store.fail_next_compaction = true;
+    add_note(&mut doc, "n3");
+    let info = store.append(DocSlot::Shared, &mut doc).unwrap().unwrap();
+    assert!(matches!(info.compaction, Compaction::Failed(_)), "{info:?}");
+    // The append is durable, the old chunks all still there.
+    let after_failure = raw_chunks(&store);
+    assert_eq!(after_failure.len(), 4);
+    assert_eq!(&after_failure[..3], &before[..]);
+    let mut loaded = store.load(DocSlot::Shared).unwrap().unwrap();
+    assert_eq!(loaded.get_heads(), doc.get_heads());
+
+    // The next append compacts.
+    add_note(&mut doc, "n4");
+    let info = store.append(DocSlot::Shared, &mut doc).unwrap().unwrap();
+    let Compaction::Done(done) = info.compaction else {
+        panic!("expected a compaction, got {:?}", info.compaction);
+    };
+    assert_eq!(done.folded, 5);
+    assert_eq!(raw_chunks(&store).len(), 1);
+    let mut loaded = store.load(DocSlot::Shared).unwrap().unwrap();
+    assert_eq!(loaded.get_heads(), doc.get_heads());
+    let notes = loaded.get(ROOT, "notes").unwrap().unwrap().1;
+    assert_eq!(loaded.length(&notes), 5);
+}
+
+#[test]
+fn appending_a_document_without_the_stored_changes_defers_compaction() {
+    let (_dir, mut store) = new_store();
+    store.set_compaction_policy(CompactionPolicy {
+        max_incrementals: 2,
+        min_bytes: u64::MAX,
+    });
+    let mut a = AutoCommit::new();
+    add_note(&mut a, "from-a");
+    store.append(DocSlot::Shared, &mut a).unwrap();
+    // A second, unrelated document for the same slot: its changes are stored too, but it
+    // cannot stand for everything the slot holds.
+    let mut b = AutoCommit::new();
+    add_note(&mut b, "from-b");
+    let info = store.append(DocSlot::Shared, &mut b).unwrap().unwrap();
+    assert!(matches!(info.compaction, Compaction::Deferred), "{info:?}");
+    assert!(matches!(
+        store.compact(DocSlot::Shared, &mut b),
+        Err(StoreError::IncompleteDocument { .. })
+    ));
+    let mut loaded = store.load(DocSlot::Shared).unwrap().unwrap();
+    let notes = loaded.get(ROOT, "notes").unwrap().unwrap().1;
+    let keys: Vec<String> = loaded.keys(&notes).collect();
+    assert!(!keys.is_empty());
+    store.compact(DocSlot::Shared, &mut loaded).unwrap();
+    assert_eq!(raw_chunks(&store).len(), 1);
+}

@@ -1,0 +1,2 @@
+//! Cross-crate scenarios for Hearth: several devices, real processes, faults. The scenarios are
+//! the integration tests in `tests/`.
