@@ -191,6 +191,11 @@ impl Journal {
         }
     }
 
+    /// Both documents at once (shared, private), for storing them together.
+    pub fn docs_mut(&mut self) -> (&mut AutoCommit, &mut AutoCommit) {
+        (&mut self.shared, &mut self.private)
+    }
+
     /// The heads of one document.
     pub fn heads(&mut self, kind: DocKind) -> Vec<ChangeHash> {
         self.doc_mut(kind).get_heads()
@@ -341,10 +346,10 @@ impl Journal {
                     _ => return None,
                 };
                 let key = item.key.to_string();
-                if let Some(t) = &trash {
-                    if doc::obj(d, t, &key).is_some() {
-                        return None;
-                    }
+                if let Some(t) = &trash
+                    && doc::obj(d, t, &key).is_some()
+                {
+                    return None;
                 }
                 Some((Id::from(key), obj))
             })

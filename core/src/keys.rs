@@ -426,7 +426,7 @@ fn hex_decode<const N: usize>(text: &str) -> Option<[u8; N]> {
 
 pub(crate) fn hex_decode_vec(text: &str) -> Option<Vec<u8>> {
     let text = text.as_bytes();
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     let digit = |c: u8| match c {

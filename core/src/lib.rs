@@ -58,7 +58,7 @@ pub use journal::{DocKind, Journal, SCHEMA_MAJOR, SCHEMA_MINOR, TRASH_DAYS};
 pub use model::*;
 pub use text::{MAX_LINE, MAX_TEXT};
 
-pub use profile::{CONFIG_FORMAT, CreateOptions, DeviceKind, Profile, ProfileConfig, ProfileError};
+pub use profile::{CONFIG_FORMAT, CreateOptions, Profile, ProfileConfig, ProfileError};
 pub use store::{
     ChunkInfo, Compaction, CompactionInfo, CompactionPolicy, DocSlot, STORE_FORMAT, SlotStats,
     Store, StoreError,

@@ -139,6 +139,8 @@ pub struct Device {
     pub added_at: Timestamp,
     /// When it was revoked; a revoked device may not sync.
     pub revoked_at: Option<Timestamp>,
+    /// Where the device last said it listens (`ip:port`), so other members can dial it.
+    pub addrs: Vec<String>,
 }
 
 /// What a caller supplies to add a device.

@@ -24,9 +24,10 @@ use automerge::AutoCommit;
 
 use crate::backup::{self, Backup, BackupError, Manifest};
 use crate::keys::{DeviceKeys, KeyError, KeySealing, SecretString};
+use crate::model::DeviceKind;
 use crate::store::{DocSlot, Store, StoreError};
 
-pub use config::{CONFIG_FORMAT, DeviceKind, ProfileConfig};
+pub use config::{CONFIG_FORMAT, ProfileConfig};
 use lock::ProfileLock;
 
 /// What can go wrong with a profile.
@@ -141,6 +142,21 @@ impl Default for CreateOptions {
 }
 
 /// An open, locked profile: its keys, settings and store. The lock is released when it drops.
+///
+/// A profile is a directory (see [`Profile::default_dir`]):
+///
+/// ```text
+/// PROFILE/            owner-only (0700)
+///   device.key        the device's keys, optionally sealed with a passphrase (0600)
+///   profile.json      settings that are not secret
+///   journal.redb      the sealed store: journal documents, sync state, peer addresses
+///   profile.lock      held by the process that has the profile open; holds its pid
+/// ```
+///
+/// One process owns a profile at a time: a second open, from any process, fails at once with
+/// [`ProfileError::Locked`], which names the owner. New profiles (created, or restored from a
+/// backup) are built in a hidden directory next to the target and renamed into place, so a
+/// failure leaves nothing half-made behind.
 #[derive(Debug)]
 pub struct Profile {
     // Dropped in this order: the store closes before the lock is released.
@@ -393,7 +409,7 @@ fn build(
             passphrase,
             options.sealing,
         )?;
-        ProfileConfig::new(options.device_name.clone(), options.kind)
+        ProfileConfig::new(options.device_name.clone(), options.kind.clone())
             .write(&staging.join(Profile::CONFIG_FILE))?;
         let mut store = Store::create(&staging.join(Profile::STORE_FILE), &keys)?;
         fill(&mut store)?;

@@ -315,6 +315,10 @@ pub enum StoreError {
     },
 }
 
+/// A chunk as read from the table: sequence number, kind, sealed length, and the sealed bytes
+/// when asked for.
+type RawChunk = (u64, ChunkKind, u64, Vec<u8>);
+
 /// What the store knows about a slot without reading it again.
 #[derive(Debug, Default, Clone)]
 struct SlotState {
@@ -324,7 +328,18 @@ struct SlotState {
     heads: Option<Vec<ChangeHash>>,
 }
 
-/// The sealed store of one profile. See the [module documentation](self).
+/// The sealed store of one profile: one redb database file holding the journal documents,
+/// per-peer sync state and per-peer addresses, every value sealed with age to the device's own
+/// recipient before it touches the disk.
+///
+/// A document lives in a [`DocSlot`] as a list of chunks: at most one snapshot (`save()`) first,
+/// then incremental chunks in sequence. [`Store::append`] writes one chunk in one write
+/// transaction and returns once it is durable. When incrementals pile up past the
+/// [`CompactionPolicy`], they are folded into a new snapshot inside one write transaction:
+/// every old chunk is replaced or, if anything fails, none is, and the next append tries again.
+///
+/// The file is verified when it is opened and every commit is two-phase, so damage is reported
+/// as [`StoreError::Damaged`], with the file left as it is, rather than silently rolled back.
 pub struct Store {
     db: redb::Database,
     path: PathBuf,
@@ -475,6 +490,16 @@ impl Store {
     ///
     /// Set the device's actor on the result (`doc.set_actor(..)`) before editing it.
     pub fn load(&mut self, slot: DocSlot) -> Result<Option<AutoCommit>, StoreError> {
+        let loaded = self.load_chunks(slot);
+        if loaded.is_err() {
+            // Once damage is seen, writes to the slot wait for a load that succeeds: nothing is
+            // appended to or compacted over a slot that cannot be read.
+            self.slots[slot.index()] = SlotState::default();
+        }
+        loaded
+    }
+
+    fn load_chunks(&mut self, slot: DocSlot) -> Result<Option<AutoCommit>, StoreError> {
         let chunks = self.read_chunks(slot, true)?;
         let mut stats = SlotStats::default();
         let mut doc: Option<AutoCommit> = None;
@@ -513,7 +538,6 @@ impl Store {
             return Ok(None);
         };
         if !doc.get_missing_deps(&[]).is_empty() {
-            state.heads = None;
             return Err(damaged(
                 &self.path,
                 format!("the {slot} journal refers to changes the store does not hold"),
@@ -803,11 +827,7 @@ impl Store {
     }
 
     /// Reads `slot`'s chunks in order: (seq, kind, sealed length, sealed bytes if `with_bytes`).
-    fn read_chunks(
-        &self,
-        slot: DocSlot,
-        with_bytes: bool,
-    ) -> Result<Vec<(u64, ChunkKind, u64, Vec<u8>)>, StoreError> {
+    fn read_chunks(&self, slot: DocSlot, with_bytes: bool) -> Result<Vec<RawChunk>, StoreError> {
         let path = &self.path;
         let txn = self.db.begin_read().map_err(|e| db_error(path, e))?;
         let table = txn.open_table(CHUNKS).map_err(|e| db_error(path, e))?;

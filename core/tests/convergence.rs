@@ -172,7 +172,7 @@ impl World {
             for (i, c) in changes.into_iter().enumerate() {
                 let roll = (seed.rotate_left(i as u32 % 64) ^ i as u64) % 256;
                 if roll < u64::from(keep) {
-                    if roll % 5 == 0 {
+                    if roll.is_multiple_of(5) {
                         chosen.push(c.clone());
                     }
                     chosen.push(c);

@@ -50,7 +50,8 @@ fn main() -> Result<()> {
 }
 
 fn lines(j: &Journal, now: Timestamp) -> Vec<String> {
-    let name = |id| j.partner(id).map(|p| p.name).unwrap_or_else(|| "?".into());
+    let name =
+        |id: &hearth_core::PartnerId| j.partner(id).map(|p| p.name).unwrap_or_else(|| "?".into());
     let mut out = vec![format!(
         "partners: {}",
         j.partners()
@@ -78,7 +79,7 @@ fn lines(j: &Journal, now: Timestamp) -> Vec<String> {
 
 fn print_side_by_side(a: &Journal, b: &Journal, now: Timestamp) {
     let (left, right) = (lines(a, now), lines(b, now));
-    println!("  {:<58} | {}", "Ana's phone", "Ben's phone");
+    println!("  {:<58} | Ben's phone", "Ana's phone");
     for i in 0..left.len().max(right.len()) {
         let l = left.get(i).map(String::as_str).unwrap_or("");
         let r = right.get(i).map(String::as_str).unwrap_or("");

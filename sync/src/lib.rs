@@ -1,4 +1,46 @@
 //! # hearth-sync
 //!
-//! Peer-to-peer sync of Hearth journals over iroh: pairing, admission, live sessions and LAN
-//! discovery. See the crate's modules for each part.
+//! Peer-to-peer sync of Hearth journals over iroh, between a couple's paired devices only.
+//!
+//! - [`init_device`]: a new device's profile and its place in the journal.
+//! - [`Node`]: one per device identity. It owns the open profile and the journal in memory,
+//!   listens on an iroh endpoint (relays off by default; LAN, direct addresses and optional mDNS)
+//!   and speaks two protocols:
+//!   - `hearth/pair/1` ([`Node::invite`], [`Node::join`]): a one-time ticket ([`Ticket`]) lets
+//!     a new device join; both record each other in the shared journal and sync at once.
+//!   - `hearth/sync/1`: only non-revoked member devices may connect (others are refused right
+//!     after the TLS handshake). One stream per document carries length-prefixed Automerge sync
+//!     messages. The shared journal syncs with every member; a private journal only between
+//!     devices of the same person. [`Node::start_live`] keeps connections up and pushes each
+//!     local change at once; [`Node::sync_once`] syncs and returns.
+//! - Change files ([`Node::export_changes`], [`Node::import_changes`]): the shared journal's
+//!   changes sealed with age, for devices with no live link.
+//!
+//! No protocol step depends on two devices' clocks agreeing.
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+mod admission;
+mod changes;
+mod error;
+mod frame;
+mod net;
+mod node;
+mod pair;
+mod session;
+mod setup;
+mod ticket;
+
+pub use admission::{NOT_A_MEMBER, PROTOCOL_ERROR, REVOKED};
+pub use changes::{Imported, MAX_CHANGE_FILE};
+pub use error::SyncError;
+pub use frame::{FrameHook, HookAction, MAX_FRAME};
+pub use net::{NetConfig, Relays};
+pub use node::{Event, Node, PeerStatus, PeerSync, endpoint_id_of, load_journal};
+pub use pair::{DEFAULT_TICKET_TTL, Pairing};
+pub use setup::{FIRST_COLOUR, SECOND_COLOUR, Setup, init_device};
+pub use ticket::{Role, Ticket};
+
+/// The pairing protocol.
+pub const PAIR_ALPN: &[u8] = b"hearth/pair/1";
+/// The sync protocol.
+pub const SYNC_ALPN: &[u8] = b"hearth/sync/1";

@@ -86,7 +86,7 @@ impl Journal {
                 id: id.to_string(),
             });
         }
-        if self.authored_anything(id) {
+        if self.partner_has_entries(id) {
             return Err(JournalError::NotAllowed(
                 "this person already has entries in the journal; they cannot be removed".into(),
             ));
@@ -97,7 +97,8 @@ impl Journal {
         })
     }
 
-    fn authored_anything(&self, id: &PartnerId) -> bool {
+    /// Whether anything in the journal is attributed to this partner.
+    pub fn partner_has_entries(&self, id: &PartnerId) -> bool {
         !self
             .wall(&crate::WallFilter {
                 author: Some(id.clone()),
@@ -232,6 +233,41 @@ impl Journal {
         })
     }
 
+    /// Records where a device listens, so other members can dial it. Nothing is written when
+    /// the addresses are unchanged. Returns whether they changed.
+    pub fn set_device_addrs(
+        &mut self,
+        endpoint_id: &str,
+        addrs: &[String],
+        now: Timestamp,
+    ) -> Result<bool> {
+        let devices = self.map(DocKind::Shared, "devices")?;
+        let dev = doc::obj(&self.shared, &devices, endpoint_id).ok_or_else(|| {
+            JournalError::NotFound {
+                kind: "device",
+                id: endpoint_id.to_owned(),
+            }
+        })?;
+        if addrs
+            .iter()
+            .any(|a| a.parse::<std::net::SocketAddr>().is_err())
+            || addrs.len() > 16
+        {
+            return Err(JournalError::OutOfRange {
+                field: "addresses",
+                detail: "give at most 16 addresses of the form ip:port".into(),
+            });
+        }
+        let joined = addrs.join(" ");
+        if doc::string(&self.shared, &dev, "addrs").unwrap_or_default() == joined {
+            return Ok(false);
+        }
+        self.write(now, |j| {
+            j.shared.put(&dev, "addrs", joined.as_str())?;
+            Ok(true)
+        })
+    }
+
     /// Every device ever paired, revoked ones included, oldest first.
     pub fn devices(&self) -> Vec<Device> {
         let Ok(devices) = self.map(DocKind::Shared, "devices") else {
@@ -252,6 +288,9 @@ impl Journal {
                     added_by: doc::string(d, &o, "added_by"),
                     added_at: Timestamp(doc::int(d, &o, "added_at").unwrap_or(0)),
                     revoked_at: doc::int(d, &o, "revoked_at").map(Timestamp),
+                    addrs: doc::string(d, &o, "addrs")
+                        .map(|a| a.split_whitespace().map(str::to_owned).collect())
+                        .unwrap_or_default(),
                     endpoint_id: key,
                 })
             })
@@ -364,6 +403,17 @@ mod tests {
         bad.age_recipient = "ssh-ed25519".into();
         assert!(a.add_device(&bad, at(6)).is_err());
         assert_eq!(a.devices().len(), 2);
+        let addrs = vec!["192.0.2.1:4000".to_owned(), "[2001:db8::1]:4000".to_owned()];
+        assert!(a.set_device_addrs("ep2", &addrs, at(7)).unwrap());
+        assert!(
+            !a.set_device_addrs("ep2", &addrs, at(8)).unwrap(),
+            "unchanged: nothing written"
+        );
+        assert_eq!(a.device("ep2").unwrap().addrs, addrs);
+        assert!(
+            a.set_device_addrs("ep2", &["nonsense".to_owned()], at(9))
+                .is_err()
+        );
     }
 
     #[test]

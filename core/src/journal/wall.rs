@@ -84,14 +84,14 @@ impl Journal {
         let reaction = reaction
             .map(|r| text::line("reaction", r, true))
             .transpose()?;
-        if let Some(r) = &reaction {
-            if r.chars().count() > 16 {
-                return Err(crate::JournalError::TooLong {
-                    field: "reaction",
-                    len: r.chars().count(),
-                    max: 16,
-                });
-            }
+        if let Some(r) = &reaction
+            && r.chars().count() > 16
+        {
+            return Err(crate::JournalError::TooLong {
+                field: "reaction",
+                len: r.chars().count(),
+                max: 16,
+            });
         }
         self.require_partner(partner)?;
         let (kind, o) = self.live(Collection::Appreciations, id)?;

@@ -7,20 +7,14 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::{ProfileError, files};
+use crate::model::DeviceKind;
+
+fn personal() -> DeviceKind {
+    DeviceKind::Personal
+}
 
 /// The settings format this version writes and the newest it reads.
 pub const CONFIG_FORMAT: u32 = 1;
-
-/// What kind of device a profile belongs to.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum DeviceKind {
-    /// A partner's own phone or computer.
-    #[default]
-    Personal,
-    /// The shared home display.
-    Display,
-}
 
 /// The non-secret settings of a profile (`profile.json`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -29,8 +23,8 @@ pub struct ProfileConfig {
     pub format: u32,
     /// This device's name, as partners see it.
     pub device_name: String,
-    /// What kind of device this is.
-    #[serde(default)]
+    /// What kind of device this is (an unknown kind from a newer version is kept).
+    #[serde(default = "personal")]
     pub kind: DeviceKind,
     /// The UDP port the endpoint listened on last, reused so partners' stored addresses stay
     /// good.

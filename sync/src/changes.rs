@@ -1,0 +1,176 @@
+//! Change files: the shared journal's changes sealed with age to the partner's devices, for
+//! when no live link exists (handed over by any means). Only the shared journal travels this
+//! way.
+//!
+//! A file is a standard age file. Its plaintext is a line `hearth-changes 1`, a JSON line with
+//! who made it, then Automerge change bytes.
+
+use std::io::{Read, Write};
+
+use automerge::sync;
+use hearth_core::{DocKind, DocSlot, Timestamp};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Result, SyncError};
+use crate::node::Node;
+
+const MAGIC: &[u8] = b"hearth-changes 1\n";
+/// The largest change file accepted (well above a ten-year journal).
+pub const MAX_CHANGE_FILE: u64 = 256 * 1024 * 1024;
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Header {
+    from: String,
+    created: Timestamp,
+    changes: usize,
+}
+
+/// What an import did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Imported {
+    /// The device that wrote the file.
+    pub from: String,
+    /// Changes in the file.
+    pub changes: usize,
+    /// Changes that were new here.
+    pub new_changes: usize,
+}
+
+impl Node {
+    /// Seals, for every other member device, the shared journal's changes they lack (as far as
+    /// this device knows from past syncs), or all of them with `everything`.
+    pub fn export_changes(&self, everything: bool) -> Result<Vec<u8>> {
+        let me = self.id().to_string();
+        let mut st = self.state();
+        let targets: Vec<_> = st
+            .journal
+            .devices()
+            .into_iter()
+            .filter(|d| d.endpoint_id != me && d.revoked_at.is_none())
+            .collect();
+        if targets.is_empty() {
+            return Err(SyncError::NotAllowed(
+                "no other device is paired yet; pair one first".into(),
+            ));
+        }
+        let mut recipients: Vec<age::x25519::Recipient> = Vec::new();
+        for d in &targets {
+            let r = d.age_recipient.parse().map_err(|e| {
+                SyncError::ChangeFile(format!(
+                    "the device {} has an unusable age recipient: {e}",
+                    d.name
+                ))
+            })?;
+            recipients.push(r);
+        }
+        // Changes after the heads every target is known to hold; none known means everything.
+        let mut have: Option<Vec<automerge::ChangeHash>> = None;
+        if !everything {
+            for d in &targets {
+                let heads = st
+                    .profile
+                    .store()
+                    .sync_state(&d.endpoint_id, DocSlot::Shared)
+                    .and_then(|b| sync::State::decode(&b).ok())
+                    .map(|s| s.shared_heads);
+                match heads {
+                    Some(h) if have.is_none() => have = Some(h),
+                    Some(h) if have.as_ref() == Some(&h) => {}
+                    _ => {
+                        have = Some(Vec::new());
+                        break;
+                    }
+                }
+            }
+        }
+        let have = have.unwrap_or_default();
+        let doc = st.journal.doc_mut(DocKind::Shared);
+        let changes = doc.get_changes(&have);
+        let header = Header {
+            from: me,
+            created: Timestamp::now(),
+            changes: changes.len(),
+        };
+        let mut plain = MAGIC.to_vec();
+        plain
+            .extend(serde_json::to_vec(&header).map_err(|e| SyncError::ChangeFile(e.to_string()))?);
+        plain.push(b'\n');
+        for c in changes {
+            plain.extend_from_slice(c.raw_bytes());
+        }
+        drop(st);
+        let refs: Vec<&dyn age::Recipient> = recipients
+            .iter()
+            .map(|r| r as &dyn age::Recipient)
+            .collect();
+        let enc = age::Encryptor::with_recipients(refs.into_iter())
+            .map_err(|e| SyncError::ChangeFile(format!("could not seal the change file: {e}")))?;
+        let mut out = Vec::new();
+        let mut w = enc
+            .wrap_output(&mut out)
+            .map_err(|e| SyncError::ChangeFile(e.to_string()))?;
+        w.write_all(&plain)
+            .map_err(|e| SyncError::ChangeFile(e.to_string()))?;
+        w.finish()
+            .map_err(|e| SyncError::ChangeFile(e.to_string()))?;
+        Ok(out)
+    }
+
+    /// Opens a change file sealed for this device and merges its changes. A file for another
+    /// device, a damaged file or one that is not a change file is refused and changes nothing.
+    pub fn import_changes(&self, file: &[u8]) -> Result<Imported> {
+        if file.len() as u64 > MAX_CHANGE_FILE {
+            return Err(SyncError::ChangeFile(
+                "the file is too large to be a change file".into(),
+            ));
+        }
+        let identity = self.profile(|p| p.keys().age_identity().clone());
+        let dec = age::Decryptor::new_buffered(file).map_err(|e| {
+            SyncError::ChangeFile(format!("this is not a sealed Hearth change file ({e})"))
+        })?;
+        let mut reader = dec
+            .decrypt(std::iter::once(&identity as &dyn age::Identity))
+            .map_err(|e| match e {
+                age::DecryptError::NoMatchingKeys => SyncError::ChangeFile(
+                    "this change file is sealed for other devices, not this one".into(),
+                ),
+                other => {
+                    SyncError::ChangeFile(format!("the change file could not be opened: {other}"))
+                }
+            })?;
+        let mut plain = Vec::new();
+        reader.read_to_end(&mut plain).map_err(|e| {
+            SyncError::ChangeFile(format!("the change file is damaged or cut short: {e}"))
+        })?;
+        let rest = plain.strip_prefix(MAGIC).ok_or_else(|| {
+            SyncError::ChangeFile("the file opened but is not a Hearth change file".into())
+        })?;
+        let nl = rest
+            .iter()
+            .position(|b| *b == b'\n')
+            .ok_or_else(|| SyncError::ChangeFile("the change file's header is damaged".into()))?;
+        let header: Header = serde_json::from_slice(&rest[..nl]).map_err(|e| {
+            SyncError::ChangeFile(format!("the change file's header is damaged: {e}"))
+        })?;
+        let bytes = &rest[nl + 1..];
+        let new_changes = {
+            let mut st = self.state();
+            let before = st.journal.heads(DocKind::Shared);
+            if !bytes.is_empty() {
+                st.journal.apply(DocKind::Shared, bytes)?;
+            }
+            let doc = st.journal.doc_mut(DocKind::Shared);
+            let n = doc.get_changes(&before).len();
+            crate::node::persist(&mut st)?;
+            n
+        };
+        if new_changes > 0 {
+            self.after_change();
+        }
+        Ok(Imported {
+            from: header.from,
+            changes: header.changes,
+            new_changes,
+        })
+    }
+}

@@ -1,0 +1,74 @@
+//! Errors of sync, pairing and change files.
+
+use hearth_core::{JournalError, ProfileError, StoreError};
+
+/// What went wrong while syncing, pairing or moving changes by file.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SyncError {
+    /// The ticket text is not a Hearth ticket, or it was cut short.
+    #[error("this is not a valid pairing ticket ({0}); copy the whole ticket again")]
+    BadTicket(String),
+    /// The ticket's time ran out.
+    #[error("this pairing ticket has expired; ask for a new one")]
+    TicketExpired,
+    /// The ticket was already used.
+    #[error("this pairing ticket was already used; ask for a new one")]
+    TicketUsed,
+    /// The inviter refused the pairing.
+    #[error("pairing refused by the other device: {0}")]
+    PairingRefused(String),
+    /// The device is not (or no longer) allowed to sync.
+    #[error("this device is not paired with the journal (or was revoked): {0}")]
+    NotAMember(String),
+    /// The peer could not be reached.
+    #[error("could not reach {peer}: {reason}; check that it is running and on the same network")]
+    Unreachable {
+        /// Who.
+        peer: String,
+        /// Why.
+        reason: String,
+    },
+    /// The peer broke the protocol: a frame too large, undecodable or out of turn.
+    #[error("the sync session with {peer} broke off: {reason}")]
+    Protocol {
+        /// Who.
+        peer: String,
+        /// What was wrong.
+        reason: String,
+    },
+    /// The connection failed.
+    #[error("connection error: {0}")]
+    Connection(String),
+    /// Waiting ran out.
+    #[error("timed out after {0} seconds")]
+    Timeout(u64),
+    /// The network endpoint could not start.
+    #[error("could not start networking on {addr}: {reason}")]
+    Bind {
+        /// The address asked for.
+        addr: String,
+        /// Why it failed.
+        reason: String,
+    },
+    /// A change file could not be read.
+    #[error("{0}")]
+    ChangeFile(String),
+    /// The device's setup does not allow this.
+    #[error("{0}")]
+    NotAllowed(String),
+    /// The journal refused an operation.
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The profile failed.
+    #[error(transparent)]
+    Profile(#[from] ProfileError),
+    /// The node has shut down.
+    #[error("the sync node has shut down")]
+    Closed,
+}
+
+pub(crate) type Result<T, E = SyncError> = std::result::Result<T, E>;

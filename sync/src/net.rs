@@ -1,0 +1,143 @@
+//! The device's iroh endpoint: one per device identity, offline by default.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+use iroh::endpoint::{NetReportConfig, PortmapperConfig, presets};
+use iroh::{Endpoint, RelayMode, RelayUrl, SecretKey};
+
+use crate::admission::Admission;
+use crate::error::{Result, SyncError};
+use crate::frame::FrameHook;
+
+/// Which relays the endpoint may use. Relays only forward ciphertext; without them, devices
+/// reach each other on the LAN or by direct addresses.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Relays {
+    /// No relays: LAN and direct addresses only (the default).
+    #[default]
+    Off,
+    /// iroh's public relays.
+    Default,
+    /// A self-hosted iroh-relay.
+    Custom(String),
+}
+
+impl std::str::FromStr for Relays {
+    type Err = SyncError;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "off" => Ok(Relays::Off),
+            "default" => Ok(Relays::Default),
+            url if url.starts_with("https://") || url.starts_with("http://") => {
+                url.parse::<RelayUrl>()
+                    .map_err(|e| SyncError::NotAllowed(format!("bad relay URL {url:?}: {e}")))?;
+                Ok(Relays::Custom(url.to_owned()))
+            }
+            other => Err(SyncError::NotAllowed(format!(
+                "unknown relay setting {other:?}: use off, default or an https:// URL"
+            ))),
+        }
+    }
+}
+
+/// Network settings of a node.
+#[derive(Clone)]
+pub struct NetConfig {
+    /// The local address to listen on. Port 0 reuses the profile's last port when it is free.
+    pub bind: SocketAddr,
+    /// Relays.
+    pub relays: Relays,
+    /// Advertise and discover devices on the LAN with mDNS.
+    pub mdns: bool,
+    /// A hook on every outgoing sync frame, for fault tests.
+    pub frame_hook: Option<Arc<dyn FrameHook>>,
+}
+
+impl std::fmt::Debug for NetConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NetConfig")
+            .field("bind", &self.bind)
+            .field("relays", &self.relays)
+            .field("mdns", &self.mdns)
+            .field("frame_hook", &self.frame_hook.is_some())
+            .finish()
+    }
+}
+
+impl Default for NetConfig {
+    fn default() -> Self {
+        NetConfig {
+            bind: SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)),
+            relays: Relays::Off,
+            mdns: false,
+            frame_hook: None,
+        }
+    }
+}
+
+impl NetConfig {
+    /// Loopback only, relays off, no mDNS: for tests and the demo.
+    pub fn loopback() -> Self {
+        NetConfig {
+            bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            ..Default::default()
+        }
+    }
+}
+
+pub(crate) async fn bind(
+    secret: [u8; 32],
+    config: &NetConfig,
+    preferred_port: Option<u16>,
+    admission: Admission,
+) -> Result<Endpoint> {
+    let mut addrs = Vec::new();
+    if config.bind.port() == 0
+        && let Some(port) = preferred_port
+    {
+        addrs.push(SocketAddr::new(config.bind.ip(), port));
+    }
+    addrs.push(config.bind);
+    let mut last = String::new();
+    for addr in addrs {
+        match try_bind(secret, config, addr, admission.clone()).await {
+            Ok(ep) => return Ok(ep),
+            Err(e) => {
+                tracing::debug!(%addr, error = %e, "bind failed");
+                last = e;
+            }
+        }
+    }
+    Err(SyncError::Bind {
+        addr: config.bind.to_string(),
+        reason: last,
+    })
+}
+
+async fn try_bind(
+    secret: [u8; 32],
+    config: &NetConfig,
+    addr: SocketAddr,
+    admission: Admission,
+) -> std::result::Result<Endpoint, String> {
+    let relay_mode = match &config.relays {
+        Relays::Off => RelayMode::Disabled,
+        Relays::Default => RelayMode::Default,
+        Relays::Custom(url) => {
+            let url: RelayUrl = url.parse().map_err(|e| format!("bad relay URL: {e}"))?;
+            RelayMode::custom([url])
+        }
+    };
+    let builder = Endpoint::builder(presets::Minimal)
+        .secret_key(SecretKey::from_bytes(&secret))
+        .relay_mode(relay_mode)
+        .portmapper_config(PortmapperConfig::Disabled)
+        .net_report_config(NetReportConfig::minimal())
+        .clear_ip_transports()
+        .bind_addr(addr)
+        .map_err(|e| e.to_string())?
+        .address_lookup(admission.lookup.clone())
+        .hooks(admission);
+    builder.bind().await.map_err(|e| e.to_string())
+}

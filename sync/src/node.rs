@@ -1,0 +1,618 @@
+//! A device's sync node: it owns the open profile (store and keys), the journal in memory and
+//! the iroh endpoint. Local edits go through [`Node::write`], which stores them durably and
+//! pushes them to connected devices at once.
+
+mod links;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::Duration;
+
+use hearth_core::{
+    Device, DeviceKind, DeviceOwner, DocKind, DocSlot, Journal, JournalError, PartnerId, Profile,
+    Timestamp,
+};
+use iroh::protocol::Router;
+use iroh::{Endpoint, EndpointAddr, EndpointId, TransportAddr};
+use serde::Serialize;
+use tokio::sync::{broadcast, watch};
+
+use crate::admission::{Admission, REVOKED};
+use crate::error::{Result, SyncError};
+use crate::net::{self, NetConfig};
+use crate::pair::{Invite, PairHandler};
+use crate::session::SyncHandler;
+use crate::{PAIR_ALPN, SYNC_ALPN};
+
+pub use links::PeerSync;
+pub(crate) use links::{Link, remote_addr};
+
+/// Something the app or command line may want to show.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// A device connected.
+    PeerConnected {
+        /// Its endpoint id.
+        peer: String,
+    },
+    /// A device disconnected.
+    PeerDisconnected {
+        /// Its endpoint id.
+        peer: String,
+        /// Why, if known.
+        reason: String,
+    },
+    /// A document reached the same state as on a device.
+    Synced {
+        /// The device.
+        peer: String,
+        /// Which document.
+        doc: DocKind,
+        /// When.
+        at: Timestamp,
+    },
+    /// Changes arrived from a device.
+    ChangesReceived {
+        /// The device.
+        peer: String,
+        /// Which document.
+        doc: DocKind,
+        /// How many changes.
+        changes: usize,
+    },
+    /// A device paired with this one.
+    Paired {
+        /// The new device's endpoint id.
+        peer: String,
+        /// Its name.
+        name: String,
+    },
+    /// A session ended with an error.
+    SessionError {
+        /// The device.
+        peer: String,
+        /// What went wrong.
+        error: String,
+    },
+}
+
+/// A paired device as the node sees it now.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PeerStatus {
+    /// The device record.
+    pub device: Device,
+    /// Connected right now.
+    pub connected: bool,
+    /// When a document last matched this device's.
+    pub last_sync: Option<Timestamp>,
+    /// Is this the local device.
+    pub this_device: bool,
+}
+
+pub(crate) struct State {
+    pub(crate) profile: Profile,
+    pub(crate) journal: Journal,
+}
+
+pub(crate) struct Inner {
+    state: Mutex<State>,
+    pub(crate) endpoint: Endpoint,
+    router: OnceLock<Router>,
+    pub(crate) admission: Admission,
+    changed: watch::Sender<u64>,
+    events: broadcast::Sender<Event>,
+    pub(crate) invites: Mutex<HashMap<[u8; 16], Invite>>,
+    links: Mutex<HashMap<EndpointId, Vec<Link>>>,
+    pub(crate) links_changed: tokio::sync::Notify,
+    last_sync: Mutex<HashMap<String, Timestamp>>,
+    pub(crate) config: NetConfig,
+    shutdown: watch::Sender<bool>,
+    pub(crate) live: Mutex<Option<HashSet<EndpointId>>>,
+}
+
+/// A running sync node. Cheap to clone; all clones share one node.
+#[derive(Clone)]
+pub struct Node {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Node {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Node")
+            .field("id", &self.inner.endpoint.id().fmt_short().to_string())
+            .finish_non_exhaustive()
+    }
+}
+
+pub(crate) fn slot(kind: DocKind) -> DocSlot {
+    match kind {
+        DocKind::Shared => DocSlot::Shared,
+        DocKind::Private => DocSlot::Private,
+    }
+}
+
+/// Loads the journal a profile holds.
+pub fn load_journal(profile: &mut Profile) -> Result<Journal> {
+    let actor = profile.keys().actor_id();
+    let shared = profile.store_mut().load(DocSlot::Shared)?;
+    let private = profile.store_mut().load(DocSlot::Private)?;
+    Ok(match shared {
+        Some(shared) => Journal::from_docs(shared, private, &actor)?,
+        None => Journal::new(&actor)?,
+    })
+}
+
+/// Stores what the journal holds that the store does not, both documents in one transaction.
+pub(crate) fn persist(st: &mut State) -> Result<()> {
+    let State { profile, journal } = st;
+    let (shared, private) = journal.docs_mut();
+    profile
+        .store_mut()
+        .append_batch(&mut [(DocSlot::Shared, shared), (DocSlot::Private, private)])?;
+    Ok(())
+}
+
+/// The endpoint id, as text, of a device secret.
+pub fn endpoint_id_of(secret: [u8; 32]) -> String {
+    iroh::SecretKey::from_bytes(&secret).public().to_string()
+}
+
+fn members(journal: &Journal) -> HashSet<EndpointId> {
+    journal
+        .devices()
+        .into_iter()
+        .filter(|d| d.revoked_at.is_none())
+        .filter_map(|d| d.endpoint_id.parse().ok())
+        .collect()
+}
+
+impl Node {
+    /// Opens the network side of a profile: loads the journal, binds the endpoint and accepts
+    /// pairing and sync connections from member devices.
+    pub async fn start(mut profile: Profile, config: NetConfig) -> Result<Node> {
+        let journal = load_journal(&mut profile)?;
+        let admission = Admission::default();
+        admission.set_members(members(&journal));
+        let secret = profile.keys().endpoint_secret();
+        let endpoint = net::bind(
+            secret,
+            &config,
+            profile.config().listen_port,
+            admission.clone(),
+        )
+        .await?;
+        if let Some(port) = endpoint.bound_sockets().first().map(|s| s.port())
+            && profile.config().listen_port != Some(port)
+        {
+            profile.update_config(|c| c.listen_port = Some(port))?;
+        }
+        let last_sync = profile
+            .config()
+            .extra
+            .get("last_sync")
+            .and_then(|v| serde_json::from_value::<HashMap<String, Timestamp>>(v.clone()).ok())
+            .unwrap_or_default();
+        let node = Node {
+            inner: Arc::new(Inner {
+                state: Mutex::new(State { profile, journal }),
+                endpoint: endpoint.clone(),
+                router: OnceLock::new(),
+                admission,
+                changed: watch::channel(0).0,
+                events: broadcast::channel(256).0,
+                invites: Mutex::new(HashMap::new()),
+                links: Mutex::new(HashMap::new()),
+                links_changed: tokio::sync::Notify::new(),
+                last_sync: Mutex::new(last_sync),
+                config,
+                shutdown: watch::channel(false).0,
+                live: Mutex::new(None),
+            }),
+        };
+        node.publish_own_addrs()?;
+        node.load_addresses();
+        let router = Router::builder(endpoint)
+            .accept(
+                PAIR_ALPN,
+                PairHandler {
+                    node: node.downgrade(),
+                },
+            )
+            .accept(
+                SYNC_ALPN,
+                SyncHandler {
+                    node: node.downgrade(),
+                },
+            )
+            .spawn();
+        let _ = node.inner.router.set(router);
+        if node.inner.config.mdns {
+            node.start_mdns()?;
+        }
+        Ok(node)
+    }
+
+    pub(crate) fn downgrade(&self) -> WeakNode {
+        WeakNode(Arc::downgrade(&self.inner))
+    }
+
+    pub(crate) fn state(&self) -> MutexGuard<'_, State> {
+        self.inner.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// This device's endpoint id.
+    pub fn id(&self) -> EndpointId {
+        self.inner.endpoint.id()
+    }
+
+    /// Where this device listens.
+    pub fn addr(&self) -> EndpointAddr {
+        self.inner.endpoint.addr()
+    }
+
+    /// The local socket addresses the endpoint is bound to.
+    pub fn bound_sockets(&self) -> Vec<std::net::SocketAddr> {
+        self.inner.endpoint.bound_sockets()
+    }
+
+    /// The partner this device belongs to (none for a home display).
+    pub fn me(&self) -> Option<PartnerId> {
+        let id = self.id().to_string();
+        match self.read(|j| j.device(&id).map(|d| d.owner)) {
+            Some(DeviceOwner::Partner(p)) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// Reads the journal.
+    pub fn read<T>(&self, f: impl FnOnce(&Journal) -> T) -> T {
+        f(&self.state().journal)
+    }
+
+    /// Reads the profile (settings, directory).
+    pub fn profile<T>(&self, f: impl FnOnce(&Profile) -> T) -> T {
+        f(&self.state().profile)
+    }
+
+    /// Changes the journal: the change is durable when this returns, and connected devices get
+    /// it at once. On error nothing is stored.
+    pub fn write<T>(&self, f: impl FnOnce(&mut Journal) -> Result<T, JournalError>) -> Result<T> {
+        let out = {
+            let mut st = self.state();
+            let out = f(&mut st.journal)?;
+            persist(&mut st)?;
+            out
+        };
+        self.after_change();
+        Ok(out)
+    }
+
+    /// Runs `f` with the profile and journal together (backups, exports).
+    pub fn with_profile<T>(&self, f: impl FnOnce(&mut Profile, &mut Journal) -> T) -> T {
+        let mut st = self.state();
+        let State { profile, journal } = &mut *st;
+        f(profile, journal)
+    }
+
+    /// Events: connections, syncs, changes received.
+    pub fn events(&self) -> broadcast::Receiver<Event> {
+        self.inner.events.subscribe()
+    }
+
+    pub(crate) fn emit(&self, event: Event) {
+        tracing::debug!(?event, "event");
+        let _ = self.inner.events.send(event);
+    }
+
+    pub(crate) fn changes(&self) -> watch::Receiver<u64> {
+        self.inner.changed.subscribe()
+    }
+
+    pub(crate) fn shutdown_signal(&self) -> watch::Receiver<bool> {
+        self.inner.shutdown.subscribe()
+    }
+
+    /// After the journal changed (here or from a peer): refresh who may connect, drop revoked
+    /// devices, wake sessions so they push the change, start dialing new devices.
+    pub(crate) fn after_change(&self) {
+        let (members, devices) = self.read(|j| (members(j), j.devices()));
+        self.inner.admission.set_members(members.clone());
+        self.learn_journal_addrs();
+        let revoked: Vec<EndpointId> = self
+            .links()
+            .keys()
+            .filter(|id| !members.contains(*id))
+            .copied()
+            .collect();
+        for id in revoked {
+            tracing::info!(peer = %id.fmt_short(), "closing the connection of a revoked device");
+            if let Some(links) = self.links().remove(&id) {
+                for l in links {
+                    l.conn.close(REVOKED.into(), b"this device was revoked");
+                }
+            }
+        }
+        self.inner.changed.send_modify(|n| *n += 1);
+        let live = self
+            .inner
+            .live
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if let Some(mut dialing) = live {
+            let me = self.id();
+            for d in devices {
+                let Ok(id) = d.endpoint_id.parse::<EndpointId>() else {
+                    continue;
+                };
+                if id != me && d.revoked_at.is_none() && !dialing.contains(&id) {
+                    dialing.insert(id);
+                    self.spawn_dialer(id);
+                }
+            }
+            *self.inner.live.lock().unwrap_or_else(|e| e.into_inner()) = Some(dialing);
+        }
+    }
+
+    /// Whether `peer` may sync `kind` with this device: the shared journal with every member
+    /// device; a private journal only between two personal devices of the same person.
+    pub(crate) fn may_sync(&self, peer: &EndpointId, kind: DocKind) -> bool {
+        let me = self.id().to_string();
+        let peer = peer.to_string();
+        self.read(|j| {
+            let (Some(mine), Some(theirs)) = (j.device(&me), j.device(&peer)) else {
+                return false;
+            };
+            if theirs.revoked_at.is_some() {
+                return false;
+            }
+            match kind {
+                DocKind::Shared => true,
+                DocKind::Private => {
+                    mine.kind == DeviceKind::Personal
+                        && theirs.kind == DeviceKind::Personal
+                        && matches!(&mine.owner, DeviceOwner::Partner(_))
+                        && mine.owner == theirs.owner
+                }
+            }
+        })
+    }
+
+    pub(crate) fn links(&self) -> MutexGuard<'_, HashMap<EndpointId, Vec<Link>>> {
+        self.inner.links.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Is a device connected right now?
+    pub fn is_connected(&self, peer: &EndpointId) -> bool {
+        self.links().get(peer).is_some_and(|l| !l.is_empty())
+    }
+
+    pub(crate) fn mark_synced(&self, peer: &EndpointId, doc: DocKind) {
+        let at = Timestamp::now();
+        self.inner
+            .last_sync
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(peer.to_string(), at);
+        self.emit(Event::Synced {
+            peer: peer.to_string(),
+            doc,
+            at,
+        });
+    }
+
+    /// Writes the last-sync times to the profile settings.
+    pub(crate) fn save_last_sync(&self) {
+        let map = self
+            .inner
+            .last_sync
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let Ok(value) = serde_json::to_value(&map) else {
+            return;
+        };
+        let mut st = self.state();
+        if st.profile.config().extra.get("last_sync") != Some(&value)
+            && let Err(e) = st.profile.update_config(|c| {
+                c.extra.insert("last_sync".into(), value);
+            })
+        {
+            tracing::warn!(error = %e, "could not record the last sync time");
+        }
+    }
+
+    /// Every paired device with its connection state and last sync.
+    pub fn peer_status(&self) -> Vec<PeerStatus> {
+        let me = self.id().to_string();
+        let last = self
+            .inner
+            .last_sync
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        self.read(|j| j.devices())
+            .into_iter()
+            .map(|d| {
+                let connected = d.endpoint_id.parse().is_ok_and(|id| self.is_connected(&id));
+                PeerStatus {
+                    last_sync: last.get(&d.endpoint_id).copied(),
+                    this_device: d.endpoint_id == me,
+                    connected,
+                    device: d,
+                }
+            })
+            .collect()
+    }
+
+    /// Remembers where a device was reachable, for the next dial (kept in the store and in
+    /// the endpoint's address book).
+    pub(crate) fn learn_addrs(&self, peer: &EndpointId, addrs: &[std::net::SocketAddr]) {
+        if addrs.is_empty() {
+            return;
+        }
+        self.inner
+            .admission
+            .lookup
+            .add_endpoint_info(EndpointAddr::from_parts(
+                *peer,
+                addrs.iter().map(|a| TransportAddr::Ip(*a)),
+            ));
+        let key = peer.to_string();
+        let mut st = self.state();
+        let mut known = st.profile.store().peer_addrs(&key);
+        let mut changed = false;
+        for a in addrs.iter().rev() {
+            let a = a.to_string();
+            if known.first() != Some(&a) {
+                known.retain(|k| k != &a);
+                known.insert(0, a);
+                changed = true;
+            }
+        }
+        known.truncate(4);
+        if changed && let Err(e) = st.profile.store_mut().put_peer_addrs(&key, known) {
+            tracing::warn!(error = %e, "could not store a peer address");
+        }
+    }
+
+    /// Records in the journal where this device listens, if that changed, so the other
+    /// devices can dial it even if they never connected before (via a third device).
+    fn publish_own_addrs(&self) -> Result<()> {
+        let mut addrs: Vec<String> = self.addr().ip_addrs().map(|a| a.to_string()).collect();
+        for s in self.bound_sockets() {
+            if !s.ip().is_unspecified() && !addrs.contains(&s.to_string()) {
+                addrs.push(s.to_string());
+            }
+        }
+        addrs.truncate(16);
+        let me = self.id().to_string();
+        let known = self.read(|j| j.device(&me).is_some());
+        if known {
+            self.write(|j| j.set_device_addrs(&me, &addrs, Timestamp::now()))?;
+        }
+        Ok(())
+    }
+
+    /// Feeds every member device's published addresses into the address book.
+    fn learn_journal_addrs(&self) {
+        let me = self.id();
+        for d in self.read(|j| j.devices()) {
+            let Ok(id) = d.endpoint_id.parse::<EndpointId>() else {
+                continue;
+            };
+            if id == me || d.revoked_at.is_some() {
+                continue;
+            }
+            let addrs: Vec<TransportAddr> = d
+                .addrs
+                .iter()
+                .filter_map(|a| a.parse().ok())
+                .map(TransportAddr::Ip)
+                .collect();
+            if !addrs.is_empty() {
+                self.inner
+                    .admission
+                    .lookup
+                    .add_endpoint_info(EndpointAddr::from_parts(id, addrs));
+            }
+        }
+    }
+
+    fn load_addresses(&self) {
+        self.learn_journal_addrs();
+        let st = self.state();
+        for peer in st.profile.store().peers() {
+            let Ok(id) = peer.parse::<EndpointId>() else {
+                continue;
+            };
+            let addrs: Vec<TransportAddr> = st
+                .profile
+                .store()
+                .peer_addrs(&peer)
+                .iter()
+                .filter_map(|a| a.parse().ok())
+                .map(TransportAddr::Ip)
+                .collect();
+            if !addrs.is_empty() {
+                self.inner
+                    .admission
+                    .lookup
+                    .add_endpoint_info(EndpointAddr::from_parts(id, addrs));
+            }
+        }
+    }
+
+    fn start_mdns(&self) -> Result<()> {
+        let mdns = iroh_mdns_address_lookup::MdnsAddressLookup::builder()
+            .service_name("hearth")
+            .build(self.id())
+            .map_err(|e| SyncError::Bind {
+                addr: "mDNS".into(),
+                reason: e.to_string(),
+            })?;
+        self.inner
+            .endpoint
+            .address_lookup()
+            .map_err(|e| SyncError::Connection(e.to_string()))?
+            .add(mdns);
+        Ok(())
+    }
+
+    /// Starts keeping a live connection with every member device: dial, sync, stay connected
+    /// and push changes as they happen; on loss, retry with exponential backoff and jitter.
+    pub fn start_live(&self) {
+        let mut live = self.inner.live.lock().unwrap_or_else(|e| e.into_inner());
+        if live.is_some() {
+            return;
+        }
+        *live = Some(HashSet::new());
+        drop(live);
+        self.after_change();
+    }
+
+    /// Stops the node: closes connections and the endpoint, and saves the sync states.
+    pub async fn shutdown(&self) {
+        let _ = self.inner.shutdown.send(true);
+        for (_, links) in self.links().drain() {
+            for l in links {
+                l.conn.close(0u32.into(), b"shutting down");
+            }
+        }
+        self.save_last_sync();
+        if let Some(router) = self.inner.router.get() {
+            let _ = tokio::time::timeout(Duration::from_secs(3), router.shutdown()).await;
+        } else {
+            self.inner.endpoint.close().await;
+        }
+    }
+
+    /// Gives the profile back once the node is shut down and no task holds it any more.
+    pub fn into_profile(self) -> std::result::Result<Profile, Node> {
+        match Arc::try_unwrap(self.inner) {
+            Ok(inner) => Ok(inner
+                .state
+                .into_inner()
+                .unwrap_or_else(|e| e.into_inner())
+                .profile),
+            Err(inner) => Err(Node { inner }),
+        }
+    }
+}
+
+/// A handle that does not keep the node alive (for protocol handlers and tasks).
+#[derive(Clone)]
+pub(crate) struct WeakNode(std::sync::Weak<Inner>);
+
+impl std::fmt::Debug for WeakNode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WeakNode")
+    }
+}
+
+impl WeakNode {
+    pub(crate) fn upgrade(&self) -> Option<Node> {
+        self.0.upgrade().map(|inner| Node { inner })
+    }
+}

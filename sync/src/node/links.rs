@@ -1,0 +1,240 @@
+//! Live connections: registering them, dialing member devices with backoff, and one-shot syncs.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use hearth_core::Timestamp;
+use iroh::endpoint::Connection;
+use iroh::{EndpointId, TransportAddr};
+use rand::RngExt;
+use serde::Serialize;
+
+use super::{Event, Node, WeakNode};
+use crate::SYNC_ALPN;
+use crate::error::{Result, SyncError};
+use crate::session::Mode;
+
+/// The first retry delay after a lost or failed connection.
+const BACKOFF_MIN: Duration = Duration::from_millis(250);
+/// The longest retry delay.
+const BACKOFF_MAX: Duration = Duration::from_secs(30);
+
+/// One open connection to a device.
+#[derive(Clone, Debug)]
+pub(crate) struct Link {
+    pub(crate) conn: Connection,
+}
+
+/// What a one-shot sync did with one device.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PeerSync {
+    /// The device's endpoint id.
+    pub peer: String,
+    /// Its name.
+    pub name: String,
+    /// Whether it was reached and the sync finished.
+    pub synced: bool,
+    /// How many batches of changes arrived from it.
+    pub received: usize,
+    /// What went wrong, if anything.
+    pub error: Option<String>,
+}
+
+/// The current remote address of a connection's selected path.
+pub(crate) fn remote_addr(conn: &Connection) -> Option<SocketAddr> {
+    conn.paths()
+        .iter()
+        .find(|p| p.is_selected())
+        .and_then(|p| match p.remote_addr() {
+            TransportAddr::Ip(sa) => Some(*sa),
+            _ => None,
+        })
+}
+
+impl Node {
+    pub(crate) fn register(&self, peer: EndpointId, conn: &Connection) {
+        if let Some(addr) = remote_addr(conn) {
+            self.learn_addrs(&peer, &[addr]);
+        }
+        let first = {
+            let mut links = self.links();
+            let entry = links.entry(peer).or_default();
+            entry.push(Link { conn: conn.clone() });
+            entry.len() == 1
+        };
+        if first {
+            self.emit(Event::PeerConnected {
+                peer: peer.to_string(),
+            });
+        }
+    }
+
+    pub(crate) fn unregister(&self, peer: EndpointId, conn: &Connection) {
+        let last = {
+            let mut links = self.links();
+            match links.get_mut(&peer) {
+                Some(list) => {
+                    list.retain(|l| l.conn.stable_id() != conn.stable_id());
+                    let empty = list.is_empty();
+                    if empty {
+                        links.remove(&peer);
+                    }
+                    empty
+                }
+                None => false,
+            }
+        };
+        if last {
+            let reason = conn
+                .close_reason()
+                .map(|r| r.to_string())
+                .unwrap_or_else(|| "closed".into());
+            self.emit(Event::PeerDisconnected {
+                peer: peer.to_string(),
+                reason,
+            });
+        }
+        self.save_last_sync();
+        self.inner.links_changed.notify_waiters();
+    }
+
+    /// Dials a member device by id; its addresses come from the address book (pairing, past
+    /// connections, mDNS).
+    pub(crate) async fn connect(&self, peer: EndpointId, timeout: Duration) -> Result<Connection> {
+        let unreachable = |reason: String| SyncError::Unreachable {
+            peer: peer.fmt_short().to_string(),
+            reason,
+        };
+        match tokio::time::timeout(timeout, self.inner.endpoint.connect(peer, SYNC_ALPN)).await {
+            Ok(Ok(conn)) => Ok(conn),
+            Ok(Err(e)) => Err(unreachable(e.to_string())),
+            Err(_) => Err(unreachable(format!(
+                "no answer within {} seconds",
+                timeout.as_secs()
+            ))),
+        }
+    }
+
+    pub(super) fn spawn_dialer(&self, peer: EndpointId) {
+        tokio::spawn(dial_loop(self.downgrade(), peer));
+    }
+
+    /// Connects to every member device, syncs until each reachable one holds the same
+    /// documents, and disconnects. One entry per device.
+    pub async fn sync_once(&self, timeout: Duration) -> Vec<PeerSync> {
+        let me = self.id();
+        let devices = self.read(|j| j.devices());
+        let mut tasks = tokio::task::JoinSet::new();
+        for d in devices {
+            let Ok(peer) = d.endpoint_id.parse::<EndpointId>() else {
+                continue;
+            };
+            if peer == me || d.revoked_at.is_some() {
+                continue;
+            }
+            let node = self.clone();
+            tasks.spawn(async move {
+                let mut out = PeerSync {
+                    peer: d.endpoint_id.clone(),
+                    name: d.name.clone(),
+                    synced: false,
+                    received: 0,
+                    error: None,
+                };
+                let work = async {
+                    let conn = node.connect(peer, timeout).await?;
+                    node.register(peer, &conn);
+                    let r = node.sync_docs(&conn, peer, Mode::OneShot).await;
+                    conn.close(0u32.into(), b"done");
+                    node.unregister(peer, &conn);
+                    r
+                };
+                match tokio::time::timeout(timeout, work).await {
+                    Ok(Ok(n)) => {
+                        out.synced = true;
+                        out.received = n;
+                    }
+                    Ok(Err(e)) => out.error = Some(e.to_string()),
+                    Err(_) => out.error = Some(SyncError::Timeout(timeout.as_secs()).to_string()),
+                }
+                out
+            });
+        }
+        let mut out = Vec::new();
+        while let Some(r) = tasks.join_next().await {
+            if let Ok(p) = r {
+                out.push(p);
+            }
+        }
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        out
+    }
+
+    /// When a device last synced, as the node remembers it.
+    pub fn last_sync(&self, peer: &str) -> Option<Timestamp> {
+        self.inner
+            .last_sync
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(peer)
+            .copied()
+    }
+}
+
+/// Keeps one device connected: dial, run live sessions, and on loss retry with exponential
+/// backoff and jitter. Ends when the device is revoked or the node shuts down.
+async fn dial_loop(node: WeakNode, peer: EndpointId) {
+    let mut backoff = BACKOFF_MIN;
+    loop {
+        let Some(n) = node.upgrade() else { return };
+        let mut shutdown = n.shutdown_signal();
+        if *shutdown.borrow() {
+            return;
+        }
+        if !n.inner.admission.is_member(&peer) {
+            if let Some(live) = n
+                .inner
+                .live
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .as_mut()
+            {
+                live.remove(&peer);
+            }
+            return;
+        }
+        if n.is_connected(&peer) {
+            // The device dialed us; wait until that connection ends.
+            let changed = n.inner.links_changed.notified();
+            tokio::select! {
+                _ = changed => {}
+                _ = shutdown.changed() => return,
+                _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+            }
+            continue;
+        }
+        match n.connect(peer, Duration::from_secs(10)).await {
+            Ok(conn) => {
+                backoff = BACKOFF_MIN;
+                n.register(peer, &conn);
+                if let Err(e) = n.sync_docs(&conn, peer, Mode::Live).await {
+                    tracing::info!(peer = %peer.fmt_short(), error = %e, "live sync ended");
+                    n.emit(Event::SessionError {
+                        peer: peer.to_string(),
+                        error: e.to_string(),
+                    });
+                }
+                n.unregister(peer, &conn);
+            }
+            Err(e) => tracing::debug!(peer = %peer.fmt_short(), error = %e, "dial failed"),
+        }
+        let jitter = rand::rng().random_range(0..=backoff.as_millis() as u64 / 2);
+        let wait = backoff + Duration::from_millis(jitter);
+        backoff = (backoff * 2).min(BACKOFF_MAX);
+        drop(n);
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
+}

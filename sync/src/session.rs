@@ -1,0 +1,313 @@
+//! A sync session: one bidirectional stream per document, carrying length-prefixed Automerge
+//! sync messages until both sides hold the same document; a live session then stays open and
+//! pushes local changes as they happen.
+
+use automerge::sync::{self, SyncDoc};
+use hearth_core::DocKind;
+use iroh::EndpointId;
+use iroh::endpoint::{Connection, RecvStream, SendStream};
+use iroh::protocol::{AcceptError, ProtocolHandler};
+use tokio::task::JoinSet;
+
+use crate::admission::{NOT_A_MEMBER, PROTOCOL_ERROR};
+use crate::error::{Result, SyncError};
+use crate::frame::{self, FrameError, MAX_FRAME};
+use crate::node::{Event, Node, WeakNode, persist, slot};
+
+/// How long a session runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Until both sides hold the same document, then end.
+    OneShot,
+    /// Until the stream or the node ends, pushing local changes as they happen.
+    Live,
+}
+
+fn doc_byte(kind: DocKind) -> u8 {
+    match kind {
+        DocKind::Shared => b'S',
+        DocKind::Private => b'P',
+    }
+}
+
+fn doc_from_byte(b: &[u8]) -> Option<DocKind> {
+    match b {
+        [b'S'] => Some(DocKind::Shared),
+        [b'P'] => Some(DocKind::Private),
+        _ => None,
+    }
+}
+
+impl Node {
+    /// Applies one received sync message; returns how many changes it brought.
+    fn receive(
+        &self,
+        peer: &EndpointId,
+        kind: DocKind,
+        state: &mut sync::State,
+        body: &[u8],
+    ) -> Result<usize> {
+        let protocol = |reason: String| SyncError::Protocol {
+            peer: peer.fmt_short().to_string(),
+            reason,
+        };
+        let msg = sync::Message::decode(body)
+            .map_err(|e| protocol(format!("undecodable sync message: {e}")))?;
+        let n = {
+            let mut st = self.state();
+            let doc = st.journal.doc_mut(kind);
+            let before = doc.get_heads();
+            doc.sync()
+                .receive_sync_message(state, msg)
+                .map_err(|e| protocol(format!("the sync message could not be applied: {e}")))?;
+            if doc.get_heads() == before {
+                0
+            } else {
+                let n = doc.get_changes(&before).len();
+                persist(&mut st)?;
+                n
+            }
+        };
+        if n > 0 {
+            self.after_change();
+            self.emit(Event::ChangesReceived {
+                peer: peer.to_string(),
+                doc: kind,
+                changes: n,
+            });
+        }
+        Ok(n)
+    }
+
+    fn converged(&self, kind: DocKind, state: &sync::State) -> bool {
+        let heads = self.state().journal.heads(kind);
+        state.their_heads.as_ref() == Some(&heads)
+    }
+
+    /// Runs one session on a stream. Returns how many changes arrived.
+    pub(crate) async fn session(
+        &self,
+        peer: EndpointId,
+        kind: DocKind,
+        mut send: SendStream,
+        mut recv: RecvStream,
+        mode: Mode,
+    ) -> Result<usize> {
+        let key = peer.to_string();
+        let mut state = {
+            let st = self.state();
+            st.profile
+                .store()
+                .sync_state(&key, slot(kind))
+                .and_then(|b| sync::State::decode(&b).ok())
+                .unwrap_or_default()
+        };
+        let mut changes = self.changes();
+        let mut shutdown = self.shutdown_signal();
+        let hook = self.inner.config.frame_hook.clone();
+        let mut received = 0;
+        let mut announced = false;
+        let result: Result<()> = async {
+            loop {
+                loop {
+                    let msg = self.state().journal.doc_mut(kind).sync().generate_sync_message(&mut state);
+                    let Some(msg) = msg else { break };
+                    frame::write(&mut send, &msg.encode(), hook.as_deref())
+                        .await
+                        .map_err(SyncError::Connection)?;
+                }
+                if self.converged(kind, &state) {
+                    if !announced {
+                        self.mark_synced(&peer, kind);
+                        announced = true;
+                    }
+                    if mode == Mode::OneShot {
+                        return Ok(());
+                    }
+                }
+                tokio::select! {
+                    f = frame::read(&mut recv, MAX_FRAME) => match f {
+                        Ok(body) => {
+                            if self.receive(&peer, kind, &mut state, &body)? > 0 {
+                                received += 1;
+                                announced = false;
+                            }
+                        }
+                        Err(FrameError::End) => return Ok(()),
+                        Err(FrameError::TooLarge(n)) => {
+                            return Err(SyncError::Protocol {
+                                peer: peer.fmt_short().to_string(),
+                                reason: format!("a frame of {n} bytes is over the limit of {MAX_FRAME}"),
+                            });
+                        }
+                        Err(FrameError::Broken(e)) => return Err(SyncError::Connection(e)),
+                    },
+                    r = changes.changed(), if mode == Mode::Live => {
+                        if r.is_err() {
+                            return Ok(());
+                        }
+                        announced = false;
+                    }
+                    _ = shutdown.changed() => return Ok(()),
+                }
+            }
+        }
+        .await;
+        let encoded = state.encode();
+        if let Err(e) = self
+            .state()
+            .profile
+            .store_mut()
+            .put_sync_state(&key, slot(kind), &encoded)
+        {
+            tracing::warn!(error = %e, "could not store the sync state");
+        }
+        match result {
+            Ok(()) => {
+                let _ = send.finish();
+                if mode == Mode::OneShot {
+                    // Read what the peer still sends until it finishes too, so neither side
+                    // cuts the other off mid-message.
+                    let drain = async {
+                        while let Ok(body) = frame::read(&mut recv, MAX_FRAME).await {
+                            if self.receive(&peer, kind, &mut state, &body).is_err() {
+                                break;
+                            }
+                        }
+                    };
+                    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), drain).await;
+                }
+                Ok(received)
+            }
+            Err(e) => {
+                let _ = send.reset(PROTOCOL_ERROR.into());
+                let _ = recv.stop(PROTOCOL_ERROR.into());
+                Err(e)
+            }
+        }
+    }
+
+    /// Opens one stream per document this peer may sync and runs the sessions side by side.
+    /// Returns how many change batches arrived.
+    pub(crate) async fn sync_docs(
+        &self,
+        conn: &Connection,
+        peer: EndpointId,
+        mode: Mode,
+    ) -> Result<usize> {
+        let kinds: Vec<DocKind> = DocKind::ALL
+            .into_iter()
+            .filter(|k| self.may_sync(&peer, *k))
+            .collect();
+        self.sync_kinds(conn, peer, &kinds, mode).await
+    }
+
+    /// Like [`Node::sync_docs`] for chosen documents.
+    pub(crate) async fn sync_kinds(
+        &self,
+        conn: &Connection,
+        peer: EndpointId,
+        kinds: &[DocKind],
+        mode: Mode,
+    ) -> Result<usize> {
+        let mut tasks = JoinSet::new();
+        for &kind in kinds {
+            let (mut send, recv) = conn
+                .open_bi()
+                .await
+                .map_err(|e| SyncError::Connection(e.to_string()))?;
+            frame::write(&mut send, &[doc_byte(kind)], None)
+                .await
+                .map_err(SyncError::Connection)?;
+            let node = self.clone();
+            tasks.spawn(async move { node.session(peer, kind, send, recv, mode).await });
+        }
+        let mut total = 0;
+        let mut first_err = None;
+        while let Some(r) = tasks.join_next().await {
+            match r {
+                Ok(Ok(n)) => total += n,
+                Ok(Err(e)) => {
+                    first_err.get_or_insert(e);
+                }
+                Err(e) => {
+                    first_err.get_or_insert(SyncError::Connection(e.to_string()));
+                }
+            }
+        }
+        if let Some(e) = first_err {
+            if matches!(e, SyncError::Protocol { .. }) {
+                conn.close(PROTOCOL_ERROR.into(), e.to_string().as_bytes());
+            }
+            return Err(e);
+        }
+        Ok(total)
+    }
+}
+
+/// Accepts `hearth/sync/1` connections from member devices.
+#[derive(Debug, Clone)]
+pub(crate) struct SyncHandler {
+    pub(crate) node: WeakNode,
+}
+
+impl ProtocolHandler for SyncHandler {
+    async fn accept(&self, conn: Connection) -> std::result::Result<(), AcceptError> {
+        let Some(node) = self.node.upgrade() else {
+            return Ok(());
+        };
+        let peer = conn.remote_id();
+        if !node.inner.admission.is_member(&peer) {
+            conn.close(NOT_A_MEMBER.into(), b"not a member of this journal");
+            return Ok(());
+        }
+        node.register(peer, &conn);
+        let mut tasks = JoinSet::new();
+        let mut shutdown = node.shutdown_signal();
+        loop {
+            tokio::select! {
+                bi = conn.accept_bi() => match bi {
+                    Ok((send, recv)) => {
+                        let node = node.clone();
+                        let conn = conn.clone();
+                        tasks.spawn(async move { serve_stream(node, conn, peer, send, recv).await });
+                    }
+                    Err(_) => break,
+                },
+                _ = shutdown.changed() => break,
+            }
+        }
+        while tasks.join_next().await.is_some() {}
+        node.unregister(peer, &conn);
+        Ok(())
+    }
+}
+
+async fn serve_stream(
+    node: Node,
+    conn: Connection,
+    peer: EndpointId,
+    mut send: SendStream,
+    mut recv: RecvStream,
+) {
+    let kind = match frame::read(&mut recv, 16).await {
+        Ok(b) => doc_from_byte(&b),
+        Err(_) => None,
+    };
+    let Some(kind) = kind.filter(|k| node.may_sync(&peer, *k)) else {
+        tracing::info!(peer = %peer.fmt_short(), "refused a stream for a document this device may not sync");
+        let _ = send.reset(NOT_A_MEMBER.into());
+        let _ = recv.stop(NOT_A_MEMBER.into());
+        return;
+    };
+    if let Err(e) = node.session(peer, kind, send, recv, Mode::Live).await {
+        tracing::info!(peer = %peer.fmt_short(), error = %e, "sync session ended with an error");
+        if matches!(e, SyncError::Protocol { .. }) {
+            conn.close(PROTOCOL_ERROR.into(), e.to_string().as_bytes());
+        }
+        node.emit(Event::SessionError {
+            peer: peer.to_string(),
+            error: e.to_string(),
+        });
+    }
+}
