@@ -124,6 +124,62 @@ fn check_schema(doc: &AutoCommit, kind: DocKind) -> Result<()> {
     }
 }
 
+/// Checks that `bytes` is a sequence of whole, well-formed Automerge chunks (documents or
+/// changes), each verified, without applying anything.
+fn check_chunks(bytes: &[u8]) -> Result<()> {
+    const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
+    let damaged = |why: &str| JournalError::NotAJournal(format!("the changes are damaged: {why}"));
+    let mut rest = bytes;
+    if rest.is_empty() {
+        return Err(damaged("there is nothing in them"));
+    }
+    while !rest.is_empty() {
+        if rest.len() < 10 || rest[..4] != MAGIC {
+            return Err(damaged("they are not Automerge data"));
+        }
+        let (mut len, mut shift, mut i) = (0u64, 0u32, 9usize);
+        loop {
+            let b = *rest
+                .get(i)
+                .ok_or_else(|| damaged("a chunk header is cut short"))?;
+            if shift > 56 {
+                return Err(damaged("a chunk length is invalid"));
+            }
+            len |= u64::from(b & 0x7f) << shift;
+            shift += 7;
+            i += 1;
+            if b & 0x80 == 0 {
+                break;
+            }
+        }
+        let total = usize::try_from(len)
+            .ok()
+            .and_then(|l| l.checked_add(i))
+            .filter(|t| *t <= rest.len())
+            .ok_or_else(|| damaged("a chunk is cut short"))?;
+        let chunk = &rest[..total];
+        match rest[8] {
+            0 => {
+                automerge::Automerge::load_with_options(
+                    chunk,
+                    automerge::LoadOptions::new().on_partial_load(automerge::OnPartialLoad::Error),
+                )
+                .map_err(|e| damaged(&e.to_string()))?;
+            }
+            1 | 2 => {
+                automerge::Change::try_from(chunk).map_err(|e| damaged(&e.to_string()))?;
+            }
+            _ => {
+                return Err(damaged(
+                    "they hold a kind of chunk this version does not read",
+                ));
+            }
+        }
+        rest = &rest[total..];
+    }
+    Ok(())
+}
+
 impl Journal {
     /// A new, empty journal for a device whose Automerge actor id is `actor` (one per device).
     pub fn new(actor: &[u8]) -> Result<Self> {
@@ -206,11 +262,7 @@ impl Journal {
     pub fn apply(&mut self, kind: DocKind, bytes: &[u8]) -> Result<usize> {
         // Refuse bytes that are not wholly Automerge chunks: `load_incremental` alone would
         // keep whatever prefix parsed and ignore the rest.
-        automerge::Automerge::load_with_options(
-            bytes,
-            automerge::LoadOptions::new().on_partial_load(automerge::OnPartialLoad::Error),
-        )
-        .map_err(|e| JournalError::NotAJournal(format!("the changes are damaged: {e}")))?;
+        check_chunks(bytes)?;
         let doc = self.doc_mut(kind);
         let mut trial = doc.fork();
         let n = trial
@@ -480,6 +532,23 @@ mod tests {
                 .is_err()
         );
         assert_eq!(a.heads(DocKind::Shared), before);
+        // Changes after known heads apply; the same bytes with a tail of garbage or cut short
+        // are refused whole.
+        let mut b = Journal::load(&a.doc_mut(DocKind::Shared).save(), None, b"b").unwrap();
+        a.add_appreciation(&ana, "New", false, at(2)).unwrap();
+        let delta = a.doc_mut(DocKind::Shared).save_after(&before);
+        let b_before = b.heads(DocKind::Shared);
+        let mut tailed = delta.clone();
+        tailed.extend_from_slice(b"junk");
+        assert!(b.apply(DocKind::Shared, &tailed).is_err());
+        assert!(b.apply(DocKind::Shared, &delta[..delta.len() - 1]).is_err());
+        assert!(b.apply(DocKind::Shared, b"").is_err());
+        assert_eq!(b.heads(DocKind::Shared), b_before);
+        b.apply(DocKind::Shared, &delta).unwrap();
+        assert_eq!(b.wall(&Default::default()).len(), 2);
+        // A whole document applies too.
+        let whole = a.doc_mut(DocKind::Shared).save();
+        b.apply(DocKind::Shared, &whole).unwrap();
     }
 
     #[test]
