@@ -1,0 +1,212 @@
+//! LAN discovery: two devices in two network namespaces joined by a veth pair, mDNS on, no
+//! stored addresses that could work: they find each other and sync. Needs the rights to create
+//! network namespaces (root, as in CI); elsewhere it is skipped with a printed reason.
+#![allow(clippy::unwrap_used)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use hearth_core::Profile;
+use hearth_core::keys::KeySealing;
+use hearth_sync::{NetConfig, Node, Role, Setup, init_device, load_journal};
+
+struct Namespaces(Vec<String>);
+
+impl Drop for Namespaces {
+    fn drop(&mut self) {
+        for ns in &self.0 {
+            let _ = Command::new("ip").args(["netns", "del", ns]).status();
+        }
+    }
+}
+
+fn ip(args: &[&str]) -> bool {
+    Command::new("ip")
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn setup_namespaces() -> Result<Namespaces, String> {
+    let tag = std::process::id() % 100_000;
+    let (a, b) = (format!("hearth-a-{tag}"), format!("hearth-b-{tag}"));
+    if !ip(&["netns", "add", &a]) {
+        return Err("cannot create network namespaces here (needs root and iproute2)".into());
+    }
+    let guard = Namespaces(vec![a.clone(), b.clone()]);
+    let (va, vb) = (format!("hva{tag}"), format!("hvb{tag}"));
+    let steps: Vec<Vec<String>> = vec![
+        vec!["netns".into(), "add".into(), b.clone()],
+        vec![
+            "link".into(),
+            "add".into(),
+            va.clone(),
+            "type".into(),
+            "veth".into(),
+            "peer".into(),
+            "name".into(),
+            vb.clone(),
+        ],
+        vec![
+            "link".into(),
+            "set".into(),
+            va.clone(),
+            "netns".into(),
+            a.clone(),
+        ],
+        vec![
+            "link".into(),
+            "set".into(),
+            vb.clone(),
+            "netns".into(),
+            b.clone(),
+        ],
+    ];
+    for s in &steps {
+        let s: Vec<&str> = s.iter().map(String::as_str).collect();
+        if !ip(&s) {
+            return Err(format!("ip {} failed", s.join(" ")));
+        }
+    }
+    for (ns, dev, addr) in [(&a, &va, "10.77.0.1/24"), (&b, &vb, "10.77.0.2/24")] {
+        for cmd in [
+            vec!["-n", ns, "link", "set", "lo", "up"],
+            vec!["-n", ns, "addr", "add", addr, "dev", dev],
+            vec!["-n", ns, "link", "set", dev, "multicast", "on"],
+            vec!["-n", ns, "link", "set", dev, "up"],
+            vec!["-n", ns, "route", "add", "default", "dev", dev],
+            vec!["-n", ns, "route", "add", "224.0.0.0/4", "dev", dev],
+        ] {
+            if !ip(&cmd) {
+                return Err(format!("ip {} failed", cmd.join(" ")));
+            }
+        }
+    }
+    Ok(guard)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn devices_find_each_other_on_the_lan_with_mdns() {
+    let ns = match setup_namespaces() {
+        Ok(ns) => ns,
+        Err(reason) => {
+            println!("skipped: {reason}");
+            return;
+        }
+    };
+    // Pair two devices on loopback, then forget every address they learned.
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir_a, dir_b) = (tmp.path().join("a"), tmp.path().join("b"));
+    let a = Node::start(
+        init_device(&dir_a, "Ana", Setup::Person, None, KeySealing::default()).unwrap(),
+        NetConfig::loopback(),
+    )
+    .await
+    .unwrap();
+    let b = Node::start(
+        init_device(&dir_b, "Ben", Setup::Person, None, KeySealing::default()).unwrap(),
+        NetConfig::loopback(),
+    )
+    .await
+    .unwrap();
+    let (ticket, pairing) = a.invite(Role::Partner, Duration::from_secs(60)).unwrap();
+    let wait = tokio::spawn(pairing.wait());
+    b.join(&ticket, Duration::from_secs(30)).await.unwrap();
+    wait.await.unwrap().unwrap();
+    for node in [a, b] {
+        node.shutdown().await;
+        let mut node = node;
+        let mut profile = loop {
+            match node.into_profile() {
+                Ok(p) => break p,
+                Err(n) => {
+                    node = n;
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            }
+        };
+        for peer in profile.store().peers() {
+            profile.store_mut().forget_peer(&peer).unwrap();
+        }
+    }
+
+    let bin = env!("CARGO_BIN_EXE_hearth-lan-peer");
+    let mut serve = Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &ns.0[0],
+            bin,
+            dir_a.to_str().unwrap(),
+            "serve",
+            "60",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(serve.stdout.take().unwrap()).lines();
+    assert_eq!(lines.next().unwrap().unwrap(), "ready");
+    // Control: without mDNS the same device finds nobody (its stored addresses are useless here).
+    let control = Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &ns.0[1],
+            bin,
+            dir_b.to_str().unwrap(),
+            "note",
+            "Not without discovery",
+            "4",
+        ])
+        .env("HEARTH_LAN_MDNS", "off")
+        .output()
+        .unwrap();
+    assert_eq!(
+        control.status.code(),
+        Some(1),
+        "synced without mDNS: {}",
+        String::from_utf8_lossy(&control.stderr)
+    );
+    let started = Instant::now();
+    let note = Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &ns.0[1],
+            bin,
+            dir_b.to_str().unwrap(),
+            "note",
+            "Found you on the LAN",
+            "45",
+        ])
+        .output()
+        .unwrap();
+    println!("discovery and sync took {:?}", started.elapsed());
+    drop(serve.stdin.take());
+    let status = serve.wait().unwrap();
+    assert!(
+        note.status.success(),
+        "the note did not sync: {}",
+        String::from_utf8_lossy(&note.stderr)
+    );
+    assert!(status.success());
+    let mut profile = Profile::open(&dir_a, None).unwrap();
+    let journal = load_journal(&mut profile).unwrap();
+    let texts: Vec<String> = journal
+        .wall(&Default::default())
+        .into_iter()
+        .map(|n| n.text)
+        .collect();
+    assert!(
+        texts.contains(&"Found you on the LAN".to_owned()),
+        "{texts:?}"
+    );
+    assert!(
+        texts.contains(&"Not without discovery".to_owned()),
+        "the control's note arrived with the later sync"
+    );
+}
