@@ -30,7 +30,7 @@ mod session;
 mod setup;
 mod ticket;
 
-pub use admission::{NOT_A_MEMBER, PROTOCOL_ERROR, REVOKED};
+pub use admission::{NOT_A_MEMBER, PAUSED, PROTOCOL_ERROR, REVOKED};
 pub use changes::{Imported, MAX_CHANGE_FILE};
 pub use error::SyncError;
 pub use frame::{FrameHook, HookAction, MAX_FRAME};

@@ -105,6 +105,7 @@ pub(crate) struct Inner {
     pub(crate) invites: Mutex<HashMap<[u8; 16], Invite>>,
     links: Mutex<HashMap<EndpointId, Vec<Link>>>,
     pub(crate) links_changed: tokio::sync::Notify,
+    pub(crate) wake_dialers: tokio::sync::Notify,
     last_sync: Mutex<HashMap<String, Timestamp>>,
     pub(crate) config: NetConfig,
     shutdown: watch::Sender<bool>,
@@ -204,6 +205,7 @@ impl Node {
                 invites: Mutex::new(HashMap::new()),
                 links: Mutex::new(HashMap::new()),
                 links_changed: tokio::sync::Notify::new(),
+                wake_dialers: tokio::sync::Notify::new(),
                 last_sync: Mutex::new(last_sync),
                 config,
                 shutdown: watch::channel(false).0,
@@ -570,6 +572,25 @@ impl Node {
         *live = Some(HashSet::new());
         drop(live);
         self.after_change();
+    }
+
+    /// Pauses sync with a device on this side: its connections close and it is refused until
+    /// [`Node::resume_peer`]. The journal is not changed (unlike revoking).
+    pub fn pause_peer(&self, peer: EndpointId) {
+        self.inner.admission.set_paused(peer, true);
+        if let Some(links) = self.links().remove(&peer) {
+            for l in links {
+                l.conn
+                    .close(crate::admission::PAUSED.into(), b"sync paused");
+            }
+        }
+        self.inner.links_changed.notify_waiters();
+    }
+
+    /// Resumes sync with a paused device, dialing it again at once.
+    pub fn resume_peer(&self, peer: EndpointId) {
+        self.inner.admission.set_paused(peer, false);
+        self.inner.wake_dialers.notify_waiters();
     }
 
     /// Stops the node: closes connections and the endpoint, and saves the sync states.

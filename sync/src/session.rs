@@ -257,7 +257,7 @@ impl ProtocolHandler for SyncHandler {
             return Ok(());
         };
         let peer = conn.remote_id();
-        if !node.inner.admission.is_member(&peer) {
+        if !node.inner.admission.admits(&peer) {
             conn.close(NOT_A_MEMBER.into(), b"not a member of this journal");
             return Ok(());
         }

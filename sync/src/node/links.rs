@@ -203,6 +203,18 @@ async fn dial_loop(node: WeakNode, peer: EndpointId) {
             }
             return;
         }
+        if n.inner.admission.is_paused(&peer) {
+            let woken = n.inner.wake_dialers.notified();
+            if n.inner.admission.is_paused(&peer) {
+                tokio::select! {
+                    _ = woken => {}
+                    _ = shutdown.changed() => return,
+                    _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+                }
+            }
+            backoff = BACKOFF_MIN;
+            continue;
+        }
         if n.is_connected(&peer) {
             // The device dialed us; wait until that connection ends.
             let changed = n.inner.links_changed.notified();
@@ -231,9 +243,11 @@ async fn dial_loop(node: WeakNode, peer: EndpointId) {
         let jitter = rand::rng().random_range(0..=backoff.as_millis() as u64 / 2);
         let wait = backoff + Duration::from_millis(jitter);
         backoff = (backoff * 2).min(BACKOFF_MAX);
-        drop(n);
+        // Holding the node while waiting is fine: shutdown wakes this at once.
+        let woken = n.inner.wake_dialers.notified();
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
+            _ = woken => backoff = BACKOFF_MIN,
             _ = shutdown.changed() => return,
         }
     }
