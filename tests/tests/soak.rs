@@ -38,7 +38,7 @@ async fn two_devices_edit_both_ways_and_memory_stays_flat() {
             let me = d.node().me().unwrap();
             let text = format!("soak note {n}");
             d.node()
-                .write(|j| j.add_appreciation(&me, &text, n % 2 == 0, Timestamp::now()))
+                .write(|j| j.add_appreciation(&me, &text, n.is_multiple_of(2), Timestamp::now()))
                 .unwrap();
             n += 1;
         }
