@@ -119,40 +119,9 @@ impl Node {
     /// Opens a change file sealed for this device and merges its changes. A file for another
     /// device, a damaged file or one that is not a change file is refused and changes nothing.
     pub fn import_changes(&self, file: &[u8]) -> Result<Imported> {
-        if file.len() as u64 > MAX_CHANGE_FILE {
-            return Err(SyncError::ChangeFile(
-                "the file is too large to be a change file".into(),
-            ));
-        }
         let identity = self.profile(|p| p.keys().age_identity().clone());
-        let dec = age::Decryptor::new_buffered(file).map_err(|e| {
-            SyncError::ChangeFile(format!("this is not a sealed Hearth change file ({e})"))
-        })?;
-        let mut reader = dec
-            .decrypt(std::iter::once(&identity as &dyn age::Identity))
-            .map_err(|e| match e {
-                age::DecryptError::NoMatchingKeys => SyncError::ChangeFile(
-                    "this change file is sealed for other devices, not this one".into(),
-                ),
-                other => {
-                    SyncError::ChangeFile(format!("the change file could not be opened: {other}"))
-                }
-            })?;
-        let mut plain = Vec::new();
-        reader.read_to_end(&mut plain).map_err(|e| {
-            SyncError::ChangeFile(format!("the change file is damaged or cut short: {e}"))
-        })?;
-        let rest = plain.strip_prefix(MAGIC).ok_or_else(|| {
-            SyncError::ChangeFile("the file opened but is not a Hearth change file".into())
-        })?;
-        let nl = rest
-            .iter()
-            .position(|b| *b == b'\n')
-            .ok_or_else(|| SyncError::ChangeFile("the change file's header is damaged".into()))?;
-        let header: Header = serde_json::from_slice(&rest[..nl]).map_err(|e| {
-            SyncError::ChangeFile(format!("the change file's header is damaged: {e}"))
-        })?;
-        let bytes = &rest[nl + 1..];
+        let opened = open_change_file(&identity, file)?;
+        let (header, bytes) = (&opened.header, opened.changes.as_slice());
         let new_changes = {
             let mut st = self.state();
             let before = st.journal.heads(DocKind::Shared);
@@ -168,9 +137,65 @@ impl Node {
             self.after_change();
         }
         Ok(Imported {
-            from: header.from,
+            from: header.from.clone(),
             changes: header.changes,
             new_changes,
         })
     }
+}
+
+/// A change file, unsealed and checked.
+#[derive(Debug)]
+pub struct ChangeFile {
+    header: Header,
+    /// The Automerge change bytes it carries.
+    pub changes: Vec<u8>,
+}
+
+impl ChangeFile {
+    /// The device that wrote it.
+    pub fn from(&self) -> &str {
+        &self.header.from
+    }
+}
+
+/// Unseals a change file with this device's identity and checks its framing. The changes are
+/// not applied (see [`Node::import_changes`]).
+pub fn open_change_file(identity: &age::x25519::Identity, file: &[u8]) -> Result<ChangeFile> {
+    if file.len() as u64 > MAX_CHANGE_FILE {
+        return Err(SyncError::ChangeFile(
+            "the file is too large to be a change file".into(),
+        ));
+    }
+    let dec = age::Decryptor::new_buffered(file).map_err(|e| {
+        SyncError::ChangeFile(format!("this is not a sealed Hearth change file ({e})"))
+    })?;
+    let reader = dec
+        .decrypt(std::iter::once(identity as &dyn age::Identity))
+        .map_err(|e| match e {
+            age::DecryptError::NoMatchingKeys => SyncError::ChangeFile(
+                "this change file is sealed for other devices, not this one".into(),
+            ),
+            other => SyncError::ChangeFile(format!("the change file could not be opened: {other}")),
+        })?;
+    let mut plain = Vec::new();
+    reader
+        .take(MAX_CHANGE_FILE)
+        .read_to_end(&mut plain)
+        .map_err(|e| {
+            SyncError::ChangeFile(format!("the change file is damaged or cut short: {e}"))
+        })?;
+    let rest = plain.strip_prefix(MAGIC).ok_or_else(|| {
+        SyncError::ChangeFile("the file opened but is not a Hearth change file".into())
+    })?;
+    let nl = rest
+        .iter()
+        .position(|b| *b == b'\n')
+        .ok_or_else(|| SyncError::ChangeFile("the change file's header is damaged".into()))?;
+    let header: Header = serde_json::from_slice(&rest[..nl])
+        .map_err(|e| SyncError::ChangeFile(format!("the change file's header is damaged: {e}")))?;
+    Ok(ChangeFile {
+        header,
+        changes: rest[nl + 1..].to_vec(),
+    })
 }

@@ -1,7 +1,8 @@
 //! Length-prefixed frames: a 4-byte big-endian length, then that many bytes. A frame larger than
 //! the cap ends the session before its body is read.
 
-use iroh::endpoint::{RecvStream, SendStream};
+use iroh::endpoint::SendStream;
+use tokio::io::{AsyncRead, AsyncReadExt};
 
 /// The largest frame a peer may send: room for a whole large journal in one sync message.
 pub const MAX_FRAME: usize = 64 * 1024 * 1024;
@@ -24,8 +25,8 @@ pub trait FrameHook: Send + Sync + 'static {
 }
 
 /// Why reading a frame failed.
-#[derive(Debug)]
-pub(crate) enum FrameError {
+#[derive(Debug, PartialEq, Eq)]
+pub enum FrameError {
     /// The stream ended cleanly between frames.
     End,
     /// The peer announced a frame over the cap.
@@ -60,18 +61,20 @@ pub(crate) async fn write(
     send.write_all(&out).await.map_err(|e| e.to_string())
 }
 
-pub(crate) async fn read(recv: &mut RecvStream, cap: usize) -> Result<Vec<u8>, FrameError> {
+/// Reads one frame from any byte stream (a QUIC receive stream in use; a byte slice in the
+/// fuzz target), refusing a body larger than `cap` before reading it.
+pub async fn read<R: AsyncRead + Unpin>(recv: &mut R, cap: usize) -> Result<Vec<u8>, FrameError> {
     let mut len = [0u8; 4];
     let mut got = 0;
     while got < 4 {
         match recv.read(&mut len[got..]).await {
-            Ok(Some(n)) => got += n,
-            Ok(None) if got == 0 => return Err(FrameError::End),
-            Ok(None) => {
+            Ok(0) if got == 0 => return Err(FrameError::End),
+            Ok(0) => {
                 return Err(FrameError::Broken(
                     "the stream ended inside a frame header".into(),
                 ));
             }
+            Ok(n) => got += n,
             Err(e) => return Err(FrameError::Broken(e.to_string())),
         }
     }

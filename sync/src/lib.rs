@@ -27,13 +27,14 @@ mod net;
 mod node;
 mod pair;
 mod session;
+pub use session::apply_sync_message;
 mod setup;
 mod ticket;
 
 pub use admission::{NOT_A_MEMBER, PAUSED, PROTOCOL_ERROR, REVOKED};
-pub use changes::{Imported, MAX_CHANGE_FILE};
+pub use changes::{ChangeFile, Imported, MAX_CHANGE_FILE, open_change_file};
 pub use error::SyncError;
-pub use frame::{FrameHook, HookAction, MAX_FRAME};
+pub use frame::{FrameError, FrameHook, HookAction, MAX_FRAME, read as read_frame};
 pub use net::{NetConfig, Relays};
 pub use node::{Event, Node, PeerStatus, PeerSync, endpoint_id_of, load_journal};
 pub use pair::{DEFAULT_TICKET_TTL, Pairing};

@@ -3,7 +3,7 @@
 //! pushes local changes as they happen.
 
 use automerge::sync::{self, SyncDoc};
-use hearth_core::DocKind;
+use hearth_core::{DocKind, Journal};
 use iroh::EndpointId;
 use iroh::endpoint::{Connection, RecvStream, SendStream};
 use iroh::protocol::{AcceptError, ProtocolHandler};
@@ -13,6 +13,27 @@ use crate::admission::{NOT_A_MEMBER, PROTOCOL_ERROR};
 use crate::error::{Result, SyncError};
 use crate::frame::{self, FrameError, MAX_FRAME};
 use crate::node::{Event, Node, WeakNode, persist, slot};
+
+/// Decodes one sync message frame body and applies it to a journal document. Returns how many
+/// new changes it brought, or why it was refused (undecodable, or not applicable).
+pub fn apply_sync_message(
+    journal: &mut Journal,
+    kind: DocKind,
+    state: &mut sync::State,
+    body: &[u8],
+) -> std::result::Result<usize, String> {
+    let msg = sync::Message::decode(body).map_err(|e| format!("undecodable sync message: {e}"))?;
+    let doc = journal.doc_mut(kind);
+    let before = doc.get_heads();
+    doc.sync()
+        .receive_sync_message(state, msg)
+        .map_err(|e| format!("the sync message could not be applied: {e}"))?;
+    Ok(if doc.get_heads() == before {
+        0
+    } else {
+        doc.get_changes(&before).len()
+    })
+}
 
 /// How long a session runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,26 +68,18 @@ impl Node {
         state: &mut sync::State,
         body: &[u8],
     ) -> Result<usize> {
-        let protocol = |reason: String| SyncError::Protocol {
-            peer: peer.fmt_short().to_string(),
-            reason,
-        };
-        let msg = sync::Message::decode(body)
-            .map_err(|e| protocol(format!("undecodable sync message: {e}")))?;
         let n = {
             let mut st = self.state();
-            let doc = st.journal.doc_mut(kind);
-            let before = doc.get_heads();
-            doc.sync()
-                .receive_sync_message(state, msg)
-                .map_err(|e| protocol(format!("the sync message could not be applied: {e}")))?;
-            if doc.get_heads() == before {
-                0
-            } else {
-                let n = doc.get_changes(&before).len();
+            let n = apply_sync_message(&mut st.journal, kind, state, body).map_err(|reason| {
+                SyncError::Protocol {
+                    peer: peer.fmt_short().to_string(),
+                    reason,
+                }
+            })?;
+            if n > 0 {
                 persist(&mut st)?;
-                n
             }
+            n
         };
         if n > 0 {
             self.after_change();

@@ -2,6 +2,8 @@
 //! holds the helpers; the scenarios are the integration tests in `tests/`.
 #![allow(clippy::unwrap_used)]
 
+pub mod fuzzing;
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 

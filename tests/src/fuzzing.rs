@@ -1,0 +1,93 @@
+//! The entry points of the fuzz targets (`fuzz/`), shared with the replay test that runs every
+//! saved crasher and corpus file on each test run. Each takes arbitrary bytes and must return
+//! without panicking: bad input is an error, never a crash.
+
+use std::cell::RefCell;
+
+use hearth_core::keys::SecretString;
+use hearth_core::{DocKind, Journal};
+use hearth_sync::{Ticket, apply_sync_message, open_change_file, read_frame};
+
+thread_local! {
+    static RUNTIME: Option<tokio::runtime::Runtime> =
+        tokio::runtime::Builder::new_current_thread().build().ok();
+    static IDENTITY: RefCell<age::x25519::Identity> = RefCell::new(age::x25519::Identity::generate());
+}
+
+/// The pairing ticket parser.
+pub fn ticket(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    if let Ok(t) = Ticket::parse(&text) {
+        // Whatever parses must print and parse back to the same ticket.
+        assert_eq!(Ticket::parse(&t.to_text()).ok(), Some(t));
+    }
+}
+
+/// The frame decoder and the sync message decoder, applied to a journal: the input is a stream
+/// of length-prefixed frames as a peer would send them.
+pub fn frames(data: &[u8]) {
+    let Ok(mut journal) = Journal::new(b"fuzz-replica") else {
+        return;
+    };
+    let mut state = automerge::sync::State::new();
+    let mut input = data;
+    RUNTIME.with(|rt| {
+        let Some(rt) = rt else { return };
+        rt.block_on(async {
+            for _ in 0..64 {
+                match read_frame(&mut input, 1 << 20).await {
+                    Ok(body) => {
+                        let _ =
+                            apply_sync_message(&mut journal, DocKind::Shared, &mut state, &body);
+                    }
+                    Err(_) => break,
+                }
+            }
+        });
+    });
+    // Whatever was accepted left a journal that still reads.
+    let _ = journal.wall(&Default::default());
+    let _ = journal.dates();
+}
+
+/// Backup restore: reading a backup file with a passphrase.
+pub fn backup(data: &[u8]) {
+    let _ = hearth_core::backup::read(data, &SecretString::from("fuzz passphrase".to_owned()));
+}
+
+/// Change-file import: the input is used both as a sealed file and as the plaintext of one
+/// (sealed here to this process's key), then applied to a journal.
+pub fn change_file(data: &[u8]) {
+    IDENTITY.with(|id| {
+        let id = id.borrow();
+        let _ = open_change_file(&id, data);
+        let Ok(enc) = age::Encryptor::with_recipients(std::iter::once(
+            &id.to_public() as &dyn age::Recipient
+        )) else {
+            return;
+        };
+        let mut sealed = Vec::new();
+        let Ok(mut w) = enc.wrap_output(&mut sealed) else {
+            return;
+        };
+        if std::io::Write::write_all(&mut w, data).is_err() || w.finish().is_err() {
+            return;
+        }
+        if let Ok(file) = open_change_file(&id, &sealed) {
+            if let Ok(mut journal) = Journal::new(b"fuzz-import") {
+                if !file.changes.is_empty() {
+                    let _ = journal.apply(DocKind::Shared, &file.changes);
+                }
+                let _ = journal.wall(&Default::default());
+            }
+        }
+    });
+}
+
+/// Every target by name, as used by the replay test.
+pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+    ("ticket", ticket),
+    ("frames", frames),
+    ("backup", backup),
+    ("change_file", change_file),
+];
