@@ -73,19 +73,22 @@ pub fn change_file(data: &[u8]) {
         if std::io::Write::write_all(&mut w, data).is_err() || w.finish().is_err() {
             return;
         }
-        if let Ok(file) = open_change_file(&id, &sealed) {
-            if let Ok(mut journal) = Journal::new(b"fuzz-import") {
-                if !file.changes.is_empty() {
-                    let _ = journal.apply(DocKind::Shared, &file.changes);
-                }
-                let _ = journal.wall(&Default::default());
+        if let Ok(file) = open_change_file(&id, &sealed)
+            && let Ok(mut journal) = Journal::new(b"fuzz-import")
+        {
+            if !file.changes.is_empty() {
+                let _ = journal.apply(DocKind::Shared, &file.changes);
             }
+            let _ = journal.wall(&Default::default());
         }
     });
 }
 
+/// A fuzz target's entry point.
+pub type Target = fn(&[u8]);
+
 /// Every target by name, as used by the replay test.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("ticket", ticket),
     ("frames", frames),
     ("backup", backup),
