@@ -36,7 +36,7 @@ pub use changes::{ChangeFile, Imported, MAX_CHANGE_FILE, open_change_file};
 pub use error::SyncError;
 pub use frame::{FrameError, FrameHook, HookAction, MAX_FRAME, read as read_frame};
 pub use net::{NetConfig, Relays};
-pub use node::{Event, Node, PeerStatus, PeerSync, endpoint_id_of, load_journal};
+pub use node::{Event, Node, PeerStatus, PeerSync, endpoint_id_of, last_sync_times, load_journal};
 pub use pair::{DEFAULT_TICKET_TTL, Pairing};
 pub use setup::{FIRST_COLOUR, SECOND_COLOUR, Setup, init_device};
 pub use ticket::{Role, Ticket};

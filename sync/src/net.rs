@@ -50,6 +50,9 @@ pub struct NetConfig {
     pub relays: Relays,
     /// Advertise and discover devices on the LAN with mDNS.
     pub mdns: bool,
+    /// Record this device's listening addresses in the shared journal (so devices that never
+    /// met it directly can dial it). Off for short-lived nodes that only carry files.
+    pub publish_addrs: bool,
     /// A hook on every outgoing sync frame, for fault tests.
     pub frame_hook: Option<Arc<dyn FrameHook>>,
 }
@@ -60,6 +63,7 @@ impl std::fmt::Debug for NetConfig {
             .field("bind", &self.bind)
             .field("relays", &self.relays)
             .field("mdns", &self.mdns)
+            .field("publish_addrs", &self.publish_addrs)
             .field("frame_hook", &self.frame_hook.is_some())
             .finish()
     }
@@ -71,6 +75,7 @@ impl Default for NetConfig {
             bind: SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)),
             relays: Relays::Off,
             mdns: false,
+            publish_addrs: true,
             frame_hook: None,
         }
     }

@@ -154,6 +154,16 @@ pub(crate) fn persist(st: &mut State) -> Result<()> {
     Ok(())
 }
 
+/// When each device last synced with this one, as recorded in the profile (by endpoint id).
+pub fn last_sync_times(profile: &Profile) -> HashMap<String, Timestamp> {
+    profile
+        .config()
+        .extra
+        .get("last_sync")
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .unwrap_or_default()
+}
+
 /// The endpoint id, as text, of a device secret.
 pub fn endpoint_id_of(secret: [u8; 32]) -> String {
     iroh::SecretKey::from_bytes(&secret).public().to_string()
@@ -188,12 +198,7 @@ impl Node {
         {
             profile.update_config(|c| c.listen_port = Some(port))?;
         }
-        let last_sync = profile
-            .config()
-            .extra
-            .get("last_sync")
-            .and_then(|v| serde_json::from_value::<HashMap<String, Timestamp>>(v.clone()).ok())
-            .unwrap_or_default();
+        let last_sync = last_sync_times(&profile);
         let node = Node {
             inner: Arc::new(Inner {
                 state: Mutex::new(State { profile, journal }),
@@ -482,6 +487,9 @@ impl Node {
     /// Records in the journal where this device listens, if that changed, so the other
     /// devices can dial it even if they never connected before (via a third device).
     fn publish_own_addrs(&self) -> Result<()> {
+        if !self.inner.config.publish_addrs {
+            return Ok(());
+        }
         let mut addrs: Vec<String> = self.addr().ip_addrs().map(|a| a.to_string()).collect();
         for s in self.bound_sockets() {
             if !s.ip().is_unspecified() && !addrs.contains(&s.to_string()) {

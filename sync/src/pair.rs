@@ -94,7 +94,7 @@ impl Node {
     /// device has joined with it. A ticket works once.
     pub fn invite(&self, role: Role, ttl: Duration) -> Result<(Ticket, Pairing)> {
         let me = self.id().to_string();
-        let (mine, partners) = self.read(|j| (j.device(&me), j.partners().len()));
+        let mine = self.read(|j| j.device(&me));
         let Some(mine) = mine else {
             return Err(SyncError::NotAllowed(
                 "this device is not set up yet: run init first".into(),
@@ -105,11 +105,8 @@ impl Node {
                 "a home display cannot invite; invite from a phone".into(),
             ));
         }
-        if role == Role::Partner && partners >= 2 {
-            return Err(SyncError::NotAllowed(
-                "this journal already has two partners; invite your own device (--for me) or a display".into(),
-            ));
-        }
+        // With two partners already, a partner ticket can only bring back one of them (a
+        // device restored from a backup); the joiner's side is checked when it arrives.
         let secret: [u8; 16] = rand::rng().random();
         let mut addrs: Vec<SocketAddr> = self.addr().ip_addrs().copied().collect();
         for s in self.bound_sockets() {
@@ -188,8 +185,14 @@ impl Node {
                 "joining as the partner needs a person set up on the joining device".into(),
             );
         }
-        if inv.role == Role::Partner && self.read(|j| j.partners().len()) >= 2 {
-            return Err("this journal already has two partners".into());
+        if inv.role == Role::Partner {
+            let partners = self.read(|j| j.partners());
+            let returning = partners
+                .iter()
+                .any(|p| Some(&p.id) == hello.partner.as_ref());
+            if partners.len() >= 2 && !returning {
+                return Err("this journal already has two partners".into());
+            }
         }
         inv.used = true;
         Ok((inv.role, inv.done.take()))
@@ -351,13 +354,18 @@ impl Node {
             }
             _ => {}
         }
+        // Joining as another device of the inviter drops this device's own person, which must
+        // not have entries of its own, unless this device already holds the same journal (it
+        // was restored from a backup of it).
+        let same_journal = self.read(|j| j.device(&ticket.endpoint.to_string()).is_some());
         if ticket.role == Role::Me
+            && !same_journal
             && let Some(p) = &my_partner
             && self.read(|j| j.partner_has_entries(p))
         {
             return Err(SyncError::NotAllowed(
-                        "this device already has entries of its own; it cannot join as another person's device".into(),
-                    ));
+                "this device already has entries of its own; it cannot join as another person's device".into(),
+            ));
         }
         let conn = tokio::time::timeout(
             Duration::from_secs(20),

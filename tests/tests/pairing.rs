@@ -126,8 +126,97 @@ async fn bad_tickets_are_refused_and_change_nothing() {
             .await,
         Err(SyncError::NotAllowed(_))
     ));
-    assert!(matches!(
-        ana.node().invite(Role::Partner, Duration::from_secs(60)),
-        Err(SyncError::NotAllowed(_))
-    ));
+    // A third person is refused even with a fresh partner ticket.
+    let (ticket, _p) = ana
+        .node()
+        .invite(Role::Partner, Duration::from_secs(60))
+        .unwrap();
+    let err = refused(&ana, &cleo, &ticket).await;
+    assert!(err.to_string().contains("two partners"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_restored_from_a_backup_pairs_again() {
+    let ana = TestDevice::new("Ana", Setup::Person).await;
+    let ben = TestDevice::new("Ben", Setup::Person).await;
+    pair(&ana, &ben, Role::Partner).await;
+    let me = ana.node().me().unwrap();
+    ana.node()
+        .write(|j| {
+            j.add_appreciation(
+                &me,
+                "Before the phone fell in the lake",
+                true,
+                Timestamp::now(),
+            )
+        })
+        .unwrap();
+    // Ana's phone is lost; her backup is restored on a new phone with a new identity.
+    let pass = hearth_core::keys::SecretString::from("correct horse".to_owned());
+    let manifest = hearth_core::backup::Manifest::new(
+        chrono::Utc::now(),
+        "Ana's device",
+        vec!["Ana".into(), "Ben".into()],
+    );
+    let file = ana.node().with_profile(|p, _| {
+        p.write_backup(Vec::new(), &pass, &manifest, Some(2))
+            .unwrap()
+    });
+    let backup = hearth_core::backup::read(file.as_slice(), &pass).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("restored");
+    let options = hearth_core::CreateOptions {
+        device_name: "Ana's new phone".into(),
+        ..Default::default()
+    };
+    let mut profile = hearth_core::Profile::restore(&dir, &backup, None, &options).unwrap();
+    let mut journal = hearth_sync::load_journal(&mut profile).unwrap();
+    let device = hearth_core::NewDevice {
+        endpoint_id: hearth_sync::endpoint_id_of(profile.keys().endpoint_secret()),
+        age_recipient: profile.keys().recipient_string(),
+        owner: hearth_core::DeviceOwner::Partner(me.clone()),
+        kind: hearth_core::DeviceKind::Personal,
+        name: "Ana's new phone".into(),
+        added_by: None,
+    };
+    journal.add_device(&device, Timestamp::now()).unwrap();
+    let (shared, private) = journal.docs_mut();
+    profile
+        .store_mut()
+        .append_batch(&mut [
+            (hearth_core::DocSlot::Shared, shared),
+            (hearth_core::DocSlot::Private, private),
+        ])
+        .unwrap();
+    let restored = hearth_sync::Node::start(profile, hearth_sync::NetConfig::loopback())
+        .await
+        .unwrap();
+    assert_eq!(restored.me(), Some(me.clone()));
+    // Ben invites "his partner" again: the restored phone comes back as Ana, not a third person.
+    let (ticket, pairing) = ben
+        .node()
+        .invite(Role::Partner, Duration::from_secs(60))
+        .unwrap();
+    let wait = tokio::spawn(pairing.wait());
+    restored
+        .join(&ticket, Duration::from_secs(30))
+        .await
+        .unwrap();
+    wait.await.unwrap().unwrap();
+    assert_eq!(ben.node().read(|j| j.partners().len()), 2);
+    let restored_id = restored.id().to_string();
+    assert!(ben.node().read(|j| j.is_member(&restored_id)));
+    // And as another device of Ana's, from her first phone's ticket.
+    let (ticket, pairing) = ana
+        .node()
+        .invite(Role::Me, Duration::from_secs(60))
+        .unwrap();
+    let wait = tokio::spawn(pairing.wait());
+    restored
+        .join(&ticket, Duration::from_secs(30))
+        .await
+        .unwrap();
+    wait.await.unwrap().unwrap();
+    assert_eq!(restored.me(), Some(me));
+    restored.shutdown().await;
 }

@@ -1,0 +1,255 @@
+//! `TalkAdapter`: listening exchanges, the "I"-statement composer and its coach, repairs, and
+//! the twenty-minute pause.
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use hearth_core::{IStatementParts, Id, Visibility};
+use slint::{ComponentHandle, Timer, TimerMode};
+
+use super::clock::Clock;
+use super::ui::{AppWindow, Exchange, Hint, RepairCard, Statement, Step, TalkAdapter};
+use super::views::talk::{self, PAUSE, StepView, TalkView};
+use super::worker::Sink;
+use super::{colour, model, set_model, shell_adapter};
+
+fn steps(steps: &[StepView]) -> slint::ModelRc<Step> {
+    model(
+        steps
+            .iter()
+            .map(|s| Step {
+                name: s.name.as_str().into(),
+                colour: colour(s.colour),
+                kind: s.kind.as_str().into(),
+                text: s.text.as_str().into(),
+            })
+            .collect(),
+    )
+}
+
+fn visibility(share: bool) -> Visibility {
+    if share {
+        Visibility::Shared
+    } else {
+        Visibility::Private
+    }
+}
+
+pub(crate) fn connect(window: &AppWindow, sink: &Sink, clock: Clock) {
+    let g = window.global::<TalkAdapter>();
+    g.set_shape(hearth_core::coach::SHAPE.into());
+
+    let s = sink.clone();
+    g.on_start_listening(move |text| {
+        let text = text.trim().to_owned();
+        s.write(move |j, h| j.start_listening(&h.me, &text, h.now).map(drop));
+    });
+    let s = sink.clone();
+    g.on_reflect(move |id, text| {
+        let id = Id::from(id.as_str());
+        let text = text.trim().to_owned();
+        s.write(move |j, h| j.reflect(&id, &h.me, &text, h.now));
+    });
+    let s = sink.clone();
+    g.on_confirm(move |id| {
+        let id = Id::from(id.as_str());
+        s.write(move |j, h| j.confirm_reflection(&id, &h.me, h.now));
+    });
+    let s = sink.clone();
+    g.on_correct(move |id, text| {
+        let id = Id::from(id.as_str());
+        let text = text.trim().to_owned();
+        s.write(move |j, h| j.correct_reflection(&id, &h.me, &text, h.now));
+    });
+
+    // The coach runs here, as you type: it is pure and quick.
+    let weak = window.as_weak();
+    g.on_draft_changed(move |observation, feeling, need, request| {
+        let Some(w) = weak.upgrade() else { return };
+        let parts = IStatementParts {
+            observation: observation.into(),
+            feeling: feeling.into(),
+            need: need.into(),
+            request: request.into(),
+        };
+        let hints = talk::hints(&parts)
+            .into_iter()
+            .map(|h| Hint {
+                part: h.part.into(),
+                words: h.words.into(),
+                suggestion: h.suggestion.into(),
+            })
+            .collect();
+        set_model!(&w.global::<TalkAdapter>(), get_hints, set_hints, hints);
+    });
+    let s = sink.clone();
+    g.on_save_statement(move |observation, feeling, need, request, share| {
+        let parts = IStatementParts {
+            observation: observation.trim().into(),
+            feeling: feeling.trim().into(),
+            need: need.trim().into(),
+            request: request.trim().into(),
+        };
+        s.write_then(
+            move |j, h| {
+                j.write_i_statement(&h.me, &parts, visibility(share), h.now)
+                    .map(drop)
+            },
+            move |w| {
+                shell_adapter::notice(
+                    w,
+                    if share {
+                        "Shared."
+                    } else {
+                        "Kept as a private draft. Share it when it feels right."
+                    },
+                );
+            },
+        );
+    });
+    let share = |sink: &Sink| {
+        let s = sink.clone();
+        move |id: slint::SharedString| {
+            let id = Id::from(id.as_str());
+            s.write(move |j, h| j.share(&id, h.now));
+        }
+    };
+    g.on_share_statement(share(sink));
+    g.on_share_hurt(share(sink));
+    let s = sink.clone();
+    g.on_write_hurt(move |hurt, share| {
+        let hurt = hurt.trim().to_owned();
+        s.write(move |j, h| {
+            j.write_hurt(&h.me, &hurt, visibility(share), h.now)
+                .map(drop)
+        });
+    });
+    let s = sink.clone();
+    g.on_acknowledge(move |id, words| {
+        let id = Id::from(id.as_str());
+        let words = words.trim().to_owned();
+        s.write(move |j, h| {
+            let words = (!words.is_empty()).then_some(words.as_str());
+            j.acknowledge_hurt(&id, &h.me, words, h.now)
+        });
+    });
+    let s = sink.clone();
+    g.on_understood(move |id| {
+        let id = Id::from(id.as_str());
+        s.write(move |j, h| j.mark_understood(&id, &h.me, h.now));
+    });
+    let s = sink.clone();
+    g.on_release(move |id| {
+        let id = Id::from(id.as_str());
+        s.write(move |j, h| j.release_hurt(&id, &h.me, h.now));
+    });
+
+    // The pause: a timer on the UI thread, nothing written to the journal.
+    let timer = Rc::new(Timer::default());
+    let ends = Rc::new(Cell::new(None::<Instant>));
+    let weak = window.as_weak();
+    let (t, e) = (timer.clone(), ends.clone());
+    g.on_start_pause(move || {
+        let Some(w) = weak.upgrade() else { return };
+        let moment = clock.moment();
+        let back = moment
+            .local(hearth_core::Timestamp(
+                moment.now.0 + i64::try_from(PAUSE.as_millis()).unwrap_or(0),
+            ))
+            .map(|t| t.format("%H:%M").to_string())
+            .unwrap_or_default();
+        e.set(Some(Instant::now() + PAUSE));
+        let g = w.global::<TalkAdapter>();
+        g.set_paused(true);
+        g.set_pause_text(talk::pause_text(PAUSE, &back).into());
+        let weak = weak.clone();
+        let e = e.clone();
+        t.start(TimerMode::Repeated, Duration::from_secs(1), move || {
+            let (Some(w), Some(end)) = (weak.upgrade(), e.get()) else {
+                return;
+            };
+            let g = w.global::<TalkAdapter>();
+            let left = end.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                g.set_paused(false);
+                e.set(None);
+                shell_adapter::notice(
+                    &w,
+                    "Twenty minutes have passed. Come back to it when you both feel ready, within a day if you can.",
+                );
+            } else {
+                g.set_pause_text(talk::pause_text(left, &back).into());
+            }
+        });
+    });
+    let weak = window.as_weak();
+    g.on_end_pause(move || {
+        timer.stop();
+        ends.set(None);
+        if let Some(w) = weak.upgrade() {
+            w.global::<TalkAdapter>().set_paused(false);
+        }
+    });
+}
+
+pub(crate) fn apply(window: &AppWindow, view: &TalkView) {
+    let g = window.global::<TalkAdapter>();
+    set_model!(
+        &g,
+        get_exchanges,
+        set_exchanges,
+        view.exchanges
+            .iter()
+            .map(|x| Exchange {
+                id: x.id.as_str().into(),
+                speaker: x.speaker.as_str().into(),
+                colour: colour(x.colour),
+                statement: x.statement.as_str().into(),
+                when: x.when.as_str().into(),
+                steps: steps(&x.steps),
+                state: x.state.as_str().into(),
+                can_reflect: x.can_reflect,
+                can_answer: x.can_answer,
+            })
+            .collect()
+    );
+    set_model!(
+        &g,
+        get_statements,
+        set_statements,
+        view.statements
+            .iter()
+            .map(|s| Statement {
+                id: s.id.as_str().into(),
+                author: s.author.as_str().into(),
+                colour: colour(s.colour),
+                text: s.text.as_str().into(),
+                when: s.when.as_str().into(),
+                shared: s.shared,
+                mine: s.mine,
+            })
+            .collect()
+    );
+    set_model!(
+        &g,
+        get_repairs,
+        set_repairs,
+        view.repairs
+            .iter()
+            .map(|r| RepairCard {
+                id: r.id.as_str().into(),
+                author: r.author.as_str().into(),
+                colour: colour(r.colour),
+                hurt: r.hurt.as_str().into(),
+                when: r.when.as_str().into(),
+                shared: r.shared,
+                steps: steps(&r.steps),
+                can_share: r.can_share,
+                can_acknowledge: r.can_acknowledge,
+                can_understand: r.can_understand,
+                can_release: r.can_release,
+            })
+            .collect()
+    );
+}

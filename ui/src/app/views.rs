@@ -1,0 +1,292 @@
+//! What each screen shows, built from the journal as plain data: no Slint here, so these are
+//! tested like any other Rust. The worker builds them off the UI thread; the adapters copy them
+//! into Slint models.
+
+pub(crate) mod chart;
+pub(crate) mod checkin;
+pub(crate) mod dates;
+pub(crate) mod devices;
+pub(crate) mod format;
+pub(crate) mod kindness;
+pub(crate) mod talk;
+pub(crate) mod trash;
+pub(crate) mod wall;
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use hearth_core::{Journal, PartnerId, Timestamp};
+use hearth_sync::PeerStatus;
+
+/// A colour as `0xrrggbb`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub(crate) struct Colour(pub(crate) u32);
+
+impl Colour {
+    /// A warm grey for someone the journal does not know (yet).
+    pub(crate) const UNKNOWN: Colour = Colour(0x9a8e7f);
+
+    /// Parses `#rrggbb`; anything else is the neutral colour.
+    pub(crate) fn parse(text: &str) -> Colour {
+        text.strip_prefix('#')
+            .filter(|h| h.len() == 6)
+            .and_then(|h| u32::from_str_radix(h, 16).ok())
+            .map_or(Colour::UNKNOWN, Colour)
+    }
+}
+
+/// A person as the screens show them.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub(crate) struct PersonView {
+    pub(crate) name: String,
+    pub(crate) colour: Colour,
+}
+
+/// Who is who: names and colours by partner id, and which one is this device's person.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct People {
+    by_id: HashMap<PartnerId, PersonView>,
+    pub(crate) me: Option<PartnerId>,
+}
+
+impl People {
+    pub(crate) fn of(journal: &Journal, me: Option<PartnerId>) -> People {
+        let by_id = journal
+            .partners()
+            .into_iter()
+            .map(|p| {
+                (
+                    p.id,
+                    PersonView {
+                        name: p.name,
+                        colour: Colour::parse(&p.colour),
+                    },
+                )
+            })
+            .collect();
+        People { by_id, me }
+    }
+
+    /// The name and colour of `id`, or a gentle stand-in.
+    pub(crate) fn get(&self, id: &PartnerId) -> PersonView {
+        self.by_id.get(id).cloned().unwrap_or_else(|| PersonView {
+            name: "Someone".into(),
+            colour: Colour::UNKNOWN,
+        })
+    }
+
+    pub(crate) fn is_me(&self, id: &PartnerId) -> bool {
+        self.me.as_ref() == Some(id)
+    }
+
+    /// The other partner, once they have joined.
+    pub(crate) fn partner(&self) -> Option<(PartnerId, PersonView)> {
+        let mut others: Vec<_> = self
+            .by_id
+            .iter()
+            .filter(|(id, _)| !self.is_me(id))
+            .map(|(id, p)| (id.clone(), p.clone()))
+            .collect();
+        others.sort_by(|a, b| a.0.cmp(&b.0));
+        others.into_iter().next()
+    }
+
+    /// Both partners, this device's person first.
+    pub(crate) fn ordered(&self) -> Vec<(PartnerId, PersonView)> {
+        let mut all: Vec<_> = self
+            .by_id
+            .iter()
+            .map(|(id, p)| (id.clone(), p.clone()))
+            .collect();
+        all.sort_by(|a, b| (!self.is_me(&a.0), &a.0).cmp(&(!self.is_me(&b.0), &b.0)));
+        all
+    }
+}
+
+/// The moment the screens are built for, and the local time zone to show it in.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Moment {
+    pub(crate) now: Timestamp,
+    pub(crate) offset: FixedOffset,
+}
+
+impl Moment {
+    pub(crate) fn local(&self, at: Timestamp) -> Option<DateTime<FixedOffset>> {
+        at.to_datetime().map(|t| t.with_timezone(&self.offset))
+    }
+
+    /// Today, in local time.
+    pub(crate) fn today(&self) -> NaiveDate {
+        self.local(self.now)
+            .map(|t| t.date_naive())
+            .unwrap_or_default()
+    }
+}
+
+/// The header and navigation: who is here and how sync is going.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub(crate) struct ShellView {
+    pub(crate) me: PersonView,
+    pub(crate) partner: Option<PersonView>,
+    pub(crate) today: String,
+    pub(crate) sync: devices::SyncView,
+}
+
+/// Everything the screens show at one moment.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub(crate) struct Views {
+    pub(crate) shell: ShellView,
+    pub(crate) wall: wall::WallView,
+    pub(crate) dates: dates::DatesView,
+    pub(crate) kindness: kindness::KindnessView,
+    pub(crate) checkin: checkin::CheckinView,
+    pub(crate) talk: talk::TalkView,
+    pub(crate) devices: devices::DevicesView,
+    pub(crate) trash: trash::TrashView,
+}
+
+/// How much of the long lists to show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Limits {
+    pub(crate) wall: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { wall: 40 }
+    }
+}
+
+impl Views {
+    /// Builds every screen from the journal and the devices' state.
+    pub(crate) fn build(
+        journal: &Journal,
+        me: Option<PartnerId>,
+        peers: &[PeerStatus],
+        at: Moment,
+        limits: Limits,
+    ) -> Views {
+        let people = People::of(journal, me.clone());
+        let me_view = me.as_ref().map(|id| people.get(id)).unwrap_or_default();
+        let devices = devices::build(peers, &people, at);
+        Views {
+            shell: ShellView {
+                me: me_view,
+                partner: people.partner().map(|(_, p)| p),
+                today: format::long_day(at.today()),
+                sync: devices::sync_view(peers, at),
+            },
+            wall: wall::build(journal, &people, at, limits.wall),
+            dates: dates::build(journal, &people, at),
+            kindness: kindness::build(journal, &people, at),
+            checkin: checkin::build(journal, &people, at),
+            talk: talk::build(journal, &people, at),
+            devices,
+            trash: trash::build(journal, &people, at),
+        }
+    }
+}
+
+/// Only the parts of `new` that differ from `old`: the screens whose models need rebuilding.
+#[derive(Debug, Default)]
+pub(crate) struct Changed {
+    pub(crate) shell: Option<ShellView>,
+    pub(crate) wall: Option<wall::WallView>,
+    pub(crate) dates: Option<dates::DatesView>,
+    pub(crate) kindness: Option<kindness::KindnessView>,
+    pub(crate) checkin: Option<checkin::CheckinView>,
+    pub(crate) talk: Option<talk::TalkView>,
+    pub(crate) devices: Option<devices::DevicesView>,
+    pub(crate) trash: Option<trash::TrashView>,
+}
+
+impl Changed {
+    pub(crate) fn between(old: Option<&Views>, new: &Views) -> Changed {
+        fn pick<T: PartialEq + Clone>(old: Option<&T>, new: &T) -> Option<T> {
+            (old != Some(new)).then(|| new.clone())
+        }
+        Changed {
+            shell: pick(old.map(|o| &o.shell), &new.shell),
+            wall: pick(old.map(|o| &o.wall), &new.wall),
+            dates: pick(old.map(|o| &o.dates), &new.dates),
+            kindness: pick(old.map(|o| &o.kindness), &new.kindness),
+            checkin: pick(old.map(|o| &o.checkin), &new.checkin),
+            talk: pick(old.map(|o| &o.talk), &new.talk),
+            devices: pick(old.map(|o| &o.devices), &new.devices),
+            trash: pick(old.map(|o| &o.trash), &new.trash),
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.shell.is_none()
+            && self.wall.is_none()
+            && self.dates.is_none()
+            && self.kindness.is_none()
+            && self.checkin.is_none()
+            && self.talk.is_none()
+            && self.devices.is_none()
+            && self.trash.is_none()
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod fixtures {
+    //! A small couple's journal for the view tests.
+    use super::*;
+
+    pub(crate) const NOW: i64 = 1_764_547_200_000; // 2025-12-01 00:00 UTC
+
+    pub(crate) fn at_hours(h: i64) -> Timestamp {
+        Timestamp(NOW + h * 3_600_000)
+    }
+
+    pub(crate) fn moment() -> Moment {
+        Moment {
+            now: Timestamp(NOW),
+            offset: FixedOffset::east_opt(0).unwrap(),
+        }
+    }
+
+    pub(crate) fn couple() -> (Journal, PartnerId, PartnerId) {
+        let mut j = Journal::new(b"fixture-device-1").unwrap();
+        let ana = j.add_partner("Ana", "#c0623b", at_hours(-24 * 60)).unwrap();
+        let ben = j.add_partner("Ben", "#3b7fc0", at_hours(-24 * 60)).unwrap();
+        (j, ana, ben)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::*;
+    use super::*;
+
+    #[test]
+    fn colours_parse_or_fall_back() {
+        assert_eq!(Colour::parse("#c0623b"), Colour(0xc0623b));
+        assert_eq!(Colour::parse("tomato"), Colour::UNKNOWN);
+    }
+
+    #[test]
+    fn only_changed_screens_are_sent() {
+        let (mut j, ana, _) = couple();
+        let first = Views::build(&j, Some(ana.clone()), &[], moment(), Limits::default());
+        assert!(!Changed::between(None, &first).is_empty());
+        assert!(Changed::between(Some(&first), &first).is_empty());
+        j.add_appreciation(&ana, "Thank you for the tea", true, at_hours(-1))
+            .unwrap();
+        let second = Views::build(&j, Some(ana), &[], moment(), Limits::default());
+        let changed = Changed::between(Some(&first), &second);
+        assert!(changed.wall.is_some());
+        assert!(changed.dates.is_none());
+        assert!(changed.devices.is_none());
+    }
+
+    #[test]
+    fn people_put_me_first() {
+        let (j, ana, ben) = couple();
+        let people = People::of(&j, Some(ben.clone()));
+        let ordered: Vec<_> = people.ordered().into_iter().map(|(id, _)| id).collect();
+        assert_eq!(ordered, vec![ben, ana]);
+        assert_eq!(people.partner().map(|(_, p)| p.name), Some("Ana".into()));
+    }
+}

@@ -1,0 +1,289 @@
+//! Dates: the next one with its countdown, what's coming, what was (with reflections), and the
+//! idea deck where matches surface.
+
+use chrono::{Datelike, Days, NaiveDate, NaiveTime, TimeZone, Weekday};
+use hearth_core::{DatePlan, DateStatus, IdeaKind, Journal, Timestamp};
+
+use super::{Colour, Moment, People, format};
+
+/// A date's fields as the editor shows them.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub(crate) struct DateFields {
+    pub(crate) title: String,
+    pub(crate) day: String,
+    pub(crate) time: String,
+    pub(crate) place: String,
+    pub(crate) notes: String,
+    pub(crate) tech_free: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub(crate) struct ReflectionView {
+    pub(crate) name: String,
+    pub(crate) colour: Colour,
+    pub(crate) text: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub(crate) struct DateView {
+    pub(crate) id: String,
+    pub(crate) title: String,
+    pub(crate) when: String,
+    pub(crate) place: String,
+    pub(crate) notes: String,
+    pub(crate) tech_free: bool,
+    pub(crate) planner: String,
+    pub(crate) colour: Colour,
+    pub(crate) countdown: String,
+    pub(crate) status: String,
+    pub(crate) reflections: Vec<ReflectionView>,
+    pub(crate) can_reflect: bool,
+    pub(crate) fields: DateFields,
+}
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub(crate) struct IdeaView {
+    pub(crate) id: String,
+    pub(crate) title: String,
+    pub(crate) by: String,
+    pub(crate) colour: Colour,
+    pub(crate) i_enjoy: bool,
+    pub(crate) matched: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub(crate) struct DatesView {
+    pub(crate) next_title: String,
+    pub(crate) next_countdown: String,
+    pub(crate) upcoming: Vec<DateView>,
+    pub(crate) past: Vec<DateView>,
+    pub(crate) ideas: Vec<IdeaView>,
+    pub(crate) matches: Vec<IdeaView>,
+}
+
+/// How many past dates and deck ideas to show.
+const PAST: usize = 24;
+const DECK: usize = 40;
+
+fn date_view(d: &DatePlan, people: &People, at: Moment, past: bool) -> DateView {
+    let planner = people.get(&d.planner);
+    let local = at.local(d.start);
+    let status = match (&d.status, past) {
+        (DateStatus::Cancelled, _) => "called off".to_owned(),
+        (DateStatus::Done, _) | (DateStatus::Planned, true) => String::new(),
+        (DateStatus::Planned, false) => String::new(),
+        (other, _) => other.to_string(),
+    };
+    DateView {
+        id: d.id.to_string(),
+        title: d.title.clone(),
+        when: format::when(d.start, at),
+        place: d.place.clone().unwrap_or_default(),
+        notes: d.notes.clone(),
+        tech_free: d.tech_free,
+        planner: planner.name,
+        colour: planner.colour,
+        countdown: if past {
+            String::new()
+        } else {
+            format::countdown(d.start, at)
+        },
+        status,
+        reflections: d
+            .reflections
+            .iter()
+            .map(|(who, text)| {
+                let p = people.get(who);
+                ReflectionView {
+                    name: p.name,
+                    colour: p.colour,
+                    text: text.clone(),
+                }
+            })
+            .collect(),
+        can_reflect: past
+            && d.status != DateStatus::Cancelled
+            && people.me.is_some()
+            && !d.reflections.iter().any(|(who, _)| people.is_me(who)),
+        fields: DateFields {
+            title: d.title.clone(),
+            day: local
+                .map(|t| t.format("%Y-%m-%d").to_string())
+                .unwrap_or_default(),
+            time: local
+                .map(|t| t.format("%H:%M").to_string())
+                .unwrap_or_default(),
+            place: d.place.clone().unwrap_or_default(),
+            notes: d.notes.clone(),
+            tech_free: d.tech_free,
+        },
+    }
+}
+
+pub(crate) fn build(journal: &Journal, people: &People, at: Moment) -> DatesView {
+    let upcoming: Vec<DateView> = journal
+        .upcoming_dates(at.now)
+        .iter()
+        .map(|d| date_view(d, people, at, false))
+        .collect();
+    let past = journal
+        .past_dates(at.now)
+        .iter()
+        .take(PAST)
+        .map(|d| date_view(d, people, at, true))
+        .collect();
+    let (next_title, next_countdown) = match upcoming.first() {
+        Some(d) => (
+            d.title.clone(),
+            format!("{}, {}", capitalise(&d.countdown), d.when),
+        ),
+        None => (
+            "Nothing planned yet".to_owned(),
+            "An evening together doesn't need to be big. The deck below has ideas.".to_owned(),
+        ),
+    };
+    let idea_view = |i: &hearth_core::Idea| {
+        let by = people.get(&i.added_by);
+        IdeaView {
+            id: i.id.to_string(),
+            title: i.title.clone(),
+            by: by.name,
+            colour: by.colour,
+            i_enjoy: i.enjoyed_by.iter().any(|p| people.is_me(p)),
+            matched: i.matched,
+        }
+    };
+    let deck: Vec<_> = journal
+        .ideas()
+        .into_iter()
+        .filter(|i| i.kind == IdeaKind::Date)
+        .collect();
+    let matches = deck.iter().filter(|i| i.matched).map(idea_view).collect();
+    let mut ideas: Vec<IdeaView> = deck
+        .iter()
+        .rev()
+        .filter(|i| !i.matched)
+        .take(DECK)
+        .map(idea_view)
+        .collect();
+    ideas.reverse();
+    DatesView {
+        next_title,
+        next_countdown,
+        upcoming,
+        past,
+        ideas,
+        matches,
+    }
+}
+
+fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// What the editor offers for a new date: the coming Saturday at seven in the evening.
+pub(crate) fn new_fields(at: Moment) -> DateFields {
+    let today = at.today();
+    let ahead =
+        (Weekday::Sat.num_days_from_monday() + 7 - today.weekday().num_days_from_monday()) % 7;
+    let ahead = if ahead == 0 { 7 } else { ahead };
+    let day = today
+        .checked_add_days(Days::new(u64::from(ahead)))
+        .unwrap_or(today);
+    DateFields {
+        day: day.format("%Y-%m-%d").to_string(),
+        time: "19:00".into(),
+        ..DateFields::default()
+    }
+}
+
+/// Reads the editor's day and time (local) into a timestamp, or says what to fix.
+pub(crate) fn parse_when(day: &str, time: &str, at: Moment) -> Result<Timestamp, String> {
+    let day = NaiveDate::parse_from_str(day.trim(), "%Y-%m-%d")
+        .map_err(|_| "Write the day as year-month-day, like 2026-12-05.".to_owned())?;
+    let time = if time.trim().is_empty() {
+        NaiveTime::from_hms_opt(19, 0, 0).unwrap_or_default()
+    } else {
+        NaiveTime::parse_from_str(time.trim(), "%H:%M")
+            .map_err(|_| "Write the time as hours:minutes, like 19:30.".to_owned())?
+    };
+    at.offset
+        .from_local_datetime(&day.and_time(time))
+        .single()
+        .map(Timestamp::from)
+        .ok_or_else(|| "That time doesn't exist here; try another.".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::*;
+    use super::*;
+    use hearth_core::NewDate;
+
+    #[test]
+    fn upcoming_past_and_matches() {
+        let (mut j, ana, ben) = couple();
+        j.plan_date(
+            &ben,
+            &NewDate {
+                title: "Picnic by the river".into(),
+                start: Some(at_hours(24 * 3 + 12)),
+                tech_free: true,
+                ..NewDate::default()
+            },
+            at_hours(-5),
+        )
+        .unwrap();
+        let past = j
+            .plan_date(
+                &ana,
+                &NewDate {
+                    title: "Cinema night".into(),
+                    start: Some(at_hours(-24 * 2)),
+                    ..NewDate::default()
+                },
+                at_hours(-24 * 5),
+            )
+            .unwrap();
+        j.reflect_on_date(&past, &ben, "Loved the popcorn", at_hours(-20))
+            .unwrap();
+        let idea = j
+            .add_idea(&ana, &IdeaKind::Date, "Stargazing", None, at_hours(-3))
+            .unwrap();
+        j.add_idea(&ana, &IdeaKind::Date, "Pasta class", None, at_hours(-3))
+            .unwrap();
+        j.mark_idea(&idea, &ana, true, at_hours(-2)).unwrap();
+
+        let people = People::of(&j, Some(ana.clone()));
+        let v = build(&j, &people, moment());
+        assert_eq!(v.next_title, "Picnic by the river");
+        assert_eq!(v.next_countdown, "In 3 days, Thu 4 Dec, 12:00");
+        assert!(v.upcoming[0].tech_free);
+        assert_eq!(v.past[0].title, "Cinema night");
+        assert!(v.past[0].can_reflect);
+        assert_eq!(v.past[0].reflections[0].name, "Ben");
+        assert!(v.matches.is_empty());
+        assert!(v.ideas.iter().any(|i| i.title == "Stargazing" && i.i_enjoy));
+
+        j.mark_idea(&idea, &ben, true, at_hours(-1)).unwrap();
+        let v = build(&j, &people, moment());
+        assert_eq!(v.matches.len(), 1);
+        assert_eq!(v.matches[0].title, "Stargazing");
+        assert_eq!(v.ideas.len(), 1);
+    }
+
+    #[test]
+    fn the_editor_offers_saturday_evening_and_reads_times() {
+        let at = moment(); // a Monday
+        let f = new_fields(at);
+        assert_eq!((f.day.as_str(), f.time.as_str()), ("2025-12-06", "19:00"));
+        let ts = parse_when("2025-12-06", "19:30", at).unwrap();
+        assert_eq!(ts, Timestamp(at_hours(24 * 5 + 19).0 + 30 * 60_000));
+        assert!(parse_when("6/12/2025", "19:30", at).is_err());
+        assert!(parse_when("2025-12-06", "7pm", at).is_err());
+    }
+}

@@ -1,0 +1,191 @@
+//! Devices: who is paired, who is connected, and the sync status every screen shows.
+
+use hearth_core::{DeviceKind, DeviceOwner};
+use hearth_sync::PeerStatus;
+
+use super::{Colour, Moment, People, format};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub(crate) enum SyncKind {
+    /// No other device yet.
+    #[default]
+    Alone,
+    /// Other devices exist; none is connected now.
+    Offline,
+    /// At least one other device is connected.
+    Connected,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub(crate) struct SyncView {
+    pub(crate) kind: SyncKind,
+    pub(crate) text: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub(crate) struct DeviceView {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) owner: String,
+    pub(crate) colour: Colour,
+    pub(crate) status: String,
+    pub(crate) connected: bool,
+    pub(crate) revoked: bool,
+    pub(crate) this_device: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub(crate) struct DevicesView {
+    pub(crate) devices: Vec<DeviceView>,
+    pub(crate) can_invite_partner: bool,
+}
+
+pub(crate) fn build(peers: &[PeerStatus], people: &People, at: Moment) -> DevicesView {
+    let mut devices: Vec<DeviceView> = peers
+        .iter()
+        .map(|p| {
+            let d = &p.device;
+            let (owner, colour) = match &d.owner {
+                DeviceOwner::Partner(id) => {
+                    let person = people.get(id);
+                    (person.name, person.colour)
+                }
+                DeviceOwner::Home => ("Home".to_owned(), Colour::UNKNOWN),
+            };
+            let kind = if d.kind == DeviceKind::Display {
+                "home display · "
+            } else {
+                ""
+            };
+            let status = if p.this_device {
+                "this device".to_owned()
+            } else if let Some(when) = d.revoked_at {
+                format!("stopped syncing {}", format::written(when, at))
+            } else if p.connected {
+                "connected now".to_owned()
+            } else if let Some(when) = p.last_sync {
+                format!("last synced {}", format::ago(when, at))
+            } else {
+                "not synced yet".to_owned()
+            };
+            DeviceView {
+                id: d.endpoint_id.clone(),
+                name: d.name.clone(),
+                owner,
+                colour,
+                status: format!("{kind}{status}"),
+                connected: p.connected,
+                revoked: d.revoked_at.is_some(),
+                this_device: p.this_device,
+            }
+        })
+        .collect();
+    devices.sort_by(|a, b| {
+        (!a.this_device, a.revoked, &a.name).cmp(&(!b.this_device, b.revoked, &b.name))
+    });
+    DevicesView {
+        devices,
+        can_invite_partner: people.ordered().len() < 2,
+    }
+}
+
+pub(crate) fn sync_view(peers: &[PeerStatus], at: Moment) -> SyncView {
+    let others: Vec<&PeerStatus> = peers
+        .iter()
+        .filter(|p| !p.this_device && p.device.revoked_at.is_none())
+        .collect();
+    if others.is_empty() {
+        return SyncView {
+            kind: SyncKind::Alone,
+            text: "Only on this device so far".into(),
+        };
+    }
+    let connected: Vec<&str> = others
+        .iter()
+        .filter(|p| p.connected)
+        .map(|p| p.device.name.as_str())
+        .collect();
+    match connected.as_slice() {
+        [] => {
+            let last = others.iter().filter_map(|p| p.last_sync).max();
+            SyncView {
+                kind: SyncKind::Offline,
+                text: match last {
+                    Some(when) => format!("Not connected · synced {}", format::ago(when, at)),
+                    None => "Not connected yet · changes wait safely here".into(),
+                },
+            }
+        }
+        [one] => SyncView {
+            kind: SyncKind::Connected,
+            text: format!("In sync with {one}"),
+        },
+        [one, rest @ ..] => SyncView {
+            kind: SyncKind::Connected,
+            text: format!("In sync with {one} and {} more", rest.len()),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::*;
+    use super::*;
+    use hearth_core::{Device, Timestamp};
+
+    fn peer(name: &str, this: bool, connected: bool, last: Option<Timestamp>) -> PeerStatus {
+        PeerStatus {
+            device: Device {
+                endpoint_id: format!("id-{name}"),
+                age_recipient: "age1x".into(),
+                owner: DeviceOwner::Home,
+                kind: DeviceKind::Personal,
+                name: name.into(),
+                added_by: None,
+                added_at: at_hours(-100),
+                revoked_at: None,
+                addrs: vec![],
+            },
+            connected,
+            last_sync: last,
+            this_device: this,
+        }
+    }
+
+    #[test]
+    fn sync_status_in_words() {
+        let at = moment();
+        let me = peer("Ana's phone", true, false, None);
+        assert_eq!(sync_view(&[me.clone()], at).kind, SyncKind::Alone);
+        let away = peer("Ben's phone", false, false, Some(at_hours(-2)));
+        let v = sync_view(&[me.clone(), away.clone()], at);
+        assert_eq!(v.kind, SyncKind::Offline);
+        assert_eq!(v.text, "Not connected · synced 2 hours ago");
+        let here = peer("Ben's phone", false, true, None);
+        let v = sync_view(&[me, here], at);
+        assert_eq!(
+            (v.kind, v.text.as_str()),
+            (SyncKind::Connected, "In sync with Ben's phone")
+        );
+    }
+
+    #[test]
+    fn this_device_first_revoked_last() {
+        let (j, ana, _) = couple();
+        let mut gone = peer("Old tablet", false, false, None);
+        gone.device.revoked_at = Some(at_hours(-1));
+        let v = build(
+            &[
+                gone,
+                peer("Ana's phone", true, false, None),
+                peer("Ben's phone", false, true, None),
+            ],
+            &People::of(&j, Some(ana)),
+            moment(),
+        );
+        let names: Vec<_> = v.devices.iter().map(|d| d.name.as_str()).collect();
+        assert_eq!(names, ["Ana's phone", "Ben's phone", "Old tablet"]);
+        assert_eq!(v.devices[2].status, "stopped syncing yesterday 23:00");
+        assert!(!v.can_invite_partner);
+    }
+}

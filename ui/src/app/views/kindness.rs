@@ -1,0 +1,212 @@
+//! Kindness: a menu of ideas in five buckets (a menu, not a personality test) and a log of what
+//! was done. Nothing is scored.
+
+use hearth_core::{IdeaKind, Journal, KindnessBucket};
+
+use super::{Colour, Moment, People, format};
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub(crate) struct KindIdeaView {
+    /// The idea's id, or `suggested:...` for one of the built-in suggestions.
+    pub(crate) id: String,
+    pub(crate) title: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub(crate) struct BucketView {
+    pub(crate) key: String,
+    pub(crate) name: String,
+    pub(crate) blurb: String,
+    pub(crate) ideas: Vec<KindIdeaView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub(crate) struct ActView {
+    pub(crate) id: String,
+    pub(crate) by: String,
+    pub(crate) colour: Colour,
+    pub(crate) what: String,
+    pub(crate) when: String,
+    pub(crate) bucket: String,
+    pub(crate) mine: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub(crate) struct KindnessView {
+    pub(crate) buckets: Vec<BucketView>,
+    pub(crate) log: Vec<ActView>,
+    pub(crate) week: String,
+}
+
+const LOG: usize = 30;
+
+/// Each bucket's name, a line about it and a few suggestions to start from.
+const BUCKETS: [(KindnessBucket, &str, &str, [&str; 3]); 5] = [
+    (
+        KindnessBucket::Words,
+        "Words",
+        "Saying it out loud, or on paper.",
+        [
+            "Leave a note where they'll find it",
+            "Tell them one thing you admire about them",
+            "Send a message in the middle of the day",
+        ],
+    ),
+    (
+        KindnessBucket::Help,
+        "Help",
+        "Taking something off their plate.",
+        [
+            "Do the chore they like least",
+            "Handle an errand they've been putting off",
+            "Make their morning easier",
+        ],
+    ),
+    (
+        KindnessBucket::Gifts,
+        "Gifts",
+        "Small things that say \"I thought of you\".",
+        [
+            "Bring home their favourite snack",
+            "Pick a flower on the way back",
+            "Find something small that fits an inside joke",
+        ],
+    ),
+    (
+        KindnessBucket::Time,
+        "Time",
+        "Undivided attention, phones away.",
+        [
+            "A walk together after dinner",
+            "Ask about their day and just listen",
+            "Cook something together",
+        ],
+    ),
+    (
+        KindnessBucket::Touch,
+        "Touch",
+        "Closeness without words.",
+        [
+            "A long hug when they come home",
+            "Hold hands on a walk",
+            "A shoulder rub at the end of the day",
+        ],
+    ),
+];
+
+/// The display name of a bucket.
+pub(crate) fn bucket_name(bucket: &KindnessBucket) -> String {
+    BUCKETS
+        .iter()
+        .find(|(b, ..)| b == bucket)
+        .map_or_else(|| bucket.to_string(), |(_, name, ..)| (*name).to_owned())
+}
+
+pub(crate) fn build(journal: &Journal, people: &People, at: Moment) -> KindnessView {
+    let ideas: Vec<_> = journal
+        .ideas()
+        .into_iter()
+        .filter(|i| i.kind == IdeaKind::Kindness)
+        .collect();
+    let buckets = BUCKETS
+        .iter()
+        .map(|(bucket, name, blurb, starters)| {
+            let mut list: Vec<KindIdeaView> = ideas
+                .iter()
+                .filter(|i| i.bucket.as_ref() == Some(bucket))
+                .rev()
+                .take(12)
+                .map(|i| KindIdeaView {
+                    id: i.id.to_string(),
+                    title: i.title.clone(),
+                })
+                .collect();
+            for (n, s) in starters.iter().enumerate() {
+                if list.len() < 12 && !list.iter().any(|i| i.title == *s) {
+                    list.push(KindIdeaView {
+                        id: format!("suggested:{bucket}:{n}"),
+                        title: (*s).to_owned(),
+                    });
+                }
+            }
+            BucketView {
+                key: bucket.to_string(),
+                name: (*name).to_owned(),
+                blurb: (*blurb).to_owned(),
+                ideas: list,
+            }
+        })
+        .collect();
+    let log = journal.kindness_log();
+    let since = at.now.plus_days(-7);
+    let this_week = log
+        .iter()
+        .filter(|a| a.when > since && a.when <= at.now)
+        .count();
+    let week = match this_week {
+        0 => String::new(),
+        n => format!(
+            "{} logged this week between you.",
+            format::count(n, "kindness", "kindnesses")
+        ),
+    };
+    KindnessView {
+        buckets,
+        log: log
+            .iter()
+            .take(LOG)
+            .map(|a| {
+                let by = people.get(&a.by);
+                ActView {
+                    id: a.id.to_string(),
+                    by: by.name,
+                    colour: by.colour,
+                    what: a.what.clone(),
+                    when: format::written(a.when, at),
+                    bucket: a.bucket.as_ref().map(bucket_name).unwrap_or_default(),
+                    mine: people.is_me(&a.by),
+                }
+            })
+            .collect(),
+        week,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::*;
+    use super::*;
+
+    #[test]
+    fn buckets_have_ideas_and_the_log_is_newest_first() {
+        let (mut j, ana, ben) = couple();
+        j.add_idea(
+            &ana,
+            &IdeaKind::Kindness,
+            "Warm the towels",
+            Some(&KindnessBucket::Help),
+            at_hours(-10),
+        )
+        .unwrap();
+        j.log_kindness(&ben, "Made breakfast", at_hours(-30), None, at_hours(-30))
+            .unwrap();
+        j.log_kindness(
+            &ana,
+            "Left a note",
+            at_hours(-2),
+            Some(&KindnessBucket::Words),
+            at_hours(-2),
+        )
+        .unwrap();
+        let v = build(&j, &People::of(&j, Some(ana)), moment());
+        assert_eq!(v.buckets.len(), 5);
+        let help = &v.buckets[1];
+        assert_eq!(help.name, "Help");
+        assert_eq!(help.ideas[0].title, "Warm the towels");
+        assert_eq!(help.ideas[1].id, "suggested:help:0");
+        assert_eq!(v.log[0].what, "Left a note");
+        assert_eq!(v.log[0].bucket, "Words");
+        assert!(v.log[0].mine);
+        assert_eq!(v.week, "2 kindnesses logged this week between you.");
+    }
+}

@@ -1,0 +1,70 @@
+//! Recently deleted: what can still be restored, and for how long.
+
+use hearth_core::Journal;
+
+use super::{Moment, People, format};
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub(crate) struct TrashItemView {
+    pub(crate) id: String,
+    pub(crate) what: String,
+    pub(crate) preview: String,
+    pub(crate) when: String,
+    pub(crate) left: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub(crate) struct TrashView {
+    pub(crate) items: Vec<TrashItemView>,
+}
+
+pub(crate) fn build(journal: &Journal, people: &People, at: Moment) -> TrashView {
+    let items = journal
+        .trash()
+        .into_iter()
+        .filter(|t| t.purge_after > at.now)
+        .map(|t| {
+            let days = (t.purge_after.0 - at.now.0) / (24 * 3_600_000);
+            let noun = t.collection.noun();
+            let mut what = noun[..1].to_uppercase();
+            what.push_str(&noun[1..]);
+            TrashItemView {
+                id: t.id.to_string(),
+                what,
+                preview: format::short(&t.preview, 80),
+                when: format!(
+                    "deleted by {} {}",
+                    people.get(&t.deleted_by).name,
+                    format::written(t.deleted_at, at)
+                ),
+                left: match days {
+                    0 => "goes for good today".into(),
+                    1 => "1 day left".into(),
+                    n => format!("{n} days left"),
+                },
+            }
+        })
+        .collect();
+    TrashView { items }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::*;
+    use super::*;
+
+    #[test]
+    fn deleted_items_wait_thirty_days() {
+        let (mut j, ana, _) = couple();
+        let id = j
+            .add_appreciation(&ana, "Thanks for the flowers", false, at_hours(-50))
+            .unwrap();
+        j.delete(&id, &ana, at_hours(-48)).unwrap();
+        let v = build(&j, &People::of(&j, Some(ana)), moment());
+        assert_eq!(v.items.len(), 1);
+        assert_eq!(v.items[0].what, "Appreciation");
+        assert_eq!(v.items[0].preview, "Thanks for the flowers");
+        assert_eq!(v.items[0].left, "28 days left");
+        assert!(v.items[0].when.starts_with("deleted by Ana"));
+    }
+}

@@ -1,0 +1,137 @@
+//! The Wall: notes of thanks, newest first, and this week's gentle count per person.
+
+use hearth_core::{Journal, WallFilter};
+
+use super::{Colour, Moment, People, format};
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub(crate) struct ReactionView {
+    pub(crate) name: String,
+    pub(crate) colour: Colour,
+    pub(crate) text: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub(crate) struct NoteView {
+    pub(crate) id: String,
+    pub(crate) author: String,
+    pub(crate) colour: Colour,
+    pub(crate) text: String,
+    pub(crate) when: String,
+    pub(crate) wall_safe: bool,
+    pub(crate) mine: bool,
+    pub(crate) reactions: Vec<ReactionView>,
+    pub(crate) i_reacted: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub(crate) struct WeekCountView {
+    pub(crate) name: String,
+    pub(crate) colour: Colour,
+    pub(crate) text: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub(crate) struct WallView {
+    pub(crate) notes: Vec<NoteView>,
+    pub(crate) week: Vec<WeekCountView>,
+    pub(crate) has_more: bool,
+}
+
+/// The reaction the app sends: a heart.
+pub(crate) const HEART: &str = "♥";
+
+pub(crate) fn note(a: &hearth_core::Appreciation, people: &People, at: Moment) -> NoteView {
+    let author = people.get(&a.author);
+    NoteView {
+        id: a.id.to_string(),
+        author: author.name,
+        colour: author.colour,
+        text: a.text.clone(),
+        when: format::written(a.created, at),
+        wall_safe: a.wall_safe,
+        mine: people.is_me(&a.author),
+        reactions: a
+            .reactions
+            .iter()
+            .map(|(who, text)| {
+                let p = people.get(who);
+                ReactionView {
+                    name: p.name,
+                    colour: p.colour,
+                    text: text.clone(),
+                }
+            })
+            .collect(),
+        i_reacted: a.reactions.iter().any(|(who, _)| people.is_me(who)),
+    }
+}
+
+pub(crate) fn build(journal: &Journal, people: &People, at: Moment, limit: usize) -> WallView {
+    let mut notes = journal.wall(&WallFilter {
+        limit: Some(limit + 1),
+        ..WallFilter::default()
+    });
+    let has_more = notes.len() > limit;
+    notes.truncate(limit);
+    let summary = journal.week_summary(at.today(), at.now);
+    let week = people
+        .ordered()
+        .into_iter()
+        .map(|(id, p)| {
+            let n = summary
+                .partners
+                .iter()
+                .find(|w| w.partner == id)
+                .map_or(0, |w| w.appreciations);
+            let text = match n {
+                0 => format!("{}: no notes yet this week", p.name),
+                n => format!(
+                    "{}: {} this week",
+                    p.name,
+                    format::count(n, "note", "notes")
+                ),
+            };
+            WeekCountView {
+                name: p.name,
+                colour: p.colour,
+                text,
+            }
+        })
+        .collect();
+    WallView {
+        notes: notes.iter().map(|a| note(a, people, at)).collect(),
+        week,
+        has_more,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::*;
+    use super::*;
+
+    #[test]
+    fn newest_first_with_author_colours_and_hearts() {
+        let (mut j, ana, ben) = couple();
+        let older = j
+            .add_appreciation(&ana, "Thank you for the soup", false, at_hours(-30))
+            .unwrap();
+        j.add_appreciation(&ben, "Thank you for the walk", true, at_hours(-2))
+            .unwrap();
+        j.react(&older, &ben, Some(HEART), at_hours(-1)).unwrap();
+        let people = People::of(&j, Some(ana.clone()));
+        let view = build(&j, &people, moment(), 10);
+        let texts: Vec<_> = view.notes.iter().map(|n| n.text.as_str()).collect();
+        assert_eq!(texts, ["Thank you for the walk", "Thank you for the soup"]);
+        assert_eq!(view.notes[0].colour, Colour(0x3b7fc0));
+        assert!(!view.notes[0].mine);
+        assert!(view.notes[1].mine);
+        assert_eq!(view.notes[1].reactions[0].name, "Ben");
+        assert!(!view.notes[1].i_reacted);
+        assert_eq!(view.week[0].text, "Ana: 1 note this week");
+        assert_eq!(view.week[1].text, "Ben: 1 note this week");
+        assert!(!view.has_more);
+        assert!(build(&j, &people, moment(), 1).has_more);
+    }
+}

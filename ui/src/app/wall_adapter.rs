@@ -1,0 +1,94 @@
+//! `WallAdapter`: the notes, the composer, hearts and the wall-safe switch.
+
+use hearth_core::Id;
+use slint::{ComponentHandle, Model};
+
+use super::ui::{AppWindow, Note, Reaction, WallAdapter, WeekCount};
+use super::views::Limits;
+use super::views::wall::{HEART, NoteView, WallView};
+use super::worker::{Command, Sink};
+use super::{colour, model, set_model, shell_adapter};
+
+pub(crate) fn note(n: &NoteView) -> Note {
+    Note {
+        id: n.id.as_str().into(),
+        author: n.author.as_str().into(),
+        colour: colour(n.colour),
+        text: n.text.as_str().into(),
+        when: n.when.as_str().into(),
+        wall_safe: n.wall_safe,
+        mine: n.mine,
+        reactions: model(
+            n.reactions
+                .iter()
+                .map(|r| Reaction {
+                    name: r.name.as_str().into(),
+                    colour: colour(r.colour),
+                    text: r.text.as_str().into(),
+                })
+                .collect(),
+        ),
+        i_reacted: n.i_reacted,
+    }
+}
+
+pub(crate) fn connect(window: &AppWindow, sink: &Sink) {
+    let g = window.global::<WallAdapter>();
+    let s = sink.clone();
+    g.on_add_note(move |text, wall_safe| {
+        let text = text.trim().to_owned();
+        s.write(move |j, h| j.add_appreciation(&h.me, &text, wall_safe, h.now).map(drop));
+    });
+    let s = sink.clone();
+    g.on_react(move |id, on| {
+        let id = Id::from(id.as_str());
+        s.write(move |j, h| j.react(&id, &h.me, on.then_some(HEART), h.now));
+    });
+    let s = sink.clone();
+    g.on_set_wall_safe(move |id, safe| {
+        let id = Id::from(id.as_str());
+        s.write(move |j, h| j.set_wall_safe(&id, safe, h.now));
+    });
+    let s = sink.clone();
+    g.on_delete_note(move |id| {
+        let id = Id::from(id.as_str());
+        s.write_then(
+            move |j, h| j.delete(&id, &h.me, h.now),
+            |w| shell_adapter::notice(w, "Deleted. It waits in Recently deleted for 30 days."),
+        );
+    });
+    let s = sink.clone();
+    let weak = window.as_weak();
+    g.on_show_more(move || {
+        let shown = weak
+            .upgrade()
+            .map_or(0, |w| w.global::<WallAdapter>().get_notes().row_count());
+        s.send(Command::Limits(Limits {
+            wall: shown + Limits::default().wall,
+        }));
+    });
+}
+
+pub(crate) fn apply(window: &AppWindow, view: &WallView) {
+    let g = window.global::<WallAdapter>();
+    set_model!(
+        &g,
+        get_notes,
+        set_notes,
+        view.notes.iter().map(note).collect()
+    );
+    set_model!(
+        &g,
+        get_week,
+        set_week,
+        view.week
+            .iter()
+            .map(|w| WeekCount {
+                name: w.name.as_str().into(),
+                colour: colour(w.colour),
+                text: w.text.as_str().into(),
+            })
+            .collect()
+    );
+    g.set_has_more(view.has_more);
+}

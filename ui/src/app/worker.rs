@@ -1,0 +1,629 @@
+//! The worker thread: a tokio runtime that owns the sync node. The UI thread sends it
+//! [`Command`]s; it answers with plain data through `upgrade_in_event_loop`, and rebuilds the
+//! screens whenever the journal changes, here or on the partner's device.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::Context;
+use hearth_core::keys::{KeySealing, SecretString};
+use hearth_core::{Journal, JournalError, PartnerId, Profile, ProfileError, Timestamp};
+use hearth_sync::{Event, NetConfig, Node, Role, Setup, SyncError, Ticket, init_device};
+use tokio::sync::{broadcast, mpsc};
+use tokio::task::JoinHandle;
+
+use super::clock::Clock;
+use super::ui::{AppWindow, Phase, Screen};
+use super::views::{Changed, Limits, Views};
+use super::{devices_adapter, qr, setup_adapter, shell_adapter};
+
+/// Something to do on the UI thread once the worker is done.
+pub(crate) type UiFn = Box<dyn FnOnce(&AppWindow) + Send>;
+
+/// A change to the journal, run on the worker with what it needs to know.
+pub(crate) type WriteOp = Box<dyn FnOnce(&mut Journal, &Here) -> Result<(), JournalError> + Send>;
+
+/// Who and when, for a write.
+#[derive(Clone, Debug)]
+pub(crate) struct Here {
+    /// This device's person.
+    pub(crate) me: PartnerId,
+    pub(crate) now: Timestamp,
+    /// Today, in local time.
+    pub(crate) today: chrono::NaiveDate,
+}
+
+/// What the UI asks of the worker.
+pub(crate) enum Command {
+    /// First run: set this device up and start a journal.
+    Start {
+        name: String,
+        passphrase: Option<SecretString>,
+    },
+    /// First run: set this device up and join the partner's journal.
+    JoinAtStart {
+        name: String,
+        ticket: String,
+        passphrase: Option<SecretString>,
+    },
+    /// Open a journal sealed with a passphrase.
+    Unlock(SecretString),
+    /// Change the journal; `then` runs on the UI thread if it worked.
+    Write { op: WriteOp, then: Option<UiFn> },
+    /// Show a pairing ticket for `role`.
+    Invite(Role),
+    /// Stop showing the ticket.
+    CancelInvite,
+    /// Join another journal with a pasted ticket.
+    Join(String),
+    /// Show more or less of the long lists.
+    Limits(Limits),
+    /// A pairing started by [`Command::Invite`] ended.
+    Paired(Result<hearth_core::Device, SyncError>),
+    /// A join ended; `at_start` when it came from the first-run screen.
+    Joined {
+        result: Result<hearth_core::Device, SyncError>,
+        at_start: bool,
+    },
+    /// Stop: close connections and let go of the profile.
+    Shutdown,
+}
+
+impl std::fmt::Debug for Command {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = match self {
+            Command::Start { .. } => "Start",
+            Command::JoinAtStart { .. } => "JoinAtStart",
+            Command::Unlock(_) => "Unlock",
+            Command::Write { .. } => "Write",
+            Command::Invite(_) => "Invite",
+            Command::CancelInvite => "CancelInvite",
+            Command::Join(_) => "Join",
+            Command::Limits(_) => "Limits",
+            Command::Paired(_) => "Paired",
+            Command::Joined { .. } => "Joined",
+            Command::Shutdown => "Shutdown",
+        };
+        f.write_str(name)
+    }
+}
+
+/// Where adapters send commands. A preview has none, and its commands go nowhere.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Sink(Option<mpsc::UnboundedSender<Command>>);
+
+impl Sink {
+    pub(crate) fn send(&self, command: Command) {
+        if let Some(tx) = &self.0
+            && tx.send(command).is_err()
+        {
+            tracing::debug!("the worker has stopped; a command was dropped");
+        }
+    }
+
+    /// Sends a journal change.
+    pub(crate) fn write(
+        &self,
+        op: impl FnOnce(&mut Journal, &Here) -> Result<(), JournalError> + Send + 'static,
+    ) {
+        self.send(Command::Write {
+            op: Box::new(op),
+            then: None,
+        });
+    }
+
+    /// Sends a journal change and what to do on screen once it is stored.
+    pub(crate) fn write_then(
+        &self,
+        op: impl FnOnce(&mut Journal, &Here) -> Result<(), JournalError> + Send + 'static,
+        then: impl FnOnce(&AppWindow) + Send + 'static,
+    ) {
+        self.send(Command::Write {
+            op: Box::new(op),
+            then: Some(Box::new(then)),
+        });
+    }
+}
+
+/// How the worker starts.
+#[derive(Debug)]
+pub(crate) struct Settings {
+    pub(crate) dir: PathBuf,
+    pub(crate) passphrase: Option<SecretString>,
+    pub(crate) net: NetConfig,
+    pub(crate) clock: Clock,
+}
+
+/// The running worker thread.
+#[derive(Debug)]
+pub(crate) struct WorkerHandle {
+    pub(crate) sink: Sink,
+    pub(crate) node: Arc<Mutex<Option<Node>>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl WorkerHandle {
+    /// Starts the worker thread for `ui`.
+    pub(crate) fn spawn(
+        settings: Settings,
+        ui: slint::Weak<AppWindow>,
+    ) -> anyhow::Result<WorkerHandle> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let node = Arc::new(Mutex::new(None));
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("hearth-worker")
+            .enable_all()
+            .build()
+            .context("could not start the background worker")?;
+        let worker = Worker {
+            dir: settings.dir,
+            net: settings.net,
+            clock: settings.clock,
+            ui,
+            tx: tx.clone(),
+            node: None,
+            shared: node.clone(),
+            events: None,
+            last: None,
+            limits: Limits::default(),
+            invite: None,
+        };
+        let passphrase = settings.passphrase;
+        let thread = std::thread::Builder::new()
+            .name("hearth-sync".into())
+            .spawn(move || {
+                runtime.block_on(worker.run(rx, passphrase));
+                runtime.shutdown_timeout(Duration::from_secs(2));
+            })
+            .context("could not start the background thread")?;
+        Ok(WorkerHandle {
+            sink: Sink(Some(tx)),
+            node,
+            thread: Some(thread),
+        })
+    }
+
+    /// Stops the worker and waits until the profile is let go.
+    pub(crate) fn stop(&mut self) {
+        self.sink.send(Command::Shutdown);
+        if let Some(thread) = self.thread.take()
+            && thread.join().is_err()
+        {
+            tracing::warn!("the background worker stopped with a panic");
+        }
+    }
+}
+
+impl Drop for WorkerHandle {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+struct Worker {
+    dir: PathBuf,
+    net: NetConfig,
+    clock: Clock,
+    ui: slint::Weak<AppWindow>,
+    tx: mpsc::UnboundedSender<Command>,
+    node: Option<Node>,
+    shared: Arc<Mutex<Option<Node>>>,
+    events: Option<broadcast::Receiver<Event>>,
+    last: Option<Views>,
+    limits: Limits,
+    invite: Option<JoinHandle<()>>,
+}
+
+/// An error as a sentence for the screen.
+pub(crate) fn sentence(error: &dyn std::fmt::Display) -> String {
+    let text = error.to_string();
+    let mut chars = text.chars();
+    let mut out: String = match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => return String::new(),
+    };
+    if !out.ends_with(['.', '!', '?']) {
+        out.push('.');
+    }
+    out
+}
+
+fn unlock_error(error: &ProfileError) -> String {
+    match error {
+        ProfileError::Keys(hearth_core::keys::KeyError::WrongPassphrase { .. }) => {
+            "That passphrase didn't open the journal. Try again?".into()
+        }
+        ProfileError::Locked { .. } => {
+            "Hearth already has this journal open in another window or process.".into()
+        }
+        other => sentence(other),
+    }
+}
+
+async fn next_event(events: &mut Option<broadcast::Receiver<Event>>) -> Option<Event> {
+    match events {
+        Some(rx) => loop {
+            match rx.recv().await {
+                Ok(event) => return Some(event),
+                // Missed some: the refresh that follows covers them.
+                Err(broadcast::error::RecvError::Lagged(_)) => {}
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        },
+        None => std::future::pending().await,
+    }
+}
+
+impl Worker {
+    fn ui(&self, f: impl FnOnce(&AppWindow) + Send + 'static) {
+        if self.ui.upgrade_in_event_loop(move |w| f(&w)).is_err() {
+            tracing::debug!("the window is gone; an update was dropped");
+        }
+    }
+
+    fn notice(&self, text: String) {
+        self.ui(move |w| shell_adapter::notice(w, &text));
+    }
+
+    async fn run(
+        mut self,
+        mut rx: mpsc::UnboundedReceiver<Command>,
+        passphrase: Option<SecretString>,
+    ) {
+        self.boot(passphrase).await;
+        let mut tick = tokio::time::interval(Duration::from_secs(30));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                command = rx.recv() => match command {
+                    None | Some(Command::Shutdown) => break,
+                    Some(command) => self.handle(command).await,
+                },
+                event = next_event(&mut self.events) => {
+                    if event.is_none() {
+                        self.events = None;
+                    }
+                    // Let a burst of events settle, then rebuild once.
+                    tokio::time::sleep(Duration::from_millis(30)).await;
+                    if let Some(rx) = self.events.as_mut() {
+                        while rx.try_recv().is_ok() {}
+                    }
+                    self.refresh();
+                }
+                _ = tick.tick() => self.refresh(),
+            }
+        }
+        if let Some(task) = self.invite.take() {
+            task.abort();
+        }
+        self.events = None;
+        if let Some(node) = self.node.take() {
+            *self.shared.lock().unwrap_or_else(|e| e.into_inner()) = None;
+            node.shutdown().await;
+            // Wait until the node's tasks let go of the profile, so it can be opened again.
+            let mut node = node;
+            for _ in 0..500 {
+                match node.into_profile() {
+                    Ok(profile) => {
+                        drop(profile);
+                        break;
+                    }
+                    Err(n) => {
+                        node = n;
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
+                }
+            }
+        }
+    }
+
+    async fn boot(&mut self, passphrase: Option<SecretString>) {
+        let where_text = format!("The journal lives in {}", self.dir.display());
+        self.ui(move |w| setup_adapter::set_where(w, &where_text));
+        if !Profile::exists(&self.dir) {
+            self.ui(|w| shell_adapter::set_phase(w, Phase::Welcome));
+            return;
+        }
+        match Profile::needs_passphrase(&self.dir) {
+            Ok(true) if passphrase.is_none() => {
+                self.ui(|w| shell_adapter::set_phase(w, Phase::Unlock));
+            }
+            _ => {
+                if let Err(text) = self.open(passphrase).await {
+                    self.ui(move |w| {
+                        shell_adapter::set_phase(w, Phase::Unlock);
+                        setup_adapter::set_error(w, &text);
+                    });
+                }
+            }
+        }
+    }
+
+    /// Opens the profile and starts the node.
+    async fn open(&mut self, passphrase: Option<SecretString>) -> Result<(), String> {
+        let dir = self.dir.clone();
+        let profile = tokio::task::spawn_blocking(move || Profile::open(&dir, passphrase.as_ref()))
+            .await
+            .map_err(|e| sentence(&e))?
+            .map_err(|e| unlock_error(&e))?;
+        self.start(profile).await.map_err(|e| sentence(&e))?;
+        self.ui(|w| shell_adapter::set_phase(w, Phase::Journal));
+        Ok(())
+    }
+
+    async fn start(&mut self, profile: Profile) -> Result<(), SyncError> {
+        let node = Node::start(profile, self.net.clone()).await?;
+        node.start_live();
+        self.events = Some(node.events());
+        *self.shared.lock().unwrap_or_else(|e| e.into_inner()) = Some(node.clone());
+        self.node = Some(node);
+        self.refresh();
+        Ok(())
+    }
+
+    /// Sets this device up with `name`, unless it already is.
+    async fn set_up(
+        &mut self,
+        name: String,
+        passphrase: Option<SecretString>,
+    ) -> Result<(), String> {
+        if self.node.is_some() {
+            return Ok(());
+        }
+        let dir = self.dir.clone();
+        let profile = tokio::task::spawn_blocking(move || {
+            init_device(
+                &dir,
+                &name,
+                Setup::Person,
+                passphrase.as_ref(),
+                KeySealing::default(),
+            )
+        })
+        .await
+        .map_err(|e| sentence(&e))?
+        .map_err(|e| sentence(&e))?;
+        self.start(profile).await.map_err(|e| sentence(&e))
+    }
+
+    async fn handle(&mut self, command: Command) {
+        match command {
+            Command::Start { name, passphrase } => {
+                self.ui(|w| setup_adapter::set_busy(w, true));
+                match self.set_up(name, passphrase).await {
+                    Ok(()) => {
+                        self.ui(|w| {
+                            setup_adapter::set_busy(w, false);
+                            shell_adapter::set_phase(w, Phase::Journal);
+                            shell_adapter::set_screen(w, Screen::Devices);
+                        });
+                        // The next step is pairing the partner: show the code right away.
+                        self.invite(Role::Partner);
+                    }
+                    Err(text) => self.ui(move |w| {
+                        setup_adapter::set_busy(w, false);
+                        setup_adapter::set_error(w, &text);
+                    }),
+                }
+            }
+            Command::JoinAtStart {
+                name,
+                ticket,
+                passphrase,
+            } => {
+                let ticket = match Ticket::parse(&ticket) {
+                    Ok(t) => t,
+                    Err(e) => {
+                        let text = sentence(&e);
+                        self.ui(move |w| setup_adapter::set_error(w, &text));
+                        return;
+                    }
+                };
+                self.ui(|w| setup_adapter::set_busy(w, true));
+                if let Err(text) = self.set_up(name, passphrase).await {
+                    self.ui(move |w| {
+                        setup_adapter::set_busy(w, false);
+                        setup_adapter::set_error(w, &text);
+                    });
+                    return;
+                }
+                self.join(ticket, true);
+            }
+            Command::Unlock(passphrase) => {
+                self.ui(|w| setup_adapter::set_busy(w, true));
+                let result = self.open(Some(passphrase)).await;
+                self.ui(move |w| {
+                    setup_adapter::set_busy(w, false);
+                    if let Err(text) = result {
+                        setup_adapter::set_error(w, &text);
+                    }
+                });
+            }
+            Command::Write { op, then } => self.write(op, then),
+            Command::Invite(role) => self.invite(role),
+            Command::CancelInvite => {
+                if let Some(task) = self.invite.take() {
+                    task.abort();
+                }
+                self.ui(devices_adapter::hide_invite);
+            }
+            Command::Join(text) => match Ticket::parse(&text) {
+                Ok(ticket) => {
+                    self.ui(|w| devices_adapter::set_joining(w, true, "Joining…"));
+                    self.join(ticket, false);
+                }
+                Err(e) => {
+                    let text = sentence(&e);
+                    self.ui(move |w| devices_adapter::set_joining(w, false, &text));
+                }
+            },
+            Command::Limits(limits) => {
+                self.limits = limits;
+                self.refresh();
+            }
+            Command::Paired(result) => {
+                self.invite = None;
+                match result {
+                    Ok(device) => {
+                        let text = format!("{} is paired. Welcome!", device.name);
+                        self.ui(move |w| {
+                            devices_adapter::hide_invite(w);
+                            shell_adapter::notice(w, &text);
+                        });
+                    }
+                    Err(SyncError::TicketExpired) => self.ui(|w| {
+                        devices_adapter::hide_invite(w);
+                        shell_adapter::notice(
+                            w,
+                            "The invitation code ran out. Make a new one whenever you're ready.",
+                        );
+                    }),
+                    Err(e) => {
+                        let text = sentence(&e);
+                        self.ui(move |w| {
+                            devices_adapter::hide_invite(w);
+                            shell_adapter::notice(w, &text);
+                        });
+                    }
+                }
+                self.refresh();
+            }
+            Command::Joined { result, at_start } => {
+                match (result, at_start) {
+                    (Ok(device), true) => {
+                        let text = format!(
+                            "You're in. This device shares a journal with {} now.",
+                            device.name
+                        );
+                        self.ui(move |w| {
+                            setup_adapter::set_busy(w, false);
+                            shell_adapter::set_phase(w, Phase::Journal);
+                            shell_adapter::set_screen(w, Screen::Wall);
+                            shell_adapter::notice(w, &text);
+                        });
+                    }
+                    (Ok(device), false) => {
+                        let text = format!("Joined. This device syncs with {} now.", device.name);
+                        self.ui(move |w| {
+                            devices_adapter::set_joining(w, false, "");
+                            shell_adapter::notice(w, &text);
+                        });
+                    }
+                    (Err(e), true) => {
+                        let text = sentence(&e);
+                        self.ui(move |w| {
+                            setup_adapter::set_busy(w, false);
+                            setup_adapter::set_error(w, &text);
+                        });
+                    }
+                    (Err(e), false) => {
+                        let text = sentence(&e);
+                        self.ui(move |w| devices_adapter::set_joining(w, false, &text));
+                    }
+                }
+                self.refresh();
+            }
+            Command::Shutdown => {}
+        }
+    }
+
+    fn write(&mut self, op: WriteOp, then: Option<UiFn>) {
+        let Some(node) = self.node.clone() else {
+            self.notice("The journal isn't open yet.".into());
+            return;
+        };
+        let Some(me) = node.me() else {
+            self.notice("This device doesn't belong to a person, so it can't write here.".into());
+            return;
+        };
+        let moment = self.clock.moment();
+        let here = Here {
+            me,
+            now: moment.now,
+            today: moment.today(),
+        };
+        match node.write(|j| op(j, &here)) {
+            Ok(()) => {
+                self.refresh();
+                if let Some(then) = then {
+                    self.ui(then);
+                }
+            }
+            Err(e) => self.notice(sentence(&e)),
+        }
+    }
+
+    fn invite(&mut self, role: Role) {
+        let Some(node) = self.node.clone() else {
+            return;
+        };
+        if let Some(task) = self.invite.take() {
+            task.abort();
+        }
+        let (ticket, pairing) = match node.invite(role, INVITE_TTL) {
+            Ok(pair) => pair,
+            Err(e) => {
+                self.notice(sentence(&e));
+                return;
+            }
+        };
+        let text = ticket.to_text();
+        let pixels = match qr::encode(&text) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!(error = %e, "no QR code for the invitation");
+                qr::Pixels::default()
+            }
+        };
+        let who = match role {
+            Role::Partner => "your partner's device",
+            Role::Me => "your other device",
+            Role::Display => "the home display",
+        };
+        let intro = format!(
+            "Open Hearth on {who} and scan this code, or paste the text below. It works once, for the next {} minutes.",
+            INVITE_TTL.as_secs() / 60
+        );
+        self.ui(move |w| devices_adapter::show_invite(w, &text, &pixels, &intro));
+        let tx = self.tx.clone();
+        self.invite = Some(tokio::spawn(async move {
+            let result = pairing.wait().await;
+            let _ = tx.send(Command::Paired(result));
+        }));
+    }
+
+    fn join(&mut self, ticket: Ticket, at_start: bool) {
+        let Some(node) = self.node.clone() else {
+            return;
+        };
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let result = node.join(&ticket, JOIN_TIMEOUT).await;
+            let _ = tx.send(Command::Joined { result, at_start });
+        });
+    }
+
+    /// Rebuilds the screens and sends the ones that changed.
+    fn refresh(&mut self) {
+        let Some(node) = &self.node else {
+            return;
+        };
+        let moment = self.clock.moment();
+        let me = node.me();
+        let peers = node.peer_status();
+        let limits = self.limits;
+        let views = node.read(|j| Views::build(j, me, &peers, moment, limits));
+        let changed = Changed::between(self.last.as_ref(), &views);
+        self.last = Some(views);
+        if !changed.is_empty() {
+            self.ui(move |w| super::apply(w, changed));
+        }
+    }
+}
+
+/// How long an invitation code works.
+const INVITE_TTL: Duration = Duration::from_secs(10 * 60);
+/// How long joining may take before giving up.
+const JOIN_TIMEOUT: Duration = Duration::from_secs(60);

@@ -1,0 +1,156 @@
+//! What a command works on: the profile opened by this process (no network), or the running
+//! node of `hearth serve` (changes reach connected devices at once). Command code is written
+//! once against [`Backend`].
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use hearth_core::{DeviceOwner, DocSlot, Journal, JournalError, PartnerId, Profile};
+use hearth_sync::{Node, endpoint_id_of, load_journal};
+
+/// A profile opened by this process, with its journal in memory.
+#[derive(Debug)]
+pub(crate) struct Local {
+    profile: Profile,
+    journal: Journal,
+}
+
+impl Local {
+    /// Loads the journal of an open profile.
+    pub(crate) fn open(mut profile: Profile) -> Result<Local> {
+        let journal = load_journal(&mut profile).context("could not load the journal")?;
+        Ok(Local { profile, journal })
+    }
+
+    /// Reads the journal.
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&Journal) -> T) -> T {
+        f(&self.journal)
+    }
+
+    /// Changes the journal and stores the change; on error nothing is stored.
+    pub(crate) fn write<T>(
+        &mut self,
+        f: impl FnOnce(&mut Journal) -> Result<T, JournalError>,
+    ) -> Result<T> {
+        let out = f(&mut self.journal)?;
+        self.persist()?;
+        Ok(out)
+    }
+
+    /// Gives the profile back (to start a node on it).
+    pub(crate) fn into_profile(self) -> Profile {
+        self.profile
+    }
+
+    fn persist(&mut self) -> Result<()> {
+        let (shared, private) = self.journal.docs_mut();
+        self.profile
+            .store_mut()
+            .append_batch(&mut [(DocSlot::Shared, shared), (DocSlot::Private, private)])
+            .context("could not save the change")?;
+        Ok(())
+    }
+}
+
+/// Shuts a node down and takes its profile back once its tasks have let go of it (`None` if
+/// they did not within `patience`; the lock goes with the process anyway).
+pub(crate) async fn release(node: Node, patience: Duration) -> Option<Profile> {
+    node.shutdown().await;
+    let deadline = Instant::now() + patience;
+    let mut node = node;
+    loop {
+        match node.into_profile() {
+            Ok(profile) => return Some(profile),
+            Err(n) if Instant::now() < deadline => {
+                node = n;
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            Err(_) => return None,
+        }
+    }
+}
+
+/// The journal a command reads and changes.
+#[derive(Debug)]
+pub(crate) enum Backend {
+    /// Opened here, offline (boxed: a profile is large, a node handle small).
+    Local(Box<Local>),
+    /// A running node (this process's, or the one serving the profile).
+    Live(Node),
+}
+
+impl Backend {
+    /// A profile opened here, offline.
+    pub(crate) fn local(profile: Profile) -> Result<Backend> {
+        Ok(Backend::Local(Box::new(Local::open(profile)?)))
+    }
+
+    /// Reads the journal.
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&Journal) -> T) -> T {
+        match self {
+            Backend::Local(l) => l.read(f),
+            Backend::Live(n) => n.read(f),
+        }
+    }
+
+    /// Changes the journal; the change is on disk when this returns (and, live, on its way to
+    /// connected devices). On error nothing is stored.
+    pub(crate) fn write<T>(
+        &mut self,
+        f: impl FnOnce(&mut Journal) -> Result<T, JournalError>,
+    ) -> Result<T> {
+        match self {
+            Backend::Local(l) => l.write(f),
+            Backend::Live(n) => Ok(n.write(f)?),
+        }
+    }
+
+    /// Runs `f` with the profile and the journal together.
+    pub(crate) fn with_profile<T>(&mut self, f: impl FnOnce(&mut Profile, &mut Journal) -> T) -> T {
+        match self {
+            Backend::Local(l) => f(&mut l.profile, &mut l.journal),
+            Backend::Live(n) => n.with_profile(f),
+        }
+    }
+
+    /// The running node, for the commands that need the network.
+    pub(crate) fn node(&self) -> Result<&Node> {
+        match self {
+            Backend::Live(n) => Ok(n),
+            Backend::Local(_) => anyhow::bail!("this command needs the network side of Hearth"),
+        }
+    }
+
+    /// This device's endpoint id.
+    pub(crate) fn device_id(&mut self) -> String {
+        self.with_profile(|p, _| endpoint_id_of(p.keys().endpoint_secret()))
+    }
+
+    /// The partner this device belongs to; `None` on the home display.
+    pub(crate) fn me(&mut self) -> Option<PartnerId> {
+        let id = self.device_id();
+        match self.read(|j| j.device(&id).map(|d| d.owner)) {
+            Some(DeviceOwner::Partner(p)) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// The partner writing: this device's owner, or on the home display the one named.
+    pub(crate) fn author(&mut self, named: Option<&str>) -> Result<PartnerId> {
+        if let Some(name) = named {
+            let partner = self.read(|j| j.find_partner(name))?;
+            return Ok(partner.id);
+        }
+        self.me().context(
+            "this is the home display, which belongs to no one: say who is writing with \
+             --as NAME, or write from your own device",
+        )
+    }
+
+    /// The partner this device belongs to, for steps only a person can take.
+    pub(crate) fn person(&mut self) -> Result<PartnerId> {
+        self.me().context(
+            "this is the home display, which belongs to no one; do this from your own device",
+        )
+    }
+}

@@ -1,0 +1,748 @@
+//! The command line's shape: every command, flag and help text. Parsing happens once, in the
+//! process the user started; a running owner re-parses the same words when a command is handed
+//! to it, so both sides agree on what was asked.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use hearth_core::Timestamp;
+
+/// Hearth: a private journal for two, kept on your own devices.
+///
+/// Everything you write stays on the devices you paired, merges without conflicts and is sealed
+/// wherever it rests. There is no account and no server.
+#[derive(Debug, Parser)]
+#[command(
+    name = "hearth",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+#[command(
+    after_help = "With no command, hearth opens the app window. On the command line, start \
+                  with `hearth init --name YOUR-NAME`, then `hearth pair invite` to bring your \
+                  partner in. `hearth demo` shows the whole idea with nothing set up."
+)]
+pub(crate) struct Cli {
+    /// The profile directory of this device (default: hearth under your data directory).
+    #[arg(long, global = true, env = "HEARTH_PROFILE", value_name = "DIR")]
+    pub(crate) profile: Option<PathBuf>,
+
+    /// Print one JSON document instead of text, for scripts.
+    #[arg(long, global = true)]
+    pub(crate) json: bool,
+
+    /// What to do; with no command, hearth opens the app window.
+    #[command(subcommand)]
+    pub(crate) command: Option<Command>,
+}
+
+/// Every command.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Set up this device: a person's phone or computer, or the home display.
+    Init(InitArgs),
+    /// Pair another device with this journal (yours, your partner's, or the home display).
+    #[command(subcommand)]
+    Pair(PairCommand),
+    /// Leave a note of thanks or a love note on the wall (or edit one with --edit).
+    Note(NoteArgs),
+    /// Read the wall: appreciations, newest first.
+    Wall(WallArgs),
+    /// React to a note on the wall (a heart unless you pick something else).
+    React(ReactArgs),
+    /// Choose whether a note may show on the home display.
+    WallSafe(WallSafeArgs),
+    /// Plan, change and look back on dates.
+    #[command(subcommand)]
+    Date(DateCommand),
+    /// Upcoming and past date plans, and date ideas without a time yet.
+    Dates(DatesArgs),
+    /// The idea deck: dates, kindnesses and open questions; mark what you would enjoy.
+    #[command(subcommand)]
+    Idea(IdeaCommand),
+    /// The idea deck, with the ideas you both would enjoy first.
+    Ideas(IdeasArgs),
+    /// Small kindnesses: log what you did, or browse the idea buckets.
+    #[command(subcommand)]
+    Kindness(KindnessCommand),
+    /// Check in for today: how you feel, and how close you feel.
+    Checkin(CheckinArgs),
+    /// Check-ins of the last days.
+    Checkins(CheckinsArgs),
+    /// The week in review: it opens with the week's appreciations.
+    Week,
+    /// Listening exchanges: one speaks, the other reflects back, the speaker confirms.
+    #[command(subcommand)]
+    Listen(ListenCommand),
+    /// "I" statements: say what happened, how you felt, what you need and what you ask.
+    #[command(subcommand, name = "i-statement", alias = "istatement")]
+    IStatement(IStatementCommand),
+    /// Check a draft for blame words before you say it. Nothing is saved.
+    Coach(CoachArgs),
+    /// Repairs: name a hurt, have it acknowledged and understood, and let it go.
+    #[command(subcommand)]
+    Repair(RepairCommand),
+    /// Move an item to the trash (it can be restored for 30 days).
+    Delete(IdArg),
+    /// What is in the trash, and bringing it back.
+    #[command(subcommand)]
+    Trash(TrashCommand),
+    /// Paired devices, who they belong to and when they last synced.
+    Devices,
+    /// Stop a device from syncing (by name or the start of its id); --undo lets it back.
+    Revoke(RevokeArgs),
+    /// Run this device headless: listen, stay in sync with every paired device, and carry out
+    /// other hearth commands for this profile. Stops on Ctrl-C or SIGTERM.
+    Serve(ServeArgs),
+    /// Sync once with every paired device that can be reached, show what changed, and exit.
+    Sync(SyncArgs),
+    /// Write the journal out: JSON data, a readable Markdown document, or the date plans as an
+    /// iCalendar file.
+    Export(ExportArgs),
+    /// Write the changes your other devices lack to a sealed file, for a device with no link.
+    ExportChanges(ExportChangesArgs),
+    /// Bring in a sealed change file written by another device.
+    Import(ImportArgs),
+    /// Write a backup of the journal, sealed with a passphrase (HEARTH_PASSPHRASE or a prompt).
+    Backup(BackupArgs),
+    /// Bring a backup back as a new profile (or merge it into this one with --merge).
+    Restore(RestoreArgs),
+    /// Seal this device's keys with a passphrase, or remove it.
+    #[command(subcommand)]
+    Passphrase(PassphraseCommand),
+    /// Show the whole idea with nothing set up: two partners and a home display write apart,
+    /// meet again, and end with one journal. Uses temporary profiles and loopback only.
+    Demo,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InitArgs {
+    /// Your name, as your partner sees it (for a display: the display's name).
+    #[arg(long)]
+    pub(crate) name: String,
+    /// This device is the home display: it shows the shared wall and belongs to no one.
+    #[arg(long)]
+    pub(crate) display: bool,
+    /// Seal this device's keys with a passphrase (HEARTH_PASSPHRASE or a prompt).
+    #[arg(long)]
+    pub(crate) passphrase: bool,
+}
+
+/// Network settings shared by the commands that go online.
+#[derive(Debug, Args, Clone)]
+pub(crate) struct NetArgs {
+    /// The local address to listen on (default: every interface, the port used last time).
+    #[arg(long, value_name = "ADDR")]
+    pub(crate) bind: Option<SocketAddr>,
+    /// Relays that forward sealed traffic when devices cannot reach each other directly:
+    /// off, default (public relays) or the URL of your own relay.
+    #[arg(long, value_name = "off|default|URL", default_value = "off")]
+    pub(crate) relay: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum PairCommand {
+    /// Show a one-time ticket (text and QR code) and wait for one device to join with it.
+    ///
+    /// The ticket is the first line printed. With --json the first line is {"ticket": ...}
+    /// and a second line reports the device that joined.
+    Invite(InviteArgs),
+    /// Join the journal of the device that showed TICKET. Returns once paired and synced.
+    Join(JoinArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum InviteFor {
+    /// Your partner's own device.
+    Partner,
+    /// Another device of yours: it also gets your private journal.
+    Me,
+    /// The home display: the shared journal only.
+    Display,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InviteArgs {
+    /// Who the ticket is for.
+    #[arg(long = "for", value_enum, default_value = "partner")]
+    pub(crate) role: InviteFor,
+    /// How long to wait for a device to join, in seconds (the ticket expires then).
+    #[arg(long, value_name = "SECS", default_value_t = 600)]
+    pub(crate) timeout: u64,
+    #[command(flatten)]
+    pub(crate) net: NetArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct JoinArgs {
+    /// The ticket the other device showed (spaces and line breaks are ignored).
+    pub(crate) ticket: String,
+    /// How long to try, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    pub(crate) timeout: u64,
+    #[command(flatten)]
+    pub(crate) net: NetArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct NoteArgs {
+    /// What you want to say.
+    pub(crate) text: String,
+    /// Let the note show on the home display, where guests and children may see it.
+    #[arg(long)]
+    pub(crate) wall_safe: bool,
+    /// Rewrite the note with this id instead of adding a new one.
+    #[arg(long, value_name = "ID")]
+    pub(crate) edit: Option<String>,
+    /// On the home display: the partner who is writing.
+    #[arg(long = "as", value_name = "NAME")]
+    pub(crate) author: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct WallArgs {
+    /// Show at most this many notes.
+    #[arg(long, value_name = "N")]
+    pub(crate) limit: Option<usize>,
+    /// Only notes by this partner.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) by: Option<String>,
+    /// Only notes that may show on the home display.
+    #[arg(long)]
+    pub(crate) wall_safe: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ReactArgs {
+    /// The note's id (or its last few characters, as `hearth wall` shows them).
+    pub(crate) id: String,
+    /// Your reaction: an emoji or a short word.
+    #[arg(default_value = "❤")]
+    pub(crate) reaction: String,
+    /// Take your reaction back.
+    #[arg(long)]
+    pub(crate) remove: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum OnOff {
+    /// Yes.
+    On,
+    /// No.
+    Off,
+}
+
+impl OnOff {
+    pub(crate) fn on(self) -> bool {
+        self == OnOff::On
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct WallSafeArgs {
+    /// The note's id.
+    pub(crate) id: String,
+    /// on: it may show on the home display; off: only on your own devices.
+    #[arg(value_enum)]
+    pub(crate) state: OnOff,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum DateCommand {
+    /// Plan a date. Without --when it is kept as an idea for later.
+    Plan(DatePlanArgs),
+    /// Change a planned date.
+    Edit(DateEditArgs),
+    /// Mark a date as done (then add how it was with `date reflect`).
+    Done(IdArg),
+    /// Call a date off (it stays in the list, marked cancelled).
+    Cancel(IdArg),
+    /// Write how the date was for you.
+    Reflect(DateReflectArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DatePlanArgs {
+    /// What you will do.
+    #[arg(long)]
+    pub(crate) title: String,
+    /// When it starts: 2026-06-12T19:30:00+02:00, or 2026-06-12T19:30 in local time.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub(crate) when: Option<Timestamp>,
+    /// When it ends (same forms as --when).
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub(crate) until: Option<Timestamp>,
+    /// Where.
+    #[arg(long)]
+    pub(crate) place: Option<String>,
+    /// Notes for both of you (what to bring, what to book).
+    #[arg(long)]
+    pub(crate) notes: Option<String>,
+    /// Screens away: the home display stays quiet during the date.
+    #[arg(long)]
+    pub(crate) tech_free: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DateEditArgs {
+    /// The date's id.
+    pub(crate) id: String,
+    /// A new title.
+    #[arg(long)]
+    pub(crate) title: Option<String>,
+    /// A new start time.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub(crate) when: Option<Timestamp>,
+    /// A new end time.
+    #[arg(long, value_name = "TIME", value_parser = parse_time, conflicts_with = "no_end")]
+    pub(crate) until: Option<Timestamp>,
+    /// Clear the end time.
+    #[arg(long)]
+    pub(crate) no_end: bool,
+    /// A new place.
+    #[arg(long, conflicts_with = "no_place")]
+    pub(crate) place: Option<String>,
+    /// Clear the place.
+    #[arg(long)]
+    pub(crate) no_place: bool,
+    /// New notes (merged with edits your partner makes at the same time).
+    #[arg(long)]
+    pub(crate) notes: Option<String>,
+    /// Screens away or not.
+    #[arg(long, value_enum, value_name = "on|off")]
+    pub(crate) tech_free: Option<OnOff>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DateReflectArgs {
+    /// The date's id.
+    pub(crate) id: String,
+    /// A few words on how it was.
+    pub(crate) text: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DatesArgs {
+    /// Only dates still to come.
+    #[arg(long)]
+    pub(crate) upcoming: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum IdeaKindArg {
+    /// Something to do together.
+    Date,
+    /// A kindness to do for the other.
+    Kindness,
+    /// An open question to ask each other.
+    Question,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Bucket {
+    /// Kind words, notes, compliments.
+    Words,
+    /// Help with chores and errands.
+    Help,
+    /// Small gifts and surprises.
+    Gifts,
+    /// Time together, undivided.
+    Time,
+    /// Hugs, a hand held.
+    Touch,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum IdeaCommand {
+    /// Add an idea to the deck.
+    Add(IdeaAddArgs),
+    /// Mark an idea "I'd enjoy this" (--undo takes the mark back).
+    Enjoy(IdeaEnjoyArgs),
+    /// List the deck (same as `hearth ideas`).
+    List(IdeasArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct IdeaAddArgs {
+    /// The idea.
+    pub(crate) title: String,
+    /// What kind of idea.
+    #[arg(long, value_enum, default_value = "date")]
+    pub(crate) kind: IdeaKindArg,
+    /// For a kindness: which bucket it belongs to.
+    #[arg(long, value_enum)]
+    pub(crate) bucket: Option<Bucket>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct IdeaEnjoyArgs {
+    /// The idea's id.
+    pub(crate) id: String,
+    /// Take your mark back.
+    #[arg(long)]
+    pub(crate) undo: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct IdeasArgs {
+    /// Only ideas you both would enjoy.
+    #[arg(long)]
+    pub(crate) matches: bool,
+    /// Only this kind of idea.
+    #[arg(long, value_enum)]
+    pub(crate) kind: Option<IdeaKindArg>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum KindnessCommand {
+    /// Log a kindness you did.
+    Log(KindnessLogArgs),
+    /// Kindnesses done, newest first.
+    List,
+    /// The idea buckets (words, help, gifts, time, touch) with the ideas in each.
+    Buckets,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct KindnessLogArgs {
+    /// What you did.
+    pub(crate) what: String,
+    /// Which bucket it belongs to, if any.
+    #[arg(long, value_enum)]
+    pub(crate) bucket: Option<Bucket>,
+    /// When you did it, if not just now.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub(crate) when: Option<Timestamp>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CheckinArgs {
+    /// How you feel today, 1 (low) to 5 (great).
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=5))]
+    pub(crate) mood: u8,
+    /// How close you feel to your partner, 1 (far) to 5 (very close).
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=5))]
+    pub(crate) closeness: u8,
+    /// One line about it, if you like.
+    #[arg(long)]
+    pub(crate) note: Option<String>,
+    /// The day it is for (default: today, local time).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub(crate) day: Option<NaiveDate>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CheckinsArgs {
+    /// How many days back.
+    #[arg(long, default_value_t = 14)]
+    pub(crate) days: u32,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ListenCommand {
+    /// Say what is on your mind; your partner will reflect it back.
+    Start(TextArg),
+    /// As the listener: say back, in your own words, what you heard.
+    Reflect(IdTextArgs),
+    /// As the speaker: "yes, that's it".
+    Confirm(IdArg),
+    /// As the speaker: say what was missed; the listener reflects again.
+    Correct(IdTextArgs),
+    /// Listening exchanges, newest first.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum IStatementCommand {
+    /// Write an "I" statement. It stays a private draft unless you pass --share; the coach's
+    /// hints are shown either way.
+    Write(IStatementArgs),
+    /// Share a private draft with your partner.
+    Share(IdArg),
+    /// Shared statements and your own drafts, newest first.
+    List,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct IStatementArgs {
+    /// What happened, as a camera would have seen it.
+    #[arg(long)]
+    pub(crate) observation: Option<String>,
+    /// How you felt.
+    #[arg(long)]
+    pub(crate) feeling: String,
+    /// What you need.
+    #[arg(long)]
+    pub(crate) need: Option<String>,
+    /// What you would like to ask for.
+    #[arg(long)]
+    pub(crate) request: Option<String>,
+    /// Share it with your partner now instead of keeping a draft.
+    #[arg(long)]
+    pub(crate) share: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CoachArgs {
+    /// The words you are thinking of saying.
+    pub(crate) text: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum RepairCommand {
+    /// Write down a hurt. It stays private unless you pass --share.
+    Hurt(HurtArgs),
+    /// Acknowledge a hurt your partner shared, in your own words if you like.
+    Acknowledge(AcknowledgeArgs),
+    /// As the one who was hurt: mark that you understand your partner's side.
+    Understood(IdArg),
+    /// Let the resentment go. Releasing is not forgetting: every step stays dated.
+    Release(IdArg),
+    /// Share a private hurt with your partner.
+    Share(IdArg),
+    /// Shared repairs and your private ones, newest first.
+    List,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct HurtArgs {
+    /// What hurt, in your words.
+    pub(crate) text: String,
+    /// Share it with your partner now.
+    #[arg(long)]
+    pub(crate) share: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AcknowledgeArgs {
+    /// The repair's id.
+    pub(crate) id: String,
+    /// What you want to say.
+    #[arg(long)]
+    pub(crate) words: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum TrashCommand {
+    /// What is in the trash, most recently deleted first.
+    List,
+    /// Bring an item back.
+    Restore(IdArg),
+    /// Move an item to the trash (same as `hearth delete`).
+    Delete(IdArg),
+    /// Remove for good what has been in the trash for more than 30 days.
+    Purge,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RevokeArgs {
+    /// The device's name, or the start of its id.
+    pub(crate) device: String,
+    /// Let a revoked device sync again.
+    #[arg(long)]
+    pub(crate) undo: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum OnOffArg {
+    /// Yes.
+    On,
+    /// No.
+    Off,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    #[command(flatten)]
+    pub(crate) net: NetArgs,
+    /// Find and be found by your devices on the local network (advertises this device's
+    /// public key on the LAN).
+    #[arg(long, value_enum, default_value = "off")]
+    pub(crate) mdns: OnOffArg,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SyncArgs {
+    /// How long to try each device, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 20)]
+    pub(crate) timeout: u64,
+    #[command(flatten)]
+    pub(crate) net: NetArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ExportFormat {
+    /// Every item as typed JSON data.
+    Json,
+    /// A readable document.
+    Markdown,
+    /// Date plans as an iCalendar file for your calendar app.
+    Ics,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ExportArgs {
+    /// What to write.
+    #[arg(long, value_enum)]
+    pub(crate) format: ExportFormat,
+    /// The file to write (default: print it).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ExportChangesArgs {
+    /// The file to write.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: PathBuf,
+    /// Include every change, not only those the other devices are not known to have.
+    #[arg(long)]
+    pub(crate) all: bool,
+    /// The local address to listen on while the file is made (default: as for `serve`).
+    #[arg(long, value_name = "ADDR")]
+    pub(crate) bind: Option<SocketAddr>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ImportArgs {
+    /// The change file.
+    pub(crate) file: PathBuf,
+    /// The local address to listen on while the file is read (default: as for `serve`).
+    #[arg(long, value_name = "ADDR")]
+    pub(crate) bind: Option<SocketAddr>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct BackupArgs {
+    /// The backup file to write (an age file; `age -d FILE | tar -x` opens it too).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RestoreArgs {
+    /// The backup file.
+    pub(crate) file: PathBuf,
+    /// Whose device this is, when the journal has two partners.
+    #[arg(long = "as", value_name = "NAME", conflicts_with = "display")]
+    pub(crate) person: Option<String>,
+    /// Restore as the home display.
+    #[arg(long)]
+    pub(crate) display: bool,
+    /// This device's name (default: "NAME's device", or "Home display").
+    #[arg(long, value_name = "NAME")]
+    pub(crate) device_name: Option<String>,
+    /// Merge the backup into the existing profile instead of creating a new one.
+    #[arg(long)]
+    pub(crate) merge: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum PassphraseCommand {
+    /// Seal this device's keys with a passphrase (HEARTH_PASSPHRASE or a prompt); it is asked
+    /// for whenever the profile opens.
+    Set,
+    /// Remove the passphrase: the keys are then protected by file permissions only.
+    Remove,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct IdArg {
+    /// The item's id (or its last few characters, as the lists show them).
+    pub(crate) id: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct IdTextArgs {
+    /// The exchange's id.
+    pub(crate) id: String,
+    /// What you want to say.
+    pub(crate) text: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TextArg {
+    /// What you want to say.
+    pub(crate) text: String,
+}
+
+/// Parses a time: RFC 3339 (with an offset), or a local date and time without one.
+pub(crate) fn parse_time(s: &str) -> Result<Timestamp, String> {
+    let s = s.trim();
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Ok(Timestamp::from(t));
+    }
+    for format in ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"] {
+        if let Ok(naive) = chrono::NaiveDateTime::parse_from_str(s, format) {
+            return naive
+                .and_local_timezone(chrono::Local)
+                .earliest()
+                .map(Timestamp::from)
+                .ok_or_else(|| format!("{s} does not exist in the local time zone"));
+        }
+    }
+    Err(format!(
+        "{s:?} is not a time; write it like 2026-06-12T19:30:00+02:00 or 2026-06-12T19:30 \
+         (local time)"
+    ))
+}
+
+impl Command {
+    /// Whether a running owner of the profile can carry this command out for another process.
+    pub(crate) fn forwardable(&self) -> Result<(), &'static str> {
+        match self {
+            Command::Init(_) => Err("init makes a new profile; this one exists already"),
+            Command::Serve(_) => Err("this profile is already being served"),
+            Command::Restore(_) => Err(
+                "a backup can be restored into this profile only while nothing else has it open; \
+                 stop `hearth serve` (or the app) first",
+            ),
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether the command needs the network (a running node) when it opens the profile itself.
+    pub(crate) fn needs_node(&self) -> bool {
+        matches!(
+            self,
+            Command::Pair(_)
+                | Command::Sync(_)
+                | Command::ExportChanges(_)
+                | Command::Import(_)
+                | Command::Serve(_)
+        )
+    }
+
+    /// Whether the command asks for a passphrase of its own (not the key file's).
+    pub(crate) fn wants_passphrase(&self) -> bool {
+        matches!(
+            self,
+            Command::Backup(_) | Command::Passphrase(PassphraseCommand::Set)
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn times_parse_in_both_forms() {
+        assert_eq!(
+            parse_time("2026-01-01T00:00:00Z"),
+            Ok(Timestamp(1_767_225_600_000))
+        );
+        assert!(parse_time("2026-06-12T19:30").is_ok());
+        assert!(parse_time("next tuesday").is_err());
+        assert!(parse_time("2026-13-40T10:00:00Z").is_err());
+    }
+}

@@ -1,0 +1,168 @@
+//! The wall: notes of thanks and love notes, reactions, and what the home display may show.
+
+use anyhow::{Context, Result};
+use hearth_core::{Appreciation, Id, Journal, Timestamp, WallFilter};
+use serde::Serialize;
+
+use super::Ctx;
+use crate::cli::{NoteArgs, ReactArgs, WallArgs, WallSafeArgs};
+use crate::show;
+
+/// A note as JSON: the stored fields and the author's name.
+#[derive(Debug, Serialize)]
+pub(crate) struct NoteView {
+    #[serde(flatten)]
+    note: Appreciation,
+    author_name: String,
+}
+
+pub(crate) fn view(j: &Journal, note: Appreciation) -> NoteView {
+    NoteView {
+        author_name: show::name(j, &note.author),
+        note,
+    }
+}
+
+fn note_id(ctx: &Ctx, needle: &str) -> Result<Id> {
+    let ids = ctx
+        .backend
+        .read(|j| j.wall(&WallFilter::default()).into_iter().map(|n| n.id));
+    show::resolve("note", ids.collect::<Vec<_>>(), needle)
+}
+
+fn print_one(ctx: &Ctx, id: &Id, human: &str) -> Result<()> {
+    let note = ctx
+        .backend
+        .read(|j| j.appreciation(id).map(|n| view(j, n)))?;
+    if ctx.io.json {
+        ctx.io.emit_json(&note)
+    } else {
+        ctx.io.line(human);
+        Ok(())
+    }
+}
+
+pub(crate) fn note(ctx: &mut Ctx, a: &NoteArgs) -> Result<()> {
+    let now = Timestamp::now();
+    if let Some(edit) = &a.edit {
+        let id = note_id(ctx, edit)?;
+        ctx.backend
+            .write(|j| {
+                j.batch(now, |j| {
+                    j.edit_appreciation(&id, &a.text, now)?;
+                    if a.wall_safe {
+                        j.set_wall_safe(&id, true, now)?;
+                    }
+                    Ok(())
+                })
+            })
+            .context("could not change the note")?;
+        return print_one(ctx, &id, &format!("Note {} updated.", show::short(&id)));
+    }
+    let author = ctx.backend.author(a.author.as_deref())?;
+    let id = ctx
+        .backend
+        .write(|j| j.add_appreciation(&author, &a.text, a.wall_safe, now))
+        .context("could not add the note")?;
+    let where_ = if a.wall_safe {
+        "It will show on the home display too."
+    } else {
+        "Only the two of you will see it; add --wall-safe to a note for the home display."
+    };
+    print_one(
+        ctx,
+        &id,
+        &format!("Added to the wall. {where_} Id: {}", show::short(&id)),
+    )
+}
+
+pub(crate) fn wall(ctx: &mut Ctx, a: &WallArgs) -> Result<()> {
+    let author = match &a.by {
+        Some(name) => Some(ctx.backend.read(|j| j.find_partner(name))?.id),
+        None => None,
+    };
+    let filter = WallFilter {
+        author,
+        wall_safe_only: a.wall_safe,
+        limit: a.limit,
+    };
+    let notes: Vec<NoteView> = ctx
+        .backend
+        .read(|j| j.wall(&filter).into_iter().map(|n| view(j, n)).collect());
+    if ctx.io.json {
+        return ctx.io.emit_json(&notes);
+    }
+    if notes.is_empty() {
+        ctx.io.line(
+            "The wall is empty for now. Leave the first note: hearth note \"Thank you for ...\"",
+        );
+        return Ok(());
+    }
+    let reactor_names = ctx.backend.read(|j| {
+        notes
+            .iter()
+            .map(|n| {
+                n.note
+                    .reactions
+                    .iter()
+                    .map(|(p, r)| format!("{r} {}", show::name(j, p)))
+                    .collect::<Vec<_>>()
+            })
+            .collect::<Vec<_>>()
+    });
+    for (n, reactions) in notes.iter().zip(reactor_names) {
+        let display = if n.note.wall_safe {
+            " · on the display"
+        } else {
+            ""
+        };
+        ctx.io.line(format!(
+            "{} · {}{display}   [{}]",
+            n.author_name,
+            show::when(n.note.created),
+            show::short(&n.note.id)
+        ));
+        for line in show::wrap(&n.note.text, 76) {
+            ctx.io.line(format!("  {line}"));
+        }
+        if !reactions.is_empty() {
+            ctx.io.line(format!("  {}", reactions.join("  ")));
+        }
+        ctx.io.line("");
+    }
+    Ok(())
+}
+
+pub(crate) fn react(ctx: &mut Ctx, a: &ReactArgs) -> Result<()> {
+    let id = note_id(ctx, &a.id)?;
+    let me = ctx.backend.person()?;
+    let reaction = (!a.remove).then_some(a.reaction.as_str());
+    ctx.backend
+        .write(|j| j.react(&id, &me, reaction, Timestamp::now()))
+        .context("could not react to the note")?;
+    let human = match reaction {
+        Some(r) => format!("You reacted {r} to note {}.", show::short(&id)),
+        None => format!("Your reaction to note {} is gone.", show::short(&id)),
+    };
+    print_one(ctx, &id, &human)
+}
+
+pub(crate) fn wall_safe(ctx: &mut Ctx, a: &WallSafeArgs) -> Result<()> {
+    let id = note_id(ctx, &a.id)?;
+    let on = a.state.on();
+    ctx.backend
+        .write(|j| j.set_wall_safe(&id, on, Timestamp::now()))
+        .context("could not change where the note shows")?;
+    let human = if on {
+        format!(
+            "Note {} may now show on the home display.",
+            show::short(&id)
+        )
+    } else {
+        format!(
+            "Note {} now stays off the home display, on your own devices only.",
+            show::short(&id)
+        )
+    };
+    print_one(ctx, &id, &human)
+}

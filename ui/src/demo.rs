@@ -1,0 +1,281 @@
+//! `hearth demo`: the whole idea in a few seconds, with nothing set up and no network beyond
+//! this machine. Ana, Ben and the kitchen display get temporary profiles, pair over loopback,
+//! write while apart, meet again, and end with one journal, shown side by side.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use chrono::{Days, Local, NaiveTime};
+use hearth_core::keys::KeySealing;
+use hearth_core::{DocKind, Journal, NewDate, PartnerId, Profile, Timestamp, WallFilter};
+use hearth_sync::{NetConfig, Node, Role, Setup, init_device};
+
+use crate::backend::{self, Local as LocalProfile};
+use crate::io::Io;
+use crate::show;
+
+/// Width of one column of the side-by-side view.
+const COLUMN: usize = 30;
+
+pub(crate) async fn run(io: &Io) -> Result<()> {
+    let tmp = tempfile::tempdir().context("could not make a temporary directory")?;
+    io.line("Hearth demo: Ana, Ben and their kitchen display, in temporary profiles, over this");
+    io.line("machine's loopback only. Nothing here touches your own journal.");
+
+    let make = |dir: &Path, name: &str, setup: Setup| -> Result<Profile> {
+        init_device(dir, name, setup, None, KeySealing::default())
+            .with_context(|| format!("could not set up {name}"))
+    };
+    let ana = make(&tmp.path().join("ana"), "Ana", Setup::Person)?;
+    let ben = make(&tmp.path().join("ben"), "Ben", Setup::Person)?;
+    let display = make(
+        &tmp.path().join("display"),
+        "Kitchen display",
+        Setup::Display,
+    )?;
+    let ana = start(ana).await?;
+    let ben = start(ben).await?;
+    let display = start(display).await?;
+
+    heading(io, "1. Pairing");
+    pair(&ana, &ben, Role::Partner).await?;
+    io.line("Ana showed a one-time ticket; Ben's phone joined with it.");
+    pair(&ana, &display, Role::Display).await?;
+    io.line("Ana showed another; the kitchen display joined. It belongs to no one and");
+    io.line("shows only the notes marked for it.");
+    converge(&[&ana, &ben, &display]).await?;
+
+    heading(io, "2. Apart");
+    io.line("Ben's phone is off. Ana writes on hers; Ben writes on his while it is offline.");
+    let ben_profile = backend::release(ben, Duration::from_secs(10))
+        .await
+        .context("Ben's device did not stop")?;
+    let now = Timestamp::now();
+    let today = Local::now().date_naive();
+    let at = |days: u64, hour: u32| -> Result<Timestamp> {
+        let day = today
+            .checked_add_days(Days::new(days))
+            .context("the calendar ran out")?;
+        let time = NaiveTime::from_hms_opt(hour, 0, 0).context("not a time")?;
+        let local = day
+            .and_time(time)
+            .and_local_timezone(Local)
+            .earliest()
+            .context("that time does not exist here")?;
+        Ok(Timestamp::from(local))
+    };
+    let ana_id = me(&ana)?;
+    let picnic = NewDate {
+        title: "Picnic by the river".into(),
+        start: Some(at(3, 18)?),
+        place: Some("River park".into()),
+        tech_free: true,
+        ..Default::default()
+    };
+    ana.write(|j| {
+        j.batch(now, |j| {
+            j.add_appreciation(&ana_id, "Thank you for the coffee this morning", true, now)?;
+            j.plan_date(&ana_id, &picnic, now)?;
+            j.check_in(&ana_id, today, 4, 4, Some("A good day"), now)?;
+            Ok(())
+        })
+    })?;
+    let mut ben_local = LocalProfile::open(ben_profile)?;
+    let ben_id = ben_local
+        .read(|j| j.find_partner("Ben"))
+        .context("Ben is missing from his own journal")?
+        .id;
+    let pottery = NewDate {
+        title: "Pottery class".into(),
+        start: Some(at(10, 19)?),
+        place: Some("Clay studio".into()),
+        ..Default::default()
+    };
+    ben_local.write(|j| {
+        j.batch(now, |j| {
+            j.add_appreciation(&ben_id, "I loved our walk on Sunday", false, now)?;
+            j.plan_date(&ben_id, &pottery, now)?;
+            j.check_in(&ben_id, today, 3, 5, None, now)?;
+            Ok(())
+        })
+    })?;
+    let ben_columns = ben_local.read(|j| lines(j, now));
+    print_columns(
+        io,
+        &[
+            ("Ana's phone", ana.read(|j| lines(j, now))),
+            ("Ben's phone (offline)", ben_columns),
+            ("Kitchen display", display.read(|j| lines(j, now))),
+        ],
+    );
+
+    heading(io, "3. Together again");
+    io.line("Ben's phone comes back; the devices find each other and sync.");
+    let ben = start(ben_local.into_profile()).await?;
+    converge(&[&ana, &ben, &display]).await?;
+    let columns = [
+        ("Ana's phone", ana.read(|j| lines(j, now))),
+        ("Ben's phone", ben.read(|j| lines(j, now))),
+        ("Kitchen display", display.read(|j| lines(j, now))),
+    ];
+    print_columns(io, &columns);
+
+    let heads: Vec<_> = [&ana, &ben, &display]
+        .iter()
+        .map(|n| n.with_profile(|_, j| j.heads(DocKind::Shared)))
+        .collect();
+    let same_state = heads.windows(2).all(|w| w[0] == w[1]);
+    let same_view = columns.windows(2).all(|w| w[0].1 == w[1].1);
+    let (notes, dates, checkins) = ana.read(|j| {
+        (
+            j.wall(&WallFilter::default()).len(),
+            j.dates().len(),
+            j.checkins(None, None, None).len(),
+        )
+    });
+    for node in [ana, ben, display] {
+        node.shutdown().await;
+    }
+    io.line("");
+    if !(same_state && same_view && notes == 2 && dates == 2 && checkins == 2) {
+        anyhow::bail!(
+            "the three devices do NOT hold the same journal (same state: {same_state}, same \
+             view: {same_view}, {notes} notes, {dates} dates, {checkins} check-ins)"
+        );
+    }
+    io.line(format!(
+        "✓ All three devices hold the same journal: {}, {} and {}, nothing lost.",
+        show::count(notes, "note", "notes"),
+        show::count(dates, "date plan", "date plans"),
+        show::count(checkins, "check-in", "check-ins")
+    ));
+    io.line("  The display shows only the note Ana marked for it; the phones show both.");
+    Ok(())
+}
+
+fn heading(io: &Io, title: &str) {
+    io.line("");
+    io.line(title);
+}
+
+async fn start(profile: Profile) -> Result<Node> {
+    Node::start(profile, NetConfig::loopback())
+        .await
+        .context("could not start a device on loopback")
+}
+
+fn me(node: &Node) -> Result<PartnerId> {
+    node.me().context("the device has no owner")
+}
+
+async fn pair(inviter: &Node, joiner: &Node, role: Role) -> Result<()> {
+    let (ticket, pairing) = inviter.invite(role, Duration::from_secs(60))?;
+    let waiting = tokio::spawn(pairing.wait());
+    joiner
+        .join(&ticket, Duration::from_secs(30))
+        .await
+        .context("pairing failed")?;
+    waiting
+        .await
+        .context("pairing was interrupted")?
+        .context("pairing failed on the inviter's side")?;
+    Ok(())
+}
+
+/// Syncs rounds until every device holds the same shared journal (a few rounds at most:
+/// changes may need to travel through a third device).
+async fn converge(nodes: &[&Node]) -> Result<()> {
+    for _ in 0..5 {
+        for n in nodes {
+            n.sync_once(Duration::from_secs(10)).await;
+        }
+        let heads: Vec<_> = nodes
+            .iter()
+            .map(|n| n.with_profile(|_, j| j.heads(DocKind::Shared)))
+            .collect();
+        if heads.windows(2).all(|w| w[0] == w[1]) {
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
+/// One device's view of the journal, as lines that fit a column.
+fn lines(j: &Journal, now: Timestamp) -> Vec<String> {
+    let mut out = vec!["Wall".to_owned()];
+    let wall = j.wall(&WallFilter::default());
+    if wall.is_empty() {
+        out.push("  (empty)".into());
+    }
+    for a in &wall {
+        let mut text = format!("{}: {}", show::name(j, &a.author), a.text);
+        if a.wall_safe {
+            text.push_str(" [on display]");
+        }
+        indent(&mut out, &text);
+    }
+    out.push("Dates".to_owned());
+    let dates = j.upcoming_dates(now);
+    if dates.is_empty() {
+        out.push("  (none)".into());
+    }
+    for d in &dates {
+        let when = chrono::DateTime::<chrono::Utc>::from_timestamp_millis(d.start.millis())
+            .map(|t| {
+                t.with_timezone(&Local)
+                    .format("%a %-d %b %H:%M")
+                    .to_string()
+            })
+            .unwrap_or_default();
+        indent(&mut out, &format!("{when} {}", d.title));
+    }
+    out.push("Check-ins".to_owned());
+    let checkins = j.checkins(None, None, None);
+    if checkins.is_empty() {
+        out.push("  (none)".into());
+    }
+    for c in &checkins {
+        let text = format!(
+            "{}: mood {}, closeness {}",
+            show::name(j, &c.partner),
+            c.mood,
+            c.closeness
+        );
+        indent(&mut out, &text);
+    }
+    out
+}
+
+fn indent(out: &mut Vec<String>, text: &str) {
+    for (i, line) in show::wrap(text, COLUMN - 4).into_iter().enumerate() {
+        out.push(if i == 0 {
+            format!("  {line}")
+        } else {
+            format!("    {line}")
+        });
+    }
+}
+
+fn print_columns(io: &Io, columns: &[(&str, Vec<String>)]) {
+    io.line("");
+    let row = |cells: Vec<String>| cells.join(" │ ").trim_end().to_owned();
+    io.line(row(columns
+        .iter()
+        .map(|(title, _)| show::cell(title, COLUMN))
+        .collect()));
+    io.line(
+        columns
+            .iter()
+            .map(|_| "─".repeat(COLUMN))
+            .collect::<Vec<_>>()
+            .join("─┼─"),
+    );
+    let height = columns.iter().map(|(_, l)| l.len()).max().unwrap_or(0);
+    for i in 0..height {
+        io.line(row(columns
+            .iter()
+            .map(|(_, l)| show::cell(l.get(i).map(String::as_str).unwrap_or(""), COLUMN))
+            .collect()));
+    }
+}

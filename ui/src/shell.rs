@@ -1,0 +1,378 @@
+//! The shell around the commands: it reads the clock, the environment and the terminal, opens
+//! the profile (or hands the command to the process that holds it), and maps the outcome to an
+//! exit code: 0 success, 1 failure (`error: ...` on stderr), 2 a usage mistake (clap).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow};
+use clap::Parser;
+use hearth_core::keys::{KeyError, KeySealing};
+use hearth_core::{Profile, ProfileError};
+use hearth_sync::{NetConfig, Node, Relays, Setup, init_device};
+use serde::Serialize;
+use tokio::sync::watch;
+
+use crate::backend::{Backend, release};
+use crate::cli::{Cli, Command, InitArgs, NetArgs, OnOffArg, PairCommand, ServeArgs};
+use crate::commands::{self, Ctx};
+use crate::demo;
+use crate::io::{self, Io};
+use crate::owner::{self, Owner};
+
+/// Runs the command line (or, with no command, the app) and returns the exit code.
+pub(crate) fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    init_tracing();
+    let Some(command) = &cli.command else {
+        // No command: the window, on this thread (the UI's event loop needs the main thread).
+        let passphrase = io::passphrase_from_env().map(|p| p.secret());
+        return match hearth_ui::run_app(cli.profile.clone(), passphrase) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::from(1)
+            }
+        };
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: could not start: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let outcome = runtime.block_on(run(&cli, command));
+    // Background tasks (a closing connection) must not keep the process alive.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    match outcome {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        EnvFilter::new("error,hearth=warn,hearth_ui=warn,hearth_sync=warn,hearth_core=warn")
+    });
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// The profile directory: --profile, HEARTH_PROFILE, or the platform default; made absolute so
+/// the owner socket and messages name one place.
+fn profile_dir(cli: &Cli) -> Result<PathBuf> {
+    let dir = match &cli.profile {
+        Some(dir) => dir.clone(),
+        None => Profile::default_dir()?,
+    };
+    std::path::absolute(&dir).with_context(|| format!("could not resolve {}", dir.display()))
+}
+
+async fn run(cli: &Cli, command: &Command) -> Result<u8> {
+    let io = Io::direct(cli.json);
+    let cwd = std::env::current_dir().context("could not read the current directory")?;
+    match command {
+        Command::Demo => return demo::run(&io).await.map(|()| 0),
+        Command::Coach(a) => return commands::coach(&io, a).map(|()| 0),
+        Command::Init(a) => return init(&profile_dir(cli)?, a, &io).map(|()| 0),
+        Command::Restore(a) if !a.merge => {
+            return commands::restore_new(&profile_dir(cli)?, a, &io, &cwd).map(|()| 0);
+        }
+        _ => {}
+    }
+    let dir = profile_dir(cli)?;
+    let profile = match open(&dir) {
+        Ok(profile) => profile,
+        Err(Opened::Locked(pid)) => return forward(&dir, pid, command).await,
+        Err(Opened::Failed(e)) => return Err(e),
+    };
+    if let Command::Serve(a) = command {
+        return serve(profile, a, &io).await.map(|()| 0);
+    }
+    let passphrase = if command.wants_passphrase() {
+        let what = match command {
+            Command::Backup(_) => "the backup",
+            _ => "this device's keys",
+        };
+        Some(io::ask_passphrase(what, true)?)
+    } else {
+        None
+    };
+    let backend = if command.needs_node() {
+        let net = match command {
+            Command::Pair(PairCommand::Invite(a)) => net_config(&a.net, false)?,
+            Command::Pair(PairCommand::Join(a)) => net_config(&a.net, false)?,
+            Command::Sync(a) => net_config(&a.net, false)?,
+            Command::ExportChanges(a) => bind_only(a.bind),
+            Command::Import(a) => bind_only(a.bind),
+            _ => NetConfig::default(),
+        };
+        Backend::Live(
+            Node::start(profile, net)
+                .await
+                .context("could not start networking")?,
+        )
+    } else {
+        Backend::local(profile)?
+    };
+    let mut ctx = Ctx {
+        backend,
+        io,
+        cwd,
+        passphrase,
+        served: false,
+    };
+    let outcome = tokio::select! {
+        r = commands::run(command, &mut ctx) => r,
+        _ = interrupted() => Err(anyhow!("interrupted; what was done so far is saved")),
+    };
+    if let Backend::Live(node) = &ctx.backend {
+        node.shutdown().await;
+    }
+    outcome.map(|()| 0)
+}
+
+/// Hands the command to the process that holds the profile.
+async fn forward(dir: &Path, pid: Option<u32>, command: &Command) -> Result<u8> {
+    if let Err(why) = command.forwardable() {
+        anyhow::bail!(
+            "{why} (the profile at {} is held by another Hearth process{})",
+            dir.display(),
+            pid.map(|p| format!(", pid {p}")).unwrap_or_default()
+        );
+    }
+    let passphrase = if command.wants_passphrase() {
+        let what = match command {
+            Command::Backup(_) => "the backup",
+            _ => "this device's keys",
+        };
+        Some(io::ask_passphrase(what, true)?)
+    } else {
+        None
+    };
+    let argv = std::env::args_os()
+        .map(|a| {
+            a.into_string().map_err(|_| {
+                anyhow!("arguments must be valid UTF-8 to hand them to the running hearth")
+            })
+        })
+        .collect::<Result<Vec<String>>>()?;
+    owner::forward(dir, pid, argv, passphrase.as_ref()).await
+}
+
+enum Opened {
+    Locked(Option<u32>),
+    Failed(anyhow::Error),
+}
+
+/// Opens the profile, asking for the key file's passphrase on a terminal when it is sealed and
+/// HEARTH_PASSPHRASE is not set.
+fn open(dir: &Path) -> Result<Profile, Opened> {
+    let from_env = io::passphrase_from_env().map(|p| p.secret());
+    let failed = |e: ProfileError| match e {
+        ProfileError::Locked { pid, .. } => Opened::Locked(pid),
+        other => Opened::Failed(anyhow!(other)),
+    };
+    match Profile::open(dir, from_env.as_ref()) {
+        Ok(p) => Ok(p),
+        Err(ProfileError::Keys(KeyError::PassphraseRequired { .. }))
+            if std::io::IsTerminal::is_terminal(&std::io::stdin()) =>
+        {
+            let typed = io::ask_passphrase("this device's keys", false)
+                .map_err(Opened::Failed)?
+                .secret();
+            Profile::open(dir, Some(&typed)).map_err(failed)
+        }
+        Err(e) => Err(failed(e)),
+    }
+}
+
+fn net_config(a: &NetArgs, mdns: bool) -> Result<NetConfig> {
+    let relays: Relays = a.relay.parse()?;
+    let mut config = NetConfig {
+        relays,
+        mdns,
+        ..NetConfig::default()
+    };
+    if let Some(bind) = a.bind {
+        config.bind = bind;
+    }
+    Ok(config)
+}
+
+/// For commands that only carry change files: the node never publishes its addresses, so a
+/// short-lived socket does not replace the real ones in the journal.
+fn bind_only(bind: Option<std::net::SocketAddr>) -> NetConfig {
+    let mut config = NetConfig {
+        publish_addrs: false,
+        ..NetConfig::default()
+    };
+    if let Some(bind) = bind {
+        config.bind = bind;
+    }
+    config
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn interrupted() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let term = async {
+        match signal(SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term => {}
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct InitOut<'a> {
+    profile: &'a Path,
+    device_name: &'a str,
+    endpoint_id: String,
+    partner: Option<hearth_core::Partner>,
+    display: bool,
+}
+
+fn init(dir: &Path, a: &InitArgs, io: &Io) -> Result<()> {
+    let passphrase = if a.passphrase {
+        Some(io::ask_passphrase("this device's keys", true)?.secret())
+    } else {
+        None
+    };
+    let sealing = KeySealing {
+        work_factor: io::work_factor()?,
+    };
+    let setup = if a.display {
+        Setup::Display
+    } else {
+        Setup::Person
+    };
+    let profile = init_device(dir, &a.name, setup, passphrase.as_ref(), sealing)
+        .with_context(|| format!("could not set up {}", dir.display()))?;
+    let mut backend = Backend::local(profile)?;
+    let me = backend.me();
+    let partner = me.and_then(|p| backend.read(|j| j.partner(&p)));
+    let device_name = backend.with_profile(|p, _| p.config().device_name.clone());
+    if io.json {
+        return io.emit_json(&InitOut {
+            profile: dir,
+            device_name: &device_name,
+            endpoint_id: backend.device_id(),
+            partner,
+            display: a.display,
+        });
+    }
+    match &partner {
+        Some(p) => io.line(format!(
+            "Welcome, {}. This device (\"{device_name}\") is ready; its journal lives in {}.",
+            p.name,
+            dir.display()
+        )),
+        None => io.line(format!(
+            "\"{device_name}\" is set up as the home display; its journal lives in {}.",
+            dir.display()
+        )),
+    }
+    io.line(if a.display {
+        "Next: on a partner's device run `hearth pair invite --for display`, then here \
+         `hearth pair join TICKET`."
+    } else {
+        "Next: run `hearth pair invite` here and `hearth pair join TICKET` on your partner's \
+         device, or leave your first note: hearth note \"...\""
+    });
+    Ok(())
+}
+
+#[derive(Debug, Serialize)]
+struct Serving<'a> {
+    serving: ServingInfo<'a>,
+}
+
+#[derive(Debug, Serialize)]
+struct ServingInfo<'a> {
+    profile: &'a Path,
+    endpoint_id: String,
+    addrs: Vec<std::net::SocketAddr>,
+    socket: PathBuf,
+}
+
+/// `hearth serve`: the profile's owner until a signal ends it.
+async fn serve(profile: Profile, a: &ServeArgs, io: &Io) -> Result<()> {
+    let dir = profile.dir().to_owned();
+    // Open the socket first: commands sent while the node starts wait in its queue.
+    let owner = Owner::bind(&dir)?;
+    let config = net_config(&a.net, a.mdns == OnOffArg::On)?;
+    let node = Node::start(profile, config)
+        .await
+        .context("could not start networking")?;
+    node.start_live();
+    let addrs = node.bound_sockets();
+    if io.json {
+        io.emit_json_line(&Serving {
+            serving: ServingInfo {
+                profile: &dir,
+                endpoint_id: node.id().to_string(),
+                addrs: addrs.clone(),
+                socket: owner::socket_path(&dir),
+            },
+        })?;
+    } else {
+        let (name, others) = node.read(|j| {
+            let me = node.id().to_string();
+            let name = j.device(&me).map(|d| d.name).unwrap_or_default();
+            let others: Vec<String> = j
+                .devices()
+                .into_iter()
+                .filter(|d| d.endpoint_id != me && d.revoked_at.is_none())
+                .map(|d| d.name)
+                .collect();
+            (name, others)
+        });
+        let listening: Vec<String> = addrs.iter().map(|a| a.to_string()).collect();
+        io.line(format!(
+            "Serving \"{name}\" on {}. {}",
+            listening.join(", "),
+            if others.is_empty() {
+                "No other device is paired yet.".to_owned()
+            } else {
+                format!("Keeping in sync with {}.", others.join(", "))
+            }
+        ));
+        io.line("Other hearth commands for this profile are carried out here. Stop with Ctrl-C.");
+    }
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let accepting = tokio::spawn(owner.run(node.clone(), stop_rx));
+    interrupted().await;
+    let _ = stop_tx.send(true);
+    let _ = accepting.await;
+    // Give the profile back in order (store closed, then the lock released) once the node's
+    // tasks have let go; the lock goes with the process in any case.
+    if release(node, Duration::from_secs(5)).await.is_none() {
+        tracing::debug!("the node still had tasks running at exit");
+    }
+    if !io.json {
+        io.note(format!("Stopped serving {}.", dir.display()));
+    }
+    Ok(())
+}

@@ -1,0 +1,219 @@
+//! Every screen at phone size (390 x 844) and desktop size (1280 x 800), rendered with the
+//! software renderer and the bundled Inter, compared with the reference PNGs in
+//! `tests/snapshots/` within a small tolerance. `HEARTH_UPDATE_SNAPSHOTS=1` writes them anew.
+//! The journal comes from the seeded generator, so the pictures hold real-looking content.
+#![allow(clippy::unwrap_used)]
+
+mod app_support;
+
+use std::path::{Path, PathBuf};
+
+use app_support::init_for_snapshots;
+use hearth_core::generator::ten_year_journal;
+use hearth_core::{
+    Device, DeviceKind, DeviceOwner, IdeaKind, NewDate, PartnerId, Timestamp, Visibility,
+};
+use hearth_sync::PeerStatus;
+use hearth_ui::app::ui::{AppAdapter, AppWindow, Phase, Screen, Theme};
+use hearth_ui::app::{Clock, Preview};
+use slint::ComponentHandle;
+
+const SIZES: [(&str, f32, f32); 2] = [("phone", 390., 844.), ("desktop", 1280., 800.)];
+
+fn snapshot_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots")
+}
+
+fn device(name: &str, owner: DeviceOwner, kind: DeviceKind, n: u8) -> Device {
+    Device {
+        endpoint_id: format!("{n:02x}").repeat(32),
+        age_recipient: "age1example".into(),
+        owner,
+        kind,
+        name: name.into(),
+        added_by: None,
+        added_at: Timestamp(0),
+        revoked_at: None,
+        addrs: vec![],
+    }
+}
+
+/// Ana's phone, Ben's phone (connected), the home display and a tablet that stopped syncing.
+fn peers(ana: &PartnerId, ben: &PartnerId, now: Timestamp) -> Vec<PeerStatus> {
+    let mut tablet = device(
+        "Old tablet",
+        DeviceOwner::Partner(ana.clone()),
+        DeviceKind::Personal,
+        4,
+    );
+    tablet.revoked_at = Some(now.plus_days(-3));
+    vec![
+        PeerStatus {
+            device: device(
+                "Ana's phone",
+                DeviceOwner::Partner(ana.clone()),
+                DeviceKind::Personal,
+                1,
+            ),
+            connected: false,
+            last_sync: None,
+            this_device: true,
+        },
+        PeerStatus {
+            device: device(
+                "Ben's phone",
+                DeviceOwner::Partner(ben.clone()),
+                DeviceKind::Personal,
+                2,
+            ),
+            connected: true,
+            last_sync: Some(Timestamp(now.0 - 60_000)),
+            this_device: false,
+        },
+        PeerStatus {
+            device: device("Kitchen display", DeviceOwner::Home, DeviceKind::Display, 3),
+            connected: false,
+            last_sync: Some(Timestamp(now.0 - 3 * 3_600_000)),
+            this_device: false,
+        },
+        PeerStatus {
+            device: tablet,
+            connected: false,
+            last_sync: Some(now.plus_days(-4)),
+            this_device: false,
+        },
+    ]
+}
+
+/// Compares `w`'s pixels with the reference `name`.png, or writes it when asked to.
+fn check(w: &AppWindow, name: &str, failures: &mut Vec<String>) {
+    let shot = w.window().take_snapshot().unwrap();
+    let (width, height) = (shot.width(), shot.height());
+    let actual = image::RgbaImage::from_raw(width, height, shot.as_bytes().to_vec()).unwrap();
+    let path = snapshot_dir().join(format!("{name}.png"));
+    if std::env::var_os("HEARTH_UPDATE_SNAPSHOTS").is_some() {
+        std::fs::create_dir_all(snapshot_dir()).unwrap();
+        actual.save(&path).unwrap();
+        return;
+    }
+    let Ok(expected) = image::open(&path) else {
+        failures.push(format!("{name}: no reference at {}", path.display()));
+        return;
+    };
+    let expected = expected.to_rgba8();
+    let differing = if expected.dimensions() == actual.dimensions() {
+        expected
+            .pixels()
+            .zip(actual.pixels())
+            .filter(|(a, b)| a.0.iter().zip(b.0.iter()).any(|(x, y)| x.abs_diff(*y) > 24))
+            .count()
+    } else {
+        usize::MAX
+    };
+    // Allow a little anti-aliasing drift, no more.
+    let allowed = (width * height) as usize / 200;
+    if differing > allowed {
+        let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("snapshots");
+        std::fs::create_dir_all(&out).unwrap();
+        let actual_path = out.join(format!("{name}.png"));
+        actual.save(&actual_path).unwrap();
+        failures.push(format!(
+            "{name}: {differing} pixels differ (allowed {allowed}); see {}",
+            actual_path.display()
+        ));
+    }
+}
+
+#[test]
+fn every_screen_at_phone_and_desktop_size() {
+    init_for_snapshots();
+    let mut generated = ten_year_journal(11, 900, b"snapshot-device").unwrap();
+    let [ana, ben] = generated.partners.clone();
+    let now = Timestamp(generated.end.0 + 3_600_000);
+    let j = &mut generated.journal;
+    // A few things the generator leaves to chance, so every screen has something to show.
+    j.plan_date(
+        &ben,
+        &NewDate {
+            title: "Dinner at the Thai place".into(),
+            start: Some(now.plus_days(3)),
+            place: Some("Baan Thai".into()),
+            notes: Some("Ask for the table by the window.".into()),
+            tech_free: true,
+            ..NewDate::default()
+        },
+        now,
+    )
+    .unwrap();
+    let idea = j
+        .add_idea(&ana, &IdeaKind::Date, "Sunrise swim", None, now)
+        .unwrap();
+    j.mark_idea(&idea, &ana, true, now).unwrap();
+    j.mark_idea(&idea, &ben, true, now).unwrap();
+    j.start_listening(
+        &ben,
+        "I've felt stretched thin with work and I miss our slow Sundays.",
+        now,
+    )
+    .unwrap();
+    let note = j
+        .add_appreciation(
+            &ben,
+            "Thank you for the bread you baked this morning",
+            true,
+            now,
+        )
+        .unwrap();
+    j.delete(&note, &ana, now).unwrap();
+    j.write_hurt(
+        &ana,
+        "When plans changed at the last minute, I felt forgotten.",
+        Visibility::Private,
+        now,
+    )
+    .unwrap();
+    let peers = peers(&ana, &ben, now);
+    let clock = Clock::Fixed {
+        now,
+        offset_minutes: 60,
+    };
+
+    let preview = Preview::new(&generated.journal, Some(ana.clone()), &peers, clock).unwrap();
+    let w = preview.window();
+    preview
+        .show_invite("HEARTH1EXAMPLEONLYTHISCODEISNOTAREALINVITATIONFORSNAPSHOTSXYZ234567ABCDEFGHIJKLMNOPQRSTUVWXYZ234567ABCDEFGHIJ")
+        .unwrap();
+    w.show().unwrap();
+
+    let screens = [
+        ("wall", Screen::Wall),
+        ("dates", Screen::Dates),
+        ("kindness", Screen::Kindness),
+        ("checkin", Screen::Checkin),
+        ("talk", Screen::Talk),
+        ("devices", Screen::Devices),
+        ("trash", Screen::Trash),
+    ];
+    let mut failures = Vec::new();
+    for (size, width, height) in SIZES {
+        w.window().set_size(slint::LogicalSize::new(width, height));
+        w.global::<AppAdapter>().set_phase(Phase::Journal);
+        for (name, screen) in screens {
+            w.global::<AppAdapter>().set_screen(screen);
+            check(w, &format!("{name}-{size}"), &mut failures);
+        }
+        w.global::<Theme>().set_dark(true);
+        w.global::<AppAdapter>().set_screen(Screen::Wall);
+        check(w, &format!("wall-dark-{size}"), &mut failures);
+        w.global::<AppAdapter>().set_screen(Screen::Checkin);
+        check(w, &format!("checkin-dark-{size}"), &mut failures);
+        w.global::<Theme>().set_dark(false);
+        w.global::<AppAdapter>().set_phase(Phase::Welcome);
+        check(w, &format!("welcome-{size}"), &mut failures);
+    }
+    assert!(
+        failures.is_empty(),
+        "snapshots differ:\n{}",
+        failures.join("\n")
+    );
+}

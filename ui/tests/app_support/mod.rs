@@ -1,0 +1,157 @@
+//! Helpers for the app's headless tests: the testing backend with real pixels, a way to run
+//! test steps inside the event loop, and finding elements by their accessible labels.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, unreachable_pub)]
+
+use std::future::Future;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use hearth_sync::NetConfig;
+use hearth_ui::app::ui::AppWindow;
+use hearth_ui::app::{App, AppOptions};
+use i_slint_backend_testing::{
+    AccessibleRole, ElementHandle, ElementRoot, TestingBackend, TestingBackendOptions,
+};
+use slint::ComponentHandle;
+
+/// The testing backend with an event loop, the system clock and the software renderer. Once
+/// per process.
+pub fn init_with_event_loop() {
+    slint::platform::set_platform(Box::new(TestingBackend::new(TestingBackendOptions {
+        mock_time: false,
+        threading: true,
+        renderer_name: Some("software".into()),
+    })))
+    .expect("the testing backend is set up once per process");
+}
+
+/// The testing backend without an event loop, rendering real pixels (for snapshots).
+pub fn init_for_snapshots() {
+    slint::platform::set_platform(Box::new(TestingBackend::new(TestingBackendOptions {
+        mock_time: true,
+        threading: false,
+        renderer_name: Some("software".into()),
+    })))
+    .expect("the testing backend is set up once per thread");
+}
+
+/// Runs `steps` inside the Slint event loop until they finish.
+pub fn run(steps: impl Future<Output = ()> + 'static) {
+    slint::spawn_local(async move {
+        steps.await;
+        slint::quit_event_loop().unwrap();
+    })
+    .unwrap();
+    slint::run_event_loop().unwrap();
+}
+
+/// An app on `dir`, on loopback only.
+pub fn open(dir: &Path) -> App {
+    let app = App::open(AppOptions {
+        net: NetConfig::loopback(),
+        ..AppOptions::new(dir.to_owned())
+    })
+    .unwrap();
+    app.window().show().unwrap();
+    app
+}
+
+pub fn resize(w: &AppWindow, width: f32, height: f32) {
+    w.window().set_size(slint::LogicalSize::new(width, height));
+}
+
+/// Waits without blocking the event loop.
+pub async fn sleep(d: Duration) {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    slint::Timer::single_shot(d, move || {
+        let _ = tx.send(());
+    });
+    let _ = rx.await;
+}
+
+/// Waits until `cond` holds, failing after a generous deadline.
+pub async fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
+        sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn all(w: &AppWindow, label: &str) -> Vec<ElementHandle> {
+    ElementHandle::find_by_accessible_label(w, label).collect()
+}
+
+fn interactive(e: &ElementHandle) -> bool {
+    matches!(
+        e.accessible_role(),
+        Some(
+            AccessibleRole::Button
+                | AccessibleRole::Tab
+                | AccessibleRole::Checkbox
+                | AccessibleRole::RadioButton
+        )
+    )
+}
+
+/// Whether something labelled `label` is on screen (a control or a text).
+pub fn shows(w: &AppWindow, label: &str) -> bool {
+    !all(w, label).is_empty()
+}
+
+/// Whether a control labelled `label` is there and enabled.
+pub fn can_press(w: &AppWindow, label: &str) -> bool {
+    all(w, label)
+        .iter()
+        .any(|e| interactive(e) && e.accessible_enabled() != Some(false))
+}
+
+/// Presses the control labelled `label`, waiting for it to appear and be enabled.
+pub async fn press(w: &AppWindow, label: &str) {
+    wait_until(&format!("a control labelled {label:?}"), || {
+        can_press(w, label)
+    })
+    .await;
+    let e = all(w, label).into_iter().find(interactive).unwrap();
+    e.invoke_accessible_default_action();
+    sleep(Duration::from_millis(10)).await;
+}
+
+fn field(w: &AppWindow, label: &str) -> Option<ElementHandle> {
+    all(w, label)
+        .into_iter()
+        .find(|e| e.accessible_role() == Some(AccessibleRole::TextInput))
+}
+
+/// Types `text` into the field labelled `label` (replacing what was there).
+pub async fn type_into(w: &AppWindow, label: &str, text: &str) {
+    wait_until(&format!("a field labelled {label:?}"), || {
+        field(w, label).is_some()
+    })
+    .await;
+    field(w, label).unwrap().set_accessible_value(text);
+    sleep(Duration::from_millis(10)).await;
+}
+
+/// What the field labelled `label` holds.
+pub fn value_of(w: &AppWindow, label: &str) -> String {
+    field(w, label)
+        .and_then(|e| e.accessible_value())
+        .map(|v| v.to_string())
+        .unwrap_or_default()
+}
+
+/// Labels of everything on screen whose label starts with `prefix`.
+pub fn labels_starting(w: &AppWindow, prefix: &str) -> Vec<String> {
+    let prefix = prefix.to_owned();
+    w.root_element()
+        .query_descendants()
+        .match_predicate(move |e| {
+            e.accessible_label()
+                .is_some_and(|l| l.starts_with(prefix.as_str()))
+        })
+        .find_all()
+        .into_iter()
+        .filter_map(|e| e.accessible_label().map(|l| l.to_string()))
+        .collect()
+}

@@ -1,0 +1,26 @@
+//! `hearth demo`, the README's main job, runs to its end and says the devices agree.
+#![allow(clippy::unwrap_used)]
+
+use std::process::Command;
+
+#[test]
+fn the_demo_ends_with_one_journal() {
+    let out = Command::new(env!("CARGO_BIN_EXE_hearth"))
+        .arg("demo")
+        .env_remove("HEARTH_PROFILE")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("All three devices hold the same journal"),
+        "{stdout}"
+    );
+    for column in ["Ana's phone", "Ben's phone", "Kitchen display"] {
+        assert!(stdout.contains(column), "{stdout}");
+    }
+}

@@ -1,0 +1,266 @@
+//! Bad input gets a clear message and the right exit code, and changes nothing: 2 for a usage
+//! mistake, 1 for anything refused, with `error: ...` on stderr.
+#![allow(clippy::unwrap_used)]
+
+mod cli_support;
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+
+use cli_support::{Device, LOOPBACK};
+
+/// Runs `args`, expects `code` and `needle` on stderr, and checks the wall did not change.
+fn refused(d: &Device, args: &[&str], code: i32, needle: &str) {
+    let before = d.wall();
+    let out = d.run(args);
+    assert_eq!(
+        out.code, code,
+        "{args:?}\nstdout: {}\nstderr: {}",
+        out.stdout, out.stderr
+    );
+    assert!(
+        out.stderr.contains(needle),
+        "{args:?}: expected {needle:?} in:\n{}",
+        out.stderr
+    );
+    if code == 1 {
+        assert!(out.stderr.starts_with("error: "), "{}", out.stderr);
+        assert_eq!(
+            out.stderr.trim().lines().count(),
+            1,
+            "one line: {}",
+            out.stderr
+        );
+    }
+    assert_eq!(d.wall(), before, "{args:?} changed the journal");
+}
+
+#[test]
+fn usage_mistakes_exit_2() {
+    let ana = Device::person("Ana");
+    ana.ok(&["note", "Already here"]);
+    refused(
+        &ana,
+        &["note", "hi", "--frobnicate"],
+        2,
+        "unexpected argument",
+    );
+    refused(&ana, &["wall", "--limit", "many"], 2, "invalid value");
+    refused(
+        &ana,
+        &[
+            "date",
+            "plan",
+            "--title",
+            "Picnic",
+            "--when",
+            "next tuesday",
+        ],
+        2,
+        "is not a time",
+    );
+    refused(
+        &ana,
+        &[
+            "date",
+            "plan",
+            "--title",
+            "Picnic",
+            "--when",
+            "2030-02-30T10:00:00Z",
+        ],
+        2,
+        "is not a time",
+    );
+    refused(
+        &ana,
+        &["checkin", "--mood", "6", "--closeness", "3"],
+        2,
+        "not in 1..=5",
+    );
+    refused(&ana, &["export", "--format", "pdf"], 2, "invalid value");
+}
+
+#[test]
+fn refused_input_exits_1_and_changes_nothing() {
+    let ana = Device::person("Ana");
+    ana.ok(&["note", "Already here"]);
+    refused(&ana, &["note", "   "], 1, "appreciation is empty");
+    refused(&ana, &["note", ""], 1, "write something first");
+    let long = "x".repeat(10_001);
+    refused(&ana, &["note", &long], 1, "keep it under");
+    refused(
+        &ana,
+        &[
+            "date",
+            "plan",
+            "--title",
+            "Picnic",
+            "--when",
+            "2030-06-12T18:00:00Z",
+            "--until",
+            "2030-06-12T17:00:00Z",
+        ],
+        1,
+        "must end after it starts",
+    );
+    refused(
+        &ana,
+        &[
+            "date",
+            "plan",
+            "--title",
+            "  ",
+            "--when",
+            "2030-06-12T18:00:00Z",
+        ],
+        1,
+        "title is empty",
+    );
+    refused(&ana, &["react", "ZZZZZZ"], 1, "no note has the id");
+    refused(&ana, &["delete", "no"], 1, "too short");
+    refused(&ana, &["revoke", "Cleo's phone"], 1, "no device");
+    let dates = ana.ok(&["--json", "dates"]);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&dates).unwrap()["upcoming"],
+        serde_json::json!([])
+    );
+}
+
+#[test]
+fn tickets_for_nobody_are_refused() {
+    let ana = Device::person("Ana");
+    let devices = || -> Vec<String> {
+        ana.json(&["devices"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["endpoint_id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let before = devices();
+    refused(
+        &ana,
+        &["pair", "join", "HEARTH1NOTATICKET"],
+        1,
+        "not a valid pairing ticket",
+    );
+    refused(
+        &ana,
+        &["pair", "join", "hello"],
+        1,
+        "does not start with HEARTH1",
+    );
+
+    // A real ticket whose inviter has gone: it expires, and joining it reaches no one.
+    let cleo = Device::person("Cleo");
+    let mut invite = cleo
+        .cmd(&["pair", "invite", "--timeout", "1", "--bind", LOOPBACK])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut ticket = String::new();
+    BufReader::new(invite.stdout.take().unwrap())
+        .read_line(&mut ticket)
+        .unwrap();
+    let out = invite.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "nobody joined in time");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("expired"), "{stderr}");
+    refused(
+        &ana,
+        &[
+            "pair",
+            "join",
+            ticket.trim(),
+            "--bind",
+            LOOPBACK,
+            "--timeout",
+            "2",
+        ],
+        1,
+        "could not pair",
+    );
+    assert_eq!(devices(), before, "no device was added");
+}
+
+#[test]
+fn a_profile_held_by_a_process_without_a_socket_is_refused() {
+    let ana = Device::person("Ana");
+    ana.ok(&["note", "Already here"]);
+    let before = ana.wall();
+    {
+        // This test process holds the profile, as `hearth pair invite` would: no socket.
+        let _held = hearth_core::Profile::open(&ana.dir, None).unwrap();
+        let out = ana.run(&["note", "Hello"]);
+        assert_eq!(out.code, 1, "{}", out.stderr);
+        assert!(
+            out.stderr.contains("in use by another Hearth process"),
+            "{}",
+            out.stderr
+        );
+        assert!(
+            out.stderr.contains("does not take commands"),
+            "{}",
+            out.stderr
+        );
+        let out = ana.run(&["init", "--name", "Ana"]);
+        assert_eq!(out.code, 1);
+        assert!(out.stderr.contains("already exists"), "{}", out.stderr);
+    }
+    assert_eq!(ana.wall(), before);
+}
+
+#[test]
+fn passphrases_are_asked_for_and_checked() {
+    // A backup without a passphrase (no variable, no terminal) is refused.
+    let ana = Device::person("Ana");
+    let backup = ana.file("b.age");
+    refused(
+        &ana,
+        &["backup", "--out", backup.to_str().unwrap()],
+        1,
+        "needs a passphrase",
+    );
+    assert!(!backup.exists());
+
+    // A sealed profile does not open without its passphrase, nor with a wrong one.
+    let sealed = Device::empty();
+    let made = cli_support::run({
+        let mut c = sealed.cmd(&["init", "--name", "Ben", "--passphrase"]);
+        c.env("HEARTH_PASSPHRASE", "open sesame");
+        c
+    });
+    assert_eq!(made.code, 0, "{}", made.stderr);
+    let out = sealed.run(&["wall"]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("sealed with a passphrase"),
+        "{}",
+        out.stderr
+    );
+    let wrong = cli_support::run({
+        let mut c = sealed.cmd(&["note", "hello"]);
+        c.env("HEARTH_PASSPHRASE", "open barley");
+        c
+    });
+    assert_eq!(wrong.code, 1);
+    assert!(
+        wrong.stderr.contains("wrong passphrase"),
+        "{}",
+        wrong.stderr
+    );
+    let right = cli_support::run({
+        let mut c = sealed.cmd(&["note", "hello"]);
+        c.env("HEARTH_PASSPHRASE", "open sesame");
+        c
+    });
+    assert_eq!(right.code, 0, "{}", right.stderr);
+
+    // No profile at all.
+    let nobody = Device::empty();
+    let out = nobody.run(&["wall"]);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("no Hearth profile"), "{}", out.stderr);
+}

@@ -1,0 +1,119 @@
+//! Two devices paired through `hearth pair`, each run by `hearth serve`; other commands are
+//! carried out by the running serve (over the profile's socket) and reach the partner live.
+#![allow(clippy::unwrap_used)]
+
+mod cli_support;
+
+use std::os::unix::fs::PermissionsExt;
+
+use cli_support::{Device, LOOPBACK, pair, socket, wait_until};
+
+#[test]
+fn partners_pair_serve_and_stay_in_sync() {
+    let ana = Device::person("Ana");
+    let ben = Device::person("Ben");
+    pair(&ana, &ben, "partner");
+    let devices = ana.json(&["devices"]);
+    assert_eq!(devices.as_array().unwrap().len(), 2, "{devices}");
+
+    // No link yet: a change file carries a note from Ana to Ben.
+    ana.ok(&["note", "Carried by hand"]);
+    let file = ana.file("changes.age");
+    ana.ok(&[
+        "export-changes",
+        "--out",
+        file.to_str().unwrap(),
+        "--bind",
+        LOOPBACK,
+    ]);
+    let imported = ben.ok(&["import", file.to_str().unwrap(), "--bind", LOOPBACK]);
+    assert!(imported.contains("Brought in"), "{imported}");
+    assert_eq!(ben.wall_texts(), vec!["Carried by hand"]);
+
+    let serve_a = ana.serve();
+    let serve_b = ben.serve();
+    let mode = std::fs::metadata(socket(&ana.dir))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "the socket is the owner's alone");
+
+    // A note for Ana's running serve reaches Ben's, and Ben's wall is read through his serve.
+    let added = ana.run(&["note", "Thank you for the coffee", "--wall-safe"]);
+    assert_eq!(added.code, 0, "{}", added.stderr);
+    assert!(
+        added.stdout.contains("Added to the wall"),
+        "{}",
+        added.stdout
+    );
+    wait_until(20, "Ben's serve has Ana's note", || {
+        ben.wall_texts()
+            .contains(&"Thank you for the coffee".to_owned())
+    });
+
+    // A date Ben plans shows up on Ana's side.
+    ben.ok(&[
+        "date",
+        "plan",
+        "--title",
+        "Dinner at Rosa's",
+        "--when",
+        "2030-03-14T19:30:00+01:00",
+        "--place",
+        "Rosa's",
+    ]);
+    wait_until(20, "Ana's serve has Ben's date", || {
+        ana.json(&["dates"])["upcoming"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["title"] == "Dinner at Rosa's")
+    });
+
+    // Errors from the running serve come back as if the command ran here.
+    let before = ana.wall();
+    let empty = ana.run(&["note", "   "]);
+    assert_eq!(empty.code, 1);
+    assert!(
+        empty.stderr.starts_with("error: could not add the note"),
+        "{}",
+        empty.stderr
+    );
+    assert_eq!(ana.wall(), before, "a refused note changes nothing");
+    let again = ana.run(&["serve", "--bind", LOOPBACK]);
+    assert_eq!(again.code, 1);
+    assert!(
+        again.stderr.contains("already being served"),
+        "{}",
+        again.stderr
+    );
+
+    // Ben stops; both write while apart; Ben starts again and both converge.
+    let status = serve_b.stop();
+    assert!(status.success(), "serve exits cleanly on SIGTERM: {status}");
+    assert!(!socket(&ben.dir).exists(), "the socket is removed on exit");
+    ben.ok(&["note", "Written while offline"]);
+    ana.ok(&["note", "Written while Ben was away"]);
+    let serve_b = ben.serve();
+    wait_until(30, "both walls hold all four notes", || {
+        let a = ana.wall_texts();
+        a.len() == 4 && ana.wall() == ben.wall()
+    });
+    let texts = ben.wall_texts();
+    for t in ["Written while offline", "Written while Ben was away"] {
+        assert!(texts.contains(&t.to_owned()), "{texts:?}");
+    }
+
+    // A one-shot sync through the running serve reports the partner in sync.
+    let synced = ana.json(&["sync", "--timeout", "10"]);
+    assert_eq!(synced["peers"][0]["synced"], true, "{synced}");
+
+    // Pairing works through a running serve too: the kitchen display joins Ana's invite.
+    let display = Device::empty();
+    display.ok(&["init", "--name", "Kitchen", "--display"]);
+    pair(&ana, &display, "display");
+    assert_eq!(display.wall_texts(), ana.wall_texts());
+
+    assert!(serve_a.stop().success());
+    assert!(serve_b.stop().success());
+}
