@@ -137,6 +137,13 @@ pub struct Serve {
 }
 
 impl Serve {
+    /// Kills the process with SIGKILL, as a crash or a pulled plug would, and reaps it.
+    #[allow(dead_code)]
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// Sends SIGTERM and waits for the process to end.
     pub fn stop(mut self) -> ExitStatus {
         let pid = self.child.id().to_string();
