@@ -26,7 +26,15 @@ const DIR_ENV: &str = "HEARTH_CRASH_WRITER_DIR";
 const RUN_ENV: &str = "HEARTH_CRASH_WRITER_RUN";
 const SEED_ENV: &str = "HEARTH_CRASH_SEED";
 const DEFAULT_SEED: u64 = 0x4845_4152_5448;
+/// Kills in a normal run; `HEARTH_CRASH_KILLS` sets more for the long run.
 const KILLS: usize = 32;
+
+fn kills() -> usize {
+    std::env::var("HEARTH_CRASH_KILLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(KILLS)
+}
 /// How long one writer may take to report its next note before the test fails.
 const STALL: Duration = Duration::from_secs(60);
 
@@ -110,7 +118,7 @@ fn appends_survive_sigkill_at_random_moments() {
 
     let mut shared_ids = BTreeSet::new();
     let mut private_ids = BTreeSet::new();
-    for round in 0..KILLS {
+    for round in 0..kills() {
         let kill_after: usize = rng.random_range(1..=25);
         let mut child = Command::new(std::env::current_exe().unwrap())
             .args([
@@ -197,7 +205,7 @@ fn appends_survive_sigkill_at_random_moments() {
             "round {round} (seed {seed}): lost private {lost:?}"
         );
     }
-    assert!(shared_ids.len() >= KILLS, "{} notes", shared_ids.len());
+    assert!(shared_ids.len() >= kills(), "{} notes", shared_ids.len());
     let started = Instant::now();
     drop(Profile::open(&dir, None).unwrap());
     assert!(started.elapsed() < STALL);
