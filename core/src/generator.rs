@@ -98,7 +98,11 @@ const STATEMENTS: &[&str] = &[
 
 fn sentence(rng: &mut StdRng, base: &[&str]) -> String {
     let mut s = base[rng.random_range(0..base.len())].to_owned();
-    for _ in 0..rng.random_range(0..3) {
+    let details = rng.random_range(0..3);
+    if details > 0 && !s.ends_with(['.', '!', '?']) {
+        s.push('.');
+    }
+    for _ in 0..details {
         s.push(' ');
         s.push_str(DETAILS[rng.random_range(0..DETAILS.len())]);
     }

@@ -29,7 +29,9 @@ mod worker;
     missing_docs,
     missing_debug_implementations,
     unreachable_pub,
-    clippy::all
+    clippy::all,
+    clippy::unwrap_used,
+    clippy::todo
 )]
 pub mod ui {
     slint::include_modules!();

@@ -32,7 +32,7 @@ fn one_person_uses_every_screen() {
         .await;
         // Next comes pairing the partner: the code is already showing.
         wait_until("an invitation for the partner", || {
-            value_of(&w, "Invitation code to copy").starts_with("HEARTH1")
+            value_of(&w, "Invitation code to copy").starts_with("HEARTH 1")
         })
         .await;
         assert!(w.global::<DevicesAdapter>().get_inviting());
@@ -61,7 +61,7 @@ fn one_person_uses_every_screen() {
             node.read(|j| !j.wall(&WallFilter::default())[0].wall_safe)
         })
         .await;
-        assert!(shows(&w, "Ana: 1 note this week"));
+        wait_shows(&w, "Ana: 1 note this week").await;
 
         // Dates: plan one for tomorrow evening, tech-free.
         press(&w, "Dates").await;
@@ -83,10 +83,7 @@ fn one_person_uses_every_screen() {
         assert_eq!(date.place.as_deref(), Some("River park"));
         assert_eq!(date.notes, "Bring the blue blanket");
         assert!(date.tech_free);
-        wait_until("the date on screen", || {
-            shows(&w, "Edit Picnic by the river")
-        })
-        .await;
+        wait_shows(&w, "Edit Picnic by the river").await;
 
         // The idea deck: add one and mark it.
         type_into(&w, "New date idea", "Stargazing on the hill").await;
@@ -124,7 +121,7 @@ fn one_person_uses_every_screen() {
             !w.global::<CheckinAdapter>().get_chart_empty()
         })
         .await;
-        assert!(shows(&w, "Mood over the last weeks"));
+        wait_shows(&w, "Mood over the last weeks").await;
 
         // Talk: the coach speaks up as the draft is typed; the draft stays private.
         press(&w, "Talk").await;

@@ -46,7 +46,7 @@ fn killed_serve_loses_no_acknowledged_note() {
             if ana.run(&["note", &text]).code == 0 {
                 acked.push(text);
             }
-            if next(&mut rng) % 2 == 0 {
+            if next(&mut rng).is_multiple_of(2) {
                 let text = format!("from Ben {k} {i}");
                 ben.ok(&["note", &text]);
                 from_ben.push(text);

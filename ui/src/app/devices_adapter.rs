@@ -4,7 +4,7 @@ use slint::{ComponentHandle, Image, Rgba8Pixel, SharedPixelBuffer, SharedString}
 
 use super::qr::Pixels;
 use super::ui::{AppWindow, DeviceRow, DevicesAdapter};
-use super::views::devices::DevicesView;
+use super::views::devices::{self, DevicesView};
 use super::worker::{Command, Sink};
 use super::{colour, set_model, shell_adapter};
 
@@ -53,7 +53,7 @@ pub(crate) fn show_invite(window: &AppWindow, ticket: &str, qr: &Pixels, intro: 
         Image::default()
     };
     g.set_qr(image);
-    g.set_ticket(ticket.into());
+    g.set_ticket(devices::grouped(ticket, 6).into());
     g.set_invite_text(intro.into());
     g.set_inviting(true);
 }

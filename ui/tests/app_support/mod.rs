@@ -106,30 +106,59 @@ pub fn can_press(w: &AppWindow, label: &str) -> bool {
         .any(|e| interactive(e) && e.accessible_enabled() != Some(false))
 }
 
+/// Finds an element labelled `label` that passes `keep`, scrolling the page to bring it into
+/// view (elements scrolled out of sight cannot be found), waiting until it appears.
+async fn find(w: &AppWindow, label: &str, keep: fn(&ElementHandle) -> bool) -> ElementHandle {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut step = 0;
+    loop {
+        if let Some(e) = all(w, label).into_iter().find(keep) {
+            return e;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for something labelled {label:?}"
+        );
+        // From the top, then down a little at a time; positive deltas scroll up.
+        let root = w.root_element();
+        if step == 0 {
+            root.scroll(0., 100_000.);
+        } else {
+            root.scroll(0., -160.);
+        }
+        step = (step + 1) % 30;
+        sleep(Duration::from_millis(15)).await;
+    }
+}
+
+fn enabled_control(e: &ElementHandle) -> bool {
+    interactive(e) && e.accessible_enabled() != Some(false)
+}
+
+fn text_input(e: &ElementHandle) -> bool {
+    e.accessible_role() == Some(AccessibleRole::TextInput)
+}
+
+/// Waits until something labelled `label` shows, scrolling to it.
+pub async fn wait_shows(w: &AppWindow, label: &str) {
+    find(w, label, |_| true).await;
+}
+
 /// Presses the control labelled `label`, waiting for it to appear and be enabled.
 pub async fn press(w: &AppWindow, label: &str) {
-    wait_until(&format!("a control labelled {label:?}"), || {
-        can_press(w, label)
-    })
-    .await;
-    let e = all(w, label).into_iter().find(interactive).unwrap();
-    e.invoke_accessible_default_action();
+    find(w, label, enabled_control)
+        .await
+        .invoke_accessible_default_action();
     sleep(Duration::from_millis(10)).await;
 }
 
 fn field(w: &AppWindow, label: &str) -> Option<ElementHandle> {
-    all(w, label)
-        .into_iter()
-        .find(|e| e.accessible_role() == Some(AccessibleRole::TextInput))
+    all(w, label).into_iter().find(text_input)
 }
 
 /// Types `text` into the field labelled `label` (replacing what was there).
 pub async fn type_into(w: &AppWindow, label: &str, text: &str) {
-    wait_until(&format!("a field labelled {label:?}"), || {
-        field(w, label).is_some()
-    })
-    .await;
-    field(w, label).unwrap().set_accessible_value(text);
+    find(w, label, text_input).await.set_accessible_value(text);
     sleep(Duration::from_millis(10)).await;
 }
 

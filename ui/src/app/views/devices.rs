@@ -40,6 +40,17 @@ pub(crate) struct DevicesView {
     pub(crate) can_invite_partner: bool,
 }
 
+/// A long code in groups of `n` characters, easier to read and to compare by eye; pairing
+/// tickets ignore the spaces when read back.
+pub(crate) fn grouped(code: &str, n: usize) -> String {
+    let chars: Vec<char> = code.chars().filter(|c| !c.is_whitespace()).collect();
+    chars
+        .chunks(n.max(1))
+        .map(|c| c.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 pub(crate) fn build(peers: &[PeerStatus], people: &People, at: Moment) -> DevicesView {
     let mut devices: Vec<DeviceView> = peers
         .iter()
@@ -153,10 +164,19 @@ mod tests {
     }
 
     #[test]
+    fn codes_read_in_groups() {
+        assert_eq!(grouped("HEARTH1ABCDEFGH", 4), "HEAR TH1A BCDE FGH");
+        assert_eq!(grouped("", 4), "");
+    }
+
+    #[test]
     fn sync_status_in_words() {
         let at = moment();
         let me = peer("Ana's phone", true, false, None);
-        assert_eq!(sync_view(&[me.clone()], at).kind, SyncKind::Alone);
+        assert_eq!(
+            sync_view(std::slice::from_ref(&me), at).kind,
+            SyncKind::Alone
+        );
         let away = peer("Ben's phone", false, false, Some(at_hours(-2)));
         let v = sync_view(&[me.clone(), away.clone()], at);
         assert_eq!(v.kind, SyncKind::Offline);
