@@ -15,6 +15,8 @@ mod clock;
 mod dates_adapter;
 mod devices_adapter;
 mod kindness_adapter;
+mod kiosk;
+mod kiosk_adapter;
 mod qr;
 mod setup_adapter;
 mod shell_adapter;
@@ -46,6 +48,7 @@ use hearth_sync::{NetConfig, Node, PeerStatus};
 use slint::{ComponentHandle, Model, ModelRc, VecModel};
 
 pub use clock::Clock;
+pub use kiosk::{Kiosk, KioskPreview, run_kiosk};
 use ui::{AppAdapter, AppWindow, Phase, Theme};
 use views::{Changed, Colour, Limits, Views};
 use worker::{Settings, Sink, WorkerHandle};

@@ -81,7 +81,7 @@ pub(crate) async fn run(command: &Command, ctx: &mut Ctx) -> Result<()> {
         Command::Backup(a) => data::backup(ctx, a),
         Command::Restore(a) => data::merge_backup(ctx, a),
         Command::Passphrase(c) => data::passphrase(ctx, c),
-        Command::Init(_) | Command::Serve(_) | Command::Demo => {
+        Command::Init(_) | Command::Serve(_) | Command::Demo | Command::Kiosk => {
             anyhow::bail!("this command does not run on an open profile")
         }
     }

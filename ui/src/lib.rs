@@ -6,4 +6,4 @@
 
 pub mod app;
 
-pub use app::run_app;
+pub use app::{run_app, run_kiosk};

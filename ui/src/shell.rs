@@ -39,6 +39,17 @@ pub(crate) fn main() -> ExitCode {
             }
         };
     };
+    if matches!(command, Command::Kiosk) {
+        // The home display: also a window, so also on this thread.
+        let passphrase = io::passphrase_from_env().map(|p| p.secret());
+        return match hearth_ui::run_kiosk(cli.profile.clone(), passphrase) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::from(1)
+            }
+        };
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -8,6 +8,7 @@ pub(crate) mod dates;
 pub(crate) mod devices;
 pub(crate) mod format;
 pub(crate) mod kindness;
+pub(crate) mod kiosk;
 pub(crate) mod talk;
 pub(crate) mod trash;
 pub(crate) mod wall;

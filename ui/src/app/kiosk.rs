@@ -1,0 +1,322 @@
+//! The home display: a full-screen window for a touch screen, fed by its own small worker.
+//!
+//! The worker owns the sync node like the app's does, but it builds only the kiosk's view (so
+//! only wall-safe notes and the next date ever reach the screen), rebuilds it when the journal
+//! changes and once a minute on the minute (for the countdown and the clock), and stores notes
+//! left on the on-screen keyboard as wall-safe, written by whoever picked their name.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::Context;
+use hearth_core::keys::SecretString;
+use hearth_core::{Id, Journal, Profile};
+use hearth_sync::Node;
+use slint::ComponentHandle;
+use tokio::sync::{broadcast, mpsc};
+
+use super::AppOptions;
+use super::clock::Clock;
+use super::kiosk_adapter;
+use super::ui::{KioskWindow, Theme};
+use super::views::kiosk::KioskView;
+use super::worker::sentence;
+
+enum KioskCommand {
+    Note { author: String, text: String },
+    Shutdown,
+}
+
+/// Where the kiosk's adapter sends notes. A preview has none.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct KioskSink(Option<mpsc::UnboundedSender<KioskCommand>>);
+
+impl std::fmt::Debug for KioskCommand {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            KioskCommand::Note { .. } => "Note",
+            KioskCommand::Shutdown => "Shutdown",
+        })
+    }
+}
+
+impl KioskSink {
+    /// Leaves `text` on the wall as the partner with id `author`.
+    pub(crate) fn note(&self, author: String, text: String) {
+        self.send(KioskCommand::Note { author, text });
+    }
+
+    fn send(&self, command: KioskCommand) {
+        if let Some(tx) = &self.0
+            && tx.send(command).is_err()
+        {
+            tracing::debug!("the kiosk worker has stopped; a command was dropped");
+        }
+    }
+}
+
+/// An open home display with its worker.
+pub struct Kiosk {
+    window: KioskWindow,
+    sink: KioskSink,
+    node: Arc<Mutex<Option<Node>>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Kiosk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Kiosk").finish_non_exhaustive()
+    }
+}
+
+impl Kiosk {
+    /// Creates the kiosk window and starts its worker on the profile (which must exist: a home
+    /// display set up with `hearth init --display` and paired from a phone). Call from the
+    /// thread that runs the Slint event loop.
+    pub fn open(options: AppOptions) -> anyhow::Result<Kiosk> {
+        let window = KioskWindow::new().context("could not create the kiosk window")?;
+        let (tx, rx) = mpsc::unbounded_channel();
+        let sink = KioskSink(Some(tx));
+        kiosk_adapter::connect(&window, &sink);
+        let node = Arc::new(Mutex::new(None));
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("hearth-kiosk")
+            .enable_all()
+            .build()
+            .context("could not start the background worker")?;
+        let worker = Worker {
+            dir: options.profile_dir,
+            net: options.net,
+            clock: options.clock,
+            ui: window.as_weak(),
+            shared: node.clone(),
+            last: None,
+        };
+        let passphrase = options.passphrase;
+        let thread = std::thread::Builder::new()
+            .name("hearth-kiosk-sync".into())
+            .spawn(move || {
+                runtime.block_on(worker.run(rx, passphrase));
+                runtime.shutdown_timeout(Duration::from_secs(2));
+            })
+            .context("could not start the background thread")?;
+        Ok(Kiosk {
+            window,
+            sink,
+            node,
+            thread: Some(thread),
+        })
+    }
+
+    /// The window.
+    pub fn window(&self) -> &KioskWindow {
+        &self.window
+    }
+
+    /// The sync node, once the journal is open.
+    pub fn node(&self) -> Option<Node> {
+        self.node.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Stops syncing and lets go of the profile.
+    pub fn close(mut self) {
+        self.stop();
+    }
+
+    fn stop(&mut self) {
+        self.sink.send(KioskCommand::Shutdown);
+        if let Some(thread) = self.thread.take()
+            && thread.join().is_err()
+        {
+            tracing::warn!("the kiosk worker stopped with a panic");
+        }
+    }
+}
+
+impl Drop for Kiosk {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The home display showing `journal`, without a profile or network: for snapshots.
+pub struct KioskPreview {
+    window: KioskWindow,
+}
+
+impl std::fmt::Debug for KioskPreview {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KioskPreview").finish_non_exhaustive()
+    }
+}
+
+impl KioskPreview {
+    /// Shows `journal` on the display at the clock's moment.
+    pub fn new(journal: &Journal, clock: Clock) -> anyhow::Result<KioskPreview> {
+        let window = KioskWindow::new().context("could not create the kiosk window")?;
+        kiosk_adapter::connect(&window, &KioskSink::default());
+        kiosk_adapter::apply(&window, &KioskView::build(journal, clock.moment()));
+        Ok(KioskPreview { window })
+    }
+
+    /// The window.
+    pub fn window(&self) -> &KioskWindow {
+        &self.window
+    }
+}
+
+/// Runs the home display full screen on the profile in `profile_dir` (the platform's default
+/// profile when `None`) until the window closes.
+pub fn run_kiosk(
+    profile_dir: Option<PathBuf>,
+    passphrase: Option<SecretString>,
+) -> anyhow::Result<()> {
+    let dir = match profile_dir {
+        Some(dir) => dir,
+        None => Profile::default_dir().context("could not find where to keep the journal")?,
+    };
+    if !Profile::exists(&dir) {
+        anyhow::bail!(
+            "there is no Hearth profile at {}; set the display up with `hearth init --display` and pair it from a phone",
+            dir.display()
+        );
+    }
+    let kiosk = Kiosk::open(AppOptions {
+        passphrase,
+        ..AppOptions::new(dir)
+    })?;
+    // The lamp-lit colours after dark.
+    let hour = chrono::Timelike::hour(&chrono::Local::now());
+    kiosk
+        .window()
+        .global::<Theme>()
+        .set_dark(!(7..20).contains(&hour));
+    kiosk.window().window().set_fullscreen(true);
+    kiosk.window().run().context("the kiosk could not run")?;
+    kiosk.close();
+    Ok(())
+}
+
+struct Worker {
+    dir: PathBuf,
+    net: hearth_sync::NetConfig,
+    clock: Clock,
+    ui: slint::Weak<KioskWindow>,
+    shared: Arc<Mutex<Option<Node>>>,
+    last: Option<KioskView>,
+}
+
+impl Worker {
+    fn ui(&self, f: impl FnOnce(&KioskWindow) + Send + 'static) {
+        if self.ui.upgrade_in_event_loop(move |w| f(&w)).is_err() {
+            tracing::debug!("the kiosk window is gone; an update was dropped");
+        }
+    }
+
+    async fn run(
+        mut self,
+        mut rx: mpsc::UnboundedReceiver<KioskCommand>,
+        passphrase: Option<SecretString>,
+    ) {
+        let node = match self.open(passphrase).await {
+            Ok(node) => node,
+            Err(e) => {
+                let text = sentence(&format!("{e:#}"));
+                self.ui(move |w| kiosk_adapter::notice(w, &text));
+                // Keep the window up with the message until it is closed.
+                while let Some(KioskCommand::Note { .. }) = rx.recv().await {}
+                return;
+            }
+        };
+        let mut events = node.events();
+        self.refresh(&node);
+        // On the minute, so the clock and the countdown change when they should.
+        let now_ms = self.clock.moment().now.0;
+        let to_next_minute = 60_000 - now_ms.rem_euclid(60_000);
+        let first = tokio::time::Instant::now()
+            + Duration::from_millis(u64::try_from(to_next_minute).unwrap_or(60_000));
+        let mut tick = tokio::time::interval_at(first, Duration::from_secs(60));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                command = rx.recv() => match command {
+                    None | Some(KioskCommand::Shutdown) => break,
+                    Some(KioskCommand::Note { author, text }) => self.note(&node, &author, &text),
+                },
+                event = events.recv() => {
+                    if matches!(event, Err(broadcast::error::RecvError::Closed)) {
+                        break;
+                    }
+                    // Let a burst of events settle, then rebuild once.
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    while events.try_recv().is_ok() {}
+                    self.refresh(&node);
+                }
+                _ = tick.tick() => self.refresh(&node),
+            }
+        }
+        *self.shared.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        node.shutdown().await;
+        let mut node = node;
+        for _ in 0..500 {
+            match node.into_profile() {
+                Ok(profile) => {
+                    drop(profile);
+                    break;
+                }
+                Err(n) => {
+                    node = n;
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            }
+        }
+    }
+
+    async fn open(&mut self, passphrase: Option<SecretString>) -> anyhow::Result<Node> {
+        let dir = self.dir.clone();
+        let profile = tokio::task::spawn_blocking(move || Profile::open(&dir, passphrase.as_ref()))
+            .await
+            .context("could not open the journal")??;
+        let node = Node::start(profile, self.net.clone())
+            .await
+            .context("could not start networking")?;
+        node.start_live();
+        *self.shared.lock().unwrap_or_else(|e| e.into_inner()) = Some(node.clone());
+        Ok(node)
+    }
+
+    fn note(&mut self, node: &Node, author: &str, text: &str) {
+        self.ui(|w| kiosk_adapter::set_busy(w, true));
+        let author = Id::from(author);
+        let now = self.clock.moment().now;
+        let name = node.read(|j| j.partner(&author).map(|p| p.name));
+        match node.write(|j| j.add_appreciation(&author, text, true, now)) {
+            Ok(_) => {
+                self.refresh(node);
+                let thanks = match name {
+                    Some(name) => format!("Thank you, {name}. Your note is on the wall."),
+                    None => "Your note is on the wall.".to_owned(),
+                };
+                self.ui(move |w| kiosk_adapter::note_left(w, &thanks));
+            }
+            Err(e) => {
+                let text = sentence(&e);
+                self.ui(move |w| {
+                    kiosk_adapter::set_busy(w, false);
+                    kiosk_adapter::notice(w, &text);
+                });
+            }
+        }
+    }
+
+    fn refresh(&mut self, node: &Node) {
+        let moment = self.clock.moment();
+        let view = node.read(|j| KioskView::build(j, moment));
+        if self.last.as_ref() != Some(&view) {
+            self.last = Some(view.clone());
+            self.ui(move |w| kiosk_adapter::apply(w, &view));
+        }
+    }
+}

@@ -1,0 +1,239 @@
+//! The home display (kiosk): only what guests and children may see. Wall-safe notes for the
+//! carousel, the next date with a countdown, the two people who may leave a note, and whether a
+//! tech-free date is on (then the display goes quiet and shows only its title).
+
+use hearth_core::{Journal, PartnerId, WallFilter};
+
+use super::{Colour, Moment, People, format};
+
+/// How many notes the carousel cycles through.
+pub(crate) const CAROUSEL_NOTES: usize = 40;
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub(crate) struct KioskNote {
+    pub(crate) author: String,
+    pub(crate) colour: Colour,
+    pub(crate) text: String,
+    pub(crate) when: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub(crate) struct KioskDate {
+    pub(crate) title: String,
+    pub(crate) when: String,
+    pub(crate) place: String,
+    pub(crate) countdown: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct KioskPerson {
+    pub(crate) id: PartnerId,
+    pub(crate) name: String,
+    pub(crate) colour: Colour,
+}
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub(crate) struct KioskView {
+    /// Wall-safe notes only, newest first.
+    pub(crate) notes: Vec<KioskNote>,
+    pub(crate) next_date: Option<KioskDate>,
+    /// Who may leave a note (both partners).
+    pub(crate) people: Vec<KioskPerson>,
+    /// The title of the tech-free date going on now: the display stays quiet until it ends.
+    pub(crate) quiet: Option<String>,
+    /// The time of day, for the corner.
+    pub(crate) clock: String,
+}
+
+impl KioskView {
+    pub(crate) fn build(journal: &Journal, moment: Moment) -> KioskView {
+        let people = People::of(journal, None);
+        if let Some(date) = journal.tech_free_now(moment.now) {
+            // Quiet: nothing but the date's title leaves the journal.
+            return KioskView {
+                quiet: Some(date.title),
+                ..KioskView::default()
+            };
+        }
+        let notes = journal
+            .wall(&WallFilter {
+                wall_safe_only: true,
+                limit: Some(CAROUSEL_NOTES),
+                ..WallFilter::default()
+            })
+            .into_iter()
+            .filter(|a| a.wall_safe)
+            .map(|a| {
+                let p = people.get(&a.author);
+                KioskNote {
+                    author: p.name,
+                    colour: p.colour,
+                    text: a.text,
+                    when: format::ago(a.created, moment),
+                }
+            })
+            .collect();
+        let next_date = journal.next_date(moment.now).map(|d| KioskDate {
+            countdown: format::countdown(d.start, moment),
+            when: format::when(d.start, moment),
+            place: d.place.unwrap_or_default(),
+            title: d.title,
+        });
+        let people = people
+            .ordered()
+            .into_iter()
+            .map(|(id, p)| KioskPerson {
+                id,
+                name: p.name,
+                colour: p.colour,
+            })
+            .collect();
+        let clock = moment
+            .local(moment.now)
+            .map(|t| t.format("%H:%M").to_string())
+            .unwrap_or_default();
+        KioskView {
+            notes,
+            next_date,
+            people,
+            quiet: None,
+            clock,
+        }
+    }
+}
+
+/// The longest note the on-screen keyboard takes.
+pub(crate) const MAX_NOTE: usize = 280;
+
+/// What the draft becomes after a key of the on-screen keyboard: a letter or mark (typed in
+/// lower case, with a capital to start each sentence), `"space"` or `"backspace"`.
+pub(crate) fn type_key(draft: &str, key: &str) -> String {
+    let mut out = draft.to_owned();
+    match key {
+        "backspace" => {
+            out.pop();
+        }
+        _ if out.chars().count() >= MAX_NOTE => {}
+        "space" => {
+            if !out.is_empty() && !out.ends_with(' ') {
+                out.push(' ');
+            }
+        }
+        _ => {
+            let trimmed = out.trim_end();
+            let sentence_start = trimmed.is_empty() || trimmed.ends_with(['.', '!', '?']);
+            if sentence_start {
+                out.extend(key.chars().flat_map(char::to_uppercase));
+            } else {
+                out.extend(key.chars().flat_map(char::to_lowercase));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::FixedOffset;
+    use hearth_core::{NewDate, Timestamp};
+
+    use super::*;
+
+    const HOUR: i64 = 3_600_000;
+
+    fn moment(now: Timestamp) -> Moment {
+        Moment {
+            now,
+            offset: FixedOffset::east_opt(0).unwrap(),
+        }
+    }
+
+    fn couple() -> (Journal, PartnerId, PartnerId, Timestamp) {
+        let now = Timestamp(1_764_000_000_000);
+        let mut j = Journal::new(b"kiosk-test").unwrap();
+        let ana = j.add_partner("Ana", "#c0623b", now).unwrap();
+        let ben = j.add_partner("Ben", "#3b7fc0", now).unwrap();
+        (j, ana, ben, now)
+    }
+
+    #[test]
+    fn the_keyboard_types_sentences() {
+        let mut d = String::new();
+        for k in [
+            "H",
+            "I",
+            "space",
+            "space",
+            "T",
+            "H",
+            "X",
+            "backspace",
+            "E",
+            "R",
+            "E",
+            "!",
+        ] {
+            d = type_key(&d, k);
+        }
+        assert_eq!(d, "Hi there!");
+        d = type_key(&d, "space");
+        d = type_key(&d, "Y");
+        assert_eq!(d, "Hi there! Y");
+        assert_eq!(type_key("", "backspace"), "");
+        assert_eq!(type_key("", "space"), "");
+        let full = "a".repeat(MAX_NOTE);
+        assert_eq!(type_key(&full, "B"), full);
+    }
+
+    #[test]
+    fn only_wall_safe_notes_show() {
+        let (mut j, ana, ben, now) = couple();
+        j.add_appreciation(&ana, "Thanks for the soup", true, now)
+            .unwrap();
+        j.add_appreciation(&ben, "Private: about last night", false, now)
+            .unwrap();
+        j.add_appreciation(&ben, "Lovely walk today", true, now)
+            .unwrap();
+        let v = KioskView::build(&j, moment(now));
+        let texts: Vec<_> = v.notes.iter().map(|n| n.text.as_str()).collect();
+        assert_eq!(texts.len(), 2);
+        assert!(texts.contains(&"Thanks for the soup"));
+        assert!(texts.contains(&"Lovely walk today"));
+        assert!(!format!("{v:?}").contains("last night"));
+        assert_eq!(v.people.len(), 2);
+    }
+
+    #[test]
+    fn next_date_counts_down_and_tech_free_quiets() {
+        let (mut j, ana, _, now) = couple();
+        j.add_appreciation(&ana, "Thanks for the soup", true, now)
+            .unwrap();
+        let start = Timestamp(now.0 + 3 * HOUR);
+        j.plan_date(
+            &ana,
+            &NewDate {
+                title: "Picnic".into(),
+                start: Some(start),
+                place: Some("River park".into()),
+                tech_free: true,
+                ..Default::default()
+            },
+            now,
+        )
+        .unwrap();
+        let v = KioskView::build(&j, moment(now));
+        let d = v.next_date.unwrap();
+        assert_eq!(d.title, "Picnic");
+        assert_eq!(d.countdown, "in 3 hours");
+        assert_eq!(d.place, "River park");
+        assert_eq!(v.quiet, None);
+
+        let during = KioskView::build(&j, moment(Timestamp(start.0 + HOUR)));
+        assert_eq!(during.quiet.as_deref(), Some("Picnic"));
+        assert!(during.notes.is_empty() && during.next_date.is_none());
+
+        let after = KioskView::build(&j, moment(Timestamp(start.0 + 3 * HOUR)));
+        assert_eq!(after.quiet, None);
+        assert_eq!(after.notes.len(), 1);
+    }
+}

@@ -1,0 +1,153 @@
+//! The home display on an in-process device: paired from Ana's phone, it shows her wall-safe
+//! note, and a note left on its on-screen keyboard (letter by letter, as a finger would) reaches
+//! the phone as a wall-safe note by the person who picked their name.
+#![allow(clippy::unwrap_used)]
+
+mod app_support;
+
+use std::time::Duration;
+
+use app_support::{init_with_event_loop, run, sleep, wait_until};
+use hearth_core::keys::KeySealing;
+use hearth_core::{Timestamp, WallFilter};
+use hearth_sync::{NetConfig, Node, Role, Setup, init_device};
+use hearth_ui::app::ui::{KioskAdapter, KioskWindow};
+use hearth_ui::app::{AppOptions, Kiosk};
+use i_slint_backend_testing::ElementHandle;
+use slint::{ComponentHandle, Model};
+
+async fn press(w: &KioskWindow, label: &str) {
+    let mut found = None;
+    for _ in 0..500 {
+        found = ElementHandle::find_by_accessible_label(w, label).next();
+        if found.is_some() {
+            break;
+        }
+        sleep(Duration::from_millis(20)).await;
+    }
+    let Some(e) = found else {
+        panic!("nothing labelled {label:?} on the display");
+    };
+    e.invoke_accessible_default_action();
+    sleep(Duration::from_millis(5)).await;
+}
+
+#[test]
+fn a_note_left_on_the_display_reaches_the_phone() {
+    init_with_event_loop();
+    let tmp = tempfile::tempdir().unwrap();
+    let (phone_dir, display_dir) = (tmp.path().join("ana"), tmp.path().join("display"));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let phone_profile = init_device(
+        &phone_dir,
+        "Ana",
+        Setup::Person,
+        None,
+        KeySealing::default(),
+    )
+    .unwrap();
+    let display_profile = init_device(
+        &display_dir,
+        "Kitchen",
+        Setup::Display,
+        None,
+        KeySealing::default(),
+    )
+    .unwrap();
+    let phone = rt.block_on(async {
+        let phone = Node::start(phone_profile, NetConfig::loopback())
+            .await
+            .unwrap();
+        let display = Node::start(display_profile, NetConfig::loopback())
+            .await
+            .unwrap();
+        let (ticket, pairing) = phone
+            .invite(Role::Display, Duration::from_secs(60))
+            .unwrap();
+        let wait = tokio::spawn(pairing.wait());
+        display
+            .join(&ticket, Duration::from_secs(30))
+            .await
+            .unwrap();
+        wait.await.unwrap().unwrap();
+        let ana = phone.me().unwrap();
+        phone
+            .write(|j| j.add_appreciation(&ana, "Thanks for the soup", true, Timestamp::now()))
+            .unwrap();
+        phone
+            .write(|j| j.add_appreciation(&ana, "Not for guests", false, Timestamp::now()))
+            .unwrap();
+        display.shutdown().await;
+        let mut display = display;
+        loop {
+            match display.into_profile() {
+                Ok(p) => {
+                    drop(p);
+                    break;
+                }
+                Err(n) => {
+                    display = n;
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            }
+        }
+        phone.start_live();
+        phone
+    });
+    let ana = phone.me().unwrap();
+    let phone_for_ui = phone.clone();
+    run(async move {
+        let phone = phone_for_ui;
+        let kiosk = Kiosk::open(AppOptions {
+            net: NetConfig::loopback(),
+            ..AppOptions::new(display_dir)
+        })
+        .unwrap();
+        let w = kiosk.window().clone_strong();
+        w.show().unwrap();
+        w.window().set_size(slint::LogicalSize::new(800., 480.));
+        let texts = |w: &KioskWindow| -> Vec<String> {
+            let notes = w.global::<KioskAdapter>().get_notes();
+            notes.iter().map(|n| n.text.to_string()).collect()
+        };
+        wait_until("the wall-safe note shows", || {
+            texts(&w).contains(&"Thanks for the soup".to_owned())
+        })
+        .await;
+        assert!(!texts(&w).iter().any(|t| t.contains("guests")));
+
+        press(&w, "Leave a note").await;
+        press(&w, "I'm Ana").await;
+        for key in [
+            "L",
+            "O",
+            "V",
+            "E",
+            "Space",
+            "Y",
+            "O",
+            "U",
+            "X",
+            "Backspace",
+            "!",
+        ] {
+            press(&w, key).await;
+        }
+        assert_eq!(w.global::<KioskAdapter>().get_draft(), "Love you!");
+        press(&w, "Done").await;
+        wait_until("the keyboard closes", || {
+            !w.global::<KioskAdapter>().get_keyboard_open()
+        })
+        .await;
+        wait_until("the note reaches the phone", || {
+            phone.read(|j| {
+                j.wall(&WallFilter::default())
+                    .iter()
+                    .any(|a| a.text == "Love you!" && a.wall_safe && a.author == ana)
+            })
+        })
+        .await;
+        kiosk.close();
+    });
+    rt.block_on(phone.shutdown());
+}

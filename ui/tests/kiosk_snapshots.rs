@@ -1,0 +1,178 @@
+//! The home display at the two common touch-screen sizes (800 x 480 and 1024 x 600), rendered
+//! with the software renderer: the carousel with the next date, the keyboard open, a tech-free
+//! date (quiet) and paused for guests. `HEARTH_UPDATE_SNAPSHOTS=1` writes the references anew.
+#![allow(clippy::unwrap_used)]
+
+mod app_support;
+
+use std::path::{Path, PathBuf};
+
+use app_support::init_for_snapshots;
+use hearth_core::{Journal, NewDate, Timestamp};
+use hearth_ui::app::ui::{KioskAdapter, KioskWindow, Theme};
+use hearth_ui::app::{Clock, KioskPreview};
+use slint::{ComponentHandle, Model};
+
+const SIZES: [(&str, f32, f32); 2] = [("800x480", 800., 480.), ("1024x600", 1024., 600.)];
+const HOUR: i64 = 3_600_000;
+/// Thursday 27 November 2025, 18:40 UTC.
+const NOW: Timestamp = Timestamp(1_764_268_800_000);
+
+fn snapshot_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots")
+}
+
+fn check(w: &KioskWindow, name: &str, failures: &mut Vec<String>) {
+    let shot = w.window().take_snapshot().unwrap();
+    let (width, height) = (shot.width(), shot.height());
+    let actual = image::RgbaImage::from_raw(width, height, shot.as_bytes().to_vec()).unwrap();
+    let path = snapshot_dir().join(format!("{name}.png"));
+    if std::env::var_os("HEARTH_UPDATE_SNAPSHOTS").is_some() {
+        std::fs::create_dir_all(snapshot_dir()).unwrap();
+        actual.save(&path).unwrap();
+        return;
+    }
+    let Ok(expected) = image::open(&path) else {
+        failures.push(format!("{name}: no reference at {}", path.display()));
+        return;
+    };
+    let expected = expected.to_rgba8();
+    let differing = if expected.dimensions() == actual.dimensions() {
+        expected
+            .pixels()
+            .zip(actual.pixels())
+            .filter(|(a, b)| a.0.iter().zip(b.0.iter()).any(|(x, y)| x.abs_diff(*y) > 24))
+            .count()
+    } else {
+        usize::MAX
+    };
+    let allowed = (width * height) as usize / 200;
+    if differing > allowed {
+        let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("snapshots");
+        std::fs::create_dir_all(&out).unwrap();
+        let actual_path = out.join(format!("{name}.png"));
+        actual.save(&actual_path).unwrap();
+        failures.push(format!(
+            "{name}: {differing} pixels differ (allowed {allowed}); see {}",
+            actual_path.display()
+        ));
+    }
+}
+
+/// Ana and Ben with wall-safe notes, a private one, and two dates: a dinner on Saturday and a
+/// tech-free walk on Sunday evening.
+fn journal() -> (Journal, Timestamp) {
+    let mut j = Journal::new(b"kiosk-snapshots").unwrap();
+    let t = Timestamp(NOW.0 - 30 * 24 * HOUR);
+    let ana = j.add_partner("Ana", "#c0623b", t).unwrap();
+    let ben = j.add_partner("Ben", "#3b7fc0", t).unwrap();
+    j.add_appreciation(
+        &ben,
+        "Thank you for the soup when I was ill. It tasted like home.",
+        true,
+        Timestamp(NOW.0 - 5 * HOUR),
+    )
+    .unwrap();
+    j.add_appreciation(
+        &ana,
+        "About last night…",
+        false,
+        Timestamp(NOW.0 - 2 * HOUR),
+    )
+    .unwrap();
+    j.add_appreciation(
+        &ana,
+        "You made the whole weekend lighter.",
+        true,
+        Timestamp(NOW.0 - 30 * HOUR),
+    )
+    .unwrap();
+    j.plan_date(
+        &ana,
+        &NewDate {
+            title: "Dinner at the little Italian place".into(),
+            start: Some(Timestamp(NOW.0 + 2 * 24 * HOUR + 30 * 60_000)),
+            place: Some("Via Roma".into()),
+            ..Default::default()
+        },
+        t,
+    )
+    .unwrap();
+    let walk = Timestamp(NOW.0 + 3 * 24 * HOUR + 70 * 60_000);
+    j.plan_date(
+        &ben,
+        &NewDate {
+            title: "Evening walk by the lake".into(),
+            start: Some(walk),
+            tech_free: true,
+            ..Default::default()
+        },
+        t,
+    )
+    .unwrap();
+    (j, walk)
+}
+
+fn clock(now: Timestamp) -> Clock {
+    Clock::Fixed {
+        now,
+        offset_minutes: 60,
+    }
+}
+
+#[test]
+fn the_display_at_two_sizes() {
+    init_for_snapshots();
+    let (j, walk) = journal();
+    let mut failures = Vec::new();
+    for (size, width, height) in SIZES {
+        let dark = size == "1024x600";
+        let shade = if dark { "dark" } else { "light" };
+        let p = KioskPreview::new(&j, clock(NOW)).unwrap();
+        let w = p.window();
+        w.global::<Theme>().set_dark(dark);
+        w.window().set_size(slint::LogicalSize::new(width, height));
+        w.show().unwrap();
+        let g = w.global::<KioskAdapter>();
+        let notes: Vec<String> = g.get_notes().iter().map(|n| n.text.to_string()).collect();
+        assert_eq!(notes.len(), 2, "only the wall-safe notes");
+        assert!(!notes.iter().any(|n| n.contains("last night")));
+        assert!(g.get_has_date());
+        check(w, &format!("kiosk-carousel-{size}-{shade}"), &mut failures);
+
+        g.set_slide(1);
+        check(
+            w,
+            &format!("kiosk-next-slide-{size}-{shade}"),
+            &mut failures,
+        );
+
+        g.set_keyboard_open(true);
+        let ana = g.get_people().row_data(1).unwrap().id;
+        g.set_author(ana);
+        for k in ["T", "H", "A", "N", "K", "space", "Y", "O", "U"] {
+            g.invoke_key(k.into());
+        }
+        assert_eq!(g.get_draft(), "Thank you");
+        check(w, &format!("kiosk-keyboard-{size}-{shade}"), &mut failures);
+        g.set_keyboard_open(false);
+
+        g.set_paused(true);
+        check(w, &format!("kiosk-paused-{size}-{shade}"), &mut failures);
+        w.hide().unwrap();
+
+        let quiet = KioskPreview::new(&j, clock(Timestamp(walk.0 + 20 * 60_000))).unwrap();
+        let q = quiet.window();
+        q.global::<Theme>().set_dark(dark);
+        q.window().set_size(slint::LogicalSize::new(width, height));
+        q.show().unwrap();
+        assert_eq!(
+            q.global::<KioskAdapter>().get_quiet_title(),
+            "Evening walk by the lake"
+        );
+        assert_eq!(q.global::<KioskAdapter>().get_notes().row_count(), 0);
+        check(q, &format!("kiosk-quiet-{size}-{shade}"), &mut failures);
+        q.hide().unwrap();
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
