@@ -58,7 +58,7 @@ pub enum Event {
         peer: String,
         /// Which document.
         doc: DocKind,
-        /// How many changes.
+        /// How many change chunks (a chunk holds one change or many).
         changes: usize,
     },
     /// A device paired with this one.

@@ -15,7 +15,9 @@ use crate::frame::{self, FrameError, MAX_FRAME};
 use crate::node::{Event, Node, WeakNode, persist, slot};
 
 /// Decodes one sync message frame body and applies it to a journal document. Returns how many
-/// new changes it brought, or why it was refused (undecodable, or not applicable).
+/// change chunks it brought that were new here (0 if nothing changed), or why it was refused
+/// (undecodable, or not applicable). Counting chunks, not changes, keeps a large first sync
+/// from walking the whole history again just to count.
 pub fn apply_sync_message(
     journal: &mut Journal,
     kind: DocKind,
@@ -23,6 +25,7 @@ pub fn apply_sync_message(
     body: &[u8],
 ) -> std::result::Result<usize, String> {
     let msg = sync::Message::decode(body).map_err(|e| format!("undecodable sync message: {e}"))?;
+    let chunks = msg.changes.len();
     let doc = journal.doc_mut(kind);
     let before = doc.get_heads();
     doc.sync()
@@ -31,7 +34,7 @@ pub fn apply_sync_message(
     Ok(if doc.get_heads() == before {
         0
     } else {
-        doc.get_changes(&before).len()
+        chunks.max(1)
     })
 }
 
@@ -120,6 +123,19 @@ impl Node {
         let hook = self.inner.config.frame_hook.clone();
         let mut received = 0;
         let mut announced = false;
+        // Frames are read whole in their own task: a read interrupted by a local change would
+        // lose the stream's place, so the session only ever waits on complete frames.
+        let (frames_tx, mut frames) = tokio::sync::mpsc::channel(2);
+        let reader = tokio::spawn(async move {
+            loop {
+                let frame = frame::read(&mut recv, MAX_FRAME).await;
+                let end = frame.is_err();
+                if frames_tx.send(frame).await.is_err() || end {
+                    break;
+                }
+            }
+            recv
+        });
         let result: Result<()> = async {
             loop {
                 loop {
@@ -139,7 +155,7 @@ impl Node {
                     }
                 }
                 tokio::select! {
-                    f = frame::read(&mut recv, MAX_FRAME) => match f {
+                    f = frames.recv() => match f.unwrap_or(Err(FrameError::End)) {
                         Ok(body) => {
                             if self.receive(&peer, kind, &mut state, &body)? > 0 {
                                 received += 1;
@@ -182,7 +198,7 @@ impl Node {
                     // Read what the peer still sends until it finishes too, so neither side
                     // cuts the other off mid-message.
                     let drain = async {
-                        while let Ok(body) = frame::read(&mut recv, MAX_FRAME).await {
+                        while let Some(Ok(body)) = frames.recv().await {
                             if self.receive(&peer, kind, &mut state, &body).is_err() {
                                 break;
                             }
@@ -190,11 +206,17 @@ impl Node {
                     };
                     let _ = tokio::time::timeout(std::time::Duration::from_secs(10), drain).await;
                 }
+                drop(frames);
+                if let Ok(Ok(mut recv)) =
+                    tokio::time::timeout(std::time::Duration::from_secs(1), reader).await
+                {
+                    let _ = recv.stop(0u32.into());
+                }
                 Ok(received)
             }
             Err(e) => {
                 let _ = send.reset(PROTOCOL_ERROR.into());
-                let _ = recv.stop(PROTOCOL_ERROR.into());
+                reader.abort();
                 Err(e)
             }
         }
@@ -249,9 +271,9 @@ impl Node {
             }
         }
         if let Some(e) = first_err {
-            if matches!(e, SyncError::Protocol { .. }) {
-                conn.close(PROTOCOL_ERROR.into(), e.to_string().as_bytes());
-            }
+            // One document's session failing ends the connection, so both documents resume
+            // together on the next connection instead of one of them stalling.
+            conn.close(PROTOCOL_ERROR.into(), e.to_string().as_bytes());
             return Err(e);
         }
         Ok(total)
@@ -315,9 +337,7 @@ async fn serve_stream(
     };
     if let Err(e) = node.session(peer, kind, send, recv, Mode::Live).await {
         tracing::info!(peer = %peer.fmt_short(), error = %e, "sync session ended with an error");
-        if matches!(e, SyncError::Protocol { .. }) {
-            conn.close(PROTOCOL_ERROR.into(), e.to_string().as_bytes());
-        }
+        conn.close(PROTOCOL_ERROR.into(), e.to_string().as_bytes());
         node.emit(Event::SessionError {
             peer: peer.to_string(),
             error: e.to_string(),
