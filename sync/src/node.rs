@@ -505,51 +505,53 @@ impl Node {
         Ok(())
     }
 
+    /// Adds `ip:port` texts for a device to the endpoint's address book.
+    fn add_to_address_book(&self, id: EndpointId, addrs: &[String]) {
+        let addrs: Vec<TransportAddr> = addrs
+            .iter()
+            .filter_map(|a| a.parse().ok())
+            .map(TransportAddr::Ip)
+            .collect();
+        if !addrs.is_empty() {
+            self.inner
+                .admission
+                .lookup
+                .add_endpoint_info(EndpointAddr::from_parts(id, addrs));
+        }
+    }
+
     /// Feeds every member device's published addresses into the address book.
     fn learn_journal_addrs(&self) {
         let me = self.id();
         for d in self.read(|j| j.devices()) {
-            let Ok(id) = d.endpoint_id.parse::<EndpointId>() else {
-                continue;
-            };
-            if id == me || d.revoked_at.is_some() {
-                continue;
-            }
-            let addrs: Vec<TransportAddr> = d
-                .addrs
-                .iter()
-                .filter_map(|a| a.parse().ok())
-                .map(TransportAddr::Ip)
-                .collect();
-            if !addrs.is_empty() {
-                self.inner
-                    .admission
-                    .lookup
-                    .add_endpoint_info(EndpointAddr::from_parts(id, addrs));
+            match d.endpoint_id.parse::<EndpointId>() {
+                Ok(id) if id != me && d.revoked_at.is_none() => {
+                    self.add_to_address_book(id, &d.addrs)
+                }
+                _ => {}
             }
         }
     }
 
+    /// Loads the addresses learned on past connections (kept in the store) and the ones
+    /// devices published in the journal.
     fn load_addresses(&self) {
         self.learn_journal_addrs();
-        let st = self.state();
-        for peer in st.profile.store().peers() {
-            let Ok(id) = peer.parse::<EndpointId>() else {
-                continue;
-            };
-            let addrs: Vec<TransportAddr> = st
-                .profile
-                .store()
-                .peer_addrs(&peer)
-                .iter()
-                .filter_map(|a| a.parse().ok())
-                .map(TransportAddr::Ip)
-                .collect();
-            if !addrs.is_empty() {
-                self.inner
-                    .admission
-                    .lookup
-                    .add_endpoint_info(EndpointAddr::from_parts(id, addrs));
+        let known: Vec<(String, Vec<String>)> = {
+            let st = self.state();
+            let store = st.profile.store();
+            store
+                .peers()
+                .into_iter()
+                .map(|p| {
+                    let addrs = store.peer_addrs(&p);
+                    (p, addrs)
+                })
+                .collect()
+        };
+        for (peer, addrs) in known {
+            if let Ok(id) = peer.parse::<EndpointId>() {
+                self.add_to_address_book(id, &addrs);
             }
         }
     }
