@@ -6,23 +6,17 @@
 
 mod app_support;
 
-use std::path::{Path, PathBuf};
-
-use app_support::init_for_snapshots;
+use app_support::{check_snapshot as check, init_for_snapshots};
 use hearth_core::generator::ten_year_journal;
 use hearth_core::{
     Device, DeviceKind, DeviceOwner, IdeaKind, NewDate, PartnerId, Timestamp, Visibility,
 };
 use hearth_sync::PeerStatus;
-use hearth_ui::app::ui::{AppAdapter, AppWindow, Phase, Screen, Theme};
+use hearth_ui::app::ui::{AppAdapter, Phase, Screen, Theme};
 use hearth_ui::app::{Clock, Preview};
 use slint::ComponentHandle;
 
 const SIZES: [(&str, f32, f32); 2] = [("phone", 390., 844.), ("desktop", 1280., 800.)];
-
-fn snapshot_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots")
-}
 
 fn device(name: &str, owner: DeviceOwner, kind: DeviceKind, n: u8) -> Device {
     Device {
@@ -83,45 +77,6 @@ fn peers(ana: &PartnerId, ben: &PartnerId, now: Timestamp) -> Vec<PeerStatus> {
             this_device: false,
         },
     ]
-}
-
-/// Compares `w`'s pixels with the reference `name`.png, or writes it when asked to.
-fn check(w: &AppWindow, name: &str, failures: &mut Vec<String>) {
-    let shot = w.window().take_snapshot().unwrap();
-    let (width, height) = (shot.width(), shot.height());
-    let actual = image::RgbaImage::from_raw(width, height, shot.as_bytes().to_vec()).unwrap();
-    let path = snapshot_dir().join(format!("{name}.png"));
-    if std::env::var_os("HEARTH_UPDATE_SNAPSHOTS").is_some() {
-        std::fs::create_dir_all(snapshot_dir()).unwrap();
-        actual.save(&path).unwrap();
-        return;
-    }
-    let Ok(expected) = image::open(&path) else {
-        failures.push(format!("{name}: no reference at {}", path.display()));
-        return;
-    };
-    let expected = expected.to_rgba8();
-    let differing = if expected.dimensions() == actual.dimensions() {
-        expected
-            .pixels()
-            .zip(actual.pixels())
-            .filter(|(a, b)| a.0.iter().zip(b.0.iter()).any(|(x, y)| x.abs_diff(*y) > 24))
-            .count()
-    } else {
-        usize::MAX
-    };
-    // Allow a little anti-aliasing drift, no more.
-    let allowed = (width * height) as usize / 200;
-    if differing > allowed {
-        let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("snapshots");
-        std::fs::create_dir_all(&out).unwrap();
-        let actual_path = out.join(format!("{name}.png"));
-        actual.save(&actual_path).unwrap();
-        failures.push(format!(
-            "{name}: {differing} pixels differ (allowed {allowed}); see {}",
-            actual_path.display()
-        ));
-    }
 }
 
 #[test]

@@ -5,11 +5,9 @@
 
 mod app_support;
 
-use std::path::{Path, PathBuf};
-
-use app_support::init_for_snapshots;
+use app_support::{check_snapshot as check, init_for_snapshots};
 use hearth_core::{Journal, NewDate, Timestamp};
-use hearth_ui::app::ui::{KioskAdapter, KioskWindow, Theme};
+use hearth_ui::app::ui::{KioskAdapter, Theme};
 use hearth_ui::app::{Clock, KioskPreview};
 use slint::{ComponentHandle, Model};
 
@@ -17,47 +15,6 @@ const SIZES: [(&str, f32, f32); 2] = [("800x480", 800., 480.), ("1024x600", 1024
 const HOUR: i64 = 3_600_000;
 /// Thursday 27 November 2025, 18:40 UTC.
 const NOW: Timestamp = Timestamp(1_764_268_800_000);
-
-fn snapshot_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots")
-}
-
-fn check(w: &KioskWindow, name: &str, failures: &mut Vec<String>) {
-    let shot = w.window().take_snapshot().unwrap();
-    let (width, height) = (shot.width(), shot.height());
-    let actual = image::RgbaImage::from_raw(width, height, shot.as_bytes().to_vec()).unwrap();
-    let path = snapshot_dir().join(format!("{name}.png"));
-    if std::env::var_os("HEARTH_UPDATE_SNAPSHOTS").is_some() {
-        std::fs::create_dir_all(snapshot_dir()).unwrap();
-        actual.save(&path).unwrap();
-        return;
-    }
-    let Ok(expected) = image::open(&path) else {
-        failures.push(format!("{name}: no reference at {}", path.display()));
-        return;
-    };
-    let expected = expected.to_rgba8();
-    let differing = if expected.dimensions() == actual.dimensions() {
-        expected
-            .pixels()
-            .zip(actual.pixels())
-            .filter(|(a, b)| a.0.iter().zip(b.0.iter()).any(|(x, y)| x.abs_diff(*y) > 24))
-            .count()
-    } else {
-        usize::MAX
-    };
-    let allowed = (width * height) as usize / 200;
-    if differing > allowed {
-        let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("snapshots");
-        std::fs::create_dir_all(&out).unwrap();
-        let actual_path = out.join(format!("{name}.png"));
-        actual.save(&actual_path).unwrap();
-        failures.push(format!(
-            "{name}: {differing} pixels differ (allowed {allowed}); see {}",
-            actual_path.display()
-        ));
-    }
-}
 
 /// Ana and Ben with wall-safe notes, a private one, and two dates: a dinner on Saturday and a
 /// tech-free walk on Sunday evening.

@@ -184,3 +184,47 @@ pub fn labels_starting(w: &AppWindow, prefix: &str) -> Vec<String> {
         .filter_map(|e| e.accessible_label().map(|l| l.to_string()))
         .collect()
 }
+
+/// Compares a window's pixels with the reference `name`.png, or writes it when asked to.
+#[allow(dead_code)]
+pub fn check_snapshot(w: &impl slint::ComponentHandle, name: &str, failures: &mut Vec<String>) {
+    let shot = w.window().take_snapshot().unwrap();
+    let (width, height) = (shot.width(), shot.height());
+    let actual = image::RgbaImage::from_raw(width, height, shot.as_bytes().to_vec()).unwrap();
+    let path = snapshot_dir().join(format!("{name}.png"));
+    if std::env::var_os("HEARTH_UPDATE_SNAPSHOTS").is_some() {
+        std::fs::create_dir_all(snapshot_dir()).unwrap();
+        actual.save(&path).unwrap();
+        return;
+    }
+    let Ok(expected) = image::open(&path) else {
+        failures.push(format!("{name}: no reference at {}", path.display()));
+        return;
+    };
+    let expected = expected.to_rgba8();
+    let differing = if expected.dimensions() == actual.dimensions() {
+        expected
+            .pixels()
+            .zip(actual.pixels())
+            .filter(|(a, b)| a.0.iter().zip(b.0.iter()).any(|(x, y)| x.abs_diff(*y) > 24))
+            .count()
+    } else {
+        usize::MAX
+    };
+    // Allow a little anti-aliasing drift, no more.
+    let allowed = (width * height) as usize / 200;
+    if differing > allowed {
+        let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("snapshots");
+        std::fs::create_dir_all(&out).unwrap();
+        let actual_path = out.join(format!("{name}.png"));
+        actual.save(&actual_path).unwrap();
+        failures.push(format!(
+            "{name}: {differing} pixels differ (allowed {allowed}); see {}",
+            actual_path.display()
+        ));
+    }
+}
+
+fn snapshot_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots")
+}
