@@ -5,13 +5,19 @@
 //! A document lives in a [`DocSlot`] as a list of chunks: at most one snapshot (`save()`) first,
 //! then incremental chunks (changes since the previous chunk) in sequence. [`Store::append`]
 //! writes one chunk in one write transaction and returns only once it is durable. When the
-//! incrementals grow past the [`CompactionPolicy`], they are folded into a new snapshot inside one
-//! write transaction: either every old chunk is replaced or, if anything fails, none is, and the
-//! next append tries again.
+//! incrementals grow past the [`CompactionPolicy`], they are due to be folded into a new snapshot
+//! inside one write transaction: either every old chunk is replaced or, if anything fails, none
+//! is, and the next attempt tries again. Folding rewrites the whole document, so it is kept off
+//! the write path: an append only reports that it is due ([`Compaction::Due`]) and the owner runs
+//! [`Store::compact_due`] when it is idle. Only a slot left uncompacted far past the policy is
+//! folded by the append itself.
 //!
-//! Every write transaction uses redb's two-phase commit and the database is verified when it is
-//! opened, so a file damaged outside redb is reported as [`StoreError::Damaged`] (and left as it
-//! is) rather than silently rolled back to an older state.
+//! Commits use redb's default durability: the commit is on disk (fsync) when it returns, and
+//! after a crash redb reopens at the last whole commit, found by checksum. (redb's two-phase
+//! commit defends against a writer who chooses the bytes written so as to forge a checksum;
+//! every byte this store writes is age ciphertext under a fresh key, which nobody can choose.)
+//! The database is verified when it is opened, so a file damaged outside redb is reported as
+//! [`StoreError::Damaged`] and left as it is.
 
 mod peers;
 mod seal;
@@ -124,6 +130,10 @@ pub struct CompactionPolicy {
     /// Fold once the incrementals' sealed bytes reach the snapshot's size, or this many bytes,
     /// whichever is larger.
     pub min_bytes: u64,
+    /// An append folds the slot itself, on the write path, only once the incrementals reach
+    /// this many times either threshold above; until then it reports [`Compaction::Due`] and
+    /// leaves the folding to [`Store::compact_due`]. 1 folds on the append as soon as it is due.
+    pub inline_factor: u64,
 }
 
 impl Default for CompactionPolicy {
@@ -131,6 +141,7 @@ impl Default for CompactionPolicy {
         CompactionPolicy {
             max_incrementals: 64,
             min_bytes: 16 * 1024,
+            inline_factor: 4,
         }
     }
 }
@@ -190,6 +201,9 @@ pub struct ChunkInfo {
 pub enum Compaction {
     /// Not due yet.
     NotDue,
+    /// Due, and left for [`Store::compact_due`]: the append returned as soon as its own chunk
+    /// was durable.
+    Due,
     /// Due and done.
     Done(CompactionInfo),
     /// Due, but the document appended does not hold every change the store holds (it was not
@@ -335,11 +349,12 @@ struct SlotState {
 /// A document lives in a [`DocSlot`] as a list of chunks: at most one snapshot (`save()`) first,
 /// then incremental chunks in sequence. [`Store::append`] writes one chunk in one write
 /// transaction and returns once it is durable. When incrementals pile up past the
-/// [`CompactionPolicy`], they are folded into a new snapshot inside one write transaction:
-/// every old chunk is replaced or, if anything fails, none is, and the next append tries again.
+/// [`CompactionPolicy`], [`Store::compact_due`] folds them into a new snapshot inside one write
+/// transaction: every old chunk is replaced or, if anything fails, none is, and the next attempt
+/// tries again.
 ///
-/// The file is verified when it is opened and every commit is two-phase, so damage is reported
-/// as [`StoreError::Damaged`], with the file left as it is, rather than silently rolled back.
+/// The file is verified when it is opened, so damage is reported as [`StoreError::Damaged`],
+/// with the file left as it is.
 pub struct Store {
     db: redb::Database,
     path: PathBuf,
@@ -387,8 +402,7 @@ impl Store {
         }
         let created = (|| {
             let db = builder().create(path).map_err(|e| db_error(path, e))?;
-            let mut txn = db.begin_write().map_err(|e| db_error(path, e))?;
-            txn.set_two_phase_commit(true);
+            let txn = db.begin_write().map_err(|e| db_error(path, e))?;
             let init = (|| -> Result<(), redb::Error> {
                 txn.open_table(META)?.insert(FORMAT_KEY, STORE_FORMAT)?;
                 txn.open_table(CHUNKS)?;
@@ -645,29 +659,101 @@ impl Store {
             });
         }
 
-        // Compact each slot written, with the last document given for it.
+        // Each slot written is checked against the policy with the last document given for
+        // it; only an overdue slot is folded here, on the write path.
         for slot in DocSlot::ALL {
             let Some(last) = pending.iter().rev().find(|chunk| chunk.slot == slot) else {
                 continue;
             };
             let stats = self.slot_stats(slot)?;
-            if !self.compaction_due(&stats) {
-                continue;
-            }
-            let state_heads = self.slots[slot.index()].heads.clone();
-            let doc = &mut docs[last.index].1;
-            let outcome = match state_heads {
-                Some(heads) if holds_all(doc, &heads) => match self.compact(slot, doc) {
-                    Ok(info) => Compaction::Done(info),
-                    Err(e) => Compaction::Failed(e),
-                },
-                _ => Compaction::Deferred,
+            let outcome = if self.compaction_overdue(&stats) {
+                let doc = &mut docs[last.index].1;
+                self.compact_slot(slot, doc)
+            } else if self.compaction_due(&stats) {
+                Compaction::Due
+            } else {
+                Compaction::NotDue
             };
             if let Some(info) = infos[last.index].as_mut() {
                 info.compaction = outcome;
             }
         }
         Ok(infos)
+    }
+
+    /// Folds each given slot whose incrementals are due under the [`CompactionPolicy`] into a
+    /// new snapshot of the document given for it (see [`Store::compact`]); the rest are left as
+    /// they are. One outcome per document, in order. Meant to run when the owner is idle, after
+    /// appends reported [`Compaction::Due`]; a failure leaves every chunk in place.
+    pub fn compact_due(
+        &mut self,
+        docs: &mut [(DocSlot, &mut AutoCommit)],
+    ) -> Result<Vec<Compaction>, StoreError> {
+        let mut outcomes = Vec::with_capacity(docs.len());
+        for (slot, doc) in docs.iter_mut() {
+            let stats = self.slot_stats(*slot)?;
+            outcomes.push(if self.compaction_due(&stats) {
+                self.compact_slot(*slot, doc)
+            } else {
+                Compaction::NotDue
+            });
+        }
+        Ok(outcomes)
+    }
+
+    /// Whether any slot's incrementals are due to be folded.
+    pub fn compaction_pending(&mut self) -> Result<bool, StoreError> {
+        for slot in DocSlot::ALL {
+            let stats = self.slot_stats(slot)?;
+            if self.compaction_due(&stats) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Stores changes merged into `doc` from elsewhere (a sync message, a change file), when
+    /// about `incoming` bytes of changes arrived. Usually that is [`Store::append`]; but when
+    /// they are at least as large as everything the slot holds (a new device's first sync), an
+    /// incremental chunk would hold most of the document, cost more to write than a snapshot
+    /// and be due for folding at once, so the slot is rewritten as one snapshot of `doc`
+    /// instead, in one transaction. `None` if `doc` holds nothing new.
+    pub fn append_merged(
+        &mut self,
+        slot: DocSlot,
+        doc: &mut AutoCommit,
+        incoming: usize,
+    ) -> Result<Option<ChunkInfo>, StoreError> {
+        let stats = self.slot_stats(slot)?;
+        let held = stats.snapshot_bytes.saturating_add(stats.incremental_bytes);
+        let known = self.known_heads(slot)?;
+        if sealed_len(incoming) < held.max(self.policy.min_bytes) || !holds_all(doc, &known) {
+            return self.append(slot, doc);
+        }
+        if doc.get_heads() == known {
+            return Ok(None);
+        }
+        let info = self.compact(slot, doc)?;
+        let after = self.slot_stats(slot)?;
+        Ok(Some(ChunkInfo {
+            slot,
+            seq: after.last_seq.unwrap_or_default(),
+            bytes: info.snapshot_bytes,
+            sealed_bytes: usize::try_from(after.snapshot_bytes).unwrap_or(usize::MAX),
+            compaction: Compaction::Done(info),
+        }))
+    }
+
+    /// [`Store::compact`] when `doc` can stand for the whole slot, as an outcome.
+    fn compact_slot(&mut self, slot: DocSlot, doc: &mut AutoCommit) -> Compaction {
+        match self.known_heads(slot) {
+            Ok(heads) if holds_all(doc, &heads) => match self.compact(slot, doc) {
+                Ok(info) => Compaction::Done(info),
+                Err(e) => Compaction::Failed(e),
+            },
+            Ok(_) => Compaction::Deferred,
+            Err(e) => Compaction::Failed(e),
+        }
     }
 
     /// Folds everything `slot` holds into one snapshot of `doc` (`doc.save()`), replacing the old
@@ -806,9 +892,19 @@ impl Store {
     }
 
     fn compaction_due(&self, stats: &SlotStats) -> bool {
+        self.past_policy(stats, 1)
+    }
+
+    fn compaction_overdue(&self, stats: &SlotStats) -> bool {
+        self.past_policy(stats, self.policy.inline_factor.max(1))
+    }
+
+    /// Whether the incrementals reach `factor` times a threshold of the policy.
+    fn past_policy(&self, stats: &SlotStats, factor: u64) -> bool {
+        let bytes = stats.snapshot_bytes.max(self.policy.min_bytes);
         stats.incrementals > 0
-            && (stats.incrementals >= self.policy.max_incrementals
-                || stats.incremental_bytes >= stats.snapshot_bytes.max(self.policy.min_bytes))
+            && (stats.incrementals >= self.policy.max_incrementals.saturating_mul(factor)
+                || stats.incremental_bytes >= bytes.saturating_mul(factor))
     }
 
     /// The heads of everything `slot` holds, loading it once if they are not known yet.
@@ -855,15 +951,14 @@ impl Store {
         Ok(chunks)
     }
 
-    /// Runs `f` in one write transaction with two-phase commit, committed (durable) on success
-    /// and rolled back on error.
+    /// Runs `f` in one write transaction, committed (durable) on success and rolled back on
+    /// error.
     fn write(
         &self,
         f: impl FnOnce(&redb::WriteTransaction) -> Result<(), redb::Error>,
     ) -> Result<(), StoreError> {
         let path = &self.path;
-        let mut txn = self.db.begin_write().map_err(|e| db_error(path, e))?;
-        txn.set_two_phase_commit(true);
+        let txn = self.db.begin_write().map_err(|e| db_error(path, e))?;
         if let Err(e) = f(&txn) {
             // Dropping the transaction would roll it back too; abort says so.
             let _ = txn.abort();

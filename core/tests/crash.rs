@@ -71,6 +71,7 @@ fn crash_writer_child() {
     store.set_compaction_policy(CompactionPolicy {
         max_incrementals: 6,
         min_bytes: 2048,
+        inline_factor: 1,
     });
     let mut shared = store.load(DocSlot::Shared).unwrap().unwrap_or_default();
     let mut private = store.load(DocSlot::Private).unwrap().unwrap_or_default();

@@ -46,6 +46,7 @@ fn many_appends_reopen_with_identical_heads_and_content() {
     store.set_compaction_policy(CompactionPolicy {
         max_incrementals: u64::MAX,
         min_bytes: u64::MAX,
+        inline_factor: 1,
     });
     let mut doc = AutoCommit::new();
     for i in 0..150 {
@@ -107,6 +108,7 @@ fn compaction_preserves_heads_and_content() {
     store.set_compaction_policy(CompactionPolicy {
         max_incrementals: 10,
         min_bytes: u64::MAX,
+        inline_factor: 1,
     });
     let mut doc = AutoCommit::new();
     let mut compactions = 0;
@@ -147,6 +149,7 @@ fn size_triggered_compaction() {
     store.set_compaction_policy(CompactionPolicy {
         max_incrementals: u64::MAX,
         min_bytes: 4096,
+        inline_factor: 1,
     });
     let mut doc = AutoCommit::new();
     let mut done = false;
@@ -404,6 +407,146 @@ fn op() -> impl proptest::strategy::Strategy<Value = Op> {
     ]
 }
 
+#[test]
+fn appends_leave_a_due_compaction_to_compact_due_until_it_is_overdue() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = DeviceKeys::generate();
+    let mut store = Store::create(&store_path(&dir), &keys).unwrap();
+    store.set_compaction_policy(CompactionPolicy {
+        max_incrementals: 4,
+        min_bytes: u64::MAX,
+        inline_factor: 3,
+    });
+    let mut doc = AutoCommit::new();
+    let mut outcomes = Vec::new();
+    for i in 0..6 {
+        add_note(&mut doc, &format!("n{i}"), "text");
+        let info = store.append(DocSlot::Shared, &mut doc).unwrap().unwrap();
+        outcomes.push(info.compaction);
+    }
+    // Due from the 4th chunk on, and nothing folded by the appends themselves.
+    assert!(
+        outcomes[..3]
+            .iter()
+            .all(|c| matches!(c, Compaction::NotDue))
+    );
+    assert!(outcomes[3..].iter().all(|c| matches!(c, Compaction::Due)));
+    assert!(store.compaction_pending().unwrap());
+    assert_eq!(store.slot_stats(DocSlot::Shared).unwrap().incrementals, 6);
+
+    // A document that lacks the stored changes cannot stand for the slot.
+    let mut stranger = AutoCommit::new();
+    add_note(&mut stranger, "x", "text");
+    let deferred = store
+        .compact_due(&mut [(DocSlot::Shared, &mut stranger)])
+        .unwrap();
+    assert!(
+        matches!(deferred[..], [Compaction::Deferred]),
+        "{deferred:?}"
+    );
+
+    // The private slot holds nothing, so it is not due; the shared one is folded.
+    let mut private = AutoCommit::new();
+    let done = store
+        .compact_due(&mut [
+            (DocSlot::Shared, &mut doc),
+            (DocSlot::Private, &mut private),
+        ])
+        .unwrap();
+    assert!(
+        matches!(done[..], [Compaction::Done(info), Compaction::NotDue] if info.folded == 6),
+        "{done:?}"
+    );
+    assert!(!store.compaction_pending().unwrap());
+    let stats = store.slot_stats(DocSlot::Shared).unwrap();
+    assert_eq!((stats.chunks, stats.incrementals), (1, 0));
+
+    // Left alone, the incrementals pile up to 3 x 4; that append folds them itself.
+    let mut last = Compaction::NotDue;
+    for i in 6..18 {
+        add_note(&mut doc, &format!("n{i}"), "text");
+        last = store
+            .append(DocSlot::Shared, &mut doc)
+            .unwrap()
+            .unwrap()
+            .compaction;
+    }
+    assert!(
+        matches!(last, Compaction::Done(info) if info.folded == 13),
+        "{last:?}"
+    );
+    drop(store);
+    let mut store = Store::open(&store_path(&dir), &keys).unwrap();
+    let loaded = store.load(DocSlot::Shared).unwrap().unwrap();
+    assert_eq!(note_ids(&loaded).len(), 18);
+}
+
+#[test]
+fn a_large_merge_is_stored_as_one_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = DeviceKeys::generate();
+    let mut store = Store::create(&store_path(&dir), &keys).unwrap();
+    let mut doc = AutoCommit::new();
+    add_note(&mut doc, "first", "text");
+    store.append(DocSlot::Shared, &mut doc).unwrap().unwrap();
+
+    // Nothing new: nothing written, whatever the size given.
+    assert!(
+        store
+            .append_merged(DocSlot::Shared, &mut doc, 1 << 20)
+            .unwrap()
+            .is_none()
+    );
+
+    // A partner's device sends a great deal at once.
+    let mut theirs = doc.fork();
+    for i in 0..400 {
+        add_note(&mut theirs, &format!("t{i}"), &"a longer note ".repeat(4));
+    }
+    let incoming = theirs.save_after(&doc.get_heads());
+    doc.load_incremental(&incoming).unwrap();
+    let info = store
+        .append_merged(DocSlot::Shared, &mut doc, incoming.len())
+        .unwrap()
+        .unwrap();
+    assert!(
+        matches!(info.compaction, Compaction::Done(done) if done.folded == 1),
+        "{info:?}"
+    );
+    let stats = store.slot_stats(DocSlot::Shared).unwrap();
+    assert_eq!((stats.chunks, stats.incrementals), (1, 0));
+    assert_eq!(stats.last_seq, Some(info.seq));
+
+    // A small one is an incremental chunk as usual.
+    let mut more = doc.fork();
+    add_note(&mut more, "small", "text");
+    let incoming = more.save_after(&doc.get_heads());
+    doc.load_incremental(&incoming).unwrap();
+    let info = store
+        .append_merged(DocSlot::Shared, &mut doc, incoming.len())
+        .unwrap()
+        .unwrap();
+    assert!(matches!(info.compaction, Compaction::NotDue), "{info:?}");
+    assert_eq!(store.slot_stats(DocSlot::Shared).unwrap().incrementals, 1);
+
+    // A document that lacks what the slot holds is appended, never made the snapshot.
+    let mut stranger = AutoCommit::new();
+    add_note(&mut stranger, "x", &"y".repeat(100));
+    let info = store
+        .append_merged(DocSlot::Shared, &mut stranger, 1 << 20)
+        .unwrap()
+        .unwrap();
+    assert!(!matches!(info.compaction, Compaction::Done(_)), "{info:?}");
+    assert_eq!(store.slot_stats(DocSlot::Shared).unwrap().incrementals, 2);
+
+    drop(store);
+    let mut store = Store::open(&store_path(&dir), &keys).unwrap();
+    let mut loaded = store.load(DocSlot::Shared).unwrap().unwrap();
+    let mut expected = doc.fork();
+    expected.merge(&mut stranger).unwrap();
+    assert_eq!(loaded.get_heads(), expected.get_heads());
+}
+
 proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
 
@@ -412,10 +555,11 @@ proptest::proptest! {
     fn any_sequence_of_writes_loads_back(
         ops in proptest::collection::vec(op(), 1..40),
         max_incrementals in 1u64..8,
+        inline_factor in 1u64..4,
     ) {
         let dir = tempfile::tempdir().unwrap();
         let keys = DeviceKeys::generate();
-        let policy = CompactionPolicy { max_incrementals, min_bytes: u64::MAX };
+        let policy = CompactionPolicy { max_incrementals, min_bytes: u64::MAX, inline_factor };
         let mut store = Store::create(&store_path(&dir), &keys).unwrap();
         store.set_compaction_policy(policy);
         let mut docs = [AutoCommit::new(), AutoCommit::new()];
@@ -428,6 +572,12 @@ proptest::proptest! {
                     proptest::prop_assert!(
                         !matches!(info.compaction, Compaction::Failed(_) | Compaction::Deferred)
                     );
+                    if matches!(info.compaction, Compaction::Due) && i % 2 == 0 {
+                        let outcomes = store
+                            .compact_due(&mut [(slot, &mut docs[index(slot)])])
+                            .unwrap();
+                        proptest::prop_assert!(matches!(outcomes[..], [Compaction::Done(_)]));
+                    }
                 }
                 Op::Compact(slot) => {
                     store.compact(slot, &mut docs[index(slot)]).unwrap();

@@ -122,7 +122,7 @@ impl Node {
         let identity = self.profile(|p| p.keys().age_identity().clone());
         let opened = open_change_file(&identity, file)?;
         let (header, bytes) = (&opened.header, opened.changes.as_slice());
-        let new_changes = {
+        let (new_changes, due) = {
             let mut st = self.state();
             let before = st.journal.heads(DocKind::Shared);
             if !bytes.is_empty() {
@@ -130,10 +130,11 @@ impl Node {
             }
             let doc = st.journal.doc_mut(DocKind::Shared);
             let n = doc.get_changes(&before).len();
-            crate::node::persist(&mut st)?;
-            n
+            let due = crate::node::persist_merged(&mut st, DocKind::Shared, bytes.len())?;
+            (n, due)
         };
         if new_changes > 0 {
+            self.stored(due);
             self.after_change();
         }
         Ok(Imported {

@@ -2,6 +2,7 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
+use std::time::Duration;
 
 use iroh::endpoint::{NetReportConfig, PortmapperConfig, presets};
 use iroh::{Endpoint, RelayMode, RelayUrl, SecretKey};
@@ -55,6 +56,9 @@ pub struct NetConfig {
     pub publish_addrs: bool,
     /// A hook on every outgoing sync frame, for fault tests.
     pub frame_hook: Option<Arc<dyn FrameHook>>,
+    /// How long the journal must go unchanged before the node folds the store's incremental
+    /// chunks into a snapshot, when that is due (a write never waits for it).
+    pub compact_after_idle: Duration,
 }
 
 impl std::fmt::Debug for NetConfig {
@@ -65,6 +69,7 @@ impl std::fmt::Debug for NetConfig {
             .field("mdns", &self.mdns)
             .field("publish_addrs", &self.publish_addrs)
             .field("frame_hook", &self.frame_hook.is_some())
+            .field("compact_after_idle", &self.compact_after_idle)
             .finish()
     }
 }
@@ -77,6 +82,7 @@ impl Default for NetConfig {
             mdns: false,
             publish_addrs: true,
             frame_hook: None,
+            compact_after_idle: Duration::from_secs(1),
         }
     }
 }

@@ -6,11 +6,11 @@ mod links;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use hearth_core::{
-    Device, DeviceKind, DeviceOwner, DocKind, DocSlot, Journal, JournalError, PartnerId, Profile,
-    Timestamp,
+    ChunkInfo, Compaction, Device, DeviceKind, DeviceOwner, DocKind, DocSlot, Journal,
+    JournalError, PartnerId, Profile, Timestamp,
 };
 use iroh::protocol::Router;
 use iroh::{Endpoint, EndpointAddr, EndpointId, TransportAddr};
@@ -110,6 +110,32 @@ pub(crate) struct Inner {
     pub(crate) config: NetConfig,
     shutdown: watch::Sender<bool>,
     pub(crate) live: Mutex<Option<HashSet<EndpointId>>>,
+    idle: Arc<IdleWork>,
+    /// The device list as the last [`Node::after_change`] saw it.
+    seen_devices: Mutex<Option<Vec<Device>>>,
+}
+
+/// Store upkeep that waits for a quiet moment: folding incremental chunks into a snapshot
+/// rewrites the whole document, so it runs once the journal has gone unchanged for a while,
+/// never inside a write. Kept apart from [`Inner`] so the task waiting on it does not keep the
+/// node alive.
+#[derive(Debug)]
+struct IdleWork {
+    wake: tokio::sync::Notify,
+    last_change: Mutex<Instant>,
+}
+
+impl IdleWork {
+    fn touch(&self) {
+        *self.last_change.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+    }
+
+    fn quiet_for(&self) -> Duration {
+        self.last_change
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .elapsed()
+    }
 }
 
 /// A running sync node. Cheap to clone; all clones share one node.
@@ -145,13 +171,35 @@ pub fn load_journal(profile: &mut Profile) -> Result<Journal> {
 }
 
 /// Stores what the journal holds that the store does not, both documents in one transaction.
-pub(crate) fn persist(st: &mut State) -> Result<()> {
+/// Returns whether the store now has chunks to fold (see [`Node::stored`]).
+pub(crate) fn persist(st: &mut State) -> Result<bool> {
     let State { profile, journal } = st;
     let (shared, private) = journal.docs_mut();
-    profile
+    let infos = profile
         .store_mut()
         .append_batch(&mut [(DocSlot::Shared, shared), (DocSlot::Private, private)])?;
-    Ok(())
+    Ok(infos.iter().flatten().any(wants_compaction))
+}
+
+/// Stores changes that arrived for one document (`incoming` bytes of them): as a snapshot when
+/// they are most of the document, else as an incremental chunk (see `Store::append_merged`).
+pub(crate) fn persist_merged(st: &mut State, kind: DocKind, incoming: usize) -> Result<bool> {
+    let State { profile, journal } = st;
+    let info = profile
+        .store_mut()
+        .append_merged(slot(kind), journal.doc_mut(kind), incoming)?;
+    Ok(info.as_ref().is_some_and(wants_compaction))
+}
+
+fn wants_compaction(info: &ChunkInfo) -> bool {
+    match &info.compaction {
+        Compaction::Due => true,
+        Compaction::Failed(e) => {
+            tracing::warn!(error = %e, "folding the store's chunks failed; it is tried again");
+            true
+        }
+        _ => false,
+    }
 }
 
 /// When each device last synced with this one, as recorded in the profile (by endpoint id).
@@ -215,8 +263,18 @@ impl Node {
                 config,
                 shutdown: watch::channel(false).0,
                 live: Mutex::new(None),
+                idle: Arc::new(IdleWork {
+                    wake: tokio::sync::Notify::new(),
+                    last_change: Mutex::new(Instant::now()),
+                }),
+                seen_devices: Mutex::new(None),
             }),
         };
+        node.spawn_idle_work();
+        // A store left with chunks to fold (an earlier run stopped first) is folded once idle.
+        if node.state().profile.store_mut().compaction_pending()? {
+            node.inner.idle.wake.notify_one();
+        }
         node.publish_own_addrs()?;
         node.load_addresses();
         let router = Router::builder(endpoint)
@@ -285,14 +343,86 @@ impl Node {
     /// Changes the journal: the change is durable when this returns, and connected devices get
     /// it at once. On error nothing is stored.
     pub fn write<T>(&self, f: impl FnOnce(&mut Journal) -> Result<T, JournalError>) -> Result<T> {
-        let out = {
+        let (out, due) = {
             let mut st = self.state();
             let out = f(&mut st.journal)?;
-            persist(&mut st)?;
-            out
+            (out, persist(&mut st)?)
         };
+        self.stored(due);
         self.after_change();
         Ok(out)
+    }
+
+    /// Notes that the journal changed and was stored; `compaction_due` asks for the store's
+    /// chunks to be folded once the journal goes quiet.
+    pub(crate) fn stored(&self, compaction_due: bool) {
+        self.inner.idle.touch();
+        if compaction_due {
+            self.inner.idle.wake.notify_one();
+        }
+    }
+
+    /// Folds the store's incremental chunks into snapshots where that is due. Runs under the
+    /// journal lock, so it waits for a running write and the next write waits for it.
+    fn compact_store(&self) {
+        let mut st = self.state();
+        let State { profile, journal } = &mut *st;
+        let (shared, private) = journal.docs_mut();
+        match profile
+            .store_mut()
+            .compact_due(&mut [(DocSlot::Shared, shared), (DocSlot::Private, private)])
+        {
+            Ok(outcomes) => {
+                for outcome in outcomes {
+                    match outcome {
+                        Compaction::Done(info) => {
+                            tracing::debug!(folded = info.folded, "folded the store's chunks")
+                        }
+                        Compaction::Failed(e) => {
+                            tracing::warn!(error = %e, "folding the store's chunks failed")
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "could not read the store to fold its chunks"),
+        }
+    }
+
+    /// The task that folds the store's chunks once the journal has gone unchanged for
+    /// `compact_after_idle` after a write asked for it; at shutdown, a pending fold is done.
+    fn spawn_idle_work(&self) {
+        let weak = self.downgrade();
+        let idle = Arc::clone(&self.inner.idle);
+        let quiet = self.inner.config.compact_after_idle;
+        let mut shutdown = self.shutdown_signal();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = idle.wake.notified() => {}
+                    _ = shutdown.wait_for(|stop| *stop) => return,
+                }
+                loop {
+                    let waited = idle.quiet_for();
+                    if waited >= quiet {
+                        break;
+                    }
+                    tokio::select! {
+                        _ = tokio::time::sleep(quiet - waited) => {}
+                        _ = shutdown.wait_for(|stop| *stop) => return,
+                    }
+                }
+                let Some(node) = weak.upgrade() else {
+                    return;
+                };
+                if tokio::task::spawn_blocking(move || node.compact_store())
+                    .await
+                    .is_err()
+                {
+                    tracing::warn!("folding the store's chunks stopped unexpectedly");
+                }
+            }
+        });
     }
 
     /// Runs `f` with the profile and journal together (backups, exports).
@@ -320,12 +450,37 @@ impl Node {
         self.inner.shutdown.subscribe()
     }
 
-    /// After the journal changed (here or from a peer): refresh who may connect, drop revoked
-    /// devices, wake sessions so they push the change, start dialing new devices.
+    /// After the journal changed (here or from a peer): wake sessions so they push the change;
+    /// if the device list changed, refresh who may connect, drop revoked devices and start
+    /// dialing new ones.
     pub(crate) fn after_change(&self) {
-        let (members, devices) = self.read(|j| (members(j), j.devices()));
+        self.inner.changed.send_modify(|n| *n += 1);
+        self.refresh_devices(false);
+    }
+
+    /// Brings admission, the address book, open connections and dialers in line with the
+    /// journal's device list; skipped when the list is the one seen last time, unless `force`.
+    fn refresh_devices(&self, force: bool) {
+        let devices = self.read(|j| j.devices());
+        {
+            let mut seen = self
+                .inner
+                .seen_devices
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            if !force && seen.as_ref() == Some(&devices) {
+                return;
+            }
+            *seen = Some(devices.clone());
+        }
+        let me = self.id();
+        let members: HashSet<EndpointId> = devices
+            .iter()
+            .filter(|d| d.revoked_at.is_none())
+            .filter_map(|d| d.endpoint_id.parse().ok())
+            .collect();
         self.inner.admission.set_members(members.clone());
-        self.learn_journal_addrs();
+        self.learn_journal_addrs(&devices);
         let revoked: Vec<EndpointId> = self
             .links()
             .keys()
@@ -340,25 +495,13 @@ impl Node {
                 }
             }
         }
-        self.inner.changed.send_modify(|n| *n += 1);
-        let live = self
-            .inner
-            .live
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        if let Some(mut dialing) = live {
-            let me = self.id();
-            for d in devices {
-                let Ok(id) = d.endpoint_id.parse::<EndpointId>() else {
-                    continue;
-                };
-                if id != me && d.revoked_at.is_none() && !dialing.contains(&id) {
-                    dialing.insert(id);
+        let mut live = self.inner.live.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(dialing) = live.as_mut() {
+            for id in members {
+                if id != me && dialing.insert(id) {
                     self.spawn_dialer(id);
                 }
             }
-            *self.inner.live.lock().unwrap_or_else(|e| e.into_inner()) = Some(dialing);
         }
     }
 
@@ -521,9 +664,9 @@ impl Node {
     }
 
     /// Feeds every member device's published addresses into the address book.
-    fn learn_journal_addrs(&self) {
+    fn learn_journal_addrs(&self, devices: &[Device]) {
         let me = self.id();
-        for d in self.read(|j| j.devices()) {
+        for d in devices {
             match d.endpoint_id.parse::<EndpointId>() {
                 Ok(id) if id != me && d.revoked_at.is_none() => {
                     self.add_to_address_book(id, &d.addrs)
@@ -536,7 +679,7 @@ impl Node {
     /// Loads the addresses learned on past connections (kept in the store) and the ones
     /// devices published in the journal.
     fn load_addresses(&self) {
-        self.learn_journal_addrs();
+        self.learn_journal_addrs(&self.read(|j| j.devices()));
         let known: Vec<(String, Vec<String>)> = {
             let st = self.state();
             let store = st.profile.store();
@@ -581,7 +724,7 @@ impl Node {
         }
         *live = Some(HashSet::new());
         drop(live);
-        self.after_change();
+        self.refresh_devices(true);
     }
 
     /// Pauses sync with a device on this side: its connections close and it is refused until
@@ -612,6 +755,10 @@ impl Node {
             }
         }
         self.save_last_sync();
+        let pending = self.state().profile.store_mut().compaction_pending();
+        if matches!(pending, Ok(true)) {
+            self.compact_store();
+        }
         if let Some(router) = self.inner.router.get() {
             let _ = tokio::time::timeout(Duration::from_secs(3), router.shutdown()).await;
         } else {

@@ -12,7 +12,7 @@ use tokio::task::JoinSet;
 use crate::admission::{NOT_A_MEMBER, PROTOCOL_ERROR};
 use crate::error::{Result, SyncError};
 use crate::frame::{self, FrameError, MAX_FRAME};
-use crate::node::{Event, Node, WeakNode, persist, slot};
+use crate::node::{Event, Node, WeakNode, persist_merged, slot};
 
 /// Decodes one sync message frame body and applies it to a journal document. Returns how many
 /// change chunks it brought that were new here (0 if nothing changed), or why it was refused
@@ -71,7 +71,7 @@ impl Node {
         state: &mut sync::State,
         body: &[u8],
     ) -> Result<usize> {
-        let n = {
+        let (n, due) = {
             let mut st = self.state();
             let n = apply_sync_message(&mut st.journal, kind, state, body).map_err(|reason| {
                 SyncError::Protocol {
@@ -79,12 +79,11 @@ impl Node {
                     reason,
                 }
             })?;
-            if n > 0 {
-                persist(&mut st)?;
-            }
-            n
+            let due = n > 0 && persist_merged(&mut st, kind, body.len())?;
+            (n, due)
         };
         if n > 0 {
+            self.stored(due);
             self.after_change();
             self.emit(Event::ChangesReceived {
                 peer: peer.to_string(),

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use hearth_core::{DocKind, NewDate, Timestamp, Visibility};
+use hearth_core::{CompactionPolicy, DocKind, DocSlot, NewDate, Timestamp, Visibility};
 use hearth_sync::{NetConfig, Role, Setup};
 use hearth_tests::{TestDevice, pair, wait_until, wall_texts};
 
@@ -209,4 +209,65 @@ async fn unpaired_and_revoked_devices_are_refused() {
     let r = ben.node().sync_once(Duration::from_secs(5)).await;
     assert!(r.iter().all(|p| !p.synced), "{r:?}");
     assert!(!wall_texts(&ben).contains(&"After the revocation".to_owned()));
+}
+
+/// Chunks a device's store holds for a slot: (all, incrementals).
+fn chunks(d: &TestDevice, slot: DocSlot) -> (u64, u64) {
+    d.node().with_profile(|p, _| {
+        let stats = p.store_mut().slot_stats(slot).unwrap();
+        (stats.chunks, stats.incrementals)
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stores_are_folded_once_the_journal_goes_quiet_never_inside_a_write() {
+    // Ana's node never goes quiet for long enough; Ben's folds after 300 ms of quiet.
+    let patient = NetConfig {
+        compact_after_idle: Duration::from_secs(3600),
+        ..NetConfig::loopback()
+    };
+    let eager = NetConfig {
+        compact_after_idle: Duration::from_millis(300),
+        ..NetConfig::loopback()
+    };
+    let mut ana = TestDevice::with_config("Ana", Setup::Person, patient).await;
+    let ben = TestDevice::with_config("Ben", Setup::Person, eager).await;
+    pair(&ana, &ben, Role::Partner).await;
+    // Due after 4 chunks, and never folded by an append (far past anything written here).
+    let policy = CompactionPolicy {
+        max_incrementals: 4,
+        min_bytes: u64::MAX,
+        inline_factor: 1_000,
+    };
+    for d in [&ana, &ben] {
+        d.node()
+            .with_profile(|p, _| p.store_mut().set_compaction_policy(policy));
+    }
+    ana.node().start_live();
+    ben.node().start_live();
+    let me = ana.node().me().unwrap();
+    for i in 0..8 {
+        let (before, _) = chunks(&ana, DocSlot::Shared);
+        ana.node()
+            .write(|j| j.add_appreciation(&me, &format!("note {i}"), true, Timestamp::now()))
+            .unwrap();
+        // The write only ever adds its own chunk, due or not.
+        assert_eq!(chunks(&ana, DocSlot::Shared).0, before + 1, "write {i}");
+    }
+    assert!(chunks(&ana, DocSlot::Shared).1 >= 8);
+    // Ben received the notes as chunks and folds them once nothing more arrives.
+    wait_until("Ben's store folded to one snapshot", DEADLINE, || {
+        wall_texts(&ben).len() == 8 && chunks(&ben, DocSlot::Shared) == (1, 0)
+    })
+    .await;
+    // Ana's fold is still pending; stopping the node does it.
+    ana.stop().await;
+    {
+        let mut profile = hearth_core::Profile::open(ana.dir(), None).unwrap();
+        let stats = profile.store_mut().slot_stats(DocSlot::Shared).unwrap();
+        assert_eq!((stats.chunks, stats.incrementals), (1, 0));
+    }
+    ana.start(NetConfig::loopback()).await;
+    assert_eq!(wall_texts(&ana).len(), 8);
+    assert_eq!(ana.heads(DocKind::Shared), ben.heads(DocKind::Shared));
 }

@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use hearth_core::{DeviceOwner, DocSlot, Journal, JournalError, PartnerId, Profile};
+use hearth_core::{Compaction, DeviceOwner, DocSlot, Journal, JournalError, PartnerId, Profile};
 use hearth_sync::{Node, endpoint_id_of, load_journal};
 
 /// A profile opened by this process, with its journal in memory.
@@ -42,12 +42,33 @@ impl Local {
         self.profile
     }
 
+    /// Stores the change; a command runs once and exits, so a compaction that fell due is done
+    /// right after (the change is already durable; a failed fold is only worth a warning).
     fn persist(&mut self) -> Result<()> {
         let (shared, private) = self.journal.docs_mut();
-        self.profile
-            .store_mut()
-            .append_batch(&mut [(DocSlot::Shared, shared), (DocSlot::Private, private)])
+        let store = self.profile.store_mut();
+        let infos = store
+            .append_batch(&mut [
+                (DocSlot::Shared, &mut *shared),
+                (DocSlot::Private, &mut *private),
+            ])
             .context("could not save the change")?;
+        if infos
+            .iter()
+            .flatten()
+            .any(|c| matches!(c.compaction, Compaction::Due))
+        {
+            match store.compact_due(&mut [(DocSlot::Shared, shared), (DocSlot::Private, private)]) {
+                Ok(outcomes) => {
+                    for outcome in outcomes {
+                        if let Compaction::Failed(e) = outcome {
+                            tracing::warn!(error = %e, "folding the store's chunks failed");
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "could not fold the store's chunks"),
+            }
+        }
         Ok(())
     }
 }

@@ -104,6 +104,7 @@ fn a_failed_compaction_keeps_every_chunk_and_is_retried() {
     store.set_compaction_policy(CompactionPolicy {
         max_incrementals: 4,
         min_bytes: u64::MAX,
+        inline_factor: 1,
     });
     let mut doc = AutoCommit::new();
     for i in 0..3 {
@@ -145,6 +146,7 @@ fn appending_a_document_without_the_stored_changes_defers_compaction() {
     store.set_compaction_policy(CompactionPolicy {
         max_incrementals: 2,
         min_bytes: u64::MAX,
+        inline_factor: 1,
     });
     let mut a = AutoCommit::new();
     add_note(&mut a, "from-a");

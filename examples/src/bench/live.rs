@@ -27,7 +27,7 @@ const BETWEEN_NOTES: Duration = Duration::from_millis(5);
 struct Live {
     latencies: Vec<f64>,
     writes: Vec<f64>,
-    /// A bare two-phase redb commit of a note-sized value, one between each two notes: what
+    /// A bare redb commit of a note-sized value, one between each two notes: what
     /// each of the two durable writes on the path costs on this disk right now.
     commits: Vec<f64>,
     bytes_per_note: f64,
@@ -56,12 +56,11 @@ async fn live_session(fx: &mut Fixtures, t: &Template, notes: usize) -> Result<L
 
 const PROBE_TABLE: redb::TableDefinition<u64, &[u8]> = redb::TableDefinition::new("probe");
 
-/// One bare two-phase commit of `len` bytes; returns milliseconds.
+/// One bare commit of `len` bytes; returns milliseconds.
 fn commit_probe(db: &redb::Database, key: u64, len: usize) -> Result<f64> {
     let value = vec![0x5a_u8; len];
     let started = Instant::now();
-    let mut txn = db.begin_write().context("probe: begin")?;
-    txn.set_two_phase_commit(true);
+    let txn = db.begin_write().context("probe: begin")?;
     {
         let mut table = txn.open_table(PROBE_TABLE).context("probe: table")?;
         table
@@ -213,7 +212,7 @@ pub(crate) async fn run_live(fx: &mut Fixtures, opts: &Options) -> Result<Scenar
             stats::percentile(&live.latencies, 100.0),
         );
         let commit = stats::percentile(&live.commits, 50.0);
-        sc.extra(format!("two_phase_commit_p50_ms_{items}"), commit);
+        sc.extra(format!("bare_commit_p50_ms_{items}"), commit);
         sc.extra(
             format!("floor_plus_two_commits_p50_ms_{items}"),
             stats::percentile(&floor.latencies, 50.0) + 2.0 * commit,
