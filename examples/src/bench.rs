@@ -14,6 +14,7 @@ mod floor;
 mod live;
 mod open;
 mod pull;
+mod quic;
 mod sizes;
 mod stats;
 mod write;

@@ -226,6 +226,9 @@ pub(crate) async fn run_live(fx: &mut Fixtures, opts: &Options) -> Result<Scenar
             stats::percentile(&floor.save_after, 50.0),
         );
     }
+    let trips = super::quic::round_trips(700, opts.live_notes.max(1)).await?;
+    sc.extra("quic_round_trip_p50_ms", stats::percentile(&trips, 50.0));
+    sc.extra("quic_round_trip_p99_ms", stats::percentile(&trips, 99.0));
     Ok(sc)
 }
 

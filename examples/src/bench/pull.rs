@@ -90,10 +90,11 @@ async fn pull_once(fx: &mut Fixtures, t: &Template) -> Result<PullRun> {
     })
 }
 
-/// What the receiving node does besides the sync itself, timed on the shared document right
-/// after an in-memory pull: count the new changes (`get_changes` since the old heads), build the
-/// incremental chunk (`save_after` the old heads) and, as the store then compacts, a snapshot
-/// (`save`).
+/// The receiving side's ways to store what a pull brought, timed on the shared document right
+/// after an in-memory pull: a snapshot (`save`, what the store writes for a merge this large),
+/// an incremental chunk (`save_after` the old heads, what it would write otherwise) and
+/// counting the new changes (`get_changes` since the old heads; the node counts the message's
+/// change chunks instead). For reading the pull's gap to its floor, not part of either.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct ReceiverWork {
     /// Decoding and receiving the message that carries the journal (part of the floor).
