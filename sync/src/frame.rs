@@ -1,6 +1,8 @@
 //! Length-prefixed frames: a 4-byte big-endian length, then that many bytes. A frame larger than
 //! the cap ends the session before its body is read.
 
+use std::pin::Pin;
+
 use iroh::endpoint::SendStream;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
@@ -16,12 +18,23 @@ pub enum HookAction {
     Truncate(usize),
     /// Announce a frame larger than the cap.
     Oversize,
+    /// Send the first `n` bytes of the frame (length prefix included), wait for
+    /// [`FrameHook::between_parts`], then send the rest: a frame that arrives in two parts with
+    /// a gap the test controls.
+    Split(usize),
 }
 
-/// Sees every outgoing sync frame. Used by fault tests to corrupt, truncate or oversize frames.
+/// Sees every outgoing sync frame. Used by fault tests to corrupt, truncate, oversize or split
+/// frames.
 pub trait FrameHook: Send + Sync + 'static {
     /// Called with the frame body before it is sent.
     fn outgoing(&self, body: &mut Vec<u8>) -> HookAction;
+
+    /// Awaited between the two parts of a [`HookAction::Split`] frame. Returns at once unless
+    /// the hook says otherwise.
+    fn between_parts(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        Box::pin(std::future::ready(()))
+    }
 }
 
 /// Why reading a frame failed.
@@ -54,6 +67,12 @@ pub(crate) async fn write(
         send.write_all(&out).await.map_err(|e| e.to_string())?;
         let _ = send.finish();
         return Ok(());
+    }
+    if let (HookAction::Split(n), Some(hook)) = (action, hook) {
+        let (first, rest) = out.split_at(n.min(out.len()));
+        send.write_all(first).await.map_err(|e| e.to_string())?;
+        hook.between_parts().await;
+        return send.write_all(rest).await.map_err(|e| e.to_string());
     }
     if action == HookAction::Oversize {
         out.truncate(4);
