@@ -4,6 +4,8 @@
 
 use std::cell::RefCell;
 
+use automerge::AutoCommit;
+
 use hearth_core::keys::SecretString;
 use hearth_core::{DocKind, Journal};
 use hearth_sync::{Ticket, apply_sync_message, open_change_file, read_frame};
@@ -12,6 +14,22 @@ thread_local! {
     static RUNTIME: Option<tokio::runtime::Runtime> =
         tokio::runtime::Builder::new_current_thread().build().ok();
     static IDENTITY: RefCell<age::x25519::Identity> = RefCell::new(age::x25519::Identity::generate());
+    /// A new journal's two documents, made once: building them is most of the cost of a small
+    /// input, and every input starts from a copy.
+    static NEW_JOURNAL: Option<(AutoCommit, AutoCommit)> = Journal::new(b"fuzz-template")
+        .ok()
+        .map(|mut j| {
+            let (shared, private) = j.docs_mut();
+            (shared.clone(), private.clone())
+        });
+}
+
+/// A new, empty journal (a copy of the template) for one input.
+fn new_journal(actor: &[u8]) -> Option<Journal> {
+    NEW_JOURNAL.with(|docs| {
+        let (shared, private) = docs.as_ref()?;
+        Journal::from_docs(shared.clone(), Some(private.clone()), actor).ok()
+    })
 }
 
 /// The pairing ticket parser.
@@ -26,7 +44,7 @@ pub fn ticket(data: &[u8]) {
 /// The frame decoder and the sync message decoder, applied to a journal: the input is a stream
 /// of length-prefixed frames as a peer would send them.
 pub fn frames(data: &[u8]) {
-    let Ok(mut journal) = Journal::new(b"fuzz-replica") else {
+    let Some(mut journal) = new_journal(b"fuzz-replica") else {
         return;
     };
     let mut state = automerge::sync::State::new();
@@ -74,7 +92,7 @@ pub fn change_file(data: &[u8]) {
             return;
         }
         if let Ok(file) = open_change_file(&id, &sealed)
-            && let Ok(mut journal) = Journal::new(b"fuzz-import")
+            && let Some(mut journal) = new_journal(b"fuzz-import")
         {
             if !file.changes.is_empty() {
                 let _ = journal.apply(DocKind::Shared, &file.changes);
