@@ -27,6 +27,9 @@ use crate::{PAIR_ALPN, SYNC_ALPN};
 pub use links::PeerSync;
 pub(crate) use links::{Link, remote_addr};
 
+/// How long [`Node::shutdown`] waits for the endpoint to close.
+const CLOSE_PATIENCE: Duration = Duration::from_secs(5);
+
 /// Something the app or command line may want to show.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
@@ -760,7 +763,9 @@ impl Node {
             self.compact_store();
         }
         if let Some(router) = self.inner.router.get() {
-            let _ = tokio::time::timeout(Duration::from_secs(3), router.shutdown()).await;
+            // Closing waits for peers to acknowledge, up to about 3 s for a connection that
+            // failed (iroh's own bound); a shorter limit would drop the endpoint unclosed.
+            let _ = tokio::time::timeout(CLOSE_PATIENCE, router.shutdown()).await;
         } else {
             self.inner.endpoint.close().await;
         }
