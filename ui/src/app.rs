@@ -14,6 +14,7 @@ mod checkin_adapter;
 mod clock;
 mod dates_adapter;
 mod devices_adapter;
+mod job_thread;
 mod kindness_adapter;
 mod kiosk;
 mod kiosk_adapter;

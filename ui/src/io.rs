@@ -102,6 +102,16 @@ impl Io {
         Ok(())
     }
 
+    /// What a command did: `value` as JSON with --json, else the `human` line.
+    pub(crate) fn report<T: Serialize + ?Sized>(&self, value: &T, human: &str) -> Result<()> {
+        if self.json {
+            self.emit_json(value)
+        } else {
+            self.line(human);
+            Ok(())
+        }
+    }
+
     /// Prints a value as JSON on one line (for streaming commands).
     pub(crate) fn emit_json_line<T: Serialize + ?Sized>(&self, value: &T) -> Result<()> {
         let text = serde_json::to_string(value).context("could not write JSON")?;

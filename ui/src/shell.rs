@@ -115,15 +115,7 @@ async fn run(cli: &Cli, command: &Command) -> Result<u8> {
     if let Command::Serve(a) = command {
         return serve(profile, a, &io).await.map(|()| 0);
     }
-    let passphrase = if command.wants_passphrase() {
-        let what = match command {
-            Command::Backup(_) => "the backup",
-            _ => "this device's keys",
-        };
-        Some(io::ask_passphrase(what, true)?)
-    } else {
-        None
-    };
+    let passphrase = command_passphrase(command)?;
     let backend = if command.needs_node() {
         let net = match command {
             Command::Pair(PairCommand::Invite(a)) => net_config(&a.net, false)?,
@@ -158,6 +150,19 @@ async fn run(cli: &Cli, command: &Command) -> Result<u8> {
     outcome.map(|()| 0)
 }
 
+/// The passphrase a command needs (a backup's, or one to seal this device's keys), asked once
+/// here whether the command runs in this process or is handed to the one holding the profile.
+fn command_passphrase(command: &Command) -> Result<Option<io::Passphrase>> {
+    if !command.wants_passphrase() {
+        return Ok(None);
+    }
+    let what = match command {
+        Command::Backup(_) => "the backup",
+        _ => "this device's keys",
+    };
+    io::ask_passphrase(what, true).map(Some)
+}
+
 /// Hands the command to the process that holds the profile.
 async fn forward(dir: &Path, pid: Option<u32>, command: &Command) -> Result<u8> {
     if let Err(why) = command.forwardable() {
@@ -167,15 +172,7 @@ async fn forward(dir: &Path, pid: Option<u32>, command: &Command) -> Result<u8> 
             pid.map(|p| format!(", pid {p}")).unwrap_or_default()
         );
     }
-    let passphrase = if command.wants_passphrase() {
-        let what = match command {
-            Command::Backup(_) => "the backup",
-            _ => "this device's keys",
-        };
-        Some(io::ask_passphrase(what, true)?)
-    } else {
-        None
-    };
+    let passphrase = command_passphrase(command)?;
     let argv = std::env::args_os()
         .map(|a| {
             a.into_string().map_err(|_| {

@@ -18,6 +18,7 @@ use tokio::sync::{broadcast, mpsc};
 
 use super::AppOptions;
 use super::clock::Clock;
+use super::job_thread::JobThread;
 use super::kiosk_adapter;
 use super::ui::{KioskWindow, Theme};
 use super::views::kiosk::KioskView;
@@ -61,7 +62,7 @@ pub struct Kiosk {
     window: KioskWindow,
     sink: KioskSink,
     node: Arc<Mutex<Option<Node>>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    thread: JobThread,
 }
 
 impl std::fmt::Debug for Kiosk {
@@ -80,12 +81,6 @@ impl Kiosk {
         let sink = KioskSink(Some(tx));
         kiosk_adapter::connect(&window, &sink);
         let node = Arc::new(Mutex::new(None));
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("hearth-kiosk")
-            .enable_all()
-            .build()
-            .context("could not start the background worker")?;
         let worker = Worker {
             dir: options.profile_dir,
             net: options.net,
@@ -95,18 +90,12 @@ impl Kiosk {
             last: None,
         };
         let passphrase = options.passphrase;
-        let thread = std::thread::Builder::new()
-            .name("hearth-kiosk-sync".into())
-            .spawn(move || {
-                runtime.block_on(worker.run(rx, passphrase));
-                runtime.shutdown_timeout(Duration::from_secs(2));
-            })
-            .context("could not start the background thread")?;
+        let thread = JobThread::spawn("hearth-kiosk", 1, move || worker.run(rx, passphrase))?;
         Ok(Kiosk {
             window,
             sink,
             node,
-            thread: Some(thread),
+            thread,
         })
     }
 
@@ -127,11 +116,7 @@ impl Kiosk {
 
     fn stop(&mut self) {
         self.sink.send(KioskCommand::Shutdown);
-        if let Some(thread) = self.thread.take()
-            && thread.join().is_err()
-        {
-            tracing::warn!("the kiosk worker stopped with a panic");
-        }
+        self.thread.join();
     }
 }
 

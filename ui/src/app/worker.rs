@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use anyhow::Context;
 use hearth_core::keys::{KeySealing, SecretString};
 use hearth_core::{Journal, JournalError, PartnerId, Profile, ProfileError, Timestamp};
 use hearth_sync::{Event, NetConfig, Node, Role, Setup, SyncError, Ticket, init_device};
@@ -14,6 +13,7 @@ use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinHandle;
 
 use super::clock::Clock;
+use super::job_thread::JobThread;
 use super::ui::{AppWindow, Phase, Screen};
 use super::views::{Changed, Limits, Views};
 use super::{devices_adapter, qr, setup_adapter, shell_adapter};
@@ -140,7 +140,7 @@ pub(crate) struct Settings {
 pub(crate) struct WorkerHandle {
     pub(crate) sink: Sink,
     pub(crate) node: Arc<Mutex<Option<Node>>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    thread: JobThread,
 }
 
 impl WorkerHandle {
@@ -151,12 +151,6 @@ impl WorkerHandle {
     ) -> anyhow::Result<WorkerHandle> {
         let (tx, rx) = mpsc::unbounded_channel();
         let node = Arc::new(Mutex::new(None));
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("hearth-worker")
-            .enable_all()
-            .build()
-            .context("could not start the background worker")?;
         let worker = Worker {
             dir: settings.dir,
             net: settings.net,
@@ -171,28 +165,18 @@ impl WorkerHandle {
             invite: None,
         };
         let passphrase = settings.passphrase;
-        let thread = std::thread::Builder::new()
-            .name("hearth-sync".into())
-            .spawn(move || {
-                runtime.block_on(worker.run(rx, passphrase));
-                runtime.shutdown_timeout(Duration::from_secs(2));
-            })
-            .context("could not start the background thread")?;
+        let thread = JobThread::spawn("hearth-sync", 2, move || worker.run(rx, passphrase))?;
         Ok(WorkerHandle {
             sink: Sink(Some(tx)),
             node,
-            thread: Some(thread),
+            thread,
         })
     }
 
     /// Stops the worker and waits until the profile is let go.
     pub(crate) fn stop(&mut self) {
         self.sink.send(Command::Shutdown);
-        if let Some(thread) = self.thread.take()
-            && thread.join().is_err()
-        {
-            tracing::warn!("the background worker stopped with a panic");
-        }
+        self.thread.join();
     }
 }
 

@@ -40,12 +40,7 @@ fn date_id(ctx: &Ctx, needle: &str) -> Result<Id> {
 
 fn print_one(ctx: &Ctx, id: &Id, human: &str) -> Result<()> {
     let date = ctx.backend.read(|j| j.date(id).map(|d| view(j, d)))?;
-    if ctx.io.json {
-        ctx.io.emit_json(&date)
-    } else {
-        ctx.io.line(human);
-        Ok(())
-    }
+    ctx.io.report(&date, human)
 }
 
 pub(crate) fn date(ctx: &mut Ctx, c: &DateCommand) -> Result<()> {

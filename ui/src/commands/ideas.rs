@@ -105,12 +105,7 @@ fn print_one(ctx: &Ctx, id: &Id, human: &str) -> Result<()> {
             .map(|i| view(j, i))
     });
     let idea = idea.context("the idea was saved but cannot be read back")?;
-    if ctx.io.json {
-        ctx.io.emit_json(&idea)
-    } else {
-        ctx.io.line(human);
-        Ok(())
-    }
+    ctx.io.report(&idea, human)
 }
 
 pub(crate) fn list(ctx: &mut Ctx, a: &IdeasArgs) -> Result<()> {

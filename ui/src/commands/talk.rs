@@ -87,12 +87,7 @@ fn print_exchange(ctx: &Ctx, id: &Id, human: &str) -> Result<()> {
             exchange: x,
         })
     })?;
-    if ctx.io.json {
-        ctx.io.emit_json(&x)
-    } else {
-        ctx.io.line(human);
-        Ok(())
-    }
+    ctx.io.report(&x, human)
 }
 
 pub(crate) fn listen(ctx: &mut Ctx, c: &ListenCommand) -> Result<()> {
@@ -234,12 +229,7 @@ fn print_statement(ctx: &Ctx, id: &Id, human: &str) -> Result<()> {
             .map(|s| statement_view(j, s))
     });
     let s = s.context("the statement was saved but cannot be read back")?;
-    if ctx.io.json {
-        ctx.io.emit_json(&s)
-    } else {
-        ctx.io.line(human);
-        Ok(())
-    }
+    ctx.io.report(&s, human)
 }
 
 fn write_statement(ctx: &mut Ctx, a: &IStatementArgs) -> Result<()> {
@@ -403,12 +393,7 @@ fn print_repair(ctx: &Ctx, id: &Id, human: &str) -> Result<()> {
             .map(|r| repair_view(j, r))
     });
     let r = r.context("the repair was saved but cannot be read back")?;
-    if ctx.io.json {
-        ctx.io.emit_json(&r)
-    } else {
-        ctx.io.line(human);
-        Ok(())
-    }
+    ctx.io.report(&r, human)
 }
 
 pub(crate) fn repair(ctx: &mut Ctx, c: &RepairCommand) -> Result<()> {

@@ -34,12 +34,7 @@ fn print_one(ctx: &Ctx, id: &Id, human: &str) -> Result<()> {
     let note = ctx
         .backend
         .read(|j| j.appreciation(id).map(|n| view(j, n)))?;
-    if ctx.io.json {
-        ctx.io.emit_json(&note)
-    } else {
-        ctx.io.line(human);
-        Ok(())
-    }
+    ctx.io.report(&note, human)
 }
 
 pub(crate) fn note(ctx: &mut Ctx, a: &NoteArgs) -> Result<()> {
