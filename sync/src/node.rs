@@ -771,6 +771,24 @@ impl Node {
         }
     }
 
+    /// Shuts the node down and gives the profile back once its tasks have let go of it; the
+    /// node itself if they still hold it after `patience`.
+    pub async fn release(self, patience: Duration) -> std::result::Result<Profile, Node> {
+        self.shutdown().await;
+        let deadline = Instant::now() + patience;
+        let mut node = self;
+        loop {
+            match node.into_profile() {
+                Ok(profile) => return Ok(profile),
+                Err(n) if Instant::now() < deadline => {
+                    node = n;
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+                Err(n) => return Err(n),
+            }
+        }
+    }
+
     /// Gives the profile back once the node is shut down and no task holds it any more.
     pub fn into_profile(self) -> std::result::Result<Profile, Node> {
         match Arc::try_unwrap(self.inner) {

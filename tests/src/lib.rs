@@ -48,25 +48,10 @@ impl TestDevice {
     /// Stops the node and waits until the profile is released.
     pub async fn stop(&mut self) {
         if let Some(node) = self.node.take() {
-            node.shutdown().await;
-            let mut node = node;
-            let deadline = Instant::now() + Duration::from_secs(10);
-            loop {
-                match node.into_profile() {
-                    Ok(profile) => {
-                        drop(profile);
-                        return;
-                    }
-                    Err(n) => {
-                        assert!(
-                            Instant::now() < deadline,
-                            "the node did not let go of its profile"
-                        );
-                        node = n;
-                        tokio::time::sleep(Duration::from_millis(10)).await;
-                    }
-                }
-            }
+            assert!(
+                node.release(Duration::from_secs(10)).await.is_ok(),
+                "the node did not let go of its profile"
+            );
         }
     }
 

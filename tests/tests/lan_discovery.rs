@@ -117,17 +117,10 @@ async fn devices_find_each_other_on_the_lan_with_mdns() {
     b.join(&ticket, Duration::from_secs(30)).await.unwrap();
     wait.await.unwrap().unwrap();
     for node in [a, b] {
-        node.shutdown().await;
-        let mut node = node;
-        let mut profile = loop {
-            match node.into_profile() {
-                Ok(p) => break p,
-                Err(n) => {
-                    node = n;
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                }
-            }
-        };
+        let mut profile = node
+            .release(Duration::from_secs(10))
+            .await
+            .expect("the node let go of its profile");
         for peer in profile.store().peers() {
             profile.store_mut().forget_peer(&peer).unwrap();
         }

@@ -2,8 +2,6 @@
 //! node of `hearth serve` (changes reach connected devices at once). Command code is written
 //! once against [`Backend`].
 
-use std::time::{Duration, Instant};
-
 use anyhow::{Context, Result};
 use hearth_core::{Compaction, DeviceOwner, DocSlot, Journal, JournalError, PartnerId, Profile};
 use hearth_sync::{Node, endpoint_id_of, load_journal};
@@ -70,24 +68,6 @@ impl Local {
             }
         }
         Ok(())
-    }
-}
-
-/// Shuts a node down and takes its profile back once its tasks have let go of it (`None` if
-/// they did not within `patience`; the lock goes with the process anyway).
-pub(crate) async fn release(node: Node, patience: Duration) -> Option<Profile> {
-    node.shutdown().await;
-    let deadline = Instant::now() + patience;
-    let mut node = node;
-    loop {
-        match node.into_profile() {
-            Ok(profile) => return Some(profile),
-            Err(n) if Instant::now() < deadline => {
-                node = n;
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-            Err(_) => return None,
-        }
     }
 }
 

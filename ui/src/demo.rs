@@ -11,7 +11,7 @@ use hearth_core::keys::KeySealing;
 use hearth_core::{DocKind, Journal, NewDate, PartnerId, Profile, Timestamp, WallFilter};
 use hearth_sync::{NetConfig, Node, Role, Setup, init_device};
 
-use crate::backend::{self, Local as LocalProfile};
+use crate::backend::Local as LocalProfile;
 use crate::io::Io;
 use crate::show;
 
@@ -48,8 +48,10 @@ pub(crate) async fn run(io: &Io) -> Result<()> {
 
     heading(io, "2. Apart");
     io.line("Ben's phone is off. Ana writes on hers; Ben writes on his while it is offline.");
-    let ben_profile = backend::release(ben, Duration::from_secs(10))
+    let ben_profile = ben
+        .release(Duration::from_secs(10))
         .await
+        .ok()
         .context("Ben's device did not stop")?;
     let now = Timestamp::now();
     let today = Local::now().date_naive();

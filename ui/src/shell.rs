@@ -14,7 +14,7 @@ use hearth_sync::{NetConfig, Node, Relays, Setup, init_device};
 use serde::Serialize;
 use tokio::sync::watch;
 
-use crate::backend::{Backend, release};
+use crate::backend::Backend;
 use crate::cli::{Cli, Command, InitArgs, NetArgs, OnOffArg, PairCommand, ServeArgs};
 use crate::commands::{self, Ctx};
 use crate::demo;
@@ -376,7 +376,7 @@ async fn serve(profile: Profile, a: &ServeArgs, io: &Io) -> Result<()> {
     let _ = accepting.await;
     // Give the profile back in order (store closed, then the lock released) once the node's
     // tasks have let go; the lock goes with the process in any case.
-    if release(node, Duration::from_secs(5)).await.is_none() {
+    if node.release(Duration::from_secs(5)).await.is_err() {
         tracing::debug!("the node still had tasks running at exit");
     }
     if !io.json {

@@ -77,20 +77,10 @@ fn a_note_left_on_the_display_reaches_the_phone() {
         phone
             .write(|j| j.add_appreciation(&ana, "Not for guests", false, Timestamp::now()))
             .unwrap();
-        display.shutdown().await;
-        let mut display = display;
-        loop {
-            match display.into_profile() {
-                Ok(p) => {
-                    drop(p);
-                    break;
-                }
-                Err(n) => {
-                    display = n;
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                }
-            }
-        }
+        display
+            .release(Duration::from_secs(10))
+            .await
+            .expect("the display let go of its profile");
         phone.start_live();
         phone
     });

@@ -353,24 +353,8 @@ impl Pair {
 }
 
 async fn stop(node: Node) {
-    node.shutdown().await;
-    let mut node = node;
-    let end = Instant::now() + Duration::from_secs(10);
-    loop {
-        match node.into_profile() {
-            Ok(profile) => {
-                drop(profile);
-                return;
-            }
-            Err(n) if Instant::now() < end => {
-                node = n;
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
-            Err(_) => {
-                eprintln!("warning: a node kept its profile after shutdown; leaving it");
-                return;
-            }
-        }
+    if node.release(Duration::from_secs(10)).await.is_err() {
+        eprintln!("warning: a node kept its profile after shutdown; leaving it");
     }
 }
 

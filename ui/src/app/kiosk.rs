@@ -243,19 +243,8 @@ impl Worker {
             }
         }
         *self.shared.lock().unwrap_or_else(|e| e.into_inner()) = None;
-        node.shutdown().await;
-        let mut node = node;
-        for _ in 0..500 {
-            match node.into_profile() {
-                Ok(profile) => {
-                    drop(profile);
-                    break;
-                }
-                Err(n) => {
-                    node = n;
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                }
-            }
+        if node.release(Duration::from_secs(5)).await.is_err() {
+            tracing::warn!("the journal was still in use when the kiosk worker stopped");
         }
     }
 

@@ -285,20 +285,9 @@ impl Worker {
         self.events = None;
         if let Some(node) = self.node.take() {
             *self.shared.lock().unwrap_or_else(|e| e.into_inner()) = None;
-            node.shutdown().await;
             // Wait until the node's tasks let go of the profile, so it can be opened again.
-            let mut node = node;
-            for _ in 0..500 {
-                match node.into_profile() {
-                    Ok(profile) => {
-                        drop(profile);
-                        break;
-                    }
-                    Err(n) => {
-                        node = n;
-                        tokio::time::sleep(Duration::from_millis(10)).await;
-                    }
-                }
+            if node.release(Duration::from_secs(5)).await.is_err() {
+                tracing::warn!("the journal was still in use when the worker stopped");
             }
         }
     }
