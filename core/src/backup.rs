@@ -32,8 +32,13 @@ pub const JOURNAL_NAME: &str = "journal.automerge";
 /// The private journal's name in the archive.
 pub const PRIVATE_NAME: &str = "private.automerge";
 
-/// The largest member a backup may hold; more is not a Hearth backup.
-const MAX_MEMBER_BYTES: u64 = 1 << 30;
+/// The largest member a backup may hold; more is not a Hearth backup. A document decodes to at
+/// least its own length, and no more than [`crate::bound::MAX_DECODED`] is accepted, so a larger
+/// member would be refused anyway: refusing it before reading it keeps the memory bounded.
+const MAX_MEMBER_BYTES: u64 = crate::bound::MAX_DECODED;
+/// The most a member's buffer reserves before its bytes arrive: the size comes from the tar
+/// header, which a tiny file can set to anything.
+const MEMBER_PREALLOCATE: u64 = 1 << 20;
 const AGE_MAGIC: &[u8] = b"age-encryption.org/";
 
 /// What a backup says about itself.
@@ -137,6 +142,18 @@ pub enum BackupError {
         name: &'static str,
         /// What failed.
         detail: String,
+    },
+    /// A document in the backup would decode (inflate) to more than a device may hold at once;
+    /// it was refused before Automerge read it.
+    #[error(
+        "the backup's {name} was refused: {source}; it was not made by Hearth, use another copy \
+         of the backup"
+    )]
+    TooLarge {
+        /// The member's name.
+        name: &'static str,
+        /// The sizes found.
+        source: crate::bound::InflationError,
     },
     /// The scrypt work factor is out of range.
     #[error("scrypt work factor {0} is out of range; use 1 to 63")]
@@ -278,7 +295,8 @@ fn read_members(plain: &mut impl Read) -> Result<Members, String> {
         if size > MAX_MEMBER_BYTES {
             return Err(format!("{path} is implausibly large ({size} bytes)"));
         }
-        let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+        let mut bytes =
+            Vec::with_capacity(usize::try_from(size.min(MEMBER_PREALLOCATE)).unwrap_or(0));
         entry
             .read_to_end(&mut bytes)
             .map_err(|e| format!("{path} is cut short: {e}"))?;
@@ -321,14 +339,30 @@ fn check_members(members: Members) -> Result<Backup, BackupError> {
     })
 }
 
-/// Checks that `bytes` load as a complete Automerge document.
+/// Checks that `bytes` load as a complete Automerge document, after measuring how large they
+/// inflate to: a backup is a file from anywhere, and Automerge inflates without a bound.
 pub(crate) fn check_document(name: &'static str, bytes: &[u8]) -> Result<(), BackupError> {
     let invalid = |detail: String| BackupError::InvalidJournal { name, detail };
+    check_size(name, bytes)?;
     let mut doc = AutoCommit::load(bytes).map_err(|e| invalid(e.to_string()))?;
     if !doc.get_missing_deps(&[]).is_empty() {
         return Err(invalid("it refers to changes it does not hold".to_owned()));
     }
     Ok(())
+}
+
+/// Measures `bytes` (a backup member) against [`crate::bound::MAX_DECODED`].
+pub(crate) fn check_size(name: &'static str, bytes: &[u8]) -> Result<(), BackupError> {
+    match crate::bound::decoded_size(bytes) {
+        Ok(_) => Ok(()),
+        Err(e @ crate::bound::InflationError::Malformed { .. }) => {
+            Err(BackupError::InvalidJournal {
+                name,
+                detail: e.to_string(),
+            })
+        }
+        Err(source) => Err(BackupError::TooLarge { name, source }),
+    }
 }
 
 /// A reader that remembers its first bytes and its first error, to tell "not an age file" from

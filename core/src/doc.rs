@@ -33,6 +33,14 @@ pub(crate) fn string(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<String>
     }
 }
 
+/// A bytes field.
+pub(crate) fn bytes(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<Vec<u8>> {
+    match scalar(doc, obj, key)? {
+        ScalarValue::Bytes(b) => Some(b),
+        _ => None,
+    }
+}
+
 /// An integer field (signed or unsigned, or an Automerge timestamp).
 pub(crate) fn int(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<i64> {
     match scalar(doc, obj, key)? {

@@ -53,6 +53,9 @@ pub enum JournalError {
     /// The step is not allowed in the item's current state.
     #[error("{0}")]
     NotAllowed(String),
+    /// A membership statement would not count (see [`crate::membership`]).
+    #[error("{0}")]
+    Refused(#[from] crate::membership::Refusal),
     /// The journal already has two partners.
     #[error("this journal already has two partners")]
     TooManyPartners,
@@ -70,9 +73,26 @@ pub enum JournalError {
     /// The bytes are not a Hearth journal.
     #[error("this is not a Hearth journal: {0}")]
     NotAJournal(String),
+    /// The bytes would decode (inflate) to more than a device may hold at once, so they were
+    /// refused before Automerge read them. Nothing Hearth writes comes near the bound.
+    #[error("these changes were refused: {0}")]
+    TooLarge(crate::bound::InflationError),
     /// The Automerge layer failed.
     #[error("journal document error: {0}")]
     Automerge(#[from] automerge::AutomergeError),
+}
+
+/// Bytes over the bound are [`JournalError::TooLarge`]; bytes whose chunks cannot even be
+/// measured are damaged, as Automerge itself would have found them.
+impl From<crate::bound::InflationError> for JournalError {
+    fn from(e: crate::bound::InflationError) -> Self {
+        match e {
+            crate::bound::InflationError::Malformed { .. } => {
+                JournalError::NotAJournal(format!("the changes are damaged: {e}"))
+            }
+            other => JournalError::TooLarge(other),
+        }
+    }
 }
 
 pub(crate) type Result<T, E = JournalError> = std::result::Result<T, E>;

@@ -74,6 +74,12 @@ pub struct Journal {
     private: AutoCommit,
     rng: StdRng,
     in_batch: bool,
+    /// The device this journal acts as: it signs membership statements (see [`crate::membership`]).
+    identity: Option<members::Identity>,
+    /// The founder this device trusts, pinned in its sealed store.
+    root: Option<String>,
+    /// The last membership evaluation, keyed by a hash of the statements it read.
+    members_cache: std::sync::Mutex<Option<members::Cached>>,
 }
 
 impl std::fmt::Debug for Journal {
@@ -210,11 +216,27 @@ impl Journal {
             private,
             rng: StdRng::from_rng(&mut rand::rng()),
             in_batch: false,
+            identity: None,
+            root: None,
+            members_cache: std::sync::Mutex::new(None),
         })
     }
 
-    /// Loads a journal from `save()` bytes of its documents.
+    /// Loads a journal from `save()` bytes of its documents. The bytes may come from a backup or
+    /// another file, so each is measured against [`crate::bound::MAX_DECODED`] first.
     pub fn load(shared: &[u8], private: Option<&[u8]>, actor: &[u8]) -> Result<Self> {
+        let measure = |which: &str, bytes: &[u8]| {
+            crate::bound::decoded_size(bytes).map_err(|e| match JournalError::from(e) {
+                JournalError::NotAJournal(why) => {
+                    JournalError::NotAJournal(format!("the {which} journal: {why}"))
+                }
+                other => other,
+            })
+        };
+        measure("shared", shared)?;
+        if let Some(private) = private {
+            measure("private", private)?;
+        }
         let shared = AutoCommit::load(shared)
             .map_err(|e| JournalError::NotAJournal(format!("the shared journal: {e}")))?;
         let private = private
@@ -260,6 +282,9 @@ impl Journal {
     /// Applies bytes of changes (a `save()`, `save_incremental()` or `save_after()` output) to
     /// one document, after checking the result is still a journal this build can read.
     pub fn apply(&mut self, kind: DocKind, bytes: &[u8]) -> Result<usize> {
+        // Measure first: Automerge inflates compressed chunks and columns without a bound, and
+        // `check_chunks` below already hands the bytes to its parser.
+        crate::bound::decoded_size(bytes)?;
         // Refuse bytes that are not wholly Automerge chunks: `load_incremental` alone would
         // keep whatever prefix parsed and ignore the rest.
         check_chunks(bytes)?;

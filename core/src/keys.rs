@@ -410,6 +410,11 @@ fn io_error(path: &Path, source: std::io::Error) -> KeyError {
     }
 }
 
+/// Lower-case hex of `bytes` (endpoint ids, actor ids).
+pub fn hex(bytes: &[u8]) -> String {
+    hex_encode(bytes)
+}
+
 pub(crate) fn hex_encode(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);

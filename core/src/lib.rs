@@ -11,7 +11,11 @@
 //! - [`coach`]: the local "I"-statement coach, a pure function that flags blame patterns.
 //! - [`keys`], [`Profile`], [`Store`]: the device's keys, the profile directory and the redb store
 //!   where every Automerge chunk is sealed with age before it touches the disk.
+//! - [`membership`]: who belongs to the journal, decided by statements devices sign; the rules
+//!   of who may add and revoke which device, and whose devices get a private journal.
 //! - [`backup`]: passphrase-sealed backups that standard `age` and `tar` can open.
+//! - [`bound`]: measures how large untrusted Automerge bytes inflate to, before Automerge reads
+//!   them, so a small compressed input cannot make a device allocate gigabytes.
 //!
 //! ## Concurrency rules
 //!
@@ -48,18 +52,26 @@ mod text;
 
 // Storage and keys.
 pub mod backup;
+pub mod bound;
 pub mod keys;
+pub mod membership;
 mod profile;
 mod store;
 
 pub use error::JournalError;
+
+/// Checks one required line of text (a name): trimmed, not empty, not too long, no control
+/// characters.
+pub fn text_line(field: &'static str, s: &str) -> Result<String, JournalError> {
+    text::line(field, s, true)
+}
 pub use ids::{Id, PartnerId, Timestamp};
 pub use journal::{DocKind, Journal, SCHEMA_MAJOR, SCHEMA_MINOR, TRASH_DAYS};
 pub use model::*;
-pub use text::{MAX_LINE, MAX_TEXT};
+pub use text::{MAX_LINE, MAX_TEXT, display_safe};
 
 pub use profile::{CONFIG_FORMAT, CreateOptions, Profile, ProfileConfig, ProfileError};
 pub use store::{
-    ChunkInfo, Compaction, CompactionInfo, CompactionPolicy, DocSlot, STORE_FORMAT, SlotStats,
+    ChunkInfo, Compaction, Trust, CompactionInfo, CompactionPolicy, DocSlot, STORE_FORMAT, SlotStats,
     Store, StoreError,
 };

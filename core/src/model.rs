@@ -104,13 +104,6 @@ pub enum DeviceOwner {
 }
 
 impl DeviceOwner {
-    pub(crate) fn encode(&self) -> String {
-        match self {
-            DeviceOwner::Partner(p) => p.to_string(),
-            DeviceOwner::Home => "home".to_owned(),
-        }
-    }
-
     pub(crate) fn decode(s: &str) -> Self {
         if s == "home" {
             DeviceOwner::Home
@@ -141,6 +134,19 @@ pub struct Device {
     pub revoked_at: Option<Timestamp>,
     /// Where the device last said it listens (`ip:port`), so other members can dial it.
     pub addrs: Vec<String>,
+    /// Whether signed statements that count make it a member now.
+    pub standing: crate::membership::Standing,
+    /// Why it was added (none for an unsigned record).
+    pub role: Option<crate::membership::AddRole>,
+    /// Its Automerge actor id (hex), as its addition records it.
+    pub actor: String,
+}
+
+impl Device {
+    /// A current member: added by statements that count, and not revoked.
+    pub fn is_member(&self) -> bool {
+        self.standing == crate::membership::Standing::Member
+    }
 }
 
 /// What a caller supplies to add a device.
@@ -156,8 +162,8 @@ pub struct NewDevice {
     pub kind: DeviceKind,
     /// Its name.
     pub name: String,
-    /// The device that added it.
-    pub added_by: Option<String>,
+    /// Its Automerge actor id (hex).
+    pub actor: String,
 }
 
 /// A note of thanks or a love note on the wall.

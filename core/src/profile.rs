@@ -350,6 +350,8 @@ impl Profile {
         name: &'static str,
         bytes: &[u8],
     ) -> Result<AutoCommit, ProfileError> {
+        // `Backup`'s fields are public: measure here too, not only in `backup::read`.
+        backup::check_size(name, bytes)?;
         let mut doc = self.store.load(slot)?.unwrap_or_default();
         doc.load_incremental(bytes)
             .map_err(|e| BackupError::InvalidJournal {

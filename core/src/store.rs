@@ -34,6 +34,7 @@ use redb::{ReadableDatabase, TableDefinition};
 use crate::keys::DeviceKeys;
 use crate::profile::files;
 use peers::PeerBook;
+pub use peers::Trust;
 use seal::Sealer;
 
 /// The store format this version writes and the newest it reads.
@@ -529,6 +530,8 @@ impl Store {
                     format!("{slot} {} chunk {seq} does not load: {e}", kind.name()),
                 )
             };
+            // Not measured with `crate::bound`: this device wrote and sealed these chunks, and
+            // what it wrote passed the bound (or was made here) on its way in.
             match doc.as_mut() {
                 Some(doc) => {
                     doc.load_incremental(&plain).map_err(bad_chunk)?;
@@ -812,11 +815,16 @@ impl Store {
 
     /// Writes `bytes` (a document's `save()`, e.g. from a backup) as the snapshot of an empty
     /// `slot`. Refuses a slot that holds data (merge into it instead: load, `load_incremental`,
-    /// append) and bytes that do not load as a complete document.
+    /// append) and bytes that do not load as a complete document, or that would inflate past
+    /// [`crate::bound::MAX_DECODED`] (they come from a backup file).
     pub fn restore_snapshot(&mut self, slot: DocSlot, bytes: &[u8]) -> Result<(), StoreError> {
         if self.slot_stats(slot)?.chunks > 0 {
             return Err(StoreError::SlotNotEmpty { slot });
         }
+        crate::bound::decoded_size(bytes).map_err(|e| StoreError::InvalidDocument {
+            slot,
+            detail: e.to_string(),
+        })?;
         let mut doc = AutoCommit::load(bytes).map_err(|e| StoreError::InvalidDocument {
             slot,
             detail: e.to_string(),
@@ -857,6 +865,21 @@ impl Store {
     pub fn put_peer_addrs(&mut self, peer: &str, addrs: Vec<String>) -> Result<(), StoreError> {
         let mut book = self.peers.clone();
         book.set_addrs(peer, addrs);
+        self.write_peers(book)
+    }
+
+    /// The membership facts this device pins (see [`Trust`]).
+    pub fn trust(&self) -> Trust {
+        self.peers.trust().clone()
+    }
+
+    /// Replaces the pinned membership facts, durably.
+    pub fn set_trust(&mut self, trust: Trust) -> Result<(), StoreError> {
+        if self.peers.trust() == &trust {
+            return Ok(());
+        }
+        let mut book = self.peers.clone();
+        book.set_trust(trust);
         self.write_peers(book)
     }
 

@@ -1,4 +1,6 @@
-//! Validation of text handed to the journal.
+//! Validation of text handed to the journal, and making text from peers safe to print.
+
+use std::borrow::Cow;
 
 use crate::error::{JournalError, Result};
 
@@ -69,6 +71,35 @@ pub(crate) fn rating(field: &'static str, value: u8) -> Result<u8> {
     }
 }
 
+/// `text` made safe to show on a terminal or in a list: every character that could steer the
+/// terminal or reorder what is shown becomes U+FFFD (the replacement character). Those are the
+/// C0 and C1 control characters and DEL (escape sequences, carriage returns, bells; line breaks
+/// and tabs too, so use it on one line at a time), and the bidirectional embeddings, overrides
+/// and isolates U+202A-U+202E and U+2066-U+2069. Everything else, accents and right-to-left
+/// scripts included, is kept. Text that needs no change is borrowed as it is.
+///
+/// Anything a peer wrote (names, device names, titles, notes) may hold such characters even
+/// though this device refuses them on input; print it through this.
+pub fn display_safe(text: &str) -> Cow<'_, str> {
+    fn steers(c: char) -> bool {
+        c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    }
+    if !text.chars().any(steers) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.chars()
+            .map(|c| {
+                if steers(c) {
+                    char::REPLACEMENT_CHARACTER
+                } else {
+                    c
+                }
+            })
+            .collect(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,5 +138,34 @@ mod tests {
             Err(JournalError::OutOfRange { .. })
         ));
         assert_eq!(optional_line("place", Some("  ")).unwrap(), None);
+    }
+
+    #[test]
+    fn display_safe_replaces_what_steers_a_terminal() {
+        assert!(matches!(
+            display_safe("Ana's phone, café"),
+            Cow::Borrowed(_)
+        ));
+        assert_eq!(
+            display_safe("\u{5e9}\u{5dc}\u{5d5}\u{5dd}"),
+            "\u{5e9}\u{5dc}\u{5d5}\u{5dd}"
+        );
+        assert_eq!(display_safe("\u{1b}[31mred"), "\u{fffd}[31mred");
+        assert_eq!(
+            display_safe("a\u{202E}b\u{2066}c\u{2069}"),
+            "a\u{fffd}b\u{fffd}c\u{fffd}"
+        );
+        assert_eq!(
+            display_safe("x\u{9b}2Jy\u{7f}\r\n\t\u{7}"),
+            "x\u{fffd}2Jy\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}"
+        );
+        assert_eq!(
+            display_safe("\u{202A}\u{202B}\u{202C}\u{202D}\u{2067}\u{2068}")
+                .chars()
+                .filter(|&c| c == '\u{fffd}')
+                .count(),
+            6
+        );
+        assert_eq!(display_safe(""), "");
     }
 }

@@ -2,8 +2,12 @@
 //! when no live link exists (handed over by any means). Only the shared journal travels this
 //! way.
 //!
-//! A file is a standard age file. Its plaintext is a line `hearth-changes 1`, a JSON line with
-//! who made it, then Automerge change bytes.
+//! A file is a standard age file. Its plaintext is a line `hearth-changes 2`, a JSON line with
+//! who made it, the Automerge change bytes, and an ed25519 signature by the sending device over
+//! all of that. A receiver checks the signature against the sender the header names and that
+//! the sender is a current member (by the signed membership it checked) before it applies
+//! anything; the sender it reports is the verified one. (age does not authenticate senders:
+//! anyone who knows a device's public recipient can seal a file to it.)
 
 use std::io::{Read, Write};
 
@@ -14,7 +18,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Result, SyncError};
 use crate::node::Node;
 
-const MAGIC: &[u8] = b"hearth-changes 1\n";
+const MAGIC: &[u8] = b"hearth-changes 2\n";
+const SIGNATURE_DOMAIN: &[u8] = b"hearth/changes/2\n";
+const SIGNATURE_LEN: usize = 64;
 /// The largest change file accepted (well above a ten-year journal).
 pub const MAX_CHANGE_FILE: u64 = 256 * 1024 * 1024;
 
@@ -46,7 +52,7 @@ impl Node {
             .journal
             .devices()
             .into_iter()
-            .filter(|d| d.endpoint_id != me && d.revoked_at.is_none())
+            .filter(|d| d.endpoint_id != me && d.is_member())
             .collect();
         if targets.is_empty() {
             return Err(SyncError::NotAllowed(
@@ -98,7 +104,10 @@ impl Node {
         for c in changes {
             plain.extend_from_slice(c.raw_bytes());
         }
+        let seed = st.profile.keys().endpoint_secret();
         drop(st);
+        let sig = hearth_core::membership::sign_detached(&seed, SIGNATURE_DOMAIN, &plain);
+        plain.extend_from_slice(&sig);
         let refs: Vec<&dyn age::Recipient> = recipients
             .iter()
             .map(|r| r as &dyn age::Recipient)
@@ -122,6 +131,29 @@ impl Node {
         let identity = self.profile(|p| p.keys().age_identity().clone());
         let opened = open_change_file(&identity, file)?;
         let (header, bytes) = (&opened.header, opened.changes.as_slice());
+        let sender = self.read(|j| j.device(&header.from));
+        match sender {
+            Some(d) if d.is_member() => {}
+            Some(d) => {
+                return Err(SyncError::ChangeFile(format!(
+                    "this change file comes from {}, which is not a member of this journal ({}); \
+                     nothing was brought in",
+                    d.name,
+                    match d.standing {
+                        hearth_core::membership::Standing::Revoked { .. } => "revoked".to_owned(),
+                        hearth_core::membership::Standing::Unverified { reason } => reason,
+                        hearth_core::membership::Standing::Member => String::new(),
+                    }
+                )));
+            }
+            None => {
+                return Err(SyncError::ChangeFile(
+                    "this change file comes from a device this journal does not know; nothing \
+                     was brought in"
+                        .into(),
+                ));
+            }
+        }
         let (new_changes, due) = {
             let mut st = self.state();
             let before = st.journal.heads(DocKind::Shared);
@@ -160,8 +192,9 @@ impl ChangeFile {
     }
 }
 
-/// Unseals a change file with this device's identity and checks its framing. The changes are
-/// not applied (see [`Node::import_changes`]).
+/// Unseals a change file with this device's identity, checks its framing and that it is signed
+/// by the device its header names. Membership is not checked and the changes are not applied
+/// (see [`Node::import_changes`]).
 pub fn open_change_file(identity: &age::x25519::Identity, file: &[u8]) -> Result<ChangeFile> {
     if file.len() as u64 > MAX_CHANGE_FILE {
         return Err(SyncError::ChangeFile(
@@ -186,15 +219,33 @@ pub fn open_change_file(identity: &age::x25519::Identity, file: &[u8]) -> Result
         .map_err(|e| {
             SyncError::ChangeFile(format!("the change file is damaged or cut short: {e}"))
         })?;
-    let rest = plain.strip_prefix(MAGIC).ok_or_else(|| {
-        SyncError::ChangeFile("the file opened but is not a Hearth change file".into())
+    let signed = plain.strip_prefix(MAGIC).ok_or_else(|| {
+        SyncError::ChangeFile(
+            "the file opened but is not a Hearth change file (or one from an older version)"
+                .into(),
+        )
     })?;
+    if signed.len() < SIGNATURE_LEN {
+        return Err(SyncError::ChangeFile("the change file is cut short".into()));
+    }
+    let (rest, sig) = signed.split_at(signed.len() - SIGNATURE_LEN);
+    let mut signature = [0u8; SIGNATURE_LEN];
+    signature.copy_from_slice(sig);
     let nl = rest
         .iter()
         .position(|b| *b == b'\n')
         .ok_or_else(|| SyncError::ChangeFile("the change file's header is damaged".into()))?;
     let header: Header = serde_json::from_slice(&rest[..nl])
         .map_err(|e| SyncError::ChangeFile(format!("the change file's header is damaged: {e}")))?;
+    let body = &plain[..plain.len() - SIGNATURE_LEN];
+    if !hearth_core::membership::verify_detached(&header.from, SIGNATURE_DOMAIN, body, &signature)
+    {
+        return Err(SyncError::ChangeFile(
+            "the change file's signature does not match the device it names; it was not made by \
+             that device, so nothing was brought in"
+                .into(),
+        ));
+    }
     Ok(ChangeFile {
         header,
         changes: rest[nl + 1..].to_vec(),

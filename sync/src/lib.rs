@@ -23,6 +23,7 @@ mod admission;
 mod changes;
 mod error;
 mod frame;
+mod handoff;
 mod net;
 mod node;
 mod pair;
@@ -36,8 +37,10 @@ pub use changes::{ChangeFile, Imported, MAX_CHANGE_FILE, open_change_file};
 pub use error::SyncError;
 pub use frame::{FrameError, FrameHook, HookAction, MAX_FRAME, read as read_frame};
 pub use net::{NetConfig, Relays};
-pub use node::{Event, Node, PeerStatus, PeerSync, endpoint_id_of, last_sync_times, load_journal};
-pub use pair::{DEFAULT_TICKET_TTL, Pairing};
+pub use node::{
+    CLAIMED_PERSON, Event, Node, PeerStatus, PeerSync, endpoint_id_of, last_sync_times, load_journal,
+};
+pub use pair::{DEFAULT_TICKET_TTL, HELLO_TIMEOUT, MAX_PAIRING_CONNECTIONS, PairRefusal, Pairing};
 pub use setup::{FIRST_COLOUR, SECOND_COLOUR, Setup, init_device};
 pub use ticket::{Role, Ticket};
 
@@ -45,3 +48,5 @@ pub use ticket::{Role, Ticket};
 pub const PAIR_ALPN: &[u8] = b"hearth/pair/1";
 /// The sync protocol.
 pub const SYNC_ALPN: &[u8] = b"hearth/sync/1";
+/// Handing membership statements to a device that refuses this one (see `handoff`).
+pub const MEMBERS_ALPN: &[u8] = b"hearth/members/1";

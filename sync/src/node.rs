@@ -106,6 +106,8 @@ pub(crate) struct Inner {
     changed: watch::Sender<u64>,
     events: broadcast::Sender<Event>,
     pub(crate) invites: Mutex<HashMap<[u8; 16], Invite>>,
+    /// Pairing connections open now (capped).
+    pub(crate) pairing_connections: std::sync::atomic::AtomicUsize,
     links: Mutex<HashMap<EndpointId, Vec<Link>>>,
     pub(crate) links_changed: tokio::sync::Notify,
     pub(crate) wake_dialers: tokio::sync::Notify,
@@ -162,16 +164,24 @@ pub(crate) fn slot(kind: DocKind) -> DocSlot {
     }
 }
 
-/// Loads the journal a profile holds.
+/// Loads the journal a profile holds, acting as the profile's device and trusting the founder
+/// its sealed store pins.
 pub fn load_journal(profile: &mut Profile) -> Result<Journal> {
     let actor = profile.keys().actor_id();
     let shared = profile.store_mut().load(DocSlot::Shared)?;
     let private = profile.store_mut().load(DocSlot::Private)?;
-    Ok(match shared {
+    let mut journal = match shared {
         Some(shared) => Journal::from_docs(shared, private, &actor)?,
         None => Journal::new(&actor)?,
-    })
+    };
+    journal.set_identity(&profile.keys().endpoint_secret());
+    journal.set_root(profile.store().trust().root.as_deref());
+    Ok(journal)
 }
+
+/// The profile setting naming the person a device says it belongs to before any member has
+/// admitted it (a restored device); it decides nothing about access.
+pub const CLAIMED_PERSON: &str = "person";
 
 /// Stores what the journal holds that the store does not, both documents in one transaction.
 /// Returns whether the store now has chunks to fold (see [`Node::stored`]).
@@ -224,7 +234,7 @@ fn members(journal: &Journal) -> HashSet<EndpointId> {
     journal
         .devices()
         .into_iter()
-        .filter(|d| d.revoked_at.is_none())
+        .filter(|d| d.is_member())
         .filter_map(|d| d.endpoint_id.parse().ok())
         .collect()
 }
@@ -259,6 +269,7 @@ impl Node {
                 changed: watch::channel(0).0,
                 events: broadcast::channel(256).0,
                 invites: Mutex::new(HashMap::new()),
+                pairing_connections: std::sync::atomic::AtomicUsize::new(0),
                 links: Mutex::new(HashMap::new()),
                 links_changed: tokio::sync::Notify::new(),
                 wake_dialers: tokio::sync::Notify::new(),
@@ -293,6 +304,12 @@ impl Node {
                     node: node.downgrade(),
                 },
             )
+            .accept(
+                crate::MEMBERS_ALPN,
+                crate::handoff::HandoffHandler {
+                    node: node.downgrade(),
+                },
+            )
             .spawn();
         let _ = node.inner.router.set(router);
         if node.inner.config.mdns {
@@ -324,13 +341,28 @@ impl Node {
         self.inner.endpoint.bound_sockets()
     }
 
-    /// The partner this device belongs to (none for a home display).
+    /// The partner this device belongs to (none for a home display): as the signed
+    /// membership says, or, before any member has admitted this device, as its profile claims.
     pub fn me(&self) -> Option<PartnerId> {
         let id = self.id().to_string();
-        match self.read(|j| j.device(&id).map(|d| d.owner)) {
+        let st = self.state();
+        match st.journal.membership().devices().get(&id).map(|d| d.entry.owner.clone()) {
             Some(DeviceOwner::Partner(p)) => Some(p),
-            _ => None,
+            Some(DeviceOwner::Home) => None,
+            None => st
+                .profile
+                .config()
+                .extra
+                .get(CLAIMED_PERSON)
+                .and_then(|v| v.as_str())
+                .map(PartnerId::from),
         }
+    }
+
+    /// Whether this device is a current member of its journal.
+    pub fn is_member(&self) -> bool {
+        let id = self.id().to_string();
+        self.read(|j| j.is_member(&id))
     }
 
     /// Reads the journal.
@@ -479,7 +511,7 @@ impl Node {
         let me = self.id();
         let members: HashSet<EndpointId> = devices
             .iter()
-            .filter(|d| d.revoked_at.is_none())
+            .filter(|d| d.is_member())
             .filter_map(|d| d.endpoint_id.parse().ok())
             .collect();
         self.inner.admission.set_members(members.clone());
@@ -508,28 +540,31 @@ impl Node {
         }
     }
 
-    /// Whether `peer` may sync `kind` with this device: the shared journal with every member
-    /// device; a private journal only between two personal devices of the same person.
+    /// Whether `peer` may sync `kind` with this device. Both must be current members by the
+    /// signed statements this device checked. The shared journal syncs with every member; a
+    /// private journal only with this person's own devices: current personal devices of the same
+    /// person that the checked chain of `me` additions links to this one, or that this device
+    /// pinned in its sealed store at a `me` pairing. No field of the journal decides it.
     pub(crate) fn may_sync(&self, peer: &EndpointId, kind: DocKind) -> bool {
         let me = self.id().to_string();
         let peer = peer.to_string();
-        self.read(|j| {
-            let (Some(mine), Some(theirs)) = (j.device(&me), j.device(&peer)) else {
-                return false;
-            };
-            if theirs.revoked_at.is_some() {
-                return false;
+        let st = self.state();
+        let m = st.journal.membership();
+        let (Some(mine), Some(theirs)) = (m.current(&me), m.current(&peer)) else {
+            return false;
+        };
+        match kind {
+            DocKind::Shared => true,
+            DocKind::Private => {
+                let same_person = mine.entry.kind == DeviceKind::Personal
+                    && theirs.entry.kind == DeviceKind::Personal
+                    && matches!(&mine.entry.owner, DeviceOwner::Partner(_))
+                    && mine.entry.owner == theirs.entry.owner;
+                same_person
+                    && (m.own_devices(&me).contains(&peer)
+                        || st.profile.store().trust().own.contains(&peer))
             }
-            match kind {
-                DocKind::Shared => true,
-                DocKind::Private => {
-                    mine.kind == DeviceKind::Personal
-                        && theirs.kind == DeviceKind::Personal
-                        && matches!(&mine.owner, DeviceOwner::Partner(_))
-                        && mine.owner == theirs.owner
-                }
-            }
-        })
+        }
     }
 
     pub(crate) fn links(&self) -> MutexGuard<'_, HashMap<EndpointId, Vec<Link>>> {
@@ -632,7 +667,7 @@ impl Node {
 
     /// Records in the journal where this device listens, if that changed, so the other
     /// devices can dial it even if they never connected before (via a third device).
-    fn publish_own_addrs(&self) -> Result<()> {
+    pub(crate) fn publish_own_addrs(&self) -> Result<()> {
         if !self.inner.config.publish_addrs {
             return Ok(());
         }
@@ -643,11 +678,10 @@ impl Node {
             }
         }
         addrs.truncate(16);
+        // Addresses are hints (the connection proves who answers), so a device publishes its
+        // own even before a member has admitted it: the inviter learns them at pairing.
         let me = self.id().to_string();
-        let known = self.read(|j| j.device(&me).is_some());
-        if known {
-            self.write(|j| j.set_device_addrs(&me, &addrs, Timestamp::now()))?;
-        }
+        self.write(|j| j.set_device_addrs(&me, &addrs, Timestamp::now()))?;
         Ok(())
     }
 
@@ -671,7 +705,7 @@ impl Node {
         let me = self.id();
         for d in devices {
             match d.endpoint_id.parse::<EndpointId>() {
-                Ok(id) if id != me && d.revoked_at.is_none() => {
+                Ok(id) if id != me && d.is_member() => {
                     self.add_to_address_book(id, &d.addrs)
                 }
                 _ => {}

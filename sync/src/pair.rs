@@ -1,14 +1,23 @@
 //! Pairing (`hearth/pair/1`): the inviter shows a ticket; the joiner dials the endpoint named in
-//! it (TLS proves it is that device), proves the one-time secret, and both record each other in
-//! the shared journal; the first sync follows on the same connection.
+//! it (TLS proves it is that device) and proves the one-time secret. The inviter alone decides
+//! what the joiner becomes: the role, owner and kind come from the invitation it stored, never
+//! from the ticket's copy or from what the joiner says about itself. The inviter signs the
+//! joiner's addition (see `hearth_core::membership`), serves only the documents that role may
+//! have (a private journal only for `me`), and tells the joiner which founder to trust; the
+//! joiner checks that the journal it received admits it that way before it keeps the founder.
 //!
 //! Only the inviter's own clock decides expiry: it forgets the secret when its timer runs out,
-//! so two devices whose clocks disagree still pair.
+//! so two devices whose clocks disagree still pair. A pairing connection must send its first
+//! message within [`HELLO_TIMEOUT`]; at most [`MAX_PAIRING_CONNECTIONS`] are open at once;
+//! used and expired invitations are dropped.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use hearth_core::{Device, DeviceKind, DeviceOwner, DocKind, NewDevice, PartnerId, Timestamp};
+use hearth_core::membership::AddRole;
+use hearth_core::{
+    Device, DeviceKind, DeviceOwner, DocKind, NewDevice, PartnerId, Timestamp, text_line,
+};
 use iroh::EndpointId;
 use iroh::endpoint::{Connection, RecvStream, SendStream};
 use iroh::protocol::{AcceptError, ProtocolHandler};
@@ -26,6 +35,10 @@ use crate::ticket::{Role, Ticket};
 /// The default time a ticket stays valid.
 pub const DEFAULT_TICKET_TTL: Duration = Duration::from_secs(600);
 const HELLO_CAP: usize = 64 * 1024;
+/// How long a pairing connection may take to send its first message.
+pub const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
+/// How many pairing connections may be open at once; more are closed at once.
+pub const MAX_PAIRING_CONNECTIONS: usize = 8;
 
 /// Tells the inviter's caller how the pairing ended.
 type Waiter = oneshot::Sender<Result<Device>>;
@@ -39,6 +52,8 @@ pub(crate) struct Invite {
     done: Option<Waiter>,
 }
 
+/// What the joiner says about itself. Only its name, age recipient and actor id are taken
+/// (checked); its kind and person are hints the inviter checks against its invitation.
 #[derive(Debug, Serialize, Deserialize)]
 struct Hello {
     secret: [u8; 16],
@@ -46,13 +61,40 @@ struct Hello {
     recipient: String,
     kind: String,
     partner: Option<PartnerId>,
+    #[serde(default)]
+    actor: String,
+}
+
+/// Why an inviter refused a pairing, as it crosses the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PairRefusal {
+    /// The ticket was used already.
+    Used,
+    /// The ticket expired.
+    Expired,
+    /// The secret is not one the inviter issued.
+    WrongSecret,
+    /// The joining device does not fit the role offered.
+    WrongRole,
+    /// The journal's membership rules refuse the joiner.
+    NotAllowed,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "reply", rename_all = "snake_case")]
 enum Reply {
-    Welcome { inviter_partner: Option<PartnerId> },
-    Refused { reason: String },
+    Welcome {
+        inviter_partner: Option<PartnerId>,
+        /// The role the inviter grants (its own record, not the ticket's).
+        role: Role,
+        /// The founder whose chain of statements the joiner should trust.
+        root: Option<String>,
+    },
+    Refused {
+        code: PairRefusal,
+        reason: String,
+    },
 }
 
 /// The inviter's side of a pairing: resolves when a device has joined with the ticket.
@@ -94,19 +136,35 @@ impl Node {
     /// device has joined with it. A ticket works once.
     pub fn invite(&self, role: Role, ttl: Duration) -> Result<(Ticket, Pairing)> {
         let me = self.id().to_string();
-        let mine = self.read(|j| j.device(&me));
-        let Some(mine) = mine else {
-            return Err(SyncError::NotAllowed(
-                "this device is not set up yet: run init first".into(),
-            ));
-        };
-        if mine.kind == DeviceKind::Display {
+        if self.profile(|p| p.config().kind == DeviceKind::Display) {
             return Err(SyncError::NotAllowed(
                 "a home display cannot invite; invite from a phone".into(),
             ));
         }
-        // With two partners already, a partner ticket can only bring back one of them (a
-        // device restored from a backup); the joiner's side is checked when it arrives.
+        let mine = self.read(|j| j.device(&me)).filter(|d| d.is_member());
+        let Some(mine) = mine else {
+            return Err(SyncError::NotAMember(
+                "this device is not a member of a journal yet; pair it from one of your devices \
+                 first"
+                    .into(),
+            ));
+        };
+        if role == Role::Partner {
+            // A partner ticket adds the other person's first device: refused at once when they
+            // already have one (their own devices add the rest).
+            let others = self.read(|j| {
+                j.devices()
+                    .into_iter()
+                    .any(|d| d.is_member() && d.kind == DeviceKind::Personal && d.owner != mine.owner)
+            });
+            if others {
+                return Err(SyncError::NotAllowed(
+                    "your partner already has a device in this journal; to add another of theirs, \
+                     invite from one of their devices with --for me"
+                        .into(),
+                ));
+            }
+        }
         let secret: [u8; 16] = rand::rng().random();
         let mut addrs: Vec<SocketAddr> = self.addr().ip_addrs().copied().collect();
         for s in self.bound_sockets() {
@@ -146,7 +204,7 @@ impl Node {
             tokio::time::sleep_until(expires).await;
             if let Some(node) = weak.upgrade() {
                 let mut invites = node.inner.invites.lock().unwrap_or_else(|e| e.into_inner());
-                if let Some(inv) = invites.get_mut(&secret)
+                if let Some(mut inv) = invites.remove(&secret)
                     && let Some(done) = inv.done.take()
                 {
                     let _ = done.send(Err(SyncError::TicketExpired));
@@ -156,62 +214,142 @@ impl Node {
         Ok((ticket, Pairing { rx }))
     }
 
-    /// Checks a joiner's hello against the pending invites and takes the ticket.
-    fn take_invite(&self, hello: &Hello) -> std::result::Result<(Role, Option<Waiter>), String> {
+    /// Checks a joiner's hello against the pending invites and takes the ticket. A used
+    /// invitation stays known (to say so) until it expires; expired ones are dropped.
+    fn take_invite(
+        &self,
+        hello: &Hello,
+    ) -> std::result::Result<(Role, Option<Waiter>), (PairRefusal, String)> {
         let mut invites = self.inner.invites.lock().unwrap_or_else(|e| e.into_inner());
+        let now = tokio::time::Instant::now();
+        invites.retain(|_, inv| inv.expires > now);
         let found = invites
             .iter_mut()
             .find(|(s, _)| ct_eq(s, &hello.secret))
             .map(|(_, inv)| inv);
         let Some(inv) = found else {
-            return Err(
-                "the ticket's secret is not one this device issued (wrong or forged ticket)".into(),
-            );
+            return Err((
+                PairRefusal::WrongSecret,
+                "the ticket's secret is not one this device has open (wrong, expired or forged \
+                 ticket)"
+                    .into(),
+            ));
         };
         if inv.used {
-            return Err(SyncError::TicketUsed.to_string());
+            return Err((PairRefusal::Used, SyncError::TicketUsed.to_string()));
         }
-        if tokio::time::Instant::now() >= inv.expires {
-            return Err(SyncError::TicketExpired.to_string());
-        }
+        inv.used = true;
+        let mut inv = Invite {
+            role: inv.role,
+            expires: inv.expires,
+            used: true,
+            done: inv.done.take(),
+        };
+        drop(invites);
+        let refuse = |inv: &mut Invite, code, reason: String| {
+            if let Some(done) = inv.done.take() {
+                let _ = done.send(Err(SyncError::PairingRefused(reason.clone())));
+            }
+            Err((code, reason))
+        };
         let wants_display = hello.kind == DeviceKind::Display.as_str();
         if wants_display != (inv.role == Role::Display) {
-            return Err(
+            return refuse(
+                &mut inv,
+                PairRefusal::WrongRole,
                 "this ticket is for a different kind of device (phone or home display)".into(),
             );
         }
         if inv.role == Role::Partner && hello.partner.is_none() {
-            return Err(
+            return refuse(
+                &mut inv,
+                PairRefusal::WrongRole,
                 "joining as the partner needs a person set up on the joining device".into(),
             );
         }
-        if inv.role == Role::Partner {
-            let partners = self.read(|j| j.partners());
-            let returning = partners
-                .iter()
-                .any(|p| Some(&p.id) == hello.partner.as_ref());
-            if partners.len() >= 2 && !returning {
-                return Err("this journal already has two partners".into());
-            }
-        }
-        inv.used = true;
         Ok((inv.role, inv.done.take()))
+    }
+
+    /// The device record the inviter signs for a joiner: who it is comes from the connection,
+    /// what it is from the invitation.
+    fn joiner_record(&self, peer: EndpointId, role: Role, hello: &Hello) -> Result<NewDevice> {
+        let me = self.me();
+        let owner = match role {
+            Role::Partner => DeviceOwner::Partner(
+                hello
+                    .partner
+                    .clone()
+                    .ok_or(SyncError::NotAllowed("the joiner names no person".into()))?,
+            ),
+            Role::Me => DeviceOwner::Partner(
+                me.ok_or(SyncError::NotAllowed("this device has no owner".into()))?,
+            ),
+            Role::Display => DeviceOwner::Home,
+        };
+        let kind = if role == Role::Display {
+            DeviceKind::Display
+        } else {
+            DeviceKind::Personal
+        };
+        let actor = if hello.actor.len() == 32 && hello.actor.chars().all(|c| c.is_ascii_hexdigit()) {
+            hello.actor.to_ascii_lowercase()
+        } else {
+            String::new()
+        };
+        Ok(NewDevice {
+            endpoint_id: peer.to_string(),
+            age_recipient: hello.recipient.clone(),
+            owner,
+            kind,
+            name: text_line("device name", &hello.name)?,
+            actor,
+        })
     }
 
     async fn serve_pairing(&self, conn: Connection) -> Result<()> {
         let peer = conn.remote_id();
-        let (mut send, mut recv) = conn
-            .accept_bi()
-            .await
-            .map_err(|e| SyncError::Connection(e.to_string()))?;
-        let hello: Hello = read_json(&mut recv).await?;
-        let (role, done) = match self.take_invite(&hello) {
+        let first = async {
+            let (send, mut recv) = conn
+                .accept_bi()
+                .await
+                .map_err(|e| SyncError::Connection(e.to_string()))?;
+            let hello: Hello = read_json(&mut recv).await?;
+            Ok::<_, SyncError>((send, hello))
+        };
+        let (mut send, hello) = match tokio::time::timeout(HELLO_TIMEOUT, first).await {
+            Ok(r) => r?,
+            Err(_) => {
+                conn.close(crate::PROTOCOL_ERROR.into(), b"no pairing message in time");
+                return Err(SyncError::Timeout(HELLO_TIMEOUT.as_secs()));
+            }
+        };
+        let taken = self.take_invite(&hello).and_then(|(role, done)| {
+            // Check the joiner against the membership rules before anything is merged.
+            let checked = self
+                .joiner_record(peer, role, &hello)
+                .and_then(|device| {
+                    self.read(|j| j.check_admission(to_add_role(role), &device))
+                        .map_err(SyncError::from)
+                });
+            match checked {
+                Ok(()) => Ok((role, done)),
+                Err(e) => {
+                    let reason = e.to_string();
+                    if let Some(done) = done {
+                        let _ = done.send(Err(SyncError::PairingRefused(reason.clone())));
+                    }
+                    Err((PairRefusal::NotAllowed, reason))
+                }
+            }
+        });
+        let (role, done) = match taken {
             Ok(v) => v,
-            Err(reason) => {
-                tracing::info!(peer = %peer.fmt_short(), %reason, "pairing refused");
+            Err((code, reason)) => {
+                tracing::info!(peer = %peer.fmt_short(), ?code, "pairing refused");
                 write_json(
                     &mut send,
                     &Reply::Refused {
+                        code,
                         reason: reason.clone(),
                     },
                 )
@@ -245,42 +383,27 @@ impl Node {
         send: &mut SendStream,
     ) -> Result<Device> {
         let me = self.me();
+        let root = self.read(|j| j.root().map(str::to_owned));
         write_json(
             send,
             &Reply::Welcome {
                 inviter_partner: me.clone(),
+                role,
+                root,
             },
         )
         .await?;
         let _ = send.finish();
-        let first: &[DocKind] = if role == Role::Me {
-            &DocKind::ALL
-        } else {
-            &[DocKind::Shared]
-        };
-        self.accept_sessions(conn, peer, first.len()).await?;
-        let owner = match role {
-            Role::Partner => DeviceOwner::Partner(
-                hello
-                    .partner
-                    .clone()
-                    .ok_or(SyncError::NotAllowed("no partner".into()))?,
-            ),
-            Role::Me => DeviceOwner::Partner(
-                me.ok_or(SyncError::NotAllowed("this device has no owner".into()))?,
-            ),
-            Role::Display => DeviceOwner::Home,
-        };
-        let device = NewDevice {
-            endpoint_id: peer.to_string(),
-            age_recipient: hello.recipient.clone(),
-            owner,
-            kind: DeviceKind::from(hello.kind.clone()),
-            name: hello.name.clone(),
-            added_by: Some(self.id().to_string()),
-        };
-        self.write(|j| j.add_device(&device, Timestamp::now()))?;
-        self.accept_sessions(conn, peer, 1).await?;
+        let allowed = docs_for(role);
+        self.accept_sessions(conn, peer, allowed, allowed.len())
+            .await?;
+        let device = self.joiner_record(peer, role, hello)?;
+        self.write(|j| j.admit_device(to_add_role(role), &device, Timestamp::now()))?;
+        if role == Role::Me {
+            self.pin_own(&peer.to_string())?;
+        }
+        self.accept_sessions(conn, peer, &[DocKind::Shared], 1)
+            .await?;
         if let Some(addr) = crate::node::remote_addr(conn) {
             self.learn_addrs(&peer, &[addr]);
         }
@@ -295,7 +418,25 @@ impl Node {
         Ok(record)
     }
 
-    async fn accept_sessions(&self, conn: &Connection, peer: EndpointId, n: usize) -> Result<()> {
+    /// Pins a device as one of this person's own in the sealed store (a `me` pairing).
+    fn pin_own(&self, peer: &str) -> Result<()> {
+        let mut st = self.state();
+        let mut trust = st.profile.store().trust();
+        if trust.own.insert(peer.to_owned()) {
+            st.profile.store_mut().set_trust(trust)?;
+        }
+        Ok(())
+    }
+
+    /// Accepts `n` document streams from a joiner, each for one of `allowed` documents; a stream
+    /// for any other document (a private journal the role does not give) ends the pairing.
+    async fn accept_sessions(
+        &self,
+        conn: &Connection,
+        peer: EndpointId,
+        allowed: &[DocKind],
+        n: usize,
+    ) -> Result<()> {
         let mut tasks = tokio::task::JoinSet::new();
         for _ in 0..n {
             let (send, mut recv) = conn
@@ -304,7 +445,14 @@ impl Node {
                 .map_err(|e| SyncError::Connection(e.to_string()))?;
             let kind = match frame::read(&mut recv, 16).await {
                 Ok(b) if b == [b'S'] => DocKind::Shared,
-                Ok(b) if b == [b'P'] => DocKind::Private,
+                Ok(b) if b == [b'P'] && allowed.contains(&DocKind::Private) => DocKind::Private,
+                Ok(b) if b == [b'P'] => {
+                    tracing::info!(peer = %peer.fmt_short(), "refused a private journal stream the role does not give");
+                    return Err(SyncError::Protocol {
+                        peer: peer.fmt_short().to_string(),
+                        reason: "asked for a private journal this pairing does not give".into(),
+                    });
+                }
                 _ => {
                     return Err(SyncError::Protocol {
                         peer: peer.fmt_short().to_string(),
@@ -336,11 +484,16 @@ impl Node {
                 "this ticket was made by this device; use it on another one".into(),
             ));
         }
-        let mine = self.read(|j| j.device(&me_id)).ok_or_else(|| {
-            SyncError::NotAllowed("this device is not set up yet: run init first".into())
-        })?;
+        let (name, kind, recipient, actor) = self.profile(|p| {
+            (
+                p.config().device_name.clone(),
+                p.config().kind.clone(),
+                p.keys().recipient_string(),
+                hearth_core::keys::hex(&p.keys().actor_id()),
+            )
+        });
         let my_partner = self.me();
-        match (ticket.role, mine.kind == DeviceKind::Display) {
+        match (ticket.role, kind == DeviceKind::Display) {
             (Role::Display, false) => {
                 return Err(SyncError::NotAllowed(
                     "this ticket is for a home display; set this device up with init --display"
@@ -354,6 +507,16 @@ impl Node {
             }
             _ => {}
         }
+        // A device that already shares a journal with other devices cannot move to another.
+        let (old_root, others) = self.read(|j| {
+            let m = j.membership();
+            let others = m
+                .devices()
+                .keys()
+                .filter(|id| **id != me_id)
+                .count();
+            (j.root().map(str::to_owned), others)
+        });
         // Joining as another device of the inviter drops this device's own person, which must
         // not have entries of its own, unless this device already holds the same journal (it
         // was restored from a backup of it).
@@ -389,56 +552,57 @@ impl Node {
             .map_err(|e| SyncError::Connection(e.to_string()))?;
         let hello = Hello {
             secret: ticket.secret,
-            name: mine.name.clone(),
-            recipient: mine.age_recipient.clone(),
-            kind: mine.kind.as_str().to_owned(),
+            name,
+            recipient,
+            kind: kind.as_str().to_owned(),
             partner: my_partner.clone(),
+            actor,
         };
         write_json(&mut send, &hello).await?;
         let _ = send.finish();
         let reply: Reply = read_json(&mut recv).await?;
-        let inviter_partner = match reply {
-            Reply::Refused { reason } => {
+        let (inviter_partner, role, root) = match reply {
+            Reply::Refused { code, reason } => {
                 conn.close(0u32.into(), b"refused");
-                return Err(SyncError::PairingRefused(reason));
+                return Err(match code {
+                    PairRefusal::Used => SyncError::TicketUsed,
+                    PairRefusal::Expired => SyncError::TicketExpired,
+                    _ => SyncError::PairingRefused(reason),
+                });
             }
-            Reply::Welcome { inviter_partner } => inviter_partner,
+            Reply::Welcome {
+                inviter_partner,
+                role,
+                root,
+            } => (inviter_partner, role, root),
         };
-        let first: &[DocKind] = if ticket.role == Role::Me {
-            &DocKind::ALL
-        } else {
-            &[DocKind::Shared]
+        let Some(root) = root else {
+            conn.close(crate::PROTOCOL_ERROR.into(), b"no founder");
+            return Err(SyncError::PairingRefused(
+                "the inviting device does not belong to a journal".into(),
+            ));
         };
-        self.sync_kinds(&conn, inviter, first, Mode::OneShot)
+        if old_root.as_deref().is_some_and(|r| r != root) && others > 0 {
+            conn.close(0u32.into(), b"already in another journal");
+            return Err(SyncError::NotAllowed(
+                "this device already shares another journal with other devices; set up a new \
+                 profile to join this one"
+                    .into(),
+            ));
+        }
+        self.sync_kinds(&conn, inviter, docs_for(role), Mode::OneShot)
             .await?;
         // Settle who this device belongs to now that both journals are one.
         self.write(|j| {
             let now = Timestamp::now();
-            if ticket.role == Role::Me
-                && let Some(owner) = &inviter_partner
+            if role == Role::Me
+                && let (Some(owner), Some(p)) = (&inviter_partner, &my_partner)
+                && p != owner
+                && !j.partner_has_entries(p)
             {
-                let me = j
-                    .device(&me_id)
-                    .ok_or(hearth_core::JournalError::NotFound {
-                        kind: "device",
-                        id: me_id.clone(),
-                    })?;
-                let device = NewDevice {
-                    endpoint_id: me.endpoint_id,
-                    age_recipient: me.age_recipient,
-                    owner: DeviceOwner::Partner(owner.clone()),
-                    kind: me.kind,
-                    name: me.name,
-                    added_by: me.added_by,
-                };
-                j.add_device(&device, now)?;
-                if let Some(p) = &my_partner
-                    && p != owner
-                {
-                    j.forget_partner(p, now)?;
-                }
+                j.forget_partner(p, now)?;
             }
-            if ticket.role == Role::Partner
+            if role == Role::Partner
                 && let (Some(mine), Some(theirs)) = (&my_partner, &inviter_partner)
             {
                 let colour = |id: &PartnerId| j.partner(id).map(|p| p.colour);
@@ -451,12 +615,48 @@ impl Node {
         self.sync_kinds(&conn, inviter, &[DocKind::Shared], Mode::OneShot)
             .await?;
         conn.close(0u32.into(), b"paired");
+        // Trust the inviter's founder only if its journal admits both devices as agreed.
+        let admitted = self.state().journal.membership_under(Some(&root));
+        let inviter_ok = admitted.is_member(&inviter.to_string());
+        if !inviter_ok || !admitted.is_member(&me_id) {
+            return Err(SyncError::PairingRefused(
+                "the inviting device's journal does not admit this device as agreed".into(),
+            ));
+        }
+        {
+            let mut st = self.state();
+            st.journal.set_root(Some(&root));
+            let mut trust = st.profile.store().trust();
+            trust.root = Some(root.clone());
+            if role == Role::Me {
+                trust.own.insert(inviter.to_string());
+            }
+            st.profile.store_mut().set_trust(trust)?;
+        }
         self.learn_addrs(&inviter, &ticket.addrs);
+        self.publish_own_addrs()?;
         self.after_change();
         self.read(|j| j.device(&inviter.to_string()))
             .ok_or_else(|| {
                 SyncError::NotAMember("the inviter's device record did not arrive".into())
             })
+    }
+}
+
+/// The documents a pairing in `role` syncs first: the private journal only for `me`.
+fn docs_for(role: Role) -> &'static [DocKind] {
+    if role == Role::Me {
+        &DocKind::ALL
+    } else {
+        &[DocKind::Shared]
+    }
+}
+
+fn to_add_role(role: Role) -> AddRole {
+    match role {
+        Role::Partner => AddRole::Partner,
+        Role::Me => AddRole::Me,
+        Role::Display => AddRole::Display,
     }
 }
 
@@ -471,9 +671,28 @@ impl ProtocolHandler for PairHandler {
         let Some(node) = self.node.upgrade() else {
             return Ok(());
         };
+        let open = node
+            .inner
+            .pairing_connections
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let _count = ConnectionCount(&node.inner.pairing_connections);
+        if open >= MAX_PAIRING_CONNECTIONS {
+            tracing::info!("refused a pairing connection: too many are open");
+            conn.close(crate::PROTOCOL_ERROR.into(), b"too many pairing connections");
+            return Ok(());
+        }
         if let Err(e) = node.serve_pairing(conn).await {
             tracing::info!(error = %e, "pairing did not complete");
         }
         Ok(())
+    }
+}
+
+/// Counts an open pairing connection until dropped.
+struct ConnectionCount<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl Drop for ConnectionCount<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
     }
 }

@@ -25,6 +25,10 @@ pub fn apply_sync_message(
     body: &[u8],
 ) -> std::result::Result<usize, String> {
     let msg = sync::Message::decode(body).map_err(|e| format!("undecodable sync message: {e}"))?;
+    // `decode` only splits the change list; `receive_sync_message` inflates it, without a bound.
+    // Measure every chunk first, against one budget for the whole message.
+    hearth_core::bound::decoded_size_of_all(msg.changes.iter(), hearth_core::bound::MAX_DECODED)
+        .map_err(|e| format!("the sync message's changes were refused: {e}"))?;
     let chunks = msg.changes.len();
     let doc = journal.doc_mut(kind);
     let before = doc.get_heads();

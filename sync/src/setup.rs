@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use hearth_core::keys::{KeySealing, SecretString};
-use hearth_core::{DeviceKind, DeviceOwner, NewDevice, Profile, Timestamp};
+use hearth_core::{DeviceKind, DeviceOwner, NewDevice, Profile, Timestamp, Trust};
 
 use crate::error::Result;
 use crate::node::{State, endpoint_id_of, load_journal, persist};
@@ -40,31 +40,33 @@ pub fn init_device(
     hearth_core::Journal::new(b"check")?.add_partner(name, FIRST_COLOUR, Timestamp::now())?;
     let options = hearth_core::CreateOptions {
         device_name: device_name.clone(),
-        kind,
+        kind: kind.clone(),
         sealing,
     };
     let mut profile = Profile::create(dir, passphrase, &options)?;
     let mut journal = load_journal(&mut profile)?;
-    let now = Timestamp::now();
-    let endpoint_id = endpoint_id_of(profile.keys().endpoint_secret());
-    let (owner, kind) = match setup {
-        Setup::Person => (
-            DeviceOwner::Partner(journal.add_partner(name, FIRST_COLOUR, now)?),
-            DeviceKind::Personal,
-        ),
-        Setup::Display => (DeviceOwner::Home, DeviceKind::Display),
-    };
-    journal.add_device(
-        &NewDevice {
-            endpoint_id,
-            age_recipient: profile.keys().recipient_string(),
-            owner,
-            kind,
-            name: device_name,
-            added_by: None,
-        },
-        now,
-    )?;
+    if setup == Setup::Person {
+        // A person's first device founds a journal: it signs its own addition and pins itself
+        // as the founder it trusts. A display waits for a person's device to admit it.
+        let now = Timestamp::now();
+        let endpoint_id = endpoint_id_of(profile.keys().endpoint_secret());
+        let person = journal.add_partner(name, FIRST_COLOUR, now)?;
+        journal.found(
+            &NewDevice {
+                endpoint_id: endpoint_id.clone(),
+                age_recipient: profile.keys().recipient_string(),
+                owner: DeviceOwner::Partner(person),
+                kind,
+                name: device_name,
+                actor: hearth_core::keys::hex(&profile.keys().actor_id()),
+            },
+            now,
+        )?;
+        profile.store_mut().set_trust(Trust {
+            root: Some(endpoint_id),
+            own: Default::default(),
+        })?;
+    }
     let mut st = State { profile, journal };
     persist(&mut st)?;
     Ok(st.profile)

@@ -1,7 +1,14 @@
 //! Where a command's output goes: straight to this process's stdout and stderr, or, when a
 //! running owner carries the command out for another process, into a stream back to it.
 //! Commands write through [`Io`] and never know which.
+//!
+//! Much of what commands print was written on another device (names, notes, titles), so
+//! nothing reaches a terminal raw: lines for people keep their line breaks and tabs and lose
+//! every other control character and bidi override ([`for_terminal`]); JSON escapes them
+//! (losslessly); text printed as it is (an export to stdout) is cleaned only when it goes to a
+//! terminal, so a pipe or a file gets the exact data.
 
+use std::borrow::Cow;
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
@@ -57,15 +64,28 @@ impl Io {
         }
     }
 
-    /// Prints a line on stdout.
+    /// Prints a line on stdout, made safe for a terminal ([`for_terminal`]).
     pub(crate) fn line(&self, text: impl AsRef<str>) {
-        let mut text = text.as_ref().to_owned();
+        let mut text = for_terminal(text.as_ref()).into_owned();
         text.push('\n');
-        self.write_out(text);
+        self.put_out(text);
     }
 
-    /// Prints text on stdout as it is.
+    /// Prints text on stdout as it is when stdout is a pipe or a file (data such as an export),
+    /// made safe ([`for_terminal`]) when it is a terminal.
     pub(crate) fn write_out(&self, text: String) {
+        let text = if self.tty {
+            match for_terminal(&text) {
+                Cow::Borrowed(_) => text,
+                Cow::Owned(safe) => safe,
+            }
+        } else {
+            text
+        };
+        self.put_out(text);
+    }
+
+    fn put_out(&self, text: String) {
         match &self.sink {
             Sink::Direct => {
                 let mut out = std::io::stdout().lock();
@@ -79,9 +99,10 @@ impl Io {
         }
     }
 
-    /// Prints a line on stderr: hints, progress words, warnings.
+    /// Prints a line on stderr: hints, progress words, warnings; made safe for a terminal
+    /// ([`for_terminal`]).
     pub(crate) fn note(&self, text: impl AsRef<str>) {
-        let mut text = text.as_ref().to_owned();
+        let mut text = for_terminal(text.as_ref()).into_owned();
         text.push('\n');
         match &self.sink {
             Sink::Direct => {
@@ -97,8 +118,10 @@ impl Io {
 
     /// Prints a value as one pretty JSON document on stdout.
     pub(crate) fn emit_json<T: Serialize + ?Sized>(&self, value: &T) -> Result<()> {
-        let text = serde_json::to_string_pretty(value).context("could not write JSON")?;
-        self.line(text);
+        let mut text =
+            json_escaped(serde_json::to_string_pretty(value).context("could not write JSON")?);
+        text.push('\n');
+        self.put_out(text);
         Ok(())
     }
 
@@ -114,8 +137,9 @@ impl Io {
 
     /// Prints a value as JSON on one line (for streaming commands).
     pub(crate) fn emit_json_line<T: Serialize + ?Sized>(&self, value: &T) -> Result<()> {
-        let text = serde_json::to_string(value).context("could not write JSON")?;
-        self.line(text);
+        let mut text = json_escaped(serde_json::to_string(value).context("could not write JSON")?);
+        text.push('\n');
+        self.put_out(text);
         Ok(())
     }
 
@@ -131,6 +155,55 @@ impl Io {
         bar.enable_steady_tick(Duration::from_millis(100));
         Spinner(Some(bar))
     }
+}
+
+/// Text for people made safe to print: line breaks and tabs stay, every other control
+/// character (escape sequences, carriage returns, C1 controls) and every bidi embedding,
+/// override and isolate becomes U+FFFD (see [`hearth_core::display_safe`]).
+pub(crate) fn for_terminal(text: &str) -> Cow<'_, str> {
+    let mut out = String::new();
+    let mut changed = false;
+    for piece in text.split_inclusive(['\n', '\t']) {
+        let (body, end) = match piece.strip_suffix(['\n', '\t']) {
+            Some(body) => piece.split_at(body.len()),
+            None => (piece, ""),
+        };
+        let safe = hearth_core::display_safe(body);
+        changed |= matches!(safe, Cow::Owned(_));
+        out.push_str(&safe);
+        out.push_str(end);
+    }
+    if changed {
+        Cow::Owned(out)
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// JSON text from serde_json with the characters [`for_terminal`] would replace written as
+/// `\uXXXX` escapes instead: the same JSON value, nothing raw on a terminal. serde_json escapes
+/// C0 controls itself; DEL, C1 controls and bidi controls it leaves raw, and they can only stand
+/// inside strings, where an escape means the same character.
+fn json_escaped(text: String) -> String {
+    if matches!(for_terminal(&text), Cow::Borrowed(_)) {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut buf = [0u8; 4];
+    for c in text.chars() {
+        let steers = c != '\n'
+            && matches!(
+                hearth_core::display_safe(c.encode_utf8(&mut buf)),
+                Cow::Owned(_)
+            );
+        if steers {
+            // Every such character is in the Basic Multilingual Plane: one escape each.
+            out.push_str(&format!("\\u{:04x}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// A running spinner; it disappears when dropped.
@@ -207,8 +280,8 @@ pub(crate) fn ask_passphrase(what: &str, new: bool) -> Result<Passphrase> {
     }
     if !std::io::stdin().is_terminal() {
         anyhow::bail!(
-            "{what} needs a passphrase: set {PASSPHRASE_ENV}, or run this in a terminal to be \
-             asked for it"
+            "this needs a passphrase for {what}: set {PASSPHRASE_ENV}, or run this in a terminal \
+             to be asked for it"
         );
     }
     let first = rpassword::prompt_password(format!("Passphrase for {what}: "))
@@ -224,4 +297,37 @@ pub(crate) fn ask_passphrase(what: &str, new: bool) -> Result<Passphrase> {
         }
     }
     Ok(Passphrase(first))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_keep_breaks_and_lose_escapes() {
+        assert!(matches!(for_terminal("a\tb\nc é"), Cow::Borrowed(_)));
+        assert_eq!(
+            for_terminal("\u{1b}[31mAna\u{202e}\n\tnext\r\n"),
+            "\u{fffd}[31mAna\u{fffd}\n\tnext\u{fffd}\n"
+        );
+    }
+
+    #[test]
+    fn json_stays_the_same_value_without_raw_controls() {
+        let value = serde_json::json!({"name": "\u{1b}[31mA\u{202e}B\u{9b}\u{7f}\n"});
+        for text in [
+            serde_json::to_string(&value).unwrap(),
+            serde_json::to_string_pretty(&value).unwrap(),
+        ] {
+            let escaped = json_escaped(text);
+            assert!(
+                !escaped.chars().any(
+                    |c| c != '\n' && hearth_core::display_safe(&c.to_string()) != c.to_string()
+                ),
+                "{escaped:?}"
+            );
+            let back: serde_json::Value = serde_json::from_str(&escaped).unwrap();
+            assert_eq!(back, value);
+        }
+    }
 }

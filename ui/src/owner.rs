@@ -8,12 +8,21 @@
 //! The protocol is JSON lines. The client sends one [`Request`]; the owner answers with
 //! [`Frame`]s: `{"out": ...}` and `{"err": ...}` as the command prints, then `{"exit": N}`.
 //! When the client goes away (Ctrl-C), the owner stops the command.
+//!
+//! Any process of the same user can reach the socket, so it does not stand in for the key's
+//! passphrase: a command that hands over or changes what a sealed key protects (a backup, an
+//! export, setting or removing the passphrase: [`needs_key_proof`]) runs only when the request
+//! carries the passphrase that opens the key file and that file holds the keys this process
+//! runs with. The owner logs a forwarded command by its name only ("note", "pair join"), never
+//! its arguments: they hold journal text and tickets.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use clap::Parser;
+use clap::{ArgMatches, CommandFactory, FromArgMatches};
+use hearth_core::Profile;
+use hearth_core::keys::{DeviceKeys, SecretString};
 use hearth_sync::Node;
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -22,14 +31,14 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use crate::backend::Backend;
-use crate::cli::Cli;
+use crate::cli::{Cli, Command};
 use crate::commands::{self, Ctx};
 use crate::io::{Frame, Io, Passphrase};
 
 /// The socket's name in the profile directory.
 pub(crate) const SOCKET_FILE: &str = "hearth.sock";
 /// The protocol version in every request.
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 /// The longest request line accepted.
 const MAX_REQUEST: u64 = 1 << 20;
 /// How long a client waits for a starting owner to open its socket.
@@ -47,6 +56,76 @@ struct Request {
     stdout_tty: bool,
     /// A passphrase the client collected for the command (backup, passphrase set).
     passphrase: Option<String>,
+    /// The passphrase of this device's sealed key file, for the commands that need it
+    /// ([`needs_key_proof`]).
+    #[serde(default)]
+    key_passphrase: Option<String>,
+}
+
+/// Whether a forwarded command hands over or changes what a sealed key file protects, so the
+/// owner runs it only for a client that knows the key's passphrase: a backup and an export
+/// (the journal in a form the asker can read) and setting or removing the passphrase.
+pub(crate) fn needs_key_proof(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::Passphrase(_) | Command::Backup(_) | Command::Export(_)
+    )
+}
+
+/// A command's name as clap knows it, subcommands included ("note", "pair join"); never its
+/// arguments.
+fn command_name(matches: &ArgMatches) -> String {
+    let mut words = Vec::new();
+    let mut at = matches;
+    while let Some((name, sub)) = at.subcommand() {
+        words.push(name);
+        at = sub;
+    }
+    words.join(" ")
+}
+
+/// Checks that `passphrase` opens the profile's key file and that the file holds the keys this
+/// process runs with. A key file without a passphrase needs none (it protects nothing a process
+/// of this user could not read), but it too must hold these keys: a file put in its place does
+/// not count.
+async fn check_key_proof(node: &Node, passphrase: Option<String>) -> Result<()> {
+    let (path, held) =
+        node.with_profile(|p, _| (p.dir().join(Profile::KEY_FILE), p.keys().clone()));
+    // scrypt takes a while: off the runtime's threads, and without holding the profile.
+    tokio::task::spawn_blocking(move || {
+        let passphrase = passphrase.map(SecretString::from);
+        let on_disk = DeviceKeys::read(&path, passphrase.as_ref())?;
+        if !same_keys(&on_disk, &held) {
+            anyhow::bail!(
+                "the key file at {} no longer holds the keys this device runs with; stop `hearth \
+                 serve` and open the profile again",
+                path.display()
+            );
+        }
+        Ok(())
+    })
+    .await
+    .context("the passphrase check stopped unexpectedly")?
+}
+
+/// Whether two sets of keys are the same, comparing the secret parts in constant time.
+fn same_keys(a: &DeviceKeys, b: &DeviceKeys) -> bool {
+    let bytes = |k: &DeviceKeys| {
+        let mut all = k.endpoint_secret().to_vec();
+        all.extend_from_slice(&k.actor_id());
+        all.extend_from_slice(k.recipient_string().as_bytes());
+        all
+    };
+    constant_time_eq(&bytes(a), &bytes(b))
+}
+
+/// Compares two byte strings in time that depends only on their lengths.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
+    std::hint::black_box(diff) == 0
 }
 
 /// The socket's path for a profile.
@@ -61,6 +140,7 @@ pub(crate) async fn forward(
     pid: Option<u32>,
     argv: Vec<String>,
     passphrase: Option<&Passphrase>,
+    key_passphrase: Option<&Passphrase>,
 ) -> Result<u8> {
     let path = socket_path(dir);
     let started = Instant::now();
@@ -85,6 +165,7 @@ pub(crate) async fn forward(
         cwd: std::env::current_dir().context("could not read the current directory")?,
         stdout_tty: std::io::IsTerminal::is_terminal(&std::io::stdout()),
         passphrase: passphrase.map(|p| p.text().to_owned()),
+        key_passphrase: key_passphrase.map(|p| p.text().to_owned()),
     };
     let (read, mut write) = stream.into_split();
     let mut line = serde_json::to_vec(&request).context("could not encode the command")?;
@@ -235,8 +316,18 @@ async fn serve_one(stream: UnixStream, node: Node, uid: u32) -> Result<()> {
         .await?;
         return send(&mut write, &Frame::Exit(1)).await;
     }
-    let cli = match Cli::try_parse_from(&request.argv) {
-        Ok(cli) => cli,
+    // As `Cli::try_parse_from`, keeping the matches to name the command.
+    let parsed = Cli::command()
+        .try_get_matches_from(&request.argv)
+        .and_then(|mut matches| {
+            // Named first: reading the matches into `Cli` takes the subcommands out.
+            let name = command_name(&matches);
+            let cli = Cli::from_arg_matches_mut(&mut matches)
+                .map_err(|e| e.format(&mut Cli::command()))?;
+            Ok((cli, name))
+        });
+    let (cli, name) = match parsed {
+        Ok(parsed) => parsed,
         Err(e) => {
             send(&mut write, &Frame::Err(e.render().to_string())).await?;
             let code = u8::try_from(e.exit_code()).unwrap_or(2);
@@ -257,7 +348,19 @@ async fn serve_one(stream: UnixStream, node: Node, uid: u32) -> Result<()> {
         send(&mut write, &Frame::Err(format!("error: {why}\n"))).await?;
         return send(&mut write, &Frame::Exit(1)).await;
     }
-    tracing::debug!(argv = ?request.argv.get(1..), "running a forwarded command");
+    // The name only: the arguments hold journal text, private drafts and tickets.
+    tracing::debug!(command = %name, "running a forwarded command");
+    if needs_key_proof(&command)
+        && let Err(e) = check_key_proof(&node, request.key_passphrase).await
+    {
+        tracing::debug!(command = %name, "refused a forwarded command: no valid passphrase");
+        let e = e.context(format!(
+            "the running hearth carries out `{name}` only with this device's passphrase; nothing \
+             was changed"
+        ));
+        send(&mut write, &Frame::Err(format!("error: {e:#}\n"))).await?;
+        return send(&mut write, &Frame::Exit(1)).await;
+    }
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let mut ctx = Ctx {
         backend: Backend::Live(node),
@@ -293,4 +396,44 @@ async fn serve_one(stream: UnixStream, node: Node, uid: u32) -> Result<()> {
     }
     let code = (&mut task).await.unwrap_or(1);
     send(&mut write, &Frame::Exit(code)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn name(argv: &[&str]) -> String {
+        command_name(&Cli::command().try_get_matches_from(argv).unwrap())
+    }
+
+    #[test]
+    fn commands_are_named_without_their_arguments() {
+        assert_eq!(
+            name(&["hearth", "--profile", "/p", "note", "SECRET words"]),
+            "note"
+        );
+        assert_eq!(
+            name(&["hearth", "pair", "join", "HEARTH1ABCDEF", "--timeout", "5"]),
+            "pair join"
+        );
+        assert_eq!(
+            name(&[
+                "hearth",
+                "--json",
+                "istatement",
+                "write",
+                "--feeling",
+                "SECRET"
+            ]),
+            "i-statement write"
+        );
+    }
+
+    #[test]
+    fn secrets_compare_whole() {
+        assert!(constant_time_eq(b"same bytes", b"same bytes"));
+        assert!(!constant_time_eq(b"same bytes", b"same byteS"));
+        assert!(!constant_time_eq(b"short", b"longer"));
+        assert!(constant_time_eq(b"", b""));
+    }
 }

@@ -20,6 +20,7 @@ use crate::commands::{self, Ctx};
 use crate::demo;
 use crate::io::{self, Io};
 use crate::owner::{self, Owner};
+use crate::show;
 
 /// Runs the command line (or, with no command, the app) and returns the exit code.
 pub(crate) fn main() -> ExitCode {
@@ -33,10 +34,7 @@ pub(crate) fn main() -> ExitCode {
         let passphrase = io::passphrase_from_env().map(|p| p.secret());
         return match hearth_ui::run_app(cli.profile.clone(), passphrase) {
             Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("error: {e:#}");
-                ExitCode::from(1)
-            }
+            Err(e) => failed(&e),
         };
     };
     if matches!(command, Command::Kiosk) {
@@ -44,10 +42,7 @@ pub(crate) fn main() -> ExitCode {
         let passphrase = io::passphrase_from_env().map(|p| p.secret());
         return match hearth_ui::run_kiosk(cli.profile.clone(), passphrase) {
             Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("error: {e:#}");
-                ExitCode::from(1)
-            }
+            Err(e) => failed(&e),
         };
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -66,13 +61,20 @@ pub(crate) fn main() -> ExitCode {
     runtime.shutdown_timeout(Duration::from_secs(1));
     match outcome {
         Ok(code) => ExitCode::from(code),
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(1)
-        }
+        Err(e) => failed(&e),
     }
 }
 
+/// Prints an error on stderr (names in it may come from peers: made safe for a terminal) and
+/// gives the exit code for a failure.
+fn failed(e: &anyhow::Error) -> ExitCode {
+    eprintln!("error: {}", io::for_terminal(&format!("{e:#}")));
+    ExitCode::from(1)
+}
+
+/// Logs go to stderr, filtered by RUST_LOG. What Hearth logs never holds a command's arguments,
+/// a ticket or journal text (a forwarded command is logged by its name only), so even
+/// `RUST_LOG=trace` output can be shared when asking for help.
 fn init_tracing() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
@@ -163,7 +165,9 @@ fn command_passphrase(command: &Command) -> Result<Option<io::Passphrase>> {
     io::ask_passphrase(what, true).map(Some)
 }
 
-/// Hands the command to the process that holds the profile.
+/// Hands the command to the process that holds the profile. A command that hands over or
+/// changes what a sealed key protects (see [`owner::needs_key_proof`]) goes with the key's
+/// passphrase, which the owner checks against the key file: holding the socket is not enough.
 async fn forward(dir: &Path, pid: Option<u32>, command: &Command) -> Result<u8> {
     if let Err(why) = command.forwardable() {
         anyhow::bail!(
@@ -172,6 +176,16 @@ async fn forward(dir: &Path, pid: Option<u32>, command: &Command) -> Result<u8> 
             pid.map(|p| format!(", pid {p}")).unwrap_or_default()
         );
     }
+    // Asked first, as when this process opens the profile itself. A key file that cannot be
+    // read is left to the owner to report.
+    let key_passphrase =
+        if owner::needs_key_proof(command) && Profile::needs_passphrase(dir).unwrap_or(false) {
+            Some(io::ask_passphrase("this device's keys", false).context(
+                "the running hearth carries out this command only with this device's passphrase",
+            )?)
+        } else {
+            None
+        };
     let passphrase = command_passphrase(command)?;
     let argv = std::env::args_os()
         .map(|a| {
@@ -180,7 +194,7 @@ async fn forward(dir: &Path, pid: Option<u32>, command: &Command) -> Result<u8> 
             })
         })
         .collect::<Result<Vec<String>>>()?;
-    owner::forward(dir, pid, argv, passphrase.as_ref()).await
+    owner::forward(dir, pid, argv, passphrase.as_ref(), key_passphrase.as_ref()).await
 }
 
 enum Opened {
@@ -291,10 +305,11 @@ fn init(dir: &Path, a: &InitArgs, io: &Io) -> Result<()> {
             display: a.display,
         });
     }
+    let device_name = show::safe(&device_name);
     match &partner {
         Some(p) => io.line(format!(
             "Welcome, {}. This device (\"{device_name}\") is ready; its journal lives in {}.",
-            p.name,
+            show::safe(&p.name),
             dir.display()
         )),
         None => io.line(format!(
@@ -348,12 +363,16 @@ async fn serve(profile: Profile, a: &ServeArgs, io: &Io) -> Result<()> {
     } else {
         let (name, others) = node.read(|j| {
             let me = node.id().to_string();
-            let name = j.device(&me).map(|d| d.name).unwrap_or_default();
+            // Device names come from the journal, which peers write: made safe to print.
+            let name = j
+                .device(&me)
+                .map(|d| show::safe(&d.name).into_owned())
+                .unwrap_or_default();
             let others: Vec<String> = j
                 .devices()
                 .into_iter()
-                .filter(|d| d.endpoint_id != me && d.revoked_at.is_none())
-                .map(|d| d.name)
+                .filter(|d| d.endpoint_id != me && d.is_member())
+                .map(|d| show::safe(&d.name).into_owned())
                 .collect();
             (name, others)
         });

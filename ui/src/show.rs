@@ -1,4 +1,7 @@
-//! Small helpers for human output: short ids, local times, names, wrapping.
+//! Small helpers for human output: short ids, local times, names, wrapping, and making text
+//! that came from peers safe to print.
+
+use std::borrow::Cow;
 
 use anyhow::Result;
 use chrono::{Local, TimeZone};
@@ -56,11 +59,26 @@ pub(crate) fn when(t: Timestamp) -> String {
     }
 }
 
-/// A partner's name, or a gentle placeholder.
+/// A partner's name, or a gentle placeholder; safe to print ([`safe`]).
 pub(crate) fn name(j: &Journal, id: &PartnerId) -> String {
     j.partner(id)
-        .map(|p| p.name)
+        .map(|p| safe(&p.name).into_owned())
         .unwrap_or_else(|| "someone".to_owned())
+}
+
+/// A short string a peer may have written (a name, a device name, an id), safe to print: no
+/// control characters or bidi overrides reach the terminal ([`hearth_core::display_safe`]).
+pub(crate) fn safe(text: &str) -> Cow<'_, str> {
+    hearth_core::display_safe(text)
+}
+
+/// The first `n` characters of `text` (all of it when shorter), cut at a character boundary
+/// whatever the text holds.
+pub(crate) fn prefix(text: &str, n: usize) -> &str {
+    match text.char_indices().nth(n) {
+        Some((end, _)) => &text[..end],
+        None => text,
+    }
 }
 
 /// Wraps text to lines of at most `width` characters, breaking at spaces where it can.
@@ -133,6 +151,18 @@ mod tests {
         assert!(resolve("note", ids.clone(), "01JA").is_err(), "ambiguous");
         assert!(resolve("note", ids.clone(), "zz").is_err(), "too short");
         assert!(resolve("note", ids, "QQQQ").is_err(), "unknown");
+    }
+
+    #[test]
+    fn prefixes_cut_at_character_boundaries() {
+        assert_eq!(prefix("abcdef", 3), "abc");
+        assert_eq!(prefix("ab", 10), "ab");
+        assert_eq!(prefix("", 4), "");
+        assert_eq!(prefix("ééééééééééé", 10), "éééééééééé");
+        assert_eq!(prefix("aé\u{1f600}b", 3), "aé\u{1f600}");
+        for n in 0..12 {
+            let _ = prefix("x\u{e9}\u{1b}\u{202e}\u{1f600}yz", n);
+        }
     }
 
     #[test]

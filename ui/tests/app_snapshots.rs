@@ -29,6 +29,9 @@ fn device(name: &str, owner: DeviceOwner, kind: DeviceKind, n: u8) -> Device {
         added_at: Timestamp(0),
         revoked_at: None,
         addrs: vec![],
+        standing: hearth_core::membership::Standing::Member,
+        role: None,
+        actor: String::new(),
     }
 }
 
@@ -41,6 +44,7 @@ fn peers(ana: &PartnerId, ben: &PartnerId, now: Timestamp) -> Vec<PeerStatus> {
         4,
     );
     tablet.revoked_at = Some(now.plus_days(-3));
+    tablet.standing = hearth_core::membership::Standing::Revoked { by: "01".repeat(32) };
     vec![
         PeerStatus {
             device: device(

@@ -6,8 +6,14 @@ use super::{DocKind, Journal};
 use crate::doc;
 use crate::error::{JournalError, Result};
 use crate::ids::{Id, PartnerId, Timestamp};
+use crate::keys::hex_encode;
+use crate::membership::{
+    Act, AddRole, DeviceEntry, KEY_PREFIX, Membership, Standing, Statement, endpoint_bytes,
+};
 use crate::model::{Device, DeviceKind, DeviceOwner, NewDevice, Partner};
 use crate::text;
+use ed25519_dalek::SigningKey;
+use std::sync::Arc;
 
 fn colour(field: &'static str, c: &str) -> Result<String> {
     let c = c.trim();
@@ -173,11 +179,147 @@ impl Journal {
         }
     }
 
-    /// Records a paired device (or updates its record if it is already known, un-revoking it).
-    pub fn add_device(&mut self, device: &NewDevice, now: Timestamp) -> Result<()> {
-        let endpoint = text::line("endpoint id", &device.endpoint_id, true)?;
+    /// Sets the device this journal acts as: its ed25519 secret seed (the iroh endpoint key).
+    /// Membership statements are signed with it.
+    pub fn set_identity(&mut self, seed: &[u8; 32]) {
+        let key = SigningKey::from_bytes(seed);
+        self.identity = Some(Identity {
+            endpoint_id: hex_encode(key.verifying_key().as_bytes()),
+            key,
+        });
+    }
+
+    /// The endpoint id of the device this journal acts as, if set.
+    pub fn this_device(&self) -> Option<&str> {
+        self.identity.as_ref().map(|i| i.endpoint_id.as_str())
+    }
+
+    /// Pins the founder whose chain of statements this device trusts (kept in its sealed
+    /// store; see [`crate::membership`]).
+    pub fn set_root(&mut self, root: Option<&str>) {
+        self.root = root.map(str::to_owned);
+        *self.members_cache.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
+    /// The pinned founder.
+    pub fn root(&self) -> Option<&str> {
+        self.root.as_deref()
+    }
+
+    fn statements(&self) -> Vec<(String, Vec<u8>)> {
+        let Ok(devices) = self.map(DocKind::Shared, "devices") else {
+            return Vec::new();
+        };
+        doc::keys(&self.shared, &devices)
+            .into_iter()
+            .filter(|k| k.starts_with(KEY_PREFIX))
+            .map(|k| {
+                let v = doc::bytes(&self.shared, &devices, &k).unwrap_or_default();
+                (k, v)
+            })
+            .collect()
+    }
+
+    /// The membership as this device checks it: every statement verified against the pinned
+    /// founder. Evaluated again only when the statements change.
+    pub fn membership(&self) -> Arc<Membership> {
+        let stored = self.statements();
+        let mut h = blake3::Hasher::new();
+        h.update(self.root.as_deref().unwrap_or("").as_bytes());
+        for (k, v) in &stored {
+            h.update(&(k.len() as u64).to_le_bytes());
+            h.update(k.as_bytes());
+            h.update(&(v.len() as u64).to_le_bytes());
+            h.update(v);
+        }
+        let fingerprint = *h.finalize().as_bytes();
+        let mut cache = self.members_cache.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = cache.as_ref()
+            && c.fingerprint == fingerprint
+        {
+            return Arc::clone(&c.membership);
+        }
+        let membership = Arc::new(Membership::evaluate(
+            self.root.as_deref(),
+            stored.iter().map(|(k, v)| (k.as_str(), v.as_slice())),
+        ));
+        *cache = Some(Cached {
+            fingerprint,
+            membership: Arc::clone(&membership),
+        });
+        membership
+    }
+
+    fn identity(&self) -> Result<&Identity> {
+        self.identity.as_ref().ok_or_else(|| {
+            JournalError::NotAllowed("this journal has no device identity to sign with".into())
+        })
+    }
+
+    /// Signs and records a membership statement, after checking that it will count.
+    fn state_membership(&mut self, act: Act, now: Timestamp) -> Result<()> {
+        now.check("time")?;
+        let membership = self.membership();
+        let id = self.identity()?;
+        let statement = Statement {
+            signer: id.endpoint_id.clone(),
+            at: now,
+            deps: membership.frontier(),
+            act,
+        };
+        membership.check_new(&statement)?;
+        let signed = statement
+            .sign(id.key.as_bytes())
+            .map_err(|e| JournalError::NotAllowed(e.to_string()))?;
+        self.write(now, |j| {
+            let devices = j.map(DocKind::Shared, "devices")?;
+            j.shared.put(
+                &devices,
+                signed.key(),
+                automerge::ScalarValue::Bytes(signed.to_bytes()),
+            )?;
+            Ok(())
+        })
+    }
+
+    /// This device founds the journal: a statement signed by itself, and it pins itself as the
+    /// founder. Refused if the device already trusts another founder.
+    pub fn found(&mut self, device: &NewDevice, now: Timestamp) -> Result<()> {
+        let me = self.identity()?.endpoint_id.clone();
+        match self.root.as_deref() {
+            Some(r) if r != me => {
+                return Err(JournalError::NotAllowed(
+                    "this device already belongs to a journal founded elsewhere".into(),
+                ));
+            }
+            Some(_) => {}
+            None => self.set_root(Some(&me)),
+        }
+        let entry = self.entry(device)?;
+        if entry.endpoint_id != me {
+            return Err(JournalError::NotAllowed(
+                "a journal is founded by the device itself".into(),
+            ));
+        }
+        self.state_membership(
+            Act::Add {
+                role: AddRole::Founder,
+                device: entry,
+            },
+            now,
+        )
+    }
+
+    fn entry(&self, device: &NewDevice) -> Result<DeviceEntry> {
+        let endpoint_id = text::line("endpoint id", &device.endpoint_id, true)?;
+        if endpoint_bytes(&endpoint_id).is_none() {
+            return Err(JournalError::OutOfRange {
+                field: "endpoint id",
+                detail: "an endpoint id is 64 hexadecimal digits".into(),
+            });
+        }
         let recipient = text::line("age recipient", &device.age_recipient, true)?;
-        if !recipient.starts_with("age1") {
+        if recipient.parse::<age::x25519::Recipient>().is_err() {
             return Err(JournalError::OutOfRange {
                 field: "age recipient",
                 detail: "an age recipient starts with age1".into(),
@@ -187,67 +329,200 @@ impl Journal {
         if let DeviceOwner::Partner(p) = &device.owner {
             self.require_partner(p)?;
         }
-        now.check("time")?;
+        Ok(DeviceEntry {
+            endpoint_id,
+            age_recipient: recipient,
+            owner: device.owner.clone(),
+            kind: device.kind.clone(),
+            name,
+            actor: device.actor.clone(),
+        })
+    }
+
+    /// The stored membership statements (key and bytes), to hand to a device that does not
+    /// have them yet.
+    pub fn membership_statements(&self) -> Vec<(String, Vec<u8>)> {
+        self.statements()
+    }
+
+    /// Takes membership statements handed over by another device: each must be well signed,
+    /// stored under its own id, signed by a device this journal names, and count once added.
+    /// The rest are ignored. Returns how many were new here and kept.
+    pub fn receive_statements(
+        &mut self,
+        offered: &[(String, Vec<u8>)],
+        now: Timestamp,
+    ) -> Result<usize> {
+        use crate::membership::{MAX_STATEMENTS, SignedStatement};
+        let mut stored = self.statements();
+        if stored.len() >= MAX_STATEMENTS {
+            return Ok(0);
+        }
+        let mut taken = Vec::new();
+        for (key, bytes) in offered.iter().take(64) {
+            if stored.iter().any(|(k, _)| k == key) {
+                continue;
+            }
+            let Ok(s) = SignedStatement::from_bytes(bytes) else {
+                continue;
+            };
+            if &s.key() != key {
+                continue;
+            }
+            let known = self.membership().devices().contains_key(&s.statement.signer);
+            if !known {
+                continue;
+            }
+            stored.push((key.clone(), bytes.clone()));
+            let trial = Membership::evaluate(
+                self.root.as_deref(),
+                stored.iter().map(|(k, v)| (k.as_str(), v.as_slice())),
+            );
+            let counts = trial
+                .checked()
+                .iter()
+                .any(|c| &c.key == key && c.problem.is_none());
+            if counts {
+                taken.push((key.clone(), bytes.clone()));
+            } else {
+                stored.pop();
+            }
+        }
+        if taken.is_empty() {
+            return Ok(0);
+        }
+        let n = taken.len();
         self.write(now, |j| {
             let devices = j.map(DocKind::Shared, "devices")?;
-            let d = &mut j.shared;
-            let dev = doc::ensure_map(d, &devices, &endpoint)?;
-            d.put(&dev, "age_recipient", recipient.as_str())?;
-            d.put(&dev, "owner", device.owner.encode())?;
-            d.put(&dev, "kind", device.kind.as_str())?;
-            d.put(&dev, "name", name.as_str())?;
-            doc::put_opt_str(d, &dev, "added_by", device.added_by.as_deref())?;
-            if doc::int(d, &dev, "added_at").is_none() {
-                d.put(&dev, "added_at", now.0)?;
+            for (k, v) in taken {
+                j.shared
+                    .put(&devices, k, automerge::ScalarValue::Bytes(v))?;
             }
-            doc::put_opt_int(d, &dev, "revoked_at", None)?;
-            Ok(())
+            Ok(n)
         })
     }
 
-    /// Revokes a device: it may no longer sync. Reversible with [`Journal::unrevoke_device`].
+    /// Checks, without writing anything, whether this device could admit `device` in `role`
+    /// now (the person it names need not be in the journal yet).
+    pub fn check_admission(&self, role: AddRole, device: &NewDevice) -> Result<()> {
+        let mut probe = device.clone();
+        probe.owner = DeviceOwner::Home;
+        self.entry(&probe)?;
+        let statement = Statement {
+            signer: self.identity()?.endpoint_id.clone(),
+            at: Timestamp(0),
+            deps: Vec::new(),
+            act: Act::Add {
+                role,
+                device: DeviceEntry {
+                    endpoint_id: device.endpoint_id.clone(),
+                    age_recipient: device.age_recipient.clone(),
+                    owner: device.owner.clone(),
+                    kind: device.kind.clone(),
+                    name: device.name.clone(),
+                    actor: device.actor.clone(),
+                },
+            },
+        };
+        Ok(self.membership().check_new(&statement)?)
+    }
+
+    /// The membership as it would be under another founder (a joining device checks the
+    /// journal it received before it trusts the inviter's founder).
+    pub fn membership_under(&self, root: Option<&str>) -> Membership {
+        let stored = self.statements();
+        Membership::evaluate(root, stored.iter().map(|(k, v)| (k.as_str(), v.as_slice())))
+    }
+
+    /// Admits a device, signed by this one: `role` says why (see [`crate::membership`] for who
+    /// may add which device). Refused, with nothing written, if it would not count.
+    pub fn admit_device(&mut self, role: AddRole, device: &NewDevice, now: Timestamp) -> Result<()> {
+        if role == AddRole::Founder {
+            return self.found(device, now);
+        }
+        let entry = self.entry(device)?;
+        self.state_membership(
+            Act::Add {
+                role,
+                device: entry,
+            },
+            now,
+        )
+    }
+
+    /// Revokes a device, signed by this one: it may no longer sync. Reversible with
+    /// [`Journal::unrevoke_device`].
     pub fn revoke_device(&mut self, endpoint_id: &str, now: Timestamp) -> Result<()> {
-        self.set_revoked(endpoint_id, Some(now.check("time")?), now)
-    }
-
-    /// Lets a revoked device sync again.
-    pub fn unrevoke_device(&mut self, endpoint_id: &str, now: Timestamp) -> Result<()> {
-        self.set_revoked(endpoint_id, None, now)
-    }
-
-    fn set_revoked(
-        &mut self,
-        endpoint_id: &str,
-        at: Option<Timestamp>,
-        now: Timestamp,
-    ) -> Result<()> {
-        let devices = self.map(DocKind::Shared, "devices")?;
-        let dev = doc::obj(&self.shared, &devices, endpoint_id).ok_or_else(|| {
-            JournalError::NotFound {
+        let membership = self.membership();
+        let Some(d) = membership.devices().get(endpoint_id) else {
+            return Err(JournalError::NotFound {
                 kind: "device",
                 id: endpoint_id.to_owned(),
-            }
-        })?;
-        self.write(now, |j| {
-            doc::put_opt_int(&mut j.shared, &dev, "revoked_at", at.map(|t| t.0))
-        })
+            });
+        };
+        if d.revoked.is_some() {
+            return Err(JournalError::NotAllowed(format!(
+                "{} is already revoked",
+                d.entry.name
+            )));
+        }
+        self.state_membership(
+            Act::Revoke {
+                device: endpoint_id.to_owned(),
+            },
+            now,
+        )
+    }
+
+    /// Lets a revoked device sync again: it is added again by this device, in the role its
+    /// owner allows (its own person's device, a display, or the partner's when the partner has
+    /// no device left).
+    pub fn unrevoke_device(&mut self, endpoint_id: &str, now: Timestamp) -> Result<()> {
+        let membership = self.membership();
+        let Some(d) = membership.devices().get(endpoint_id) else {
+            return Err(JournalError::NotFound {
+                kind: "device",
+                id: endpoint_id.to_owned(),
+            });
+        };
+        if d.revoked.is_none() {
+            return Err(JournalError::NotAllowed(format!(
+                "{} is not revoked",
+                d.entry.name
+            )));
+        }
+        let me = self.identity()?.endpoint_id.clone();
+        let my_owner = membership.current(&me).map(|m| m.entry.owner.clone());
+        let role = match (&d.entry.kind, &d.entry.owner) {
+            (DeviceKind::Display, _) => AddRole::Display,
+            (_, owner) if Some(owner) == my_owner.as_ref() => AddRole::Me,
+            _ => AddRole::Partner,
+        };
+        let entry = d.entry.clone();
+        self.state_membership(
+            Act::Add {
+                role,
+                device: entry,
+            },
+            now,
+        )
     }
 
     /// Records where a device listens, so other members can dial it. Nothing is written when
-    /// the addresses are unchanged. Returns whether they changed.
+    /// the addresses are unchanged. Returns whether they changed. Addresses are hints: the
+    /// connection itself proves who answers.
     pub fn set_device_addrs(
         &mut self,
         endpoint_id: &str,
         addrs: &[String],
         now: Timestamp,
     ) -> Result<bool> {
-        let devices = self.map(DocKind::Shared, "devices")?;
-        let dev = doc::obj(&self.shared, &devices, endpoint_id).ok_or_else(|| {
-            JournalError::NotFound {
+        if endpoint_bytes(endpoint_id).is_none() {
+            return Err(JournalError::NotFound {
                 kind: "device",
                 id: endpoint_id.to_owned(),
-            }
-        })?;
+            });
+        }
         if addrs
             .iter()
             .any(|a| a.parse::<std::net::SocketAddr>().is_err())
@@ -259,42 +534,113 @@ impl Journal {
             });
         }
         let joined = addrs.join(" ");
-        if doc::string(&self.shared, &dev, "addrs").unwrap_or_default() == joined {
+        let devices = self.map(DocKind::Shared, "devices")?;
+        let known = doc::obj(&self.shared, &devices, endpoint_id)
+            .and_then(|dev| doc::string(&self.shared, &dev, "addrs"))
+            .unwrap_or_default();
+        if known == joined {
             return Ok(false);
         }
         self.write(now, |j| {
+            let dev = doc::ensure_map(&mut j.shared, &devices, endpoint_id)?;
             j.shared.put(&dev, "addrs", joined.as_str())?;
             Ok(true)
         })
     }
 
-    /// Every device ever paired, revoked ones included, oldest first.
+    /// Every device the journal names, revoked and unverified ones included, oldest first. A
+    /// device's facts come only from signed statements that count; a device named only by
+    /// records or statements that do not count is listed as unverified.
     pub fn devices(&self) -> Vec<Device> {
-        let Ok(devices) = self.map(DocKind::Shared, "devices") else {
-            return Vec::new();
-        };
+        let membership = self.membership();
         let d = &self.shared;
-        let mut out: Vec<Device> = doc::keys(d, &devices)
-            .into_iter()
-            .filter_map(|key| {
-                let o = doc::obj(d, &devices, &key)?;
-                Some(Device {
-                    age_recipient: doc::string(d, &o, "age_recipient")?,
-                    owner: DeviceOwner::decode(&doc::string(d, &o, "owner")?),
-                    kind: DeviceKind::from(
-                        doc::string(d, &o, "kind").unwrap_or_else(|| "personal".into()),
-                    ),
-                    name: doc::string(d, &o, "name").unwrap_or_default(),
-                    added_by: doc::string(d, &o, "added_by"),
-                    added_at: Timestamp(doc::int(d, &o, "added_at").unwrap_or(0)),
-                    revoked_at: doc::int(d, &o, "revoked_at").map(Timestamp),
-                    addrs: doc::string(d, &o, "addrs")
-                        .map(|a| a.split_whitespace().map(str::to_owned).collect())
-                        .unwrap_or_default(),
-                    endpoint_id: key,
-                })
+        let legacy = self
+            .map(DocKind::Shared, "devices")
+            .map(|devices| {
+                doc::keys(d, &devices)
+                    .into_iter()
+                    .filter(|k| !k.starts_with(KEY_PREFIX))
+                    .filter_map(|k| doc::obj(d, &devices, &k).map(|o| (k, o)))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default();
+        let addrs_of = |id: &str| -> Vec<String> {
+            legacy
+                .iter()
+                .find(|(k, _)| k == id)
+                .and_then(|(_, o)| doc::string(d, o, "addrs"))
+                .map(|a| a.split_whitespace().map(str::to_owned).collect())
+                .unwrap_or_default()
+        };
+        let mut out: Vec<Device> = membership
+            .devices()
+            .iter()
+            .map(|(id, m)| Device {
+                endpoint_id: id.clone(),
+                age_recipient: m.entry.age_recipient.clone(),
+                owner: m.entry.owner.clone(),
+                kind: m.entry.kind.clone(),
+                name: m.entry.name.clone(),
+                added_by: (m.role != AddRole::Founder).then(|| m.added_by.clone()),
+                added_at: m.added_at,
+                revoked_at: m.revoked.as_ref().map(|(_, at)| *at),
+                addrs: addrs_of(id),
+                standing: membership.standing(id),
+                role: Some(m.role),
+                actor: m.entry.actor.clone(),
             })
             .collect();
+        // Devices named by statements that do not count.
+        for c in membership.checked() {
+            if let (Some(problem), Some(s)) = (&c.problem, &c.statement)
+                && let Act::Add { device, role } = &s.act
+                && !out.iter().any(|o| o.endpoint_id == device.endpoint_id)
+            {
+                out.push(Device {
+                    endpoint_id: device.endpoint_id.clone(),
+                    age_recipient: device.age_recipient.clone(),
+                    owner: device.owner.clone(),
+                    kind: device.kind.clone(),
+                    name: device.name.clone(),
+                    added_by: Some(s.signer.clone()),
+                    added_at: s.at,
+                    revoked_at: None,
+                    addrs: Vec::new(),
+                    standing: Standing::Unverified {
+                        reason: problem.clone(),
+                    },
+                    role: Some(*role),
+                    actor: device.actor.clone(),
+                });
+            }
+        }
+        // Unsigned records (written by earlier versions): shown, never trusted.
+        for (key, o) in &legacy {
+            if out.iter().any(|x| &x.endpoint_id == key) {
+                continue;
+            }
+            let Some(recipient) = doc::string(d, o, "age_recipient") else {
+                continue;
+            };
+            out.push(Device {
+                endpoint_id: key.clone(),
+                age_recipient: recipient,
+                owner: DeviceOwner::decode(&doc::string(d, o, "owner").unwrap_or_default()),
+                kind: DeviceKind::from(
+                    doc::string(d, o, "kind").unwrap_or_else(|| "personal".into()),
+                ),
+                name: doc::string(d, o, "name").unwrap_or_default(),
+                added_by: doc::string(d, o, "added_by"),
+                added_at: Timestamp(doc::int(d, o, "added_at").unwrap_or(0)),
+                revoked_at: doc::int(d, o, "revoked_at").map(Timestamp),
+                addrs: addrs_of(key),
+                standing: Standing::Unverified {
+                    reason: "an unsigned record, which counts for nothing".into(),
+                },
+                role: None,
+                actor: String::new(),
+            });
+        }
         out.sort_by(|a, b| (a.added_at, &a.endpoint_id).cmp(&(b.added_at, &b.endpoint_id)));
         out
     }
@@ -333,87 +679,172 @@ impl Journal {
         }
     }
 
-    /// Whether a device may sync: paired and not revoked.
+    /// Whether a device may sync: added by statements that count, and not revoked.
     pub fn is_member(&self, endpoint_id: &str) -> bool {
-        self.device(endpoint_id)
-            .is_some_and(|d| d.revoked_at.is_none())
+        self.membership().is_member(endpoint_id)
     }
+
+    /// The current devices that may receive the private journal of this device's person (this
+    /// device included), from the checked chain of `me` additions.
+    pub fn own_devices(&self) -> std::collections::BTreeSet<String> {
+        match self.this_device() {
+            Some(me) => self.membership().own_devices(me),
+            None => Default::default(),
+        }
+    }
+}
+
+/// The key a journal signs its membership statements with.
+pub(crate) struct Identity {
+    key: SigningKey,
+    endpoint_id: String,
+}
+
+impl std::fmt::Debug for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Identity")
+            .field("endpoint_id", &self.endpoint_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A membership evaluation and the statements it was made from.
+#[derive(Debug)]
+pub(crate) struct Cached {
+    fingerprint: [u8; 32],
+    membership: Arc<Membership>,
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::testing::*;
     use super::*;
+    use crate::membership::Refusal;
 
-    fn phone(owner: DeviceOwner, id: &str) -> NewDevice {
+    /// Gives a journal a device identity from a one-byte seed; returns its endpoint id.
+    fn identify(j: &mut Journal, n: u8) -> String {
+        j.set_identity(&[n; 32]);
+        j.this_device().unwrap().to_owned()
+    }
+
+    fn device(id: &str, owner: DeviceOwner, kind: DeviceKind, name: &str) -> NewDevice {
         NewDevice {
             endpoint_id: id.into(),
-            age_recipient: "age1qqqqexample".into(),
+            age_recipient: age::x25519::Identity::generate().to_public().to_string(),
             owner,
-            kind: DeviceKind::Personal,
-            name: format!("phone {id}"),
-            added_by: None,
+            kind,
+            name: name.into(),
+            actor: "ab".repeat(16),
         }
     }
 
     #[test]
-    fn partners_are_two_at_most() {
-        let (mut a, _, ana, _) = couple();
+    fn devices_are_added_and_revoked_by_signed_statements() {
+        let (mut a, mut b, ana, ben) = couple();
+        let a_id = identify(&mut a, 1);
+        let b_id = identify(&mut b, 2);
+        let display_id = hex_encode(SigningKey::from_bytes(&[3; 32]).verifying_key().as_bytes());
+        a.found(
+            &device(&a_id, DeviceOwner::Partner(ana.clone()), DeviceKind::Personal, "Ana's phone"),
+            at(1),
+        )
+        .unwrap();
+        assert!(a.is_member(&a_id));
+        // A second founding on another device counts nowhere but there.
+        b.found(
+            &device(&b_id, DeviceOwner::Partner(ben.clone()), DeviceKind::Personal, "Ben's phone"),
+            at(1),
+        )
+        .unwrap();
+        a.admit_device(
+            AddRole::Partner,
+            &device(&b_id, DeviceOwner::Partner(ben.clone()), DeviceKind::Personal, "Ben's phone"),
+            at(2),
+        )
+        .unwrap();
+        sync(&mut a, &mut b);
+        b.set_root(Some(&a_id));
+        for j in [&a, &b] {
+            assert!(j.is_member(&a_id) && j.is_member(&b_id));
+            assert_eq!(j.devices().len(), 2, "Ben's own founding is not listed apart");
+        }
+        // Ben adds the display; Ana cannot add a device in Ben's name while he has one.
+        b.admit_device(
+            AddRole::Display,
+            &device(&display_id, DeviceOwner::Home, DeviceKind::Display, "Kitchen"),
+            at(3),
+        )
+        .unwrap();
+        let err = a
+            .admit_device(
+                AddRole::Partner,
+                &device(
+                    &"ee".repeat(32),
+                    DeviceOwner::Partner(ben.clone()),
+                    DeviceKind::Personal,
+                    "Ben's tablet",
+                ),
+                at(3),
+            )
+            .unwrap_err();
+        assert!(matches!(err, JournalError::Refused(Refusal::PersonHasDevices)), "{err}");
+        sync(&mut a, &mut b);
+        assert!(a.is_member(&display_id));
+        a.revoke_device(&display_id, at(4)).unwrap();
+        assert!(!a.is_member(&display_id));
+        let d = a.device(&display_id).unwrap();
+        assert_eq!(d.revoked_at, Some(at(4)));
+        assert!(matches!(d.standing, Standing::Revoked { .. }));
+        a.unrevoke_device(&display_id, at(5)).unwrap();
+        assert!(a.is_member(&display_id));
         assert!(matches!(
-            a.add_partner("Cleo", "#112233", T0),
-            Err(JournalError::TooManyPartners)
+            a.revoke_device(&"00".repeat(32), at(5)),
+            Err(JournalError::NotFound { .. })
         ));
-        a.update_partner(&ana, Some("Anna"), Some("#ABCDEF"), at(1))
-            .unwrap();
-        let p = a.partner(&ana).unwrap();
-        assert_eq!((p.name.as_str(), p.colour.as_str()), ("Anna", "#abcdef"));
-        assert!(a.add_partner("", "#112233", T0).is_err());
-        assert!(matches!(
-            a.update_partner(&ana, None, Some("red"), at(1)),
-            Err(JournalError::OutOfRange { .. })
-        ));
-        assert_eq!(a.find_partner("anna").unwrap().id, ana);
+        assert_eq!(a.find_device("kitchen").unwrap().owner, DeviceOwner::Home);
+        // Bad input changes nothing.
+        let before = a.devices();
+        let mut bad = device("nope", DeviceOwner::Home, DeviceKind::Display, "x");
+        assert!(a.admit_device(AddRole::Display, &bad, at(6)).is_err());
+        bad.endpoint_id = "dd".repeat(32);
+        bad.age_recipient = "ssh-ed25519".into();
+        assert!(a.admit_device(AddRole::Display, &bad, at(6)).is_err());
+        assert_eq!(a.devices(), before);
+        let addrs = vec!["192.0.2.1:4000".to_owned(), "[2001:db8::1]:4000".to_owned()];
+        assert!(a.set_device_addrs(&display_id, &addrs, at(7)).unwrap());
+        assert!(
+            !a.set_device_addrs(&display_id, &addrs, at(8)).unwrap(),
+            "unchanged: nothing written"
+        );
+        assert_eq!(a.device(&display_id).unwrap().addrs, addrs);
+        assert!(
+            a.set_device_addrs(&display_id, &["nonsense".to_owned()], at(9))
+                .is_err()
+        );
     }
 
     #[test]
-    fn devices_can_be_added_revoked_and_restored() {
+    fn unsigned_device_records_count_for_nothing() {
         let (mut a, _, ana, _) = couple();
-        a.add_device(&phone(DeviceOwner::Partner(ana.clone()), "ep1"), at(1))
-            .unwrap();
-        a.add_device(&phone(DeviceOwner::Home, "ep2"), at(2))
-            .unwrap();
-        assert!(a.is_member("ep1"));
-        a.revoke_device("ep1", at(3)).unwrap();
-        assert!(!a.is_member("ep1"));
-        assert_eq!(a.device("ep1").unwrap().revoked_at, Some(at(3)));
-        a.unrevoke_device("ep1", at(4)).unwrap();
-        assert!(a.is_member("ep1"));
-        assert!(matches!(
-            a.revoke_device("nope", at(5)),
-            Err(JournalError::NotFound { .. })
-        ));
-        assert_eq!(a.find_device("ep2").unwrap().owner, DeviceOwner::Home);
-        assert!(a.find_device("ep").is_err());
-        let mut bad = phone(DeviceOwner::Partner(Id::from("ghost")), "ep3");
-        assert!(matches!(
-            a.add_device(&bad, at(6)),
-            Err(JournalError::NotFound { .. })
-        ));
-        bad.owner = DeviceOwner::Home;
-        bad.age_recipient = "ssh-ed25519".into();
-        assert!(a.add_device(&bad, at(6)).is_err());
-        assert_eq!(a.devices().len(), 2);
-        let addrs = vec!["192.0.2.1:4000".to_owned(), "[2001:db8::1]:4000".to_owned()];
-        assert!(a.set_device_addrs("ep2", &addrs, at(7)).unwrap());
-        assert!(
-            !a.set_device_addrs("ep2", &addrs, at(8)).unwrap(),
-            "unchanged: nothing written"
-        );
-        assert_eq!(a.device("ep2").unwrap().addrs, addrs);
-        assert!(
-            a.set_device_addrs("ep2", &["nonsense".to_owned()], at(9))
-                .is_err()
-        );
+        let a_id = identify(&mut a, 1);
+        a.found(
+            &device(&a_id, DeviceOwner::Partner(ana.clone()), DeviceKind::Personal, "Ana's phone"),
+            at(1),
+        )
+        .unwrap();
+        // What an earlier version (or a tampering member) writes: a plain record.
+        let forged = "cc".repeat(32);
+        let devices = a.map(DocKind::Shared, "devices").unwrap();
+        let rec = a.shared.put_object(&devices, &forged, ObjType::Map).unwrap();
+        a.shared.put(&rec, "age_recipient", "age1qqq").unwrap();
+        a.shared.put(&rec, "owner", ana.as_str()).unwrap();
+        a.shared.put(&rec, "kind", "personal").unwrap();
+        a.shared.put(&rec, "name", "Ana's tablet").unwrap();
+        a.shared.commit();
+        assert!(!a.is_member(&forged));
+        let d = a.device(&forged).unwrap();
+        assert!(matches!(d.standing, Standing::Unverified { .. }));
+        assert_eq!(a.own_devices(), [a_id].into());
     }
 
     #[test]

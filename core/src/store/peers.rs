@@ -17,9 +17,32 @@ pub(crate) struct PeerBook {
     format: u32,
     #[serde(default)]
     peers: BTreeMap<String, PeerRecord>,
+    /// The membership facts this device pins: the founder it trusts and its own devices.
+    #[serde(default, skip_serializing_if = "Trust::is_empty")]
+    trust: Trust,
     /// Fields written by a newer version, kept as they are.
     #[serde(flatten)]
     extra: serde_json::Map<String, serde_json::Value>,
+}
+
+/// What this device pins about membership, kept sealed in its own store rather than in any
+/// shared document: the founder whose chain of signed statements it trusts, and the devices it
+/// paired with as its own person's (`me` pairings), which alone with the checked chain may
+/// receive the private journal.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Trust {
+    /// The founding device's endpoint id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root: Option<String>,
+    /// Endpoint ids of this person's own devices, pinned at `me` pairings.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeSet::is_empty")]
+    pub own: std::collections::BTreeSet<String>,
+}
+
+impl Trust {
+    fn is_empty(&self) -> bool {
+        self.root.is_none() && self.own.is_empty()
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -76,6 +99,14 @@ impl PeerBook {
         if record.is_empty() {
             self.peers.remove(peer);
         }
+    }
+
+    pub(crate) fn trust(&self) -> &Trust {
+        &self.trust
+    }
+
+    pub(crate) fn set_trust(&mut self, trust: Trust) {
+        self.trust = trust;
     }
 
     pub(crate) fn peer_ids(&self) -> Vec<String> {

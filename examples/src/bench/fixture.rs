@@ -129,14 +129,14 @@ impl Fixtures {
     }
 }
 
-fn device(profile: &Profile, owner: &PartnerId, name: &str, added_by: Option<String>) -> NewDevice {
+fn device(profile: &Profile, owner: &PartnerId, name: &str) -> NewDevice {
     NewDevice {
         endpoint_id: endpoint_id_of(profile.keys().endpoint_secret()),
         age_recipient: profile.keys().recipient_string(),
         owner: DeviceOwner::Partner(owner.clone()),
         kind: DeviceKind::Personal,
         name: name.to_owned(),
-        added_by,
+        actor: hearth_core::keys::hex(&profile.keys().actor_id()),
     }
 }
 
@@ -172,12 +172,25 @@ fn build_template(dir: &Path, items: usize, seed: u64) -> Result<Template> {
     let partner = start.partners[0].clone();
     let first = Docs::of(&mut start.journal);
 
-    // A records both devices, as pairing does; that is all B holds.
+    // A founds the journal and admits B as another of Ana's devices, as pairing does; that is
+    // all B holds. Both pin A as the founder and each other as their own devices.
     let mut journal = Journal::load(&first.shared, Some(&first.private), &a.keys().actor_id())?;
+    journal.set_identity(&a.keys().endpoint_secret());
     let now = Timestamp::now();
     let a_id = endpoint_id_of(a.keys().endpoint_secret());
-    journal.add_device(&device(&a, &partner, "Ana's phone", None), now)?;
-    journal.add_device(&device(&b, &partner, "Ana's laptop", Some(a_id)), now)?;
+    let b_id = endpoint_id_of(b.keys().endpoint_secret());
+    journal.found(&device(&a, &partner, "Ana's phone"), now)?;
+    journal.admit_device(
+        hearth_core::membership::AddRole::Me,
+        &device(&b, &partner, "Ana's laptop"),
+        now,
+    )?;
+    for (p, other) in [(&mut a, &b_id), (&mut b, &a_id)] {
+        p.store_mut().set_trust(hearth_core::Trust {
+            root: Some(a_id.clone()),
+            own: [other.clone()].into(),
+        })?;
+    }
     let b_docs = Docs::of(&mut journal);
     restore(&mut b, &b_docs)?;
 

@@ -129,7 +129,7 @@ impl Node {
             let Ok(peer) = d.endpoint_id.parse::<EndpointId>() else {
                 continue;
             };
-            if peer == me || d.revoked_at.is_some() {
+            if peer == me || !d.is_member() {
                 continue;
             }
             let node = self.clone();
@@ -142,7 +142,19 @@ impl Node {
                     error: None,
                 };
                 let work = async {
-                    let conn = node.connect(peer, timeout).await?;
+                    let conn = match node.connect(peer, timeout).await {
+                        Ok(conn) => conn,
+                        Err(e) => {
+                            // Refused: perhaps for a revocation that our statements outweigh.
+                            // Hand them over, and try once more if the peer kept any.
+                            if !node.refusal_worth_handing_over(&e)
+                                || node.hand_statements(peer).await.unwrap_or(0) == 0
+                            {
+                                return Err(e);
+                            }
+                            node.connect(peer, timeout).await?
+                        }
+                    };
                     node.register(peer, &conn);
                     let r = node.sync_docs(&conn, peer, Mode::OneShot).await;
                     conn.close(0u32.into(), b"done");
@@ -168,6 +180,18 @@ impl Node {
         }
         out.sort_by(|a, b| a.name.cmp(&b.name));
         out
+    }
+
+    /// Whether a failed dial was an answer (a refusal) rather than silence, so handing over
+    /// membership statements may help.
+    pub(crate) fn refusal_worth_handing_over(&self, e: &SyncError) -> bool {
+        match e {
+            SyncError::Unreachable { reason, .. } => {
+                reason.contains(&crate::NOT_A_MEMBER.to_string())
+                    || reason.contains("not a member")
+            }
+            _ => false,
+        }
     }
 
     /// When a device last synced, as the node remembers it.
@@ -238,7 +262,12 @@ async fn dial_loop(node: WeakNode, peer: EndpointId) {
                 }
                 n.unregister(peer, &conn);
             }
-            Err(e) => tracing::debug!(peer = %peer.fmt_short(), error = %e, "dial failed"),
+            Err(e) => {
+                tracing::debug!(peer = %peer.fmt_short(), error = %e, "dial failed");
+                if n.refusal_worth_handing_over(&e) {
+                    let _ = n.hand_statements(peer).await;
+                }
+            }
         }
         let jitter = rand::rng().random_range(0..=backoff.as_millis() as u64 / 2);
         let wait = backoff + Duration::from_millis(jitter);

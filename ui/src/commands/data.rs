@@ -9,9 +9,9 @@ use anyhow::{Context, Result};
 use hearth_core::backup::{self, Backup, Manifest};
 use hearth_core::keys::{KeySealing, SecretString};
 use hearth_core::{
-    CreateOptions, DeviceKind, DeviceOwner, Journal, NewDevice, PartnerId, Profile, Timestamp,
+    CreateOptions, DeviceKind, DeviceOwner, Journal, PartnerId, Profile, Timestamp, Trust,
 };
-use hearth_sync::endpoint_id_of;
+use hearth_sync::CLAIMED_PERSON;
 use serde::Serialize;
 
 use super::Ctx;
@@ -185,10 +185,11 @@ pub(crate) fn backup(ctx: &mut Ctx, a: &BackupArgs) -> Result<()> {
     let out = ctx.path(&a.out);
     let (manifest, notes) = ctx.backend.with_profile(|p, j| {
         let names = j.partners().into_iter().map(|p| p.name).collect();
-        (
-            Manifest::new(chrono::Utc::now(), p.config().device_name.clone(), names),
-            j.wall(&Default::default()).len(),
-        )
+        let mut manifest = Manifest::new(chrono::Utc::now(), p.config().device_name.clone(), names);
+        if let Some(root) = j.root() {
+            manifest.extra.insert(FOUNDER_KEY.into(), root.into());
+        }
+        (manifest, j.wall(&Default::default()).len())
     });
     let spinner = ctx.io.spinner("Sealing the backup…");
     write_private_with(&out, |w| {
@@ -272,6 +273,19 @@ fn private_for(io: &Io, backup: &mut Backup, journal: &Journal, owner: &DeviceOw
     }
 }
 
+/// The manifest field naming the journal's founder (its endpoint id).
+const FOUNDER_KEY: &str = "founder";
+
+/// The founder a backup names, if the backup's own statements bear it out.
+fn founder_of(backup: &Backup, journal: &Journal) -> Option<String> {
+    let founder = backup.manifest.extra.get(FOUNDER_KEY)?.as_str()?.to_owned();
+    let m = journal.membership_under(Some(&founder));
+    m.devices()
+        .get(&founder)
+        .is_some_and(|d| d.role == hearth_core::membership::AddRole::Founder)
+        .then_some(founder)
+}
+
 /// `hearth restore FILE`: a new profile from a backup.
 pub(crate) fn restore_new(dir: &Path, a: &RestoreArgs, io: &Io, cwd: &Path) -> Result<()> {
     if Profile::exists(dir) {
@@ -325,18 +339,27 @@ pub(crate) fn restore_new(dir: &Path, a: &RestoreArgs, io: &Io, cwd: &Path) -> R
     let spinner = io.spinner("Restoring…");
     let profile = Profile::restore(dir, &backup, None, &options)
         .with_context(|| format!("could not restore into {}", dir.display()))?;
-    let device = NewDevice {
-        endpoint_id: endpoint_id_of(profile.keys().endpoint_secret()),
-        age_recipient: profile.keys().recipient_string(),
-        owner,
-        kind,
-        name: device_name.clone(),
-        added_by: None,
-    };
-    let mut local = crate::backend::Backend::local(profile)?;
-    local
-        .write(|j| j.add_device(&device, Timestamp::now()))
-        .context("could not record this device in the restored journal")?;
+    // The restored device is not a member: nothing about it is written into the journal, so
+    // it cannot mint itself a place there. It trusts the backup's founder (to read the chain)
+    // and remembers whom it says it belongs to until a member admits it by pairing.
+    let mut profile = profile;
+    let founder = founder_of(&backup, &journal);
+    profile
+        .store_mut()
+        .set_trust(Trust {
+            root: founder,
+            own: Default::default(),
+        })
+        .context("could not record the journal's founder")?;
+    if let DeviceOwner::Partner(p) = &owner {
+        profile
+            .update_config(|c| {
+                c.extra
+                    .insert(CLAIMED_PERSON.into(), p.as_str().to_owned().into());
+            })
+            .context("could not record whose device this is")?;
+    }
+    let local = crate::backend::Backend::local(profile)?;
     drop(spinner);
     let notes = local.read(|j| j.wall(&Default::default()).len());
     if io.json {
@@ -358,7 +381,11 @@ pub(crate) fn restore_new(dir: &Path, a: &RestoreArgs, io: &Io, cwd: &Path) -> R
         show::count(notes, "note", "notes"),
         dir.display()
     ));
-    io.line("It is a new device with keys of its own; your other devices do not know it yet.");
+    io.line(
+        "It is a new device with keys of its own and is not a member of the journal yet. To let it \
+         sync, run `hearth pair invite --for me` (or `--for display`) on one of your devices and \
+         `hearth pair join TICKET` here.",
+    );
     Ok(())
 }
 
@@ -374,6 +401,21 @@ pub(crate) fn merge_backup(ctx: &mut Ctx, a: &RestoreArgs) -> Result<()> {
     let mut backup = read_backup(&ctx.io, &path)?;
     let journal = Journal::load(&backup.shared, backup.private.as_deref(), b"hearth-restore")
         .context("the backup's journal does not load")?;
+    // Only a backup of this same journal: its statements must include this device's founder's.
+    let root = ctx.backend.read(|j| j.root().map(str::to_owned));
+    let same = root.as_deref().is_some_and(|r| {
+        journal
+            .membership_under(Some(r))
+            .devices()
+            .get(r)
+            .is_some_and(|d| d.role == hearth_core::membership::AddRole::Founder)
+    });
+    if !same {
+        anyhow::bail!(
+            "this backup is of another journal (not one this device belongs to); nothing was \
+             merged. Restore it into a new profile with --profile DIR instead"
+        );
+    }
     let owner = match ctx.backend.me() {
         Some(p) => DeviceOwner::Partner(p),
         None => DeviceOwner::Home,

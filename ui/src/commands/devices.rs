@@ -93,11 +93,12 @@ pub(crate) fn devices(ctx: &mut Ctx) -> Result<()> {
                 None => "not synced yet".to_owned(),
             });
         }
+        // The name and the id come from the device record, which a peer may have written.
         ctx.io.line(format!(
             "{} · {whose} · {}   [{}]",
-            d.device.name,
+            show::safe(&d.device.name),
             state.join(" · "),
-            &d.device.endpoint_id[..d.device.endpoint_id.len().min(10)]
+            show::safe(show::prefix(&d.device.endpoint_id, 10))
         ));
     }
     if list.len() <= 1 {
@@ -133,11 +134,11 @@ pub(crate) fn revoke(ctx: &mut Ctx, a: &RevokeArgs) -> Result<()> {
         return ctx.io.emit_json(&updated);
     }
     ctx.io.line(if a.undo {
-        format!("{} may sync again.", device.name)
+        format!("{} may sync again.", show::safe(&device.name))
     } else {
         format!(
             "{} is revoked: it can no longer sync with your devices. `hearth revoke --undo` lets it back.",
-            device.name
+            show::safe(&device.name)
         )
     });
     Ok(())
@@ -215,7 +216,7 @@ async fn invite(ctx: &mut Ctx, a: &InviteArgs) -> Result<()> {
     }
     ctx.io.line(format!(
         "Paired with {}. You now share one journal.",
-        device.name
+        show::safe(&device.name)
     ));
     Ok(())
 }
@@ -232,10 +233,15 @@ async fn join(ctx: &mut Ctx, a: &JoinArgs) -> Result<()> {
     if ctx.io.json {
         return ctx.io.emit_json(&PairedOut { paired: &inviter });
     }
-    let partners: Vec<String> = node.read(|j| j.partners().into_iter().map(|p| p.name).collect());
+    let partners: Vec<String> = node.read(|j| {
+        j.partners()
+            .into_iter()
+            .map(|p| show::safe(&p.name).into_owned())
+            .collect()
+    });
     ctx.io.line(format!(
         "Paired with {}. This journal now belongs to {}. `hearth wall` shows what is there.",
-        inviter.name,
+        show::safe(&inviter.name),
         partners.join(" and ")
     ));
     Ok(())

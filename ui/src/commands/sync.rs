@@ -74,7 +74,7 @@ impl Snapshot {
             let text = format!(
                 "{}{}",
                 d.name,
-                if d.revoked_at.is_some() {
+                if !d.is_member() {
                     " (revoked)"
                 } else {
                     ""

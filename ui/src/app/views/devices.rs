@@ -72,6 +72,8 @@ pub(crate) fn build(peers: &[PeerStatus], people: &People, at: Moment) -> Device
                 "this device".to_owned()
             } else if let Some(when) = d.revoked_at {
                 format!("stopped syncing {}", format::written(when, at))
+            } else if !d.is_member() {
+                "not admitted by a signed pairing: it cannot sync".to_owned()
             } else if p.connected {
                 "connected now".to_owned()
             } else if let Some(when) = p.last_sync {
@@ -86,7 +88,7 @@ pub(crate) fn build(peers: &[PeerStatus], people: &People, at: Moment) -> Device
                 colour,
                 status: format!("{kind}{status}"),
                 connected: p.connected,
-                revoked: d.revoked_at.is_some(),
+                revoked: !d.is_member(),
                 this_device: p.this_device,
             }
         })
@@ -103,7 +105,7 @@ pub(crate) fn build(peers: &[PeerStatus], people: &People, at: Moment) -> Device
 pub(crate) fn sync_view(peers: &[PeerStatus], at: Moment) -> SyncView {
     let others: Vec<&PeerStatus> = peers
         .iter()
-        .filter(|p| !p.this_device && p.device.revoked_at.is_none())
+        .filter(|p| !p.this_device && p.device.is_member())
         .collect();
     if others.is_empty() {
         return SyncView {
@@ -156,6 +158,9 @@ mod tests {
                 added_at: at_hours(-100),
                 revoked_at: None,
                 addrs: vec![],
+                standing: hearth_core::membership::Standing::Member,
+                role: None,
+                actor: String::new(),
             },
             connected,
             last_sync: last,
@@ -194,6 +199,7 @@ mod tests {
         let (j, ana, _) = couple();
         let mut gone = peer("Old tablet", false, false, None);
         gone.device.revoked_at = Some(at_hours(-1));
+        gone.device.standing = hearth_core::membership::Standing::Revoked { by: "x".into() };
         let v = build(
             &[
                 gone,
