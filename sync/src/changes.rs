@@ -22,7 +22,7 @@ const MAGIC: &[u8] = b"hearth-changes 2\n";
 const SIGNATURE_DOMAIN: &[u8] = b"hearth/changes/2\n";
 const SIGNATURE_LEN: usize = 64;
 /// The largest change file accepted (well above a ten-year journal).
-pub const MAX_CHANGE_FILE: u64 = 256 * 1024 * 1024;
+pub const MAX_CHANGE_FILE: u64 = hearth_core::bound::MAX_DECODED;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Header {

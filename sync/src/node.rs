@@ -179,6 +179,27 @@ pub fn load_journal(profile: &mut Profile) -> Result<Journal> {
     Ok(journal)
 }
 
+/// The person a profile's device belongs to: as the signed membership says, or, before any
+/// member has admitted the device, as its profile claims (which decides nothing about access).
+pub fn person_of(profile: &Profile, journal: &Journal) -> Option<PartnerId> {
+    let id = endpoint_id_of(profile.keys().endpoint_secret());
+    match journal
+        .membership()
+        .devices()
+        .get(&id)
+        .map(|d| d.entry.owner.clone())
+    {
+        Some(DeviceOwner::Partner(p)) => Some(p),
+        Some(DeviceOwner::Home) => None,
+        None => profile
+            .config()
+            .extra
+            .get(CLAIMED_PERSON)
+            .and_then(|v| v.as_str())
+            .map(|s| PartnerId::from(s.to_owned())),
+    }
+}
+
 /// The profile setting naming the person a device says it belongs to before any member has
 /// admitted it (a restored device); it decides nothing about access.
 pub const CLAIMED_PERSON: &str = "person";
@@ -344,19 +365,8 @@ impl Node {
     /// The partner this device belongs to (none for a home display): as the signed
     /// membership says, or, before any member has admitted this device, as its profile claims.
     pub fn me(&self) -> Option<PartnerId> {
-        let id = self.id().to_string();
         let st = self.state();
-        match st.journal.membership().devices().get(&id).map(|d| d.entry.owner.clone()) {
-            Some(DeviceOwner::Partner(p)) => Some(p),
-            Some(DeviceOwner::Home) => None,
-            None => st
-                .profile
-                .config()
-                .extra
-                .get(CLAIMED_PERSON)
-                .and_then(|v| v.as_str())
-                .map(PartnerId::from),
-        }
+        person_of(&st.profile, &st.journal)
     }
 
     /// Whether this device is a current member of its journal.

@@ -3,7 +3,7 @@
 //! once against [`Backend`].
 
 use anyhow::{Context, Result};
-use hearth_core::{Compaction, DeviceOwner, DocSlot, Journal, JournalError, PartnerId, Profile};
+use hearth_core::{Compaction, DocSlot, Journal, JournalError, PartnerId, Profile};
 use hearth_sync::{Node, endpoint_id_of, load_journal};
 
 /// A profile opened by this process, with its journal in memory.
@@ -129,11 +129,7 @@ impl Backend {
 
     /// The partner this device belongs to; `None` on the home display.
     pub(crate) fn me(&mut self) -> Option<PartnerId> {
-        let id = self.device_id();
-        match self.read(|j| j.device(&id).map(|d| d.owner)) {
-            Some(DeviceOwner::Partner(p)) => Some(p),
-            _ => None,
-        }
+        self.with_profile(|p, j| hearth_sync::person_of(p, j))
     }
 
     /// The partner writing: this device's owner, or on the home display the one named.

@@ -366,9 +366,11 @@ proptest! {
                         let mut bytes = body.clone();
                         bytes.extend_from_slice(&sig);
                         let key = format!("{KEY_PREFIX}{}", hex_encode(blake3::hash(&body).as_bytes()));
-                        if !log.stored.contains_key(&key) {
-                            forged.insert(key.clone());
-                            log.stored.insert(key, bytes);
+                        if let std::collections::btree_map::Entry::Vacant(e) =
+                            log.stored.entry(key.clone())
+                        {
+                            forged.insert(key);
+                            e.insert(bytes);
                         }
                     }
                 }

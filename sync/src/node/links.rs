@@ -141,25 +141,26 @@ impl Node {
                     received: 0,
                     error: None,
                 };
-                let work = async {
-                    let conn = match node.connect(peer, timeout).await {
-                        Ok(conn) => conn,
-                        Err(e) => {
-                            // Refused: perhaps for a revocation that our statements outweigh.
-                            // Hand them over, and try once more if the peer kept any.
-                            if !node.refusal_worth_handing_over(&e)
-                                || node.hand_statements(peer).await.unwrap_or(0) == 0
-                            {
-                                return Err(e);
-                            }
-                            node.connect(peer, timeout).await?
-                        }
-                    };
+                let once = || async {
+                    let conn = node.connect(peer, timeout).await?;
                     node.register(peer, &conn);
                     let r = node.sync_docs(&conn, peer, Mode::OneShot).await;
                     conn.close(0u32.into(), b"done");
                     node.unregister(peer, &conn);
                     r
+                };
+                let work = async {
+                    match once().await {
+                        // Refused: perhaps for a revocation that this device's statements
+                        // outweigh. Hand them over, and try once more if the peer kept any.
+                        Err(e)
+                            if node.refusal_worth_handing_over(&e)
+                                && node.hand_statements(peer).await.unwrap_or(0) > 0 =>
+                        {
+                            once().await
+                        }
+                        r => r,
+                    }
                 };
                 match tokio::time::timeout(timeout, work).await {
                     Ok(Ok(n)) => {
@@ -185,11 +186,13 @@ impl Node {
     /// Whether a failed dial was an answer (a refusal) rather than silence, so handing over
     /// membership statements may help.
     pub(crate) fn refusal_worth_handing_over(&self, e: &SyncError) -> bool {
+        // Silence (no answer, no address) is not a refusal; a closed connection or a refused
+        // handshake is.
         match e {
             SyncError::Unreachable { reason, .. } => {
-                reason.contains(&crate::NOT_A_MEMBER.to_string())
-                    || reason.contains("not a member")
+                !reason.starts_with("no answer") && !reason.contains("No addressing")
             }
+            SyncError::Connection(_) => true,
             _ => false,
         }
     }

@@ -140,6 +140,13 @@ struct SyncOut<'a> {
 
 pub(crate) async fn sync(ctx: &mut Ctx, a: &SyncArgs) -> Result<()> {
     let node = ctx.backend.node()?.clone();
+    if !node.is_member() {
+        anyhow::bail!(
+            "this device is not a member of the journal yet, so no device will sync with it: run \
+             `hearth pair invite --for me` (or `--for display`) on one of your paired devices and \
+             `hearth pair join TICKET` here"
+        );
+    }
     let before = node.read(Snapshot::of);
     let spinner = ctx.io.spinner("Syncing with your devices…");
     let peers = node.sync_once(Duration::from_secs(a.timeout.max(1))).await;
