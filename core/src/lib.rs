@@ -72,6 +72,6 @@ pub use text::{MAX_LINE, MAX_TEXT, display_safe};
 
 pub use profile::{CONFIG_FORMAT, CreateOptions, Profile, ProfileConfig, ProfileError};
 pub use store::{
-    ChunkInfo, Compaction, Trust, CompactionInfo, CompactionPolicy, DocSlot, STORE_FORMAT, SlotStats,
-    Store, StoreError,
+    ChunkInfo, Compaction, CompactionInfo, CompactionPolicy, DocSlot, STORE_FORMAT, SlotStats,
+    Store, StoreError, Trust,
 };

@@ -215,14 +215,17 @@ pub enum Refusal {
 }
 
 fn put_str(out: &mut Vec<u8>, s: &str) -> Result<(), StatementError> {
-    let len = u16::try_from(s.len()).map_err(|_| StatementError::Malformed("a text is too long"))?;
+    let len =
+        u16::try_from(s.len()).map_err(|_| StatementError::Malformed("a text is too long"))?;
     out.extend_from_slice(&len.to_be_bytes());
     out.extend_from_slice(s.as_bytes());
     Ok(())
 }
 
 fn put_key(out: &mut Vec<u8>, hex: &str) -> Result<(), StatementError> {
-    let bytes = endpoint_bytes(hex).ok_or(StatementError::Malformed("a device id is not 32 bytes of hex"))?;
+    let bytes = endpoint_bytes(hex).ok_or(StatementError::Malformed(
+        "a device id is not 32 bytes of hex",
+    ))?;
     out.extend_from_slice(&bytes);
     Ok(())
 }
@@ -273,9 +276,12 @@ impl<'a> Reader<'a> {
     fn str(&mut self) -> Result<String, StatementError> {
         let n = usize::from(self.u16()?);
         let b = self.take(n)?;
-        let s = std::str::from_utf8(b).map_err(|_| StatementError::Malformed("a text is not UTF-8"))?;
+        let s =
+            std::str::from_utf8(b).map_err(|_| StatementError::Malformed("a text is not UTF-8"))?;
         if s.chars().any(char::is_control) {
-            return Err(StatementError::Malformed("a text holds a control character"));
+            return Err(StatementError::Malformed(
+                "a text holds a control character",
+            ));
         }
         Ok(s.to_owned())
     }
@@ -289,7 +295,9 @@ impl Statement {
         put_key(&mut out, &self.signer)?;
         out.extend_from_slice(&self.at.0.to_be_bytes());
         if self.deps.len() > MAX_DEPS {
-            return Err(StatementError::Malformed("it depends on too many statements"));
+            return Err(StatementError::Malformed(
+                "it depends on too many statements",
+            ));
         }
         let mut deps = self.deps.clone();
         deps.sort_unstable();
@@ -331,26 +339,31 @@ impl Statement {
         if body.len() > MAX_STATEMENT {
             return Err(StatementError::TooLarge(body.len()));
         }
-        let rest = body
-            .strip_prefix(DOMAIN)
-            .ok_or(StatementError::Malformed("it is not a Hearth membership statement"))?;
+        let rest = body.strip_prefix(DOMAIN).ok_or(StatementError::Malformed(
+            "it is not a Hearth membership statement",
+        ))?;
         let mut r = Reader { rest };
         let signer = hex_encode(&r.id()?);
         let at = Timestamp(r.i64()?);
         let n = usize::from(r.u16()?);
         if n > MAX_DEPS {
-            return Err(StatementError::Malformed("it depends on too many statements"));
+            return Err(StatementError::Malformed(
+                "it depends on too many statements",
+            ));
         }
         let mut deps = Vec::with_capacity(n);
         for _ in 0..n {
             deps.push(r.id()?);
         }
         if deps.windows(2).any(|w| w[0] >= w[1]) {
-            return Err(StatementError::Malformed("its dependencies are not in order"));
+            return Err(StatementError::Malformed(
+                "its dependencies are not in order",
+            ));
         }
         let act = match r.u8()? {
             1 => {
-                let role = AddRole::from_code(r.u8()?).ok_or(StatementError::Malformed("unknown role"))?;
+                let role =
+                    AddRole::from_code(r.u8()?).ok_or(StatementError::Malformed("unknown role"))?;
                 let endpoint_id = hex_encode(&r.id()?);
                 let age_recipient = r.str()?;
                 let owner = match r.u8()? {
@@ -564,7 +577,10 @@ impl Graph<'_> {
             let s = &self.stmts[i].statement;
             match &s.act {
                 Act::Add { role, device } => {
-                    adds_of.entry(device.endpoint_id.as_str()).or_default().push(i);
+                    adds_of
+                        .entry(device.endpoint_id.as_str())
+                        .or_default()
+                        .push(i);
                     if !ctx.devices.contains_key(&device.endpoint_id) {
                         first_add.insert(device.endpoint_id.clone(), i);
                         ctx.devices.insert(
@@ -621,7 +637,12 @@ impl Graph<'_> {
     }
 }
 
-fn permitted(root: Option<&str>, s: &Statement, deps_empty: bool, ctx: &Ctx) -> Result<(), Refusal> {
+fn permitted(
+    root: Option<&str>,
+    s: &Statement,
+    deps_empty: bool,
+    ctx: &Ctx,
+) -> Result<(), Refusal> {
     if let Act::Add {
         role: AddRole::Founder,
         device,
@@ -672,12 +693,16 @@ fn permitted(root: Option<&str>, s: &Statement, deps_empty: bool, ctx: &Ctx) -> 
                     {
                         Ok(())
                     } else {
-                        Err(Refusal::RoleMismatch("a `me` device belongs to the signer's person"))
+                        Err(Refusal::RoleMismatch(
+                            "a `me` device belongs to the signer's person",
+                        ))
                     }
                 }
                 AddRole::Partner => {
                     let DeviceOwner::Partner(other) = &device.owner else {
-                        return Err(Refusal::RoleMismatch("a partner's device belongs to a person"));
+                        return Err(Refusal::RoleMismatch(
+                            "a partner's device belongs to a person",
+                        ));
                     };
                     if device.kind != DeviceKind::Personal || other == signer_person {
                         return Err(Refusal::RoleMismatch(
@@ -798,7 +823,12 @@ impl Membership {
             let mut members: Vec<usize> = (0..n).filter(|&j| bit(&graph.ancestors[i], j)).collect();
             members.sort_by_key(|&j| position[j]);
             let ctx = graph.state(&members);
-            match permitted(root, &good[i].statement, good[i].statement.deps.is_empty(), &ctx) {
+            match permitted(
+                root,
+                &good[i].statement,
+                good[i].statement.deps.is_empty(),
+                &ctx,
+            ) {
                 Ok(()) => graph.valid[i] = true,
                 Err(r) => verdicts[i] = Some(r),
             }
@@ -808,8 +838,13 @@ impl Membership {
         let final_state = graph.state(&order);
         let mut me_links = Vec::new();
         for &i in &order {
-            if let (true, Act::Add { role: AddRole::Me, device }) =
-                (graph.valid[i], &good[i].statement.act)
+            if let (
+                true,
+                Act::Add {
+                    role: AddRole::Me,
+                    device,
+                },
+            ) = (graph.valid[i], &good[i].statement.act)
             {
                 me_links.push((good[i].statement.signer.clone(), device.endpoint_id.clone()));
             }
@@ -861,7 +896,9 @@ impl Membership {
 
     /// A device validly added and not revoked.
     pub fn current(&self, endpoint_id: &str) -> Option<&MemberDevice> {
-        self.devices.get(endpoint_id).filter(|d| d.revoked.is_none())
+        self.devices
+            .get(endpoint_id)
+            .filter(|d| d.revoked.is_none())
     }
 
     /// Whether a device may sync.
@@ -927,7 +964,10 @@ impl Membership {
                 } else {
                     continue;
                 };
-                let same = self.devices.get(next).is_some_and(|d| &d.entry.owner == owner);
+                let same = self
+                    .devices
+                    .get(next)
+                    .is_some_and(|d| &d.entry.owner == owner);
                 if same && seen.insert(next.clone()) {
                     queue.push_back(next.clone());
                 }
@@ -947,7 +987,12 @@ impl Membership {
         let ctx = Ctx {
             devices: self.devices.clone(),
         };
-        permitted(self.root.as_deref(), statement, statement.deps.is_empty(), &ctx)
+        permitted(
+            self.root.as_deref(),
+            statement,
+            statement.deps.is_empty(),
+            &ctx,
+        )
     }
 }
 
@@ -967,7 +1012,8 @@ pub fn verify_detached(endpoint_id: &str, domain: &[u8], msg: &[u8], sig: &[u8; 
     };
     let mut data = domain.to_vec();
     data.extend_from_slice(msg);
-    key.verify_strict(&data, &Signature::from_bytes(sig)).is_ok()
+    key.verify_strict(&data, &Signature::from_bytes(sig))
+        .is_ok()
 }
 
 #[cfg(test)]

@@ -221,8 +221,7 @@ pub fn open_change_file(identity: &age::x25519::Identity, file: &[u8]) -> Result
         })?;
     let signed = plain.strip_prefix(MAGIC).ok_or_else(|| {
         SyncError::ChangeFile(
-            "the file opened but is not a Hearth change file (or one from an older version)"
-                .into(),
+            "the file opened but is not a Hearth change file (or one from an older version)".into(),
         )
     })?;
     if signed.len() < SIGNATURE_LEN {
@@ -238,8 +237,7 @@ pub fn open_change_file(identity: &age::x25519::Identity, file: &[u8]) -> Result
     let header: Header = serde_json::from_slice(&rest[..nl])
         .map_err(|e| SyncError::ChangeFile(format!("the change file's header is damaged: {e}")))?;
     let body = &plain[..plain.len() - SIGNATURE_LEN];
-    if !hearth_core::membership::verify_detached(&header.from, SIGNATURE_DOMAIN, body, &signature)
-    {
+    if !hearth_core::membership::verify_detached(&header.from, SIGNATURE_DOMAIN, body, &signature) {
         return Err(SyncError::ChangeFile(
             "the change file's signature does not match the device it names; it was not made by \
              that device, so nothing was brought in"

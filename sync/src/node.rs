@@ -715,9 +715,7 @@ impl Node {
         let me = self.id();
         for d in devices {
             match d.endpoint_id.parse::<EndpointId>() {
-                Ok(id) if id != me && d.is_member() => {
-                    self.add_to_address_book(id, &d.addrs)
-                }
+                Ok(id) if id != me && d.is_member() => self.add_to_address_book(id, &d.addrs),
                 _ => {}
             }
         }

@@ -143,7 +143,7 @@ impl Node {
         }
         let mine = self.read(|j| j.device(&me)).filter(|d| d.is_member());
         let Some(mine) = mine else {
-            return Err(SyncError::NotAMember(
+            return Err(SyncError::NotAllowed(
                 "this device is not a member of a journal yet; pair it from one of your devices \
                  first"
                     .into(),
@@ -153,9 +153,9 @@ impl Node {
             // A partner ticket adds the other person's first device: refused at once when they
             // already have one (their own devices add the rest).
             let others = self.read(|j| {
-                j.devices()
-                    .into_iter()
-                    .any(|d| d.is_member() && d.kind == DeviceKind::Personal && d.owner != mine.owner)
+                j.devices().into_iter().any(|d| {
+                    d.is_member() && d.kind == DeviceKind::Personal && d.owner != mine.owner
+                })
             });
             if others {
                 return Err(SyncError::NotAllowed(
@@ -291,7 +291,8 @@ impl Node {
         } else {
             DeviceKind::Personal
         };
-        let actor = if hello.actor.len() == 32 && hello.actor.chars().all(|c| c.is_ascii_hexdigit()) {
+        let actor = if hello.actor.len() == 32 && hello.actor.chars().all(|c| c.is_ascii_hexdigit())
+        {
             hello.actor.to_ascii_lowercase()
         } else {
             String::new()
@@ -325,12 +326,10 @@ impl Node {
         };
         let taken = self.take_invite(&hello).and_then(|(role, done)| {
             // Check the joiner against the membership rules before anything is merged.
-            let checked = self
-                .joiner_record(peer, role, &hello)
-                .and_then(|device| {
-                    self.read(|j| j.check_admission(to_add_role(role), &device))
-                        .map_err(SyncError::from)
-                });
+            let checked = self.joiner_record(peer, role, &hello).and_then(|device| {
+                self.read(|j| j.check_admission(to_add_role(role), &device))
+                    .map_err(SyncError::from)
+            });
             match checked {
                 Ok(()) => Ok((role, done)),
                 Err(e) => {
@@ -510,11 +509,7 @@ impl Node {
         // A device that already shares a journal with other devices cannot move to another.
         let (old_root, others) = self.read(|j| {
             let m = j.membership();
-            let others = m
-                .devices()
-                .keys()
-                .filter(|id| **id != me_id)
-                .count();
+            let others = m.devices().keys().filter(|id| **id != me_id).count();
             (j.root().map(str::to_owned), others)
         });
         // Joining as another device of the inviter drops this device's own person, which must
@@ -678,7 +673,10 @@ impl ProtocolHandler for PairHandler {
         let _count = ConnectionCount(&node.inner.pairing_connections);
         if open >= MAX_PAIRING_CONNECTIONS {
             tracing::info!("refused a pairing connection: too many are open");
-            conn.close(crate::PROTOCOL_ERROR.into(), b"too many pairing connections");
+            conn.close(
+                crate::PROTOCOL_ERROR.into(),
+                b"too many pairing connections",
+            );
             return Ok(());
         }
         if let Err(e) = node.serve_pairing(conn).await {

@@ -130,3 +130,79 @@ async fn attacks_are_refused_before_any_journal_byte() {
     );
     let _ = before;
 }
+
+/// A pairing connection that says nothing is closed after `HELLO_TIMEOUT`, and no more than
+/// `MAX_PAIRING_CONNECTIONS` are served at once: one more is closed straight away. (Before, a
+/// silent pairing connection stayed open for ever and any number could be opened.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pairing_connections_are_bounded_in_time_and_number() {
+    let ana = TestDevice::new("Ana", Setup::Person).await;
+    let ana_id = ana.node().id();
+    let ana_addr = ana.node().bound_sockets()[0];
+    let ep = iroh::Endpoint::builder(iroh::endpoint::presets::Minimal)
+        .clear_ip_transports()
+        .bind_addr((std::net::Ipv4Addr::LOCALHOST, 0))
+        .unwrap()
+        .bind()
+        .await
+        .unwrap();
+    let dial = || async {
+        ep.connect(
+            iroh::EndpointAddr::new(ana_id).with_ip_addr(ana_addr),
+            hearth_sync::PAIR_ALPN,
+        )
+        .await
+        .unwrap()
+    };
+    let started = std::time::Instant::now();
+    let mut silent = Vec::new();
+    for _ in 0..hearth_sync::MAX_PAIRING_CONNECTIONS {
+        silent.push(dial().await);
+    }
+    // Let the handler take each of them.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let extra = dial().await;
+    let closed = tokio::time::timeout(Duration::from_secs(3), extra.closed()).await;
+    assert!(
+        closed.is_ok(),
+        "the connection over the cap was not closed at once"
+    );
+    // The silent ones are closed once their time for a first message is up, not before.
+    let first = tokio::time::timeout(
+        hearth_sync::HELLO_TIMEOUT + Duration::from_secs(5),
+        silent[0].closed(),
+    )
+    .await;
+    assert!(first.is_ok(), "a silent pairing connection stayed open");
+    assert!(started.elapsed() >= hearth_sync::HELLO_TIMEOUT - Duration::from_secs(1));
+    for c in &silent {
+        let _ = tokio::time::timeout(Duration::from_secs(5), c.closed()).await;
+    }
+    // A real pairing still works afterwards.
+    let ben = TestDevice::new("Ben", Setup::Person).await;
+    pair(&ana, &ben, Role::Partner).await;
+    ep.close().await;
+}
+
+/// A ticket is dropped once it expires: joining with it afterwards finds no open invitation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expired_invitations_are_dropped() {
+    let ana = TestDevice::new("Ana", Setup::Person).await;
+    let ben = TestDevice::new("Ben", Setup::Person).await;
+    let (ticket, pairing) = ana
+        .node()
+        .invite(Role::Partner, Duration::from_millis(50))
+        .unwrap();
+    assert!(matches!(
+        pairing.wait().await,
+        Err(SyncError::TicketExpired)
+    ));
+    let err = ben
+        .node()
+        .join(&ticket, Duration::from_secs(10))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("expired"), "{err}");
+    let ben_id = ben.node().id().to_string();
+    assert!(!ana.node().read(|j| j.is_member(&ben_id)));
+}

@@ -64,11 +64,15 @@ struct Request {
 
 /// Whether a forwarded command hands over or changes what a sealed key file protects, so the
 /// owner runs it only for a client that knows the key's passphrase: a backup and an export
-/// (the journal in a form the asker can read) and setting or removing the passphrase.
+/// (the journal in a form the asker can read), setting or removing the passphrase, and an
+/// invitation (which could pair a device of the asker's as one of this person's own).
 pub(crate) fn needs_key_proof(command: &Command) -> bool {
     matches!(
         command,
-        Command::Passphrase(_) | Command::Backup(_) | Command::Export(_)
+        Command::Passphrase(_)
+            | Command::Backup(_)
+            | Command::Export(_)
+            | Command::Pair(crate::cli::PairCommand::Invite(_))
     )
 }
 

@@ -44,7 +44,9 @@ fn peers(ana: &PartnerId, ben: &PartnerId, now: Timestamp) -> Vec<PeerStatus> {
         4,
     );
     tablet.revoked_at = Some(now.plus_days(-3));
-    tablet.standing = hearth_core::membership::Standing::Revoked { by: "01".repeat(32) };
+    tablet.standing = hearth_core::membership::Standing::Revoked {
+        by: "01".repeat(32),
+    };
     vec![
         PeerStatus {
             device: device(

@@ -51,7 +51,16 @@ fn attack_1_a_ticket_rewritten_to_me_joins_only_as_the_partner() {
     ana.ok(&["repair", "hurt", "ANA-PRIVATE-HURT-1"]);
     let ben = Device::person("Ben");
     let mut invite = ana
-        .cmd(&["pair", "invite", "--for", "partner", "--timeout", "60", "--bind", LOOPBACK])
+        .cmd(&[
+            "pair",
+            "invite",
+            "--for",
+            "partner",
+            "--timeout",
+            "60",
+            "--bind",
+            LOOPBACK,
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -164,7 +173,10 @@ fn attack_3_a_revoked_device_cannot_revoke_its_revoker() {
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     serve.stop();
     assert!(!members(&ben).contains(&x_id));
-    assert!(members(&ben).contains(&ana_id), "Ben's phone admits Ana again");
+    assert!(
+        members(&ben).contains(&ana_id),
+        "Ben's phone admits Ana again"
+    );
     // X's later notes reach nobody.
     x.ok(&["note", "X-AFTER-REVOCATION"]);
     let serve = ben.serve();
@@ -183,19 +195,23 @@ fn attack_4_a_forged_change_file_is_refused() {
     let olga = Device::person("Olga");
     olga.ok(&["note", "OLGA-WAS-HERE"]);
     let ben_id = id_of(&ben);
-    let ana_keys =
-        hearth_core::keys::DeviceKeys::read(&ana.dir.join("device.key"), None).unwrap();
+    let ana_keys = hearth_core::keys::DeviceKeys::read(&ana.dir.join("device.key"), None).unwrap();
     let recipient = ana_keys.age_recipient();
     let olga_keys =
         hearth_core::keys::DeviceKeys::read(&olga.dir.join("device.key"), None).unwrap();
     // Olga's changes, as bytes of a journal.
     let olga_export = olga.file("olga.json");
-    olga.ok(&["export", "--format", "json", "--out", olga_export.to_str().unwrap()]);
+    olga.ok(&[
+        "export",
+        "--format",
+        "json",
+        "--out",
+        olga_export.to_str().unwrap(),
+    ]);
     let seal = |plain: &[u8]| {
-        let enc = age::Encryptor::with_recipients(std::iter::once(
-            &recipient as &dyn age::Recipient,
-        ))
-        .unwrap();
+        let enc =
+            age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
+                .unwrap();
         let mut out = Vec::new();
         let mut w = enc.wrap_output(&mut out).unwrap();
         w.write_all(plain).unwrap();
@@ -249,14 +265,24 @@ fn attack_4_a_forged_change_file_is_refused() {
     old.push(b'\n');
     old.extend_from_slice(&changes);
     std::fs::write(&path, seal(&old)).unwrap();
-    assert_ne!(ana.run(&["import", path.to_str().unwrap(), "--bind", LOOPBACK]).code, 0);
+    assert_ne!(
+        ana.run(&["import", path.to_str().unwrap(), "--bind", LOOPBACK])
+            .code,
+        0
+    );
     assert_eq!(ana.wall(), before, "nothing was brought in");
     assert!(!ana.wall().contains("OLGA-WAS-HERE"));
     assert_eq!(members(&ana).len(), 2);
     // A real change file from Ben still works.
     ben.ok(&["note", "FROM-BEN"]);
     let file = ben.file("ben.hearth");
-    ben.ok(&["export-changes", "--out", file.to_str().unwrap(), "--bind", LOOPBACK]);
+    ben.ok(&[
+        "export-changes",
+        "--out",
+        file.to_str().unwrap(),
+        "--bind",
+        LOOPBACK,
+    ]);
     let out = ana.ok(&["import", file.to_str().unwrap(), "--bind", LOOPBACK]);
     assert!(out.contains("Ben"), "{out}");
     assert!(ana.wall().contains("FROM-BEN"));

@@ -369,7 +369,10 @@ impl Journal {
             if &s.key() != key {
                 continue;
             }
-            let known = self.membership().devices().contains_key(&s.statement.signer);
+            let known = self
+                .membership()
+                .devices()
+                .contains_key(&s.statement.signer);
             if !known {
                 continue;
             }
@@ -436,7 +439,12 @@ impl Journal {
 
     /// Admits a device, signed by this one: `role` says why (see [`crate::membership`] for who
     /// may add which device). Refused, with nothing written, if it would not count.
-    pub fn admit_device(&mut self, role: AddRole, device: &NewDevice, now: Timestamp) -> Result<()> {
+    pub fn admit_device(
+        &mut self,
+        role: AddRole,
+        device: &NewDevice,
+        now: Timestamp,
+    ) -> Result<()> {
         if role == AddRole::Founder {
             return self.found(device, now);
         }
@@ -745,20 +753,35 @@ mod tests {
         let b_id = identify(&mut b, 2);
         let display_id = hex_encode(SigningKey::from_bytes(&[3; 32]).verifying_key().as_bytes());
         a.found(
-            &device(&a_id, DeviceOwner::Partner(ana.clone()), DeviceKind::Personal, "Ana's phone"),
+            &device(
+                &a_id,
+                DeviceOwner::Partner(ana.clone()),
+                DeviceKind::Personal,
+                "Ana's phone",
+            ),
             at(1),
         )
         .unwrap();
         assert!(a.is_member(&a_id));
         // A second founding on another device counts nowhere but there.
         b.found(
-            &device(&b_id, DeviceOwner::Partner(ben.clone()), DeviceKind::Personal, "Ben's phone"),
+            &device(
+                &b_id,
+                DeviceOwner::Partner(ben.clone()),
+                DeviceKind::Personal,
+                "Ben's phone",
+            ),
             at(1),
         )
         .unwrap();
         a.admit_device(
             AddRole::Partner,
-            &device(&b_id, DeviceOwner::Partner(ben.clone()), DeviceKind::Personal, "Ben's phone"),
+            &device(
+                &b_id,
+                DeviceOwner::Partner(ben.clone()),
+                DeviceKind::Personal,
+                "Ben's phone",
+            ),
             at(2),
         )
         .unwrap();
@@ -766,12 +789,21 @@ mod tests {
         b.set_root(Some(&a_id));
         for j in [&a, &b] {
             assert!(j.is_member(&a_id) && j.is_member(&b_id));
-            assert_eq!(j.devices().len(), 2, "Ben's own founding is not listed apart");
+            assert_eq!(
+                j.devices().len(),
+                2,
+                "Ben's own founding is not listed apart"
+            );
         }
         // Ben adds the display; Ana cannot add a device in Ben's name while he has one.
         b.admit_device(
             AddRole::Display,
-            &device(&display_id, DeviceOwner::Home, DeviceKind::Display, "Kitchen"),
+            &device(
+                &display_id,
+                DeviceOwner::Home,
+                DeviceKind::Display,
+                "Kitchen",
+            ),
             at(3),
         )
         .unwrap();
@@ -787,7 +819,10 @@ mod tests {
                 at(3),
             )
             .unwrap_err();
-        assert!(matches!(err, JournalError::Refused(Refusal::PersonHasDevices)), "{err}");
+        assert!(
+            matches!(err, JournalError::Refused(Refusal::PersonHasDevices)),
+            "{err}"
+        );
         sync(&mut a, &mut b);
         assert!(a.is_member(&display_id));
         a.revoke_device(&display_id, at(4)).unwrap();
@@ -828,14 +863,22 @@ mod tests {
         let (mut a, _, ana, _) = couple();
         let a_id = identify(&mut a, 1);
         a.found(
-            &device(&a_id, DeviceOwner::Partner(ana.clone()), DeviceKind::Personal, "Ana's phone"),
+            &device(
+                &a_id,
+                DeviceOwner::Partner(ana.clone()),
+                DeviceKind::Personal,
+                "Ana's phone",
+            ),
             at(1),
         )
         .unwrap();
         // What an earlier version (or a tampering member) writes: a plain record.
         let forged = "cc".repeat(32);
         let devices = a.map(DocKind::Shared, "devices").unwrap();
-        let rec = a.shared.put_object(&devices, &forged, ObjType::Map).unwrap();
+        let rec = a
+            .shared
+            .put_object(&devices, &forged, ObjType::Map)
+            .unwrap();
         a.shared.put(&rec, "age_recipient", "age1qqq").unwrap();
         a.shared.put(&rec, "owner", ana.as_str()).unwrap();
         a.shared.put(&rec, "kind", "personal").unwrap();

@@ -86,8 +86,16 @@ fn revoke(d: &Dev) -> Act {
 fn couple() -> (Log, Dev, Dev) {
     let (a, b) = (dev(1), dev(2));
     let mut log = Log::default();
-    log.say(&a, &a, add(AddRole::Founder, entry(&a, "ana", DeviceKind::Personal)));
-    log.say(&a, &a, add(AddRole::Partner, entry(&b, "ben", DeviceKind::Personal)));
+    log.say(
+        &a,
+        &a,
+        add(AddRole::Founder, entry(&a, "ana", DeviceKind::Personal)),
+    );
+    log.say(
+        &a,
+        &a,
+        add(AddRole::Partner, entry(&b, "ben", DeviceKind::Personal)),
+    );
     (log, a, b)
 }
 
@@ -103,7 +111,11 @@ fn statements_round_trip_and_refuse_tampering() {
     let signed = s.sign(&a.seed).unwrap();
     let back = SignedStatement::from_bytes(&signed.to_bytes()).unwrap();
     assert_eq!(back, signed);
-    assert_eq!(back.statement.deps, vec![[1; 32], [3; 32]], "deps are sorted");
+    assert_eq!(
+        back.statement.deps,
+        vec![[1; 32], [3; 32]],
+        "deps are sorted"
+    );
     // Flip any byte: the signature fails or the body no longer parses.
     let bytes = signed.to_bytes();
     for i in 0..bytes.len() {
@@ -125,7 +137,11 @@ fn only_the_pinned_founder_founds() {
     // Another device's founding statement counts for nothing.
     let mut log2 = log.clone();
     let x = dev(7);
-    log2.say(&a, &x, add(AddRole::Founder, entry(&x, "xena", DeviceKind::Personal)));
+    log2.say(
+        &a,
+        &x,
+        add(AddRole::Founder, entry(&x, "xena", DeviceKind::Personal)),
+    );
     assert!(!log2.eval(&a).is_member(&x.id));
     // Trusting another founder makes nothing of Ana's chain count.
     let m = log.eval(&x);
@@ -144,20 +160,39 @@ fn a_partner_cannot_add_devices_for_the_other_person() {
     let (mut log, a, b) = couple();
     // Ben adds a device in Ana's name (attack 2): refused while Ana has a device.
     let f = dev(5);
-    log.say(&a, &b, add(AddRole::Partner, entry(&f, "ana", DeviceKind::Personal)));
+    log.say(
+        &a,
+        &b,
+        add(AddRole::Partner, entry(&f, "ana", DeviceKind::Personal)),
+    );
     assert!(!log.eval(&a).is_member(&f.id));
     // Nor as `me` with Ana as owner.
-    log.say(&a, &b, add(AddRole::Me, entry(&f, "ana", DeviceKind::Personal)));
+    log.say(
+        &a,
+        &b,
+        add(AddRole::Me, entry(&f, "ana", DeviceKind::Personal)),
+    );
     assert!(!log.eval(&a).is_member(&f.id));
     // A third person.
-    log.say(&a, &b, add(AddRole::Partner, entry(&f, "cleo", DeviceKind::Personal)));
+    log.say(
+        &a,
+        &b,
+        add(AddRole::Partner, entry(&f, "cleo", DeviceKind::Personal)),
+    );
     assert!(!log.eval(&a).is_member(&f.id));
     // Ben's own second device: fine, and it is Ben's own, not Ana's.
     let b2 = dev(6);
-    log.say(&a, &b, add(AddRole::Me, entry(&b2, "ben", DeviceKind::Personal)));
+    log.say(
+        &a,
+        &b,
+        add(AddRole::Me, entry(&b2, "ben", DeviceKind::Personal)),
+    );
     let m = log.eval(&a);
     assert!(m.is_member(&b2.id));
-    assert_eq!(m.own_devices(&b.id), BTreeSet::from([b.id.clone(), b2.id.clone()]));
+    assert_eq!(
+        m.own_devices(&b.id),
+        BTreeSet::from([b.id.clone(), b2.id.clone()])
+    );
     assert_eq!(m.own_devices(&a.id), BTreeSet::from([a.id.clone()]));
     assert_eq!(m.persons().len(), 2);
 }
@@ -166,13 +201,25 @@ fn a_partner_cannot_add_devices_for_the_other_person() {
 fn a_display_adds_and_revokes_nothing_and_cannot_become_personal() {
     let (mut log, a, b) = couple();
     let d = dev(3);
-    log.say(&a, &b, add(AddRole::Display, entry(&d, "home", DeviceKind::Display)));
+    log.say(
+        &a,
+        &b,
+        add(AddRole::Display, entry(&d, "home", DeviceKind::Display)),
+    );
     assert!(log.eval(&a).is_member(&d.id));
     let x = dev(4);
-    log.say(&a, &d, add(AddRole::Display, entry(&x, "home", DeviceKind::Display)));
+    log.say(
+        &a,
+        &d,
+        add(AddRole::Display, entry(&x, "home", DeviceKind::Display)),
+    );
     log.say(&a, &d, revoke(&b));
     // Rewriting its own record as Ana's personal device.
-    log.say(&a, &b, add(AddRole::Me, entry(&d, "ben", DeviceKind::Personal)));
+    log.say(
+        &a,
+        &b,
+        add(AddRole::Me, entry(&d, "ben", DeviceKind::Personal)),
+    );
     let m = log.eval(&a);
     assert!(!m.is_member(&x.id));
     assert!(m.is_member(&b.id));
@@ -184,7 +231,11 @@ fn a_display_adds_and_revokes_nothing_and_cannot_become_personal() {
 fn a_revoked_device_that_saw_its_revocation_counts_for_nothing() {
     let (mut log, a, b) = couple();
     let x = dev(8);
-    log.say(&a, &b, add(AddRole::Me, entry(&x, "ben", DeviceKind::Personal)));
+    log.say(
+        &a,
+        &b,
+        add(AddRole::Me, entry(&x, "ben", DeviceKind::Personal)),
+    );
     log.say(&a, &a, revoke(&x));
     // X, having synced the revocation, revokes Ana (attack 3).
     log.say(&a, &x, revoke(&a));
@@ -193,7 +244,11 @@ fn a_revoked_device_that_saw_its_revocation_counts_for_nothing() {
     assert!(!m.is_member(&x.id));
     // And cannot add anyone.
     let y = dev(9);
-    log.say(&a, &x, add(AddRole::Me, entry(&y, "ben", DeviceKind::Personal)));
+    log.say(
+        &a,
+        &x,
+        add(AddRole::Me, entry(&y, "ben", DeviceKind::Personal)),
+    );
     assert!(!log.eval(&a).is_member(&y.id));
 }
 
@@ -201,7 +256,11 @@ fn a_revoked_device_that_saw_its_revocation_counts_for_nothing() {
 fn concurrent_mutual_revocations_are_won_by_the_senior_device() {
     let (mut log, a, b) = couple();
     let x = dev(8);
-    log.say(&a, &b, add(AddRole::Me, entry(&x, "ben", DeviceKind::Personal)));
+    log.say(
+        &a,
+        &b,
+        add(AddRole::Me, entry(&x, "ben", DeviceKind::Personal)),
+    );
     let base = log.eval(&a).frontier();
     // Neither has seen the other's revocation.
     log.put(&a, base.clone(), revoke(&x));
@@ -211,7 +270,11 @@ fn concurrent_mutual_revocations_are_won_by_the_senior_device() {
     assert!(!m.is_member(&x.id));
     // The same between Ben's phone and the device it added.
     let (mut log, a, b) = couple();
-    log.say(&a, &b, add(AddRole::Me, entry(&x, "ben", DeviceKind::Personal)));
+    log.say(
+        &a,
+        &b,
+        add(AddRole::Me, entry(&x, "ben", DeviceKind::Personal)),
+    );
     let base = log.eval(&a).frontier();
     log.put(&b, base.clone(), revoke(&x));
     log.put(&x, base, revoke(&b));
@@ -223,7 +286,11 @@ fn concurrent_mutual_revocations_are_won_by_the_senior_device() {
 fn a_revocation_made_before_its_signer_was_revoked_stands() {
     let (mut log, a, b) = couple();
     let d = dev(3);
-    log.say(&a, &b, add(AddRole::Display, entry(&d, "home", DeviceKind::Display)));
+    log.say(
+        &a,
+        &b,
+        add(AddRole::Display, entry(&d, "home", DeviceKind::Display)),
+    );
     log.say(&a, &b, revoke(&d));
     log.say(&a, &a, revoke(&b));
     let m = log.eval(&a);
@@ -234,17 +301,33 @@ fn a_revocation_made_before_its_signer_was_revoked_stands() {
 fn revoked_devices_come_back_only_by_a_statement_that_saw_the_revocation() {
     let (mut log, a, b) = couple();
     let d = dev(3);
-    log.say(&a, &a, add(AddRole::Display, entry(&d, "home", DeviceKind::Display)));
+    log.say(
+        &a,
+        &a,
+        add(AddRole::Display, entry(&d, "home", DeviceKind::Display)),
+    );
     let before = log.eval(&a).frontier();
     log.say(&a, &b, revoke(&d));
     // A concurrent re-add (had not seen the revocation) does not undo it.
-    log.put(&a, before, add(AddRole::Display, entry(&d, "home", DeviceKind::Display)));
+    log.put(
+        &a,
+        before,
+        add(AddRole::Display, entry(&d, "home", DeviceKind::Display)),
+    );
     assert!(!log.eval(&a).is_member(&d.id));
-    log.say(&a, &a, add(AddRole::Display, entry(&d, "home", DeviceKind::Display)));
+    log.say(
+        &a,
+        &a,
+        add(AddRole::Display, entry(&d, "home", DeviceKind::Display)),
+    );
     assert!(log.eval(&a).is_member(&d.id));
     // The partner re-adds Ben's device only once Ben has none left.
     log.say(&a, &a, revoke(&b));
-    log.say(&a, &a, add(AddRole::Partner, entry(&b, "ben", DeviceKind::Personal)));
+    log.say(
+        &a,
+        &a,
+        add(AddRole::Partner, entry(&b, "ben", DeviceKind::Personal)),
+    );
     assert!(log.eval(&a).is_member(&b.id));
 }
 
@@ -252,7 +335,11 @@ fn revoked_devices_come_back_only_by_a_statement_that_saw_the_revocation() {
 fn missing_dependencies_and_wrong_keys_wait_or_fail() {
     let (mut log, a, _) = couple();
     let x = dev(8);
-    log.put(&a, vec![[0xaa; 32]], add(AddRole::Me, entry(&x, "ana", DeviceKind::Personal)));
+    log.put(
+        &a,
+        vec![[0xaa; 32]],
+        add(AddRole::Me, entry(&x, "ana", DeviceKind::Personal)),
+    );
     let m = log.eval(&a);
     assert!(!m.is_member(&x.id));
     assert!(matches!(m.standing(&x.id), Standing::Unverified { .. }));
@@ -267,18 +354,28 @@ fn missing_dependencies_and_wrong_keys_wait_or_fail() {
     }
     .sign(&b.seed)
     .unwrap();
-    log.stored.insert(format!("{KEY_PREFIX}{}", "00".repeat(32)), s.to_bytes());
-    log.stored.insert(format!("{KEY_PREFIX}junk"), vec![1, 2, 3]);
+    log.stored
+        .insert(format!("{KEY_PREFIX}{}", "00".repeat(32)), s.to_bytes());
+    log.stored
+        .insert(format!("{KEY_PREFIX}junk"), vec![1, 2, 3]);
     let m = log.eval(&a);
     assert!(!m.is_member(&y.id));
-    assert_eq!(m.checked().iter().filter(|c| c.problem.is_some()).count(), 2);
+    assert_eq!(
+        m.checked().iter().filter(|c| c.problem.is_some()).count(),
+        2
+    );
 }
 
 /// One step of a random membership history.
 #[derive(Clone, Debug)]
 enum Step {
     /// An honest device (by index among the members it knows) adds a device in a role.
-    Add { by: u8, new: u8, role: u8, owner: u8 },
+    Add {
+        by: u8,
+        new: u8,
+        role: u8,
+        owner: u8,
+    },
     /// A device revokes another.
     Revoke { by: u8, target: u8 },
     /// A statement signed with stale deps (concurrent with what happened since).

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow};
+use hearth_core::membership::Standing;
 use hearth_core::{Device, DeviceKind, DeviceOwner, Journal, Timestamp};
 use hearth_sync::{Role, SyncError, Ticket};
 use serde::Serialize;
@@ -32,6 +33,49 @@ fn owner_name(j: &Journal, d: &Device) -> Option<String> {
 }
 
 fn views(ctx: &mut Ctx) -> Vec<DeviceView> {
+    let mut list = listed(ctx);
+    if !list.iter().any(|d| d.this_device) {
+        // A device no member has admitted yet (restored from a backup, or a display waiting to
+        // pair) is in no signed statement; it is still listed, as what it is.
+        let (device, owner_name) = ctx.backend.with_profile(|p, j| {
+            let owner = match hearth_sync::person_of(p, j) {
+                Some(person) => DeviceOwner::Partner(person),
+                None => DeviceOwner::Home,
+            };
+            let device = Device {
+                endpoint_id: hearth_sync::endpoint_id_of(p.keys().endpoint_secret()),
+                age_recipient: p.keys().recipient_string(),
+                owner,
+                kind: p.config().kind.clone(),
+                name: p.config().device_name.clone(),
+                added_by: None,
+                added_at: Timestamp(0),
+                revoked_at: None,
+                addrs: Vec::new(),
+                standing: Standing::Unverified {
+                    reason: "no member has admitted it".into(),
+                },
+                role: None,
+                actor: hearth_core::keys::hex(&p.keys().actor_id()),
+            };
+            let name = owner_name(j, &device);
+            (device, name)
+        });
+        list.insert(
+            0,
+            DeviceView {
+                device,
+                owner_name,
+                this_device: true,
+                connected: None,
+                last_sync: None,
+            },
+        );
+    }
+    list
+}
+
+fn listed(ctx: &mut Ctx) -> Vec<DeviceView> {
     if let Ok(node) = ctx.backend.node() {
         let status = node.peer_status();
         return node.read(|j| {
@@ -81,8 +125,16 @@ pub(crate) fn devices(ctx: &mut Ctx) -> Result<()> {
         if d.this_device {
             state.push("this device".to_owned());
         }
-        if d.device.revoked_at.is_some() {
-            state.push("revoked".to_owned());
+        match &d.device.standing {
+            Standing::Member => {}
+            Standing::Revoked { .. } => state.push("revoked".to_owned()),
+            Standing::Unverified { reason } if d.this_device => state.push(format!(
+                "not a member yet ({}): pair it from one of your devices",
+                show::safe(reason)
+            )),
+            Standing::Unverified { reason } => {
+                state.push(format!("not verified, cannot sync: {}", show::safe(reason)))
+            }
         }
         if d.connected == Some(true) {
             state.push("connected".to_owned());

@@ -74,11 +74,7 @@ impl Snapshot {
             let text = format!(
                 "{}{}",
                 d.name,
-                if !d.is_member() {
-                    " (revoked)"
-                } else {
-                    ""
-                }
+                if !d.is_member() { " (revoked)" } else { "" }
             );
             m.insert(("device", d.endpoint_id.clone()), text);
         }
