@@ -2,8 +2,13 @@
 //!
 //! A ticket holds the inviter's endpoint id and addresses, its age recipient, a random one-time
 //! secret, an expiry and the role offered. The text form is `HEARTH1` followed by base32 (upper
-//! case, so a QR code can use its compact alphanumeric mode) of a JSON body and a 4-byte
-//! checksum, so a ticket cut short or mistyped is refused with a clear message.
+//! case, so a QR code can use its compact alphanumeric mode) of a JSON body and an 8-byte tag:
+//! a BLAKE3 hash of the body keyed with the ticket's secret, so a ticket cut short, mistyped or
+//! edited without the secret is refused with a clear message.
+//!
+//! The ticket's copy of the role is only what the inviter offers, for the joiner to check its
+//! own setup against: the inviter decides the role from the invitation it stored, whatever a
+//! ticket says (whoever holds a ticket holds its secret, and can recompute the tag).
 
 use std::net::SocketAddr;
 
@@ -62,14 +67,14 @@ pub struct Ticket {
     pub role: Role,
 }
 
-fn checksum(body: &[u8]) -> [u8; 4] {
-    // FNV-1a: a typo check, not a security measure (TLS and the secret are).
-    let mut h: u32 = 0x811c_9dc5;
-    for b in body {
-        h ^= u32::from(*b);
-        h = h.wrapping_mul(0x0100_0193);
-    }
-    h.to_be_bytes()
+const TAG_LEN: usize = 8;
+
+/// The tag over a ticket's body, keyed with its secret.
+fn tag(secret: &[u8; 16], body: &[u8]) -> [u8; TAG_LEN] {
+    let key = blake3::derive_key("hearth ticket 1 tag", secret);
+    let mut out = [0u8; TAG_LEN];
+    out.copy_from_slice(&blake3::keyed_hash(&key, body).as_bytes()[..TAG_LEN]);
+    out
 }
 
 impl Ticket {
@@ -88,7 +93,7 @@ impl Ticket {
     /// The text form, for copy and paste and QR codes.
     pub fn to_text(&self) -> String {
         let mut body = serde_json::to_vec(self).unwrap_or_default();
-        let sum = checksum(&body);
+        let sum = tag(&self.secret, &body);
         body.extend_from_slice(&sum);
         format!("{PREFIX}{}", BASE32_NOPAD.encode(&body))
     }
@@ -108,17 +113,15 @@ impl Ticket {
         let bytes = BASE32_NOPAD.decode(rest.as_bytes()).map_err(|_| {
             SyncError::BadTicket("it has characters that do not belong or is cut short".into())
         })?;
-        if bytes.len() < 5 {
+        if bytes.len() <= TAG_LEN {
             return Err(SyncError::BadTicket("it is too short".into()));
         }
-        let (body, sum) = bytes.split_at(bytes.len() - 4);
-        if checksum(body) != sum {
-            return Err(SyncError::BadTicket(
-                "its checksum does not match: it was cut short or changed".into(),
-            ));
+        let (body, sum) = bytes.split_at(bytes.len() - TAG_LEN);
+        let changed = || SyncError::BadTicket("it was cut short or changed".into());
+        let ticket: Ticket = serde_json::from_slice(body).map_err(|_| changed())?;
+        if tag(&ticket.secret, body) != sum {
+            return Err(changed());
         }
-        let ticket: Ticket = serde_json::from_slice(body)
-            .map_err(|e| SyncError::BadTicket(format!("its content is unreadable: {e}")))?;
         if !ticket.recipient.starts_with("age1") {
             return Err(SyncError::BadTicket("it carries no age recipient".into()));
         }
