@@ -11,7 +11,11 @@ pub enum JournalError {
         field: &'static str,
     },
     /// A text field was longer than allowed.
-    #[error("{field} is {len} characters long; keep it under {max}")]
+    #[error(
+        "{field} is {} characters long; it can hold at most {}",
+        grouped(*len),
+        grouped(*max)
+    )]
     TooLong {
         /// The field that was too long.
         field: &'static str,
@@ -54,8 +58,25 @@ pub enum JournalError {
     #[error("{0}")]
     NotAllowed(String),
     /// A membership statement would not count (see [`crate::membership`]).
-    #[error("{0}")]
+    #[error(transparent)]
     Refused(#[from] crate::membership::Refusal),
+    /// A person's device asked to act as someone else.
+    #[error("this device belongs to one person and acts only as them")]
+    ActsAsOwner {
+        /// Whose device it is.
+        owner: crate::ids::PartnerId,
+        /// Who it was asked to act as.
+        asked: crate::ids::PartnerId,
+    },
+    /// The home display asked to do what only a person's own device does.
+    #[error("the home display belongs to no one; this is done from a person's own device")]
+    DisplayCannot,
+    /// Someone other than the author asked to change what the author wrote.
+    #[error("only its author can {what}")]
+    NotTheAuthor {
+        /// What was asked ("edit this note").
+        what: &'static str,
+    },
     /// The journal already has two partners.
     #[error("this journal already has two partners")]
     TooManyPartners,
@@ -92,6 +113,39 @@ impl From<crate::bound::InflationError> for JournalError {
             }
             other => JournalError::TooLarge(other),
         }
+    }
+}
+
+/// A count as people write it: `10 000`, `950`.
+fn grouped(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn too_long_names_the_limit_it_allows() {
+        let e = JournalError::TooLong {
+            field: "note",
+            len: 10_001,
+            max: 10_000,
+        };
+        assert_eq!(
+            e.to_string(),
+            "note is 10 001 characters long; it can hold at most 10 000"
+        );
+        assert_eq!(grouped(950), "950");
+        assert_eq!(grouped(1_000_000), "1 000 000");
     }
 }
 

@@ -8,6 +8,7 @@ mod checkins;
 mod dates;
 mod ideas;
 mod members;
+pub use members::Acting;
 mod summary;
 mod talk;
 mod trash;
@@ -80,6 +81,9 @@ pub struct Journal {
     root: Option<String>,
     /// The last membership evaluation, keyed by a hash of the statements it read.
     members_cache: std::sync::Mutex<Option<members::Cached>>,
+    /// The person this device says it belongs to before a member admits it (a restored
+    /// device); decides nothing about access.
+    claimed: Option<crate::ids::PartnerId>,
 }
 
 impl std::fmt::Debug for Journal {
@@ -219,6 +223,7 @@ impl Journal {
             identity: None,
             root: None,
             members_cache: std::sync::Mutex::new(None),
+            claimed: None,
         })
     }
 

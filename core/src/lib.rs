@@ -66,11 +66,14 @@ pub fn text_line(field: &'static str, s: &str) -> Result<String, JournalError> {
     text::line(field, s, true)
 }
 pub use ids::{Id, PartnerId, Timestamp};
-pub use journal::{DocKind, Journal, SCHEMA_MAJOR, SCHEMA_MINOR, TRASH_DAYS};
+pub use journal::{Acting, DocKind, Journal, SCHEMA_MAJOR, SCHEMA_MINOR, TRASH_DAYS};
 pub use model::*;
 pub use text::{MAX_LINE, MAX_TEXT, display_safe};
 
-pub use profile::{CONFIG_FORMAT, CreateOptions, Profile, ProfileConfig, ProfileError};
+pub use profile::{
+    CONFIG_FORMAT, CreateOptions, Holder, LOCK_PATIENCE, OpenOptions, PermissionFix, Profile,
+    ProfileConfig, ProfileError,
+};
 pub use store::{
     ChunkInfo, Compaction, CompactionInfo, CompactionPolicy, DocSlot, STORE_FORMAT, SlotStats,
     Store, StoreError, Trust,

@@ -176,6 +176,14 @@ pub fn load_journal(profile: &mut Profile) -> Result<Journal> {
     };
     journal.set_identity(&profile.keys().endpoint_secret());
     journal.set_root(profile.store().trust().root.as_deref());
+    journal.set_claimed_person(
+        profile
+            .config()
+            .extra
+            .get(CLAIMED_PERSON)
+            .and_then(|v| v.as_str())
+            .map(|s| PartnerId::from(s.to_owned())),
+    );
     Ok(journal)
 }
 
@@ -539,6 +547,11 @@ impl Node {
                     l.conn.close(REVOKED.into(), b"this device was revoked");
                 }
             }
+        }
+        // A device no member has admitted (or that was revoked) dials nobody: every member
+        // would refuse it.
+        if !members.contains(&me) {
+            return;
         }
         let mut live = self.inner.live.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(dialing) = live.as_mut() {

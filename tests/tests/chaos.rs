@@ -57,7 +57,9 @@ async fn partitions_heal_and_everyone_converges() {
         }
         for (k, d) in devices.iter().enumerate() {
             for n in 0..rng.random_range(1..=3) {
-                let author = partners[rng.random_range(0..partners.len())].clone();
+                // Each phone writes as its owner; the display in either partner's name.
+                let pick = partners[rng.random_range(0..partners.len())].clone();
+                let author = d.node().me().unwrap_or(pick);
                 let text = format!("cycle {cycle} device {k} note {n}");
                 d.node()
                     .write(|j| j.add_appreciation(&author, &text, true, Timestamp::now()))

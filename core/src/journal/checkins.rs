@@ -43,6 +43,7 @@ impl Journal {
         let mood = text::rating("mood", mood)?;
         let closeness = text::rating("closeness", closeness)?;
         let note = text::optional_line("note", note)?;
+        self.require_acting(partner, false)?;
         now.check("time")?;
         let Some(today) = now.to_datetime().map(|t| t.date_naive()) else {
             return Err(JournalError::OutOfRange {

@@ -66,6 +66,7 @@ impl Journal {
         }
         check_bucket(bucket)?;
         self.require_partner(by)?;
+        self.require_acting(by, false)?;
         now.check("time")?;
         let id = self.new_id(now);
         self.write(now, |j| {
@@ -92,6 +93,7 @@ impl Journal {
         now: Timestamp,
     ) -> Result<()> {
         self.require_partner(partner)?;
+        self.require_acting(partner, false)?;
         let (kind, o) = self.live(Collection::Ideas, id)?;
         self.write(now, |j| {
             let d = j.doc_mut(kind);
@@ -130,6 +132,7 @@ impl Journal {
     ) -> Result<Id> {
         let what = text::long("kindness", what, true)?;
         check_bucket(bucket)?;
+        self.require_acting(by, false)?;
         when.check("when")?;
         if when > now.plus_days(1) {
             return Err(JournalError::OutOfRange {

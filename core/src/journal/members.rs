@@ -201,6 +201,55 @@ impl Journal {
         *self.members_cache.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
+    /// Records the person this device says it belongs to until a member admits it.
+    pub fn set_claimed_person(&mut self, person: Option<PartnerId>) {
+        self.claimed = person;
+    }
+
+    /// Who acts through this journal: the person whose device it is (by the signed membership,
+    /// or by its claim before it is admitted), the home display, or anyone (a journal with no
+    /// device identity: generators and tools).
+    pub fn acting(&self) -> Acting {
+        let Some(me) = self.this_device() else {
+            return Acting::Anyone;
+        };
+        match self.membership().devices().get(me) {
+            Some(d) => match (&d.entry.owner, &d.entry.kind) {
+                (DeviceOwner::Partner(p), DeviceKind::Personal) => Acting::Person(p.clone()),
+                _ => Acting::Display,
+            },
+            None => match &self.claimed {
+                Some(p) => Acting::Person(p.clone()),
+                None => Acting::Display,
+            },
+        }
+    }
+
+    /// Checks that `who` may act here: on a person's device only that person; on the display
+    /// nobody unless `display_may` (a note left by the person who picked their name).
+    pub(crate) fn require_acting(&self, who: &PartnerId, display_may: bool) -> Result<()> {
+        match self.acting() {
+            Acting::Anyone => Ok(()),
+            Acting::Person(p) if &p == who => Ok(()),
+            Acting::Person(p) => Err(JournalError::ActsAsOwner {
+                owner: p,
+                asked: who.clone(),
+            }),
+            Acting::Display if display_may => Ok(()),
+            Acting::Display => Err(JournalError::DisplayCannot),
+        }
+    }
+
+    /// Checks that the acting device may change what `author` wrote: only the author's own
+    /// devices (or a journal with no device identity).
+    pub(crate) fn require_author(&self, author: &PartnerId, what: &'static str) -> Result<()> {
+        match self.acting() {
+            Acting::Anyone => Ok(()),
+            Acting::Person(p) if &p == author => Ok(()),
+            _ => Err(JournalError::NotTheAuthor { what }),
+        }
+    }
+
     /// The pinned founder.
     pub fn root(&self) -> Option<&str> {
         self.root.as_deref()
@@ -700,6 +749,17 @@ impl Journal {
             None => Default::default(),
         }
     }
+}
+
+/// Who acts through a journal (see [`Journal::acting`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Acting {
+    /// The person whose device this is.
+    Person(PartnerId),
+    /// The home display: someone at home, who names themselves when leaving a note.
+    Display,
+    /// A journal with no device identity (generators, tools): no person is checked.
+    Anyone,
 }
 
 /// The key a journal signs its membership statements with.

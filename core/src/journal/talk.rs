@@ -119,6 +119,7 @@ impl Journal {
     ) -> Result<Id> {
         let statement = text::long("statement", statement, true)?;
         self.require_partner(speaker)?;
+        self.require_acting(speaker, false)?;
         now.check("time")?;
         let id = self.new_id(now);
         self.write(now, |j| {
@@ -143,6 +144,7 @@ impl Journal {
         now: Timestamp,
     ) -> Result<()> {
         self.require_partner(by)?;
+        self.require_acting(by, false)?;
         now.check("time")?;
         let x = self.listening_exchange(id)?;
         let speaker = &x.speaker == by;
@@ -256,6 +258,7 @@ impl Journal {
             text::long("request", &parts.request, false)?,
         ];
         self.require_partner(author)?;
+        self.require_acting(author, false)?;
         now.check("time")?;
         let id = self.new_id(now);
         let kind = DocKind::from(visibility);
@@ -303,6 +306,7 @@ impl Journal {
     ) -> Result<Id> {
         let hurt = text::long("hurt", hurt, true)?;
         self.require_partner(author)?;
+        self.require_acting(author, false)?;
         now.check("time")?;
         let id = self.new_id(now);
         let kind = DocKind::from(visibility);
@@ -346,6 +350,7 @@ impl Journal {
     ) -> Result<()> {
         let words = text::optional_long("acknowledgement", words)?;
         self.require_partner(by)?;
+        self.require_acting(by, false)?;
         now.check("time")?;
         let (r, o) = self.shared_repair(id)?;
         if &r.author == by {
@@ -367,6 +372,7 @@ impl Journal {
 
     /// The hurt partner marks the other's side understood (after the acknowledgement).
     pub fn mark_understood(&mut self, id: &Id, by: &PartnerId, now: Timestamp) -> Result<()> {
+        self.require_acting(by, false)?;
         now.check("time")?;
         let (r, o) = self.shared_repair(id)?;
         if &r.author != by {
@@ -390,10 +396,12 @@ impl Journal {
         })
     }
 
-    /// A partner lets the resentment go. Either may mark it, each once; a private hurt only its
-    /// author. Releasing is not forgetting: the repair stays, with every step dated.
+    /// The hurt partner lets the resentment go: a shared hurt once the other's side is marked
+    /// understood, a private one whenever its author is ready. Releasing is not forgetting: the
+    /// repair stays, with every step dated.
     pub fn release_hurt(&mut self, id: &Id, by: &PartnerId, now: Timestamp) -> Result<()> {
         self.require_partner(by)?;
+        self.require_acting(by, false)?;
         now.check("time")?;
         let (kind, o) = self.live(Collection::Repairs, id)?;
         let r =
@@ -406,6 +414,16 @@ impl Journal {
                 kind: "repair",
                 id: id.to_string(),
             });
+        }
+        if &r.author != by {
+            return Err(JournalError::NotAllowed(
+                "the partner who was hurt is the one who lets it go".into(),
+            ));
+        }
+        if kind == DocKind::Shared && r.understood_at.is_none() {
+            return Err(JournalError::NotAllowed(
+                "a shared hurt is let go after it is acknowledged and understood".into(),
+            ));
         }
         if r.released.iter().any(|(p, _)| p == by) {
             return Err(JournalError::NotAllowed("already marked released".into()));
@@ -459,6 +477,9 @@ impl Journal {
                 kind: coll.noun(),
                 id: id.to_string(),
             });
+        }
+        if let Some(author) = doc::string(&self.private, &o, "author") {
+            self.require_author(&crate::ids::Id::from(author), "share this")?;
         }
         if doc::int(&self.private, &o, "shared_at").is_some()
             || self.item(DocKind::Shared, coll, id).is_some()
@@ -621,16 +642,23 @@ mod tests {
         .unwrap();
         sync(&mut a, &mut b);
         assert!(a.mark_understood(&id, &ben, at(4)).is_err());
+        assert!(
+            a.release_hurt(&id, &ana, at(4)).is_err(),
+            "a shared hurt is let go only once understood"
+        );
         a.mark_understood(&id, &ana, at(4)).unwrap();
+        assert!(
+            b.release_hurt(&id, &ben, at(5)).is_err(),
+            "only the partner who was hurt lets it go"
+        );
         a.release_hurt(&id, &ana, at(5)).unwrap();
-        b.release_hurt(&id, &ben, at(5)).unwrap();
         assert!(a.release_hurt(&id, &ana, at(6)).is_err());
         sync(&mut a, &mut b);
         let r = a.repair(&id).unwrap();
         assert_eq!(r.shared_at, Some(at(2)));
         assert_eq!(r.acknowledged.as_ref().unwrap().0, at(3));
         assert_eq!(r.understood_at, Some(at(4)));
-        assert_eq!(r.released.len(), 2);
+        assert_eq!(r.released.len(), 1);
         assert_eq!(a.repairs().len(), 1);
         assert!(matches!(
             a.delete(&id, &ana, at(7)),

@@ -39,6 +39,9 @@ impl Journal {
     ) -> Result<Id> {
         let text = text::long("appreciation", text, true)?;
         self.require_partner(author)?;
+        // The display leaves a note in the name of whoever picked theirs; a person's own device
+        // writes only as that person.
+        self.require_acting(author, true)?;
         now.check("time")?;
         let id = self.new_id(now);
         self.write(now, |j| {
@@ -58,15 +61,23 @@ impl Journal {
     pub fn edit_appreciation(&mut self, id: &Id, text: &str, now: Timestamp) -> Result<()> {
         let text = text::long("appreciation", text, true)?;
         let (kind, o) = self.live(Collection::Appreciations, id)?;
+        let author = self.appreciation(id)?.author;
+        self.require_author(&author, "edit this note")?;
         self.write(now, |j| {
             j.doc_mut(kind).put(&o, "text", text.as_str())?;
             Ok(())
         })
     }
 
-    /// Marks a note safe (or not) for the home display.
+    /// Marks a note safe (or not) for the home display. The author decides for their own note;
+    /// the partner may only hide it (at once; the author can show it again).
     pub fn set_wall_safe(&mut self, id: &Id, wall_safe: bool, now: Timestamp) -> Result<()> {
         let (kind, o) = self.live(Collection::Appreciations, id)?;
+        let author = self.appreciation(id)?.author;
+        match self.acting() {
+            crate::Acting::Person(p) if p != author && !wall_safe => {}
+            _ => self.require_author(&author, "show this note on the home display")?,
+        }
         self.write(now, |j| {
             j.doc_mut(kind).put(&o, "wall_safe", wall_safe)?;
             Ok(())
@@ -94,6 +105,7 @@ impl Journal {
             });
         }
         self.require_partner(partner)?;
+        self.require_acting(partner, false)?;
         let (kind, o) = self.live(Collection::Appreciations, id)?;
         self.write(now, |j| {
             let d = j.doc_mut(kind);

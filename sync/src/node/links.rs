@@ -40,6 +40,23 @@ pub struct PeerSync {
     pub error: Option<String>,
 }
 
+/// How the peer refused a connection, if it closed it as not a member, revoked or paused.
+fn refusal(conn: &Connection) -> Option<SyncError> {
+    use iroh::endpoint::ConnectionError;
+    match conn.close_reason()? {
+        ConnectionError::ApplicationClosed(c)
+            if [crate::NOT_A_MEMBER, crate::REVOKED, crate::PAUSED]
+                .into_iter()
+                .any(|code| c.error_code == code.into()) =>
+        {
+            Some(SyncError::NotAMember(format!(
+                "the other device refused this one ({c})"
+            )))
+        }
+        _ => None,
+    }
+}
+
 /// The current remote address of a connection's selected path.
 pub(crate) fn remote_addr(conn: &Connection) -> Option<SocketAddr> {
     conn.paths()
@@ -145,9 +162,15 @@ impl Node {
                     let conn = node.connect(peer, timeout).await?;
                     node.register(peer, &conn);
                     let r = node.sync_docs(&conn, peer, Mode::OneShot).await;
+                    // A session that believed itself in sync from a stored state may end
+                    // before hearing the peer: a refusal shows only in how the peer closed.
+                    let refused = refusal(&conn);
                     conn.close(0u32.into(), b"done");
                     node.unregister(peer, &conn);
-                    r
+                    match refused {
+                        Some(e) => Err(e),
+                        None => r,
+                    }
                 };
                 let work = async {
                     match once().await {
@@ -192,7 +215,7 @@ impl Node {
             SyncError::Unreachable { reason, .. } => {
                 !reason.starts_with("no answer") && !reason.contains("No addressing")
             }
-            SyncError::Connection(_) => true,
+            SyncError::Connection(_) | SyncError::NotAMember(_) => true,
             _ => false,
         }
     }
