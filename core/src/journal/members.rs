@@ -918,6 +918,81 @@ mod tests {
         );
     }
 
+    /// Ana's phone, Ben's phone and the display, each journal acting as its device.
+    fn household() -> (Journal, Journal, Journal, Id, Id) {
+        let (mut a, mut b, ana, ben) = couple();
+        let a_id = identify(&mut a, 1);
+        let b_id = identify(&mut b, 2);
+        let mut d = Journal::new(b"device-d").unwrap().with_seed(3);
+        let d_id = identify(&mut d, 3);
+        let person = |p: &Id| DeviceOwner::Partner(p.clone());
+        a.found(&device(&a_id, person(&ana), DeviceKind::Personal, "Ana's phone"), at(1))
+            .unwrap();
+        a.admit_device(
+            AddRole::Partner,
+            &device(&b_id, person(&ben), DeviceKind::Personal, "Ben's phone"),
+            at(1),
+        )
+        .unwrap();
+        a.admit_device(
+            AddRole::Display,
+            &device(&d_id, DeviceOwner::Home, DeviceKind::Display, "Kitchen"),
+            at(1),
+        )
+        .unwrap();
+        sync(&mut a, &mut b);
+        d.merge(&mut a, false).unwrap();
+        b.set_root(Some(&a_id));
+        d.set_root(Some(&a_id));
+        (a, b, d, ana, ben)
+    }
+
+    #[test]
+    fn each_device_acts_only_as_its_owner() {
+        let (mut a, mut b, mut d, ana, ben) = household();
+        assert_eq!(a.acting(), Acting::Person(ana.clone()));
+        assert_eq!(b.acting(), Acting::Person(ben.clone()));
+        assert_eq!(d.acting(), Acting::Display);
+        // A note in the other's name from one's own device is refused, nothing written.
+        let heads = a.heads(DocKind::Shared);
+        assert!(matches!(
+            a.add_appreciation(&ben, "Ben says: I was wrong", false, at(2)),
+            Err(JournalError::ActsAsOwner { .. })
+        ));
+        assert_eq!(a.heads(DocKind::Shared), heads);
+        // The display leaves notes in the name of whoever picked theirs, and nothing else.
+        d.add_appreciation(&ben, "Left on the kitchen wall", true, at(2))
+            .unwrap();
+        assert!(matches!(
+            d.check_in(&ana, T0.to_datetime().unwrap().date_naive(), 3, 3, None, at(2)),
+            Err(JournalError::DisplayCannot)
+        ));
+        // Only the author edits; the partner may hide a note from the display, not show it.
+        let note = b.add_appreciation(&ben, "Thank you for dinner", true, at(3)).unwrap();
+        sync(&mut a, &mut b);
+        assert!(matches!(
+            a.edit_appreciation(&note, "rewritten by Ana", at(4)),
+            Err(JournalError::NotTheAuthor { .. })
+        ));
+        a.set_wall_safe(&note, false, at(4)).unwrap();
+        assert!(matches!(
+            a.set_wall_safe(&note, true, at(5)),
+            Err(JournalError::NotTheAuthor { .. })
+        ));
+        sync(&mut a, &mut b);
+        b.set_wall_safe(&note, true, at(6)).unwrap();
+        b.edit_appreciation(&note, "Thank you for a lovely dinner", at(6))
+            .unwrap();
+        // Reactions, marks, check-ins and kindness only as oneself.
+        assert!(a.react(&note, &ben, Some("x"), at(7)).is_err());
+        a.react(&note, &ana, None, at(7)).unwrap();
+        assert!(a.log_kindness(&ben, "made tea", at(7), None, at(7)).is_err());
+        assert!(
+            a.check_in(&ben, T0.to_datetime().unwrap().date_naive(), 3, 3, None, at(7))
+                .is_err()
+        );
+    }
+
     #[test]
     fn unsigned_device_records_count_for_nothing() {
         let (mut a, _, ana, _) = couple();
