@@ -62,7 +62,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{Id, PartnerId, Timestamp};
 use crate::keys::{hex_decode_vec, hex_encode};
-use crate::model::{DeviceKind, DeviceOwner};
+use crate::model::{DeviceKind, DeviceOwner, NewDevice};
 
 /// The domain prefix of every statement body.
 pub const DOMAIN: &[u8] = b"hearth/member/1\n";
@@ -114,22 +114,9 @@ impl AddRole {
     }
 }
 
-/// The facts about a device that an add statement vouches for.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct DeviceEntry {
-    /// Its endpoint id (hex of its ed25519 public key).
-    pub endpoint_id: String,
-    /// Its age recipient (`age1...`).
-    pub age_recipient: String,
-    /// Who it belongs to.
-    pub owner: DeviceOwner,
-    /// What it is for.
-    pub kind: DeviceKind,
-    /// Its name.
-    pub name: String,
-    /// Its Automerge actor id (hex), so views can tell which device wrote a change.
-    pub actor: String,
-}
+/// The facts about a device that an add statement vouches for (its endpoint id, age recipient,
+/// owner, kind, name and Automerge actor id): the same record a caller gives to add a device.
+pub type DeviceEntry = NewDevice;
 
 /// What a statement says.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -149,8 +149,8 @@ impl Device {
     }
 }
 
-/// What a caller supplies to add a device.
-#[derive(Clone, PartialEq, Eq, Debug)]
+/// What a caller supplies to add a device, and what a membership statement vouches for.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
 pub struct NewDevice {
     /// The device's iroh endpoint id.
     pub endpoint_id: String,
@@ -162,7 +162,7 @@ pub struct NewDevice {
     pub kind: DeviceKind,
     /// Its name.
     pub name: String,
-    /// Its Automerge actor id (hex).
+    /// Its Automerge actor id (hex), so views can tell which device wrote a change.
     pub actor: String,
 }
 

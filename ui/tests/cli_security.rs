@@ -4,8 +4,7 @@
 
 mod cli_support;
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::Stdio;
+use std::io::Write;
 
 use cli_support::{Device, LOOPBACK, pair};
 
@@ -50,25 +49,8 @@ fn attack_1_a_ticket_rewritten_to_me_joins_only_as_the_partner() {
     let ana = Device::person("Ana");
     ana.ok(&["repair", "hurt", "ANA-PRIVATE-HURT-1"]);
     let ben = Device::person("Ben");
-    let mut invite = ana
-        .cmd(&[
-            "pair",
-            "invite",
-            "--for",
-            "partner",
-            "--timeout",
-            "60",
-            "--bind",
-            LOOPBACK,
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(invite.stdout.take().unwrap());
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
-    let mut ticket = hearth_sync::Ticket::parse(line.trim()).unwrap();
+    let (mut invite, _stdout, line) = cli_support::invite(&ana, "partner");
+    let mut ticket = hearth_sync::Ticket::parse(&line).unwrap();
     assert_eq!(ticket.role, hearth_sync::Role::Partner);
     ticket.role = hearth_sync::Role::Me;
     let forged = ticket.to_text();
@@ -107,30 +89,37 @@ fn attack_2_a_device_minted_from_a_backup_is_not_a_member() {
     pair(&ana, &ben, "partner");
     ana.ok(&["repair", "hurt", "ANA-PRIVATE-HURT"]);
     let b_age = ben.file("b.age");
-    let mut c = ben.cmd(&["backup", "--out", b_age.to_str().unwrap()]);
-    c.env("HEARTH_PASSPHRASE", PASS);
-    assert_eq!(cli_support::run(c).code, 0);
+    assert_eq!(
+        cli_support::with_passphrase(&ben, &["backup", "--out", b_age.to_str().unwrap()], PASS)
+            .code,
+        0
+    );
     let f = Device::empty();
-    let mut c = f.cmd(&[
-        "restore",
-        b_age.to_str().unwrap(),
-        "--as",
-        "Ana",
-        "--device-name",
-        "Ana's tablet",
-    ]);
-    c.env("HEARTH_PASSPHRASE", PASS);
-    let out = cli_support::run(c);
+    let out = cli_support::with_passphrase(
+        &f,
+        &[
+            "restore",
+            b_age.to_str().unwrap(),
+            "--as",
+            "Ana",
+            "--device-name",
+            "Ana's tablet",
+        ],
+        PASS,
+    );
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stdout.contains("not a member"), "{}", out.stdout);
     let f_id = id_of(&f);
     let f_age = f.file("f.age");
-    let mut c = f.cmd(&["backup", "--out", f_age.to_str().unwrap()]);
-    c.env("HEARTH_PASSPHRASE", PASS);
-    assert_eq!(cli_support::run(c).code, 0);
-    let mut c = ben.cmd(&["restore", f_age.to_str().unwrap(), "--merge"]);
-    c.env("HEARTH_PASSPHRASE", PASS);
-    assert_eq!(cli_support::run(c).code, 0);
+    assert_eq!(
+        cli_support::with_passphrase(&f, &["backup", "--out", f_age.to_str().unwrap()], PASS).code,
+        0
+    );
+    assert_eq!(
+        cli_support::with_passphrase(&ben, &["restore", f_age.to_str().unwrap(), "--merge"], PASS)
+            .code,
+        0
+    );
     let serve = ana.serve();
     assert_eq!(sync(&ben).code, 0);
     assert!(!members(&ana).contains(&f_id));
@@ -298,23 +287,25 @@ fn attack_6_another_couples_backup_does_not_merge() {
     let cleo = Device::person("Cleo");
     cleo.ok(&["note", "CLEO-NOTE"]);
     let c_age = cleo.file("c.age");
-    let mut c = cleo.cmd(&["backup", "--out", c_age.to_str().unwrap()]);
-    c.env("HEARTH_PASSPHRASE", PASS);
-    assert_eq!(cli_support::run(c).code, 0);
+    assert_eq!(
+        cli_support::with_passphrase(&cleo, &["backup", "--out", c_age.to_str().unwrap()], PASS)
+            .code,
+        0
+    );
     let before = (ana.wall(), members(&ana));
-    let mut c = ana.cmd(&["restore", c_age.to_str().unwrap(), "--merge"]);
-    c.env("HEARTH_PASSPHRASE", PASS);
-    let out = cli_support::run(c);
+    let out =
+        cli_support::with_passphrase(&ana, &["restore", c_age.to_str().unwrap(), "--merge"], PASS);
     assert_ne!(out.code, 0);
     assert!(out.stderr.contains("another journal"), "{}", out.stderr);
     assert_eq!((ana.wall(), members(&ana)), before);
     // A backup of the same journal still merges.
     let a_age = ana.file("a.age");
-    let mut c = ana.cmd(&["backup", "--out", a_age.to_str().unwrap()]);
-    c.env("HEARTH_PASSPHRASE", PASS);
-    assert_eq!(cli_support::run(c).code, 0);
-    let mut c = ben.cmd(&["restore", a_age.to_str().unwrap(), "--merge"]);
-    c.env("HEARTH_PASSPHRASE", PASS);
-    let out = cli_support::run(c);
+    assert_eq!(
+        cli_support::with_passphrase(&ana, &["backup", "--out", a_age.to_str().unwrap()], PASS)
+            .code,
+        0
+    );
+    let out =
+        cli_support::with_passphrase(&ben, &["restore", a_age.to_str().unwrap(), "--merge"], PASS);
     assert_eq!(out.code, 0, "{}", out.stderr);
 }

@@ -8,7 +8,7 @@ use crate::error::{JournalError, Result};
 use crate::ids::{Id, PartnerId, Timestamp};
 use crate::keys::hex_encode;
 use crate::membership::{
-    Act, AddRole, DeviceEntry, KEY_PREFIX, Membership, Standing, Statement, endpoint_bytes,
+    Act, AddRole, KEY_PREFIX, Membership, Standing, Statement, endpoint_bytes,
 };
 use crate::model::{Device, DeviceKind, DeviceOwner, NewDevice, Partner};
 use crate::text;
@@ -359,7 +359,7 @@ impl Journal {
         )
     }
 
-    fn entry(&self, device: &NewDevice) -> Result<DeviceEntry> {
+    fn entry(&self, device: &NewDevice) -> Result<NewDevice> {
         let endpoint_id = text::line("endpoint id", &device.endpoint_id, true)?;
         if endpoint_bytes(&endpoint_id).is_none() {
             return Err(JournalError::OutOfRange {
@@ -378,13 +378,11 @@ impl Journal {
         if let DeviceOwner::Partner(p) = &device.owner {
             self.require_partner(p)?;
         }
-        Ok(DeviceEntry {
+        Ok(NewDevice {
             endpoint_id,
             age_recipient: recipient,
-            owner: device.owner.clone(),
-            kind: device.kind.clone(),
             name,
-            actor: device.actor.clone(),
+            ..device.clone()
         })
     }
 
@@ -466,14 +464,7 @@ impl Journal {
             deps: Vec::new(),
             act: Act::Add {
                 role,
-                device: DeviceEntry {
-                    endpoint_id: device.endpoint_id.clone(),
-                    age_recipient: device.age_recipient.clone(),
-                    owner: device.owner.clone(),
-                    kind: device.kind.clone(),
-                    name: device.name.clone(),
-                    actor: device.actor.clone(),
-                },
+                device: device.clone(),
             },
         };
         Ok(self.membership().check_new(&statement)?)
@@ -510,19 +501,7 @@ impl Journal {
     /// Revokes a device, signed by this one: it may no longer sync. Reversible with
     /// [`Journal::unrevoke_device`].
     pub fn revoke_device(&mut self, endpoint_id: &str, now: Timestamp) -> Result<()> {
-        let membership = self.membership();
-        let Some(d) = membership.devices().get(endpoint_id) else {
-            return Err(JournalError::NotFound {
-                kind: "device",
-                id: endpoint_id.to_owned(),
-            });
-        };
-        if d.revoked.is_some() {
-            return Err(JournalError::NotAllowed(format!(
-                "{} is already revoked",
-                d.entry.name
-            )));
-        }
+        self.recorded_device(endpoint_id, false)?;
         self.state_membership(
             Act::Revoke {
                 device: endpoint_id.to_owned(),
@@ -535,19 +514,7 @@ impl Journal {
     /// owner allows (its own person's device, a display, or the partner's when the partner has
     /// no device left).
     pub fn unrevoke_device(&mut self, endpoint_id: &str, now: Timestamp) -> Result<()> {
-        let membership = self.membership();
-        let Some(d) = membership.devices().get(endpoint_id) else {
-            return Err(JournalError::NotFound {
-                kind: "device",
-                id: endpoint_id.to_owned(),
-            });
-        };
-        if d.revoked.is_none() {
-            return Err(JournalError::NotAllowed(format!(
-                "{} is not revoked",
-                d.entry.name
-            )));
-        }
+        let (membership, d) = self.recorded_device(endpoint_id, true)?;
         let me = self.identity()?.endpoint_id.clone();
         let my_owner = membership.current(&me).map(|m| m.entry.owner.clone());
         let role = match (&d.entry.kind, &d.entry.owner) {
@@ -563,6 +530,35 @@ impl Journal {
             },
             now,
         )
+    }
+
+    /// A device some counting statement added, which must be revoked (`revoked`) or not.
+    fn recorded_device(
+        &self,
+        endpoint_id: &str,
+        revoked: bool,
+    ) -> Result<(Arc<Membership>, crate::membership::MemberDevice)> {
+        let membership = self.membership();
+        let d = membership
+            .devices()
+            .get(endpoint_id)
+            .cloned()
+            .ok_or_else(|| JournalError::NotFound {
+                kind: "device",
+                id: endpoint_id.to_owned(),
+            })?;
+        if d.revoked.is_some() != revoked {
+            let state = if revoked {
+                "is not revoked"
+            } else {
+                "is already revoked"
+            };
+            return Err(JournalError::NotAllowed(format!(
+                "{} {state}",
+                d.entry.name
+            )));
+        }
+        Ok((membership, d))
     }
 
     /// Records where a device listens, so other members can dial it. Nothing is written when
@@ -926,8 +922,11 @@ mod tests {
         let mut d = Journal::new(b"device-d").unwrap().with_seed(3);
         let d_id = identify(&mut d, 3);
         let person = |p: &Id| DeviceOwner::Partner(p.clone());
-        a.found(&device(&a_id, person(&ana), DeviceKind::Personal, "Ana's phone"), at(1))
-            .unwrap();
+        a.found(
+            &device(&a_id, person(&ana), DeviceKind::Personal, "Ana's phone"),
+            at(1),
+        )
+        .unwrap();
         a.admit_device(
             AddRole::Partner,
             &device(&b_id, person(&ben), DeviceKind::Personal, "Ben's phone"),
@@ -964,11 +963,20 @@ mod tests {
         d.add_appreciation(&ben, "Left on the kitchen wall", true, at(2))
             .unwrap();
         assert!(matches!(
-            d.check_in(&ana, T0.to_datetime().unwrap().date_naive(), 3, 3, None, at(2)),
+            d.check_in(
+                &ana,
+                T0.to_datetime().unwrap().date_naive(),
+                3,
+                3,
+                None,
+                at(2)
+            ),
             Err(JournalError::DisplayCannot)
         ));
         // Only the author edits; the partner may hide a note from the display, not show it.
-        let note = b.add_appreciation(&ben, "Thank you for dinner", true, at(3)).unwrap();
+        let note = b
+            .add_appreciation(&ben, "Thank you for dinner", true, at(3))
+            .unwrap();
         sync(&mut a, &mut b);
         assert!(matches!(
             a.edit_appreciation(&note, "rewritten by Ana", at(4)),
@@ -986,10 +994,20 @@ mod tests {
         // Reactions, marks, check-ins and kindness only as oneself.
         assert!(a.react(&note, &ben, Some("x"), at(7)).is_err());
         a.react(&note, &ana, None, at(7)).unwrap();
-        assert!(a.log_kindness(&ben, "made tea", at(7), None, at(7)).is_err());
         assert!(
-            a.check_in(&ben, T0.to_datetime().unwrap().date_naive(), 3, 3, None, at(7))
+            a.log_kindness(&ben, "made tea", at(7), None, at(7))
                 .is_err()
+        );
+        assert!(
+            a.check_in(
+                &ben,
+                T0.to_datetime().unwrap().date_naive(),
+                3,
+                3,
+                None,
+                at(7)
+            )
+            .is_err()
         );
     }
 

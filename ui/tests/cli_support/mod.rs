@@ -178,8 +178,9 @@ pub fn wait_until(secs: u64, what: &str, mut check: impl FnMut() -> bool) {
     }
 }
 
-/// Pairs `joiner` with `inviter` through `pair invite` / `pair join` processes.
-pub fn pair(inviter: &Device, joiner: &Device, role: &str) {
+/// A running `hearth pair invite`: the process, the rest of its output, and the ticket it
+/// printed first.
+pub fn invite(inviter: &Device, role: &str) -> (Child, BufReader<ChildStdout>, String) {
     let mut invite = inviter
         .cmd(&[
             "pair",
@@ -200,6 +201,19 @@ pub fn pair(inviter: &Device, joiner: &Device, role: &str) {
     stdout.read_line(&mut ticket).unwrap();
     let ticket = ticket.trim().to_owned();
     assert!(ticket.starts_with("HEARTH1"), "not a ticket: {ticket:?}");
+    (invite, stdout, ticket)
+}
+
+/// Runs a command with `HEARTH_PASSPHRASE` set (backups, restores).
+pub fn with_passphrase(d: &Device, args: &[&str], passphrase: &str) -> Out {
+    let mut c = d.cmd(args);
+    c.env("HEARTH_PASSPHRASE", passphrase);
+    run(c)
+}
+
+/// Pairs `joiner` with `inviter` through `pair invite` / `pair join` processes.
+pub fn pair(inviter: &Device, joiner: &Device, role: &str) {
+    let (mut invite, mut stdout, ticket) = self::invite(inviter, role);
     let joined = joiner.run(&["pair", "join", &ticket, "--bind", LOOPBACK]);
     assert_eq!(joined.code, 0, "join failed: {}", joined.stderr);
     let status = invite.wait().unwrap();
