@@ -108,39 +108,211 @@ const GENERALS: &[&[&str]] = &[
     &["nothing", "ever"],
 ];
 
-/// A word of the draft, lowercased, with its byte range.
+/// Words that speak well of the partner or of how they make one feel. Next to "you're so",
+/// "you make me", "you always" or "everyone" they turn a pattern into a compliment.
+const POSITIVE: &[&str] = &[
+    "kind",
+    "sweet",
+    "thoughtful",
+    "lovely",
+    "wonderful",
+    "amazing",
+    "generous",
+    "patient",
+    "caring",
+    "gentle",
+    "funny",
+    "clever",
+    "smart",
+    "wise",
+    "brave",
+    "strong",
+    "beautiful",
+    "gorgeous",
+    "handsome",
+    "good",
+    "great",
+    "helpful",
+    "supportive",
+    "considerate",
+    "warm",
+    "loving",
+    "talented",
+    "special",
+    "happy",
+    "happier",
+    "glad",
+    "safe",
+    "loved",
+    "seen",
+    "heard",
+    "proud",
+    "laugh",
+    "smile",
+    "calm",
+    "grateful",
+    "thankful",
+    "better",
+    "best",
+    "precious",
+    "perfect",
+    "incredible",
+    "fantastic",
+    "awesome",
+    "fun",
+    "cute",
+    "adorable",
+    "dear",
+    "gem",
+    "star",
+    "treasure",
+    "sweetheart",
+    "love",
+    "loves",
+    "enjoyed",
+    "enjoys",
+    "adore",
+    "adored",
+    "adores",
+    "liked",
+    "cherished",
+    "lucky",
+    "luckier",
+    "relaxed",
+    "comfortable",
+    "cheer",
+    "cheers",
+    "hopeful",
+    "excited",
+    "welcome",
+    "delicious",
+    "impressed",
+];
+/// What "you make me ..." blames on the partner when no kind word follows.
+const MADE_TO: &[&str] = &[
+    "angry",
+    "mad",
+    "sad",
+    "cry",
+    "furious",
+    "upset",
+    "miserable",
+    "nervous",
+    "anxious",
+    "jealous",
+    "sick",
+    "crazy",
+    "scream",
+    "wait",
+    "late",
+    "hate",
+    "regret",
+    "worry",
+    "doubt",
+    "lonely",
+    "invisible",
+    "do",
+];
+/// What "you never ..." may be followed by to become praise: "you never fail to ...".
+const NEVER_KIND: &[&str] = &[
+    "fail",
+    "fails",
+    "forget",
+    "forgets",
+    "disappoint",
+    "disappoints",
+];
+/// Pronouns that start a clause about someone other than the partner.
+const OTHER_SUBJECTS: &[&str] = &[
+    "i", "i'm", "im", "i've", "i'd", "we", "we're", "they", "he", "she", "it", "it's",
+];
+/// Words after which a new clause may begin with "you".
+const CLAUSE_STARTS: &[&str] = &[
+    "and", "but", "because", "when", "if", "so", "then", "since", "while", "whenever",
+];
+
+/// A word of the draft, lowercased, with its byte range and the sentence it is in.
 struct Word {
     text: String,
     span: Range<usize>,
+    sentence: usize,
 }
 
 fn words(text: &str) -> Vec<Word> {
     let mut out = Vec::new();
     let mut start = None;
+    let mut sentence = 0;
     let is_word = |c: char| c.is_alphanumeric() || c == '\'' || c == '’' || c == '-';
     for (i, c) in text.char_indices() {
         match (is_word(c), start) {
             (true, None) => start = Some(i),
             (false, Some(s)) => {
-                out.push(word(text, s..i));
+                out.push(word(text, s..i, sentence));
                 start = None;
             }
             _ => {}
         }
+        if matches!(c, '.' | '!' | '?' | ';' | '\n' | '…') {
+            sentence += 1;
+        }
     }
     if let Some(s) = start {
-        out.push(word(text, s..text.len()));
+        out.push(word(text, s..text.len(), sentence));
     }
     out
 }
 
-fn word(text: &str, span: Range<usize>) -> Word {
+fn word(text: &str, span: Range<usize>, sentence: usize) -> Word {
     let w = text[span.clone()]
         .to_lowercase()
         .replace('’', "'")
         .trim_matches(|c| c == '\'' || c == '-')
         .to_owned();
-    Word { text: w, span }
+    Word {
+        text: w,
+        span,
+        sentence,
+    }
+}
+
+/// The words after `i` in the same sentence, up to (not including) a "but", which turns it.
+fn rest_of_clause(w: &[Word], i: usize) -> &[Word] {
+    let Some(start) = w.get(i + 1..) else {
+        return &[];
+    };
+    let end = start
+        .iter()
+        .position(|x| x.sentence != w[i].sentence || x.text == "but")
+        .unwrap_or(start.len());
+    &start[..end]
+}
+
+fn has(clause: &[Word], options: &[&str]) -> bool {
+    clause.iter().any(|x| options.contains(&x.text.as_str()))
+}
+
+/// Does "you ..." at word `i` start a clause ("You come home late", "and when you ...")?
+fn starts_clause(w: &[Word], i: usize) -> bool {
+    i == 0 || w[i - 1].sentence != w[i].sentence || CLAUSE_STARTS.contains(&w[i - 1].text.as_str())
+}
+
+/// After "you make me" (word `k` is the one after "me"): is it blame ("you make me feel
+/// invisible", "you made me wait"), or thanks ("you make me so happy", "you made me tea")?
+fn blames(w: &[Word], mut k: usize) -> bool {
+    let mut leading = false;
+    while let Some(x) = w.get(k) {
+        match x.text.as_str() {
+            "feel" | "feels" | "so" | "really" | "very" | "too" | "such" | "want" | "to" | "be"
+            | "much" | "more" | "totally" | "completely" => leading = true,
+            "a" | "an" | "the" => {}
+            _ => break,
+        }
+        k += 1;
+    }
+    if is(w, k, POSITIVE) {
+        return false;
+    }
+    leading || is(w, k, MADE_TO)
 }
 
 /// Does "you are" / "you're" / "youre" start at word `i`? Returns how many words it takes.
@@ -154,6 +326,40 @@ fn you_are(w: &[Word], i: usize) -> Option<usize> {
 
 fn is(w: &[Word], i: usize, options: &[&str]) -> bool {
     w.get(i).is_some_and(|x| options.contains(&x.text.as_str()))
+}
+
+/// Is the clause before "and" at word `i` about the partner: does its sentence's last subject
+/// before `i` read "you" at the start of a clause?
+fn speaks_of_you(w: &[Word], i: usize) -> bool {
+    for k in (0..i).rev() {
+        if w[k].sentence != w[i].sentence {
+            return false;
+        }
+        let t = w[k].text.as_str();
+        if matches!(t, "you" | "you're" | "youre") {
+            return starts_clause(w, k);
+        }
+        if OTHER_SUBJECTS.contains(&t) {
+            return false;
+        }
+    }
+    false
+}
+
+/// "Everyone at the party loved your cake", "no one makes me laugh like you": a sweeping word
+/// in praise of the partner, left alone. Words `from..=to` are the sweeping word.
+fn sweeping_praise(w: &[Word], from: usize, to: usize) -> bool {
+    let clause = rest_of_clause(w, to);
+    match w[from].text.as_str() {
+        "everyone" | "everybody" => has(clause, POSITIVE) && !has(clause, LABELS),
+        "nobody" | "no" | "no-one" => {
+            has(clause, &["better", "luckier", "happier"])
+                || clause
+                    .windows(2)
+                    .any(|p| p[0].text == "like" && p[1].text == "you")
+        }
+        _ => false,
+    }
 }
 
 /// Checks a draft and returns what it noticed, in order of position. An empty result means
@@ -192,20 +398,51 @@ pub fn coach(draft: &str) -> Vec<Hint> {
                 j += 1;
             }
             if is(&w, j, ABSOLUTES) && !(w[j].text == "ever" && j == i + 1) {
-                push(i, j, Pattern::Absolute, ABSOLUTE);
+                // "You always make me laugh", "you never fail to cheer me up": praise.
+                let clause = rest_of_clause(&w, j);
+                let kind = match w[j].text.as_str() {
+                    "never" => is(&w, j + 1, NEVER_KIND),
+                    "ever" => false,
+                    _ => has(clause, POSITIVE) && !has(clause, LABELS),
+                };
+                if !kind {
+                    push(i, j, Pattern::Absolute, ABSOLUTE);
+                }
                 i = j + 1;
                 continue;
             }
+        }
+        // "You always come home late and never call": the same "you" goes on.
+        if matches!(t, "and" | "or" | "but")
+            && is(&w, i + 1, &["always", "never", "constantly"])
+            && speaks_of_you(&w, i)
+            && !(w[i + 1].text == "never" && is(&w, i + 2, NEVER_KIND))
+        {
+            // The absolute and the verb it sweeps over: "never call".
+            let end = if w.get(i + 2).is_some_and(|x| x.sentence == w[i].sentence) {
+                i + 2
+            } else {
+                i + 1
+            };
+            push(i + 1, end, Pattern::Absolute, ABSOLUTE);
+            i = end + 1;
+            continue;
         }
         if let Some(n) = you_are(&w, i) {
             let j = i + n;
             // "you're so ...", "you are such a ..."
             if is(&w, j, &["so", "such"]) && w.get(j + 1).is_some() {
                 let mut end = j + 1;
+                while is(&w, end, &["so", "very", "really"]) && w.get(end + 1).is_some() {
+                    end += 1;
+                }
                 if is(&w, end, &["a", "an"]) && w.get(end + 1).is_some() {
                     end += 1;
                 }
-                push(i, end, Pattern::Character, CHARACTER);
+                // "You're so kind", "you are such a good listener": thanks, not judgement.
+                if !is(&w, end, POSITIVE) {
+                    push(i, end, Pattern::Character, CHARACTER);
+                }
                 i = end + 1;
                 continue;
             }
@@ -231,7 +468,9 @@ pub fn coach(draft: &str) -> Vec<Hint> {
             continue;
         }
         if t == "you" && is(&w, i + 1, &["make", "made", "makes"]) && is(&w, i + 2, &["me"]) {
-            push(i, i + 2, Pattern::Blame, BLAME);
+            if blames(&w, i + 3) {
+                push(i, i + 2, Pattern::Blame, BLAME);
+            }
             i += 3;
             continue;
         }
@@ -251,7 +490,10 @@ pub fn coach(draft: &str) -> Vec<Hint> {
             .iter()
             .find(|g| g.iter().enumerate().all(|(k, part)| is(&w, i + k, &[part])))
         {
-            push(i, i + g.len() - 1, Pattern::Generalisation, GENERAL);
+            let last = i + g.len() - 1;
+            if !sweeping_praise(&w, i, last) {
+                push(i, last, Pattern::Generalisation, GENERAL);
+            }
             i += g.len();
             continue;
         }
@@ -354,6 +596,47 @@ mod tests {
             &[Pattern::Absolute, Pattern::Character],
             "You never",
         ),
+        (
+            "You always come home late and never call",
+            &[Pattern::Absolute, Pattern::Absolute],
+            "You always",
+        ),
+        (
+            "You come home late and never call",
+            &[Pattern::Absolute],
+            "never call",
+        ),
+        (
+            "You're always late and never sorry",
+            &[Pattern::Absolute, Pattern::Absolute],
+            "You're always",
+        ),
+        ("You make me so angry", &[Pattern::Blame], "You make me"),
+        (
+            "You made me wait an hour in the rain",
+            &[Pattern::Blame],
+            "You made me",
+        ),
+        (
+            "You never make me laugh anymore",
+            &[Pattern::Absolute],
+            "You never",
+        ),
+        (
+            "Everyone at the party saw how rude you were",
+            &[Pattern::Generalisation],
+            "Everyone",
+        ),
+        (
+            "You're so dramatic",
+            &[Pattern::Character],
+            "You're so dramatic",
+        ),
+        (
+            "You're so kind to everyone but me",
+            &[Pattern::Generalisation],
+            "everyone",
+        ),
     ];
 
     /// Drafts the coach must leave alone.
@@ -367,6 +650,23 @@ mod tests {
         "You are wonderful",
         "You made dinner and I felt so cared for",
         "Are you so tired tonight? I could cook",
+        "You're so kind, thank you",
+        "You make me so happy",
+        "Everyone at the party loved your cake",
+        "You are such a good listener",
+        "You're so, so thoughtful with my parents",
+        "You always make me laugh when I need it most",
+        "You never fail to cheer me up after a long day",
+        "You never forget to kiss me goodbye",
+        "You made me a cup of tea this morning and it made my day",
+        "You make me feel safe",
+        "You make me want to be a better person",
+        "Everybody says how lucky I am to have you",
+        "Nobody makes me laugh like you do",
+        "No one could ask for a better partner",
+        "You are so patient with the kids",
+        "Thank you for the flowers and always being there",
+        "You're such a gem. Everyone adored the speech you gave",
         "",
         "   ",
     ];
@@ -391,6 +691,14 @@ mod tests {
                 coach(draft)
             );
         }
+    }
+
+    #[test]
+    fn a_second_absolute_about_the_same_you_is_flagged_with_its_verb() {
+        let draft = "You always come home late and never call";
+        let hints = coach(draft);
+        assert_eq!(hints.len(), 2, "{hints:?}");
+        assert_eq!(&draft[hints[1].span.clone()], "never call");
     }
 
     #[test]

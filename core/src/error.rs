@@ -121,13 +121,15 @@ fn grouped(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(' ');
         }
         out.push(c);
     }
     out
 }
+
+pub(crate) type Result<T, E = JournalError> = std::result::Result<T, E>;
 
 #[cfg(test)]
 mod tests {
@@ -148,5 +150,3 @@ mod tests {
         assert_eq!(grouped(1_000_000), "1 000 000");
     }
 }
-
-pub(crate) type Result<T, E = JournalError> = std::result::Result<T, E>;

@@ -208,6 +208,35 @@ pub fn person_of(profile: &Profile, journal: &Journal) -> Option<PartnerId> {
     }
 }
 
+/// This device's record while no counting statement adds it (a restored device, or a display
+/// waiting to pair): it is in no signed statement, yet every list should show it, as what it
+/// is. `None` once the journal names it.
+pub fn unadmitted_record(profile: &Profile, journal: &Journal) -> Option<Device> {
+    let id = endpoint_id_of(profile.keys().endpoint_secret());
+    if journal.devices().iter().any(|d| d.endpoint_id == id) {
+        return None;
+    }
+    Some(Device {
+        endpoint_id: id,
+        age_recipient: profile.keys().recipient_string(),
+        owner: match person_of(profile, journal) {
+            Some(p) => DeviceOwner::Partner(p),
+            None => DeviceOwner::Home,
+        },
+        kind: profile.config().kind.clone(),
+        name: profile.config().device_name.clone(),
+        added_by: None,
+        added_at: Timestamp(0),
+        revoked_at: None,
+        addrs: Vec::new(),
+        standing: hearth_core::membership::Standing::Unverified {
+            reason: "no member has admitted it".into(),
+        },
+        role: None,
+        actor: hearth_core::keys::hex(&profile.keys().actor_id()),
+    })
+}
+
 /// The profile setting naming the person a device says it belongs to before any member has
 /// admitted it (a restored device); it decides nothing about access.
 pub const CLAIMED_PERSON: &str = "person";
@@ -643,7 +672,15 @@ impl Node {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone();
-        self.read(|j| j.devices())
+        let (mut devices, unadmitted) = {
+            let st = self.state();
+            (
+                st.journal.devices(),
+                unadmitted_record(&st.profile, &st.journal),
+            )
+        };
+        devices.extend(unadmitted);
+        devices
             .into_iter()
             .map(|d| {
                 let connected = d.endpoint_id.parse().is_ok_and(|id| self.is_connected(&id));

@@ -81,7 +81,7 @@ fn md(text: &str) -> String {
 fn date_line(j: &Journal, d: &DatePlan) -> String {
     let mut line = match d.status {
         DateStatus::Idea => format!("- **{}**", md(&d.title)),
-        _ => format!("- **{}**, {}", md(&d.title), show::when(d.start)),
+        _ => format!("- **{}**, {}", md(&d.title), show::span(d.start, d.end)),
     };
     if let Some(place) = &d.place {
         line.push_str(&format!(" · {}", md(place)));
@@ -144,8 +144,8 @@ pub(crate) fn markdown(j: &Journal, me: Option<&PartnerId>, now: Timestamp) -> S
     o.push(String::new());
     o.push("## Dates".into());
     let sections = [
-        ("Coming up", j.upcoming_dates(now)),
-        ("Before", j.past_dates(now)),
+        ("Coming up", j.dates_coming_up(now)),
+        ("Before", j.dates_before(now)),
         ("Ideas for later", j.date_ideas()),
     ];
     if sections.iter().all(|(_, l)| l.is_empty()) {

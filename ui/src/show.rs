@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use anyhow::Result;
 use chrono::{Local, TimeZone};
-use hearth_core::{Id, Journal, PartnerId, Timestamp};
+use hearth_core::{Collection, Id, Journal, PartnerId, Timestamp};
 
 /// The short form of an id that lists show: its last six characters (the random part of a
 /// ULID), or the whole id when it is not a ULID.
@@ -18,11 +18,46 @@ pub(crate) fn short(id: &Id) -> String {
     }
 }
 
+/// "a note", "an idea", "an \"I\" statement": the noun with its article.
+pub(crate) fn a(noun: &str) -> String {
+    let first = noun.chars().find(|c| c.is_alphabetic());
+    let article = match first.map(|c| c.to_ascii_lowercase()) {
+        Some('a' | 'e' | 'i' | 'o' | 'u') => "an",
+        _ => "a",
+    };
+    format!("{article} {noun}")
+}
+
 /// Finds the one id among `ids` that `needle` names: the whole id, or its end or start (at
-/// least four characters), case-insensitively.
+/// least four characters), case-insensitively. The brackets lists print around short ids may
+/// be left on.
 pub(crate) fn resolve(kind: &str, ids: impl IntoIterator<Item = Id>, needle: &str) -> Result<Id> {
-    let needle = needle.trim();
-    let upper = needle.to_ascii_uppercase();
+    resolve_with_trash(kind, ids, Vec::new(), needle)
+}
+
+/// The ids of what is in the trash from these collections (all of them when empty), for
+/// [`resolve_with_trash`].
+pub(crate) fn trashed(j: &Journal, collections: &[Collection]) -> Vec<Id> {
+    j.trash()
+        .into_iter()
+        .filter(|t| collections.is_empty() || collections.contains(&t.collection))
+        .map(|t| t.id)
+        .collect()
+}
+
+/// As [`resolve`]; when nothing in `ids` matches but something in `trashed` does, says that it
+/// is in the trash and how to bring it back, rather than that nothing has the id.
+pub(crate) fn resolve_with_trash(
+    kind: &str,
+    ids: impl IntoIterator<Item = Id>,
+    trashed: Vec<Id>,
+    needle: &str,
+) -> Result<Id> {
+    let needle = needle
+        .trim()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .trim();
     let ids: Vec<Id> = ids.into_iter().collect();
     if let Some(id) = ids
         .iter()
@@ -30,25 +65,56 @@ pub(crate) fn resolve(kind: &str, ids: impl IntoIterator<Item = Id>, needle: &st
     {
         return Ok(id.clone());
     }
+    let shown = safe(needle);
     if needle.chars().count() < 4 {
         anyhow::bail!(
-            "{needle:?} is too short to name a {kind}; give at least four characters of its id"
+            "{shown:?} is too short to name {}; give at least four characters of its id",
+            a(kind)
         );
     }
-    let matching = |f: &dyn Fn(&str) -> bool| -> Vec<&Id> {
-        ids.iter()
-            .filter(|id| f(&id.as_str().to_ascii_uppercase()))
-            .collect()
-    };
-    let mut found = matching(&|s| s.ends_with(&upper));
-    if found.is_empty() {
-        found = matching(&|s| s.starts_with(&upper));
-    }
+    let found = matching(&ids, needle);
     match found.as_slice() {
         [one] => Ok((*one).clone()),
-        [] => anyhow::bail!("no {kind} has the id {needle:?}; list them to see their ids"),
-        _ => anyhow::bail!("{needle:?} matches more than one {kind}; give more of its id"),
+        [] => match matching(&trashed, needle).as_slice() {
+            [one] => anyhow::bail!(
+                "the {kind} {} is in the trash; bring it back first with `hearth trash restore {}`",
+                short(one),
+                short(one)
+            ),
+            _ => anyhow::bail!("no {kind} has the id {shown:?}; list them to see their ids"),
+        },
+        many => anyhow::bail!(
+            "{shown:?} matches {} {} ({}); give more of its id",
+            many.len(),
+            plural(kind),
+            many.iter()
+                .take(5)
+                .map(|id| short(id))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
+}
+
+/// "notes", "items in the trash".
+fn plural(kind: &str) -> String {
+    match kind.split_once(" in ") {
+        Some((head, tail)) => format!("{head}s in {tail}"),
+        None => format!("{kind}s"),
+    }
+}
+
+/// The ids that `needle` (four characters or more) starts or ends, each once.
+fn matching<'a>(ids: &'a [Id], needle: &str) -> Vec<&'a Id> {
+    let upper = needle.to_ascii_uppercase();
+    let mut out: Vec<&Id> = Vec::new();
+    for id in ids {
+        let s = id.as_str().to_ascii_uppercase();
+        if (s.ends_with(&upper) || s.starts_with(&upper)) && !out.contains(&id) {
+            out.push(id);
+        }
+    }
+    out
 }
 
 /// A time in the local zone, for people: `Fri 12 Jun 2026, 19:30`.
@@ -56,6 +122,160 @@ pub(crate) fn when(t: Timestamp) -> String {
     match Local.timestamp_millis_opt(t.millis()).single() {
         Some(local) => local.format("%a %-d %b %Y, %H:%M").to_string(),
         None => t.to_string(),
+    }
+}
+
+/// An error and its causes in one line, as `{e:#}` writes them, but without a cause whose text
+/// the line already holds: an error that words its own source ("could not write the backup:
+/// No space left on device (os error 28); check ...") would otherwise repeat the OS error.
+#[allow(dead_code, reason = "for `shell::failed`, which prints every error")]
+pub(crate) fn error_chain(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if text.is_empty() || out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
+}
+
+/// Fields that hold a time in epoch milliseconds.
+const TIME_FIELDS: &[&str] = &[
+    "created",
+    "when",
+    "start",
+    "end",
+    "at",
+    "purge_after",
+    "last_sync",
+    "updated",
+];
+
+/// Fields that hold (partner, time) pairs or a (time, ...) tuple.
+const PAIR_TIME_FIELDS: &[&str] = &["released"];
+const TUPLE_TIME_FIELDS: &[&str] = &["acknowledged"];
+
+/// `value` as JSON for `--json` output, with a name next to every partner id and an RFC 3339
+/// time beside every epoch-milliseconds time: a field `by` that holds a partner's id gets
+/// `by_name`, a time `created` gets `created_time`, a list of (partner, ...) pairs such as
+/// `reactions` or `reflections` gets `reactions_names` (in the same order). Fields already
+/// there are left as they are.
+pub(crate) fn named<T: serde::Serialize + ?Sized>(
+    j: &Journal,
+    value: &T,
+) -> Result<serde_json::Value> {
+    let mut v = serde_json::to_value(value)?;
+    let partners: Vec<(String, String)> = j
+        .partners()
+        .into_iter()
+        .map(|p| (p.id.to_string(), safe(&p.name).into_owned()))
+        .collect();
+    add_names(&mut v, &partners);
+    Ok(v)
+}
+
+fn add_names(v: &mut serde_json::Value, partners: &[(String, String)]) {
+    use serde_json::Value;
+    let name_of = |v: &Value| -> Option<String> {
+        let s = v.as_str()?;
+        partners
+            .iter()
+            .find(|(id, _)| id == s)
+            .map(|(_, n)| n.clone())
+    };
+    let time_of = |v: &Value| -> Option<String> {
+        let ms = v.as_i64()?;
+        (0..=253_402_300_799_999)
+            .contains(&ms)
+            .then(|| rfc3339(Timestamp::from_millis(ms)))
+    };
+    match v {
+        Value::Array(items) => items.iter_mut().for_each(|x| add_names(x, partners)),
+        Value::Object(map) => {
+            let mut extra: Vec<(String, Value)> = Vec::new();
+            for (k, x) in map.iter() {
+                if k == "id" {
+                    continue;
+                }
+                if let Some(name) = name_of(x) {
+                    let same = map.get("name").and_then(Value::as_str) == Some(name.as_str());
+                    if !same {
+                        extra.push((format!("{k}_name"), Value::String(name)));
+                    }
+                } else if TIME_FIELDS.contains(&k.as_str()) || k.ends_with("_at") {
+                    if let Some(t) = time_of(x) {
+                        extra.push((format!("{k}_time"), Value::String(t)));
+                    }
+                } else if let Value::Array(pairs) = x {
+                    let firsts: Vec<Option<String>> = pairs
+                        .iter()
+                        .map(|p| p.as_array().and_then(|p| p.first()).and_then(name_of))
+                        .collect();
+                    if !pairs.is_empty() && firsts.iter().all(Option::is_some) {
+                        let names = firsts.into_iter().flatten().map(Value::String).collect();
+                        extra.push((format!("{k}_names"), Value::Array(names)));
+                    }
+                    if PAIR_TIME_FIELDS.contains(&k.as_str()) {
+                        let times: Option<Vec<Value>> = pairs
+                            .iter()
+                            .map(|p| {
+                                p.as_array()
+                                    .and_then(|p| p.get(1))
+                                    .and_then(time_of)
+                                    .map(Value::String)
+                            })
+                            .collect();
+                        if let Some(times) = times.filter(|t| !t.is_empty()) {
+                            extra.push((format!("{k}_times"), Value::Array(times)));
+                        }
+                    }
+                    if TUPLE_TIME_FIELDS.contains(&k.as_str())
+                        && let Some(t) = pairs.first().and_then(time_of)
+                    {
+                        extra.push((format!("{k}_time"), Value::String(t)));
+                    }
+                }
+            }
+            for x in map.values_mut() {
+                add_names(x, partners);
+            }
+            for (k, x) in extra {
+                map.entry(k).or_insert(x);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A time in RFC 3339 (UTC), as JSON shows it beside the epoch milliseconds.
+pub(crate) fn rfc3339(t: Timestamp) -> String {
+    t.to_string()
+}
+
+/// When a date is on: `Fri 12 Jun 2026, 19:30`, with its end when it has one (`to 22:00` the
+/// same day, the whole time on another day).
+pub(crate) fn span(start: Timestamp, end: Option<Timestamp>) -> String {
+    let from = when(start);
+    let Some(end) = end else {
+        return from;
+    };
+    let day = |t: Timestamp| {
+        Local
+            .timestamp_millis_opt(t.millis())
+            .single()
+            .map(|l| l.date_naive())
+    };
+    match (
+        day(start),
+        Local.timestamp_millis_opt(end.millis()).single(),
+    ) {
+        (Some(d), Some(e)) if e.date_naive() == d => format!("{from} to {}", e.format("%H:%M")),
+        _ => format!("{from} to {}", when(end)),
     }
 }
 
@@ -151,6 +371,108 @@ mod tests {
         assert!(resolve("note", ids.clone(), "01JA").is_err(), "ambiguous");
         assert!(resolve("note", ids.clone(), "zz").is_err(), "too short");
         assert!(resolve("note", ids, "QQQQ").is_err(), "unknown");
+    }
+
+    #[test]
+    fn a_unique_start_names_an_id_as_well_as_an_end() {
+        let ids = vec![
+            Id::from("01JABCDEFGHJKMNPQRSTVWXYZ0"),
+            Id::from("01KQQQQQQQQQQQQQQQQQQ12345"),
+        ];
+        for needle in ["01KQ", "01kqqq", "12345", "[12345]", " 2345 "] {
+            assert_eq!(
+                resolve("note", ids.clone(), needle).unwrap().as_str(),
+                "01KQQQQQQQQQQQQQQQQQQ12345",
+                "{needle:?}"
+            );
+        }
+        // One id's start and another's end: ambiguous, not silently the end.
+        let ids = vec![
+            Id::from("01JABCDEFGHJKMNPQRSTVWXYZ0"),
+            Id::from("01KQQQQQQQQQQQQQQQQQQ101JA"),
+        ];
+        let err = resolve("note", ids, "01JA").unwrap_err().to_string();
+        assert!(err.contains("matches 2 notes"), "{err}");
+    }
+
+    #[test]
+    fn a_trashed_id_is_said_to_be_in_the_trash() {
+        let live = vec![Id::from("01JABCDEFGHJKMNPQRSTVWXYZ0")];
+        let gone = vec![Id::from("01JABCDEFGHJKMNPQRST5763Z7")];
+        let err = resolve_with_trash("note", live, gone, "5763Z7")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("is in the trash") && err.contains("hearth trash restore 5763Z7"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_error_chain_does_not_repeat_a_cause_already_worded() {
+        #[derive(Debug)]
+        struct Outer(std::io::Error);
+        impl std::fmt::Display for Outer {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(
+                    f,
+                    "could not write the backup: {}; check free disk space",
+                    self.0
+                )
+            }
+        }
+        impl std::error::Error for Outer {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let io = std::io::Error::other("No space left on device (os error 28)");
+        let e = anyhow::Error::new(Outer(io)).context("backup failed");
+        let line = error_chain(&e);
+        assert_eq!(line.matches("os error 28").count(), 1, "{line}");
+        assert!(
+            line.starts_with("backup failed: could not write the backup"),
+            "{line}"
+        );
+        assert_eq!(format!("{e:#}").matches("os error 28").count(), 2);
+    }
+
+    #[test]
+    fn json_gets_names_beside_ids_and_times_beside_milliseconds() {
+        let mut j = Journal::new(b"actor-a").unwrap();
+        let ana = j
+            .add_partner("Ana", "#d9825b", Timestamp(1_767_225_600_000))
+            .unwrap();
+        let v = serde_json::json!({
+            "id": ana.as_str(),
+            "author": ana.as_str(),
+            "created": 1_767_225_600_000_i64,
+            "mood": 3,
+            "reactions": [[ana.as_str(), "❤"]],
+            "released": [[ana.as_str(), 1_767_225_600_000_i64]],
+            "steps": [{"by": ana.as_str(), "at": 1_767_225_600_000_i64}],
+        });
+        let out = named(&j, &v).unwrap();
+        assert_eq!(out["author_name"], "Ana", "{out}");
+        assert!(out.get("id_name").is_none(), "{out}");
+        assert_eq!(out["created_time"], "2026-01-01T00:00:00Z", "{out}");
+        assert!(out.get("mood_time").is_none(), "{out}");
+        assert_eq!(out["reactions_names"][0], "Ana", "{out}");
+        assert_eq!(out["released_names"][0], "Ana", "{out}");
+        assert_eq!(out["released_times"][0], "2026-01-01T00:00:00Z", "{out}");
+        assert_eq!(out["steps"][0]["by_name"], "Ana", "{out}");
+        assert_eq!(out["steps"][0]["at_time"], "2026-01-01T00:00:00Z", "{out}");
+    }
+
+    #[test]
+    fn nouns_get_the_right_article() {
+        assert_eq!(a("item"), "an item");
+        assert_eq!(a("note"), "a note");
+        assert_eq!(a("\"I\" statement"), "an \"I\" statement");
+        let err = resolve("item", vec![Id::from("01JABCDEFGHJKMNPQRSTVWXYZ0")], "ab")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("to name an item"), "{err}");
     }
 
     #[test]

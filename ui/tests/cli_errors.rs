@@ -85,10 +85,31 @@ fn usage_mistakes_exit_2() {
 fn refused_input_exits_1_and_changes_nothing() {
     let ana = Device::person("Ana");
     ana.ok(&["note", "Already here"]);
-    refused(&ana, &["note", "   "], 1, "appreciation is empty");
+    refused(&ana, &["note", "   "], 1, "the note is empty");
     refused(&ana, &["note", ""], 1, "write something first");
     let long = "x".repeat(10_001);
-    refused(&ana, &["note", &long], 1, "keep it under");
+    refused(&ana, &["note", &long], 1, "it can hold at most 10 000");
+    // An output that is not a regular file (here a named pipe; a device such as /dev/full the
+    // same) is refused, not replaced by the renamed temporary file.
+    let fifo = ana.file("pipe");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let fifo_arg = fifo.to_str().unwrap().to_owned();
+    refused(
+        &ana,
+        &["export", "--format", "json", "--out", &fifo_arg],
+        1,
+        "not a regular file",
+    );
+    {
+        use std::os::unix::fs::FileTypeExt;
+        assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+    }
     refused(
         &ana,
         &[

@@ -188,8 +188,30 @@ impl Journal {
             .collect()
     }
 
+    /// Every date with a time that is not over yet, whatever its status (a date called off
+    /// or already marked done is still in the future), soonest first. This is the "coming up"
+    /// of a list; [`Journal::upcoming_dates`] is the planned ones only.
+    pub fn dates_coming_up(&self, now: Timestamp) -> Vec<DatePlan> {
+        self.dates()
+            .into_iter()
+            .filter(|d| d.status != DateStatus::Idea && d.ends() > now)
+            .collect()
+    }
+
+    /// Every date with a time that is over, whatever its status, most recent first: the
+    /// "before" of a list, sorted by time alone.
+    pub fn dates_before(&self, now: Timestamp) -> Vec<DatePlan> {
+        let mut out: Vec<DatePlan> = self
+            .dates()
+            .into_iter()
+            .filter(|d| d.status != DateStatus::Idea && d.ends() <= now)
+            .collect();
+        out.reverse();
+        out
+    }
+
     /// Dates that are over, done or cancelled, most recent first (ideas without a time are
-    /// left out).
+    /// left out). Lists sorted by time use [`Journal::dates_before`].
     pub fn past_dates(&self, now: Timestamp) -> Vec<DatePlan> {
         let mut out: Vec<DatePlan> = self
             .dates()
@@ -275,6 +297,42 @@ mod tests {
         assert_eq!(a.next_date(now).unwrap().id, later);
         assert_eq!(a.tech_free_now(at(96)).unwrap().id, later);
         assert!(a.tech_free_now(at(99)).is_none());
+    }
+
+    #[test]
+    fn coming_up_and_before_go_by_time_whatever_the_status() {
+        let (mut a, _, ana, _) = couple();
+        let over = a.plan_date(&ana, &picnic(at(2)), at(0)).unwrap();
+        let called_off = a.plan_date(&ana, &picnic(at(48)), at(0)).unwrap();
+        let done_early = a.plan_date(&ana, &picnic(at(96)), at(0)).unwrap();
+        let planned = a.plan_date(&ana, &picnic(at(72)), at(0)).unwrap();
+        a.plan_date(
+            &ana,
+            &NewDate {
+                title: "Pottery class".into(),
+                ..Default::default()
+            },
+            at(0),
+        )
+        .unwrap();
+        for (id, status) in [
+            (&called_off, DateStatus::Cancelled),
+            (&done_early, DateStatus::Done),
+        ] {
+            let change = DateChange {
+                status: Some(status),
+                ..Default::default()
+            };
+            a.update_date(id, &change, at(1)).unwrap();
+        }
+        let now = at(24);
+        let ids = |v: Vec<DatePlan>| v.into_iter().map(|d| d.id).collect::<Vec<_>>();
+        assert_eq!(
+            ids(a.dates_coming_up(now)),
+            vec![called_off, planned.clone(), done_early]
+        );
+        assert_eq!(ids(a.dates_before(now)), vec![over]);
+        assert_eq!(ids(a.upcoming_dates(now)), vec![planned]);
     }
 
     #[test]

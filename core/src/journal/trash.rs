@@ -121,6 +121,19 @@ impl Journal {
         out
     }
 
+    /// Who wrote or made an item (its author, planner, speaker, who added it or did it, whose
+    /// check-in it is), trashed or not; `None` when the item is unknown or names nobody. The
+    /// trash shows it next to who deleted the item, which is a different thing.
+    pub fn item_author(&self, id: &Id) -> Option<PartnerId> {
+        let (kind, _, obj) = self.locate(id)?;
+        let d = self.doc(kind);
+        ["author", "planner", "speaker", "added_by", "by", "partner"]
+            .iter()
+            .find_map(|f| doc::string(d, &obj, f))
+            .filter(|s| !s.is_empty())
+            .map(Id::from)
+    }
+
     /// Removes for good what has been in the trash for more than 30 days. Returns how many.
     pub fn purge_trash(&mut self, now: Timestamp) -> Result<usize> {
         let due: Vec<TrashEntry> = self
@@ -170,6 +183,8 @@ mod tests {
         let t = a.trash();
         assert_eq!(t.len(), 1);
         assert_eq!(t[0].preview, "Thanks for the flowers");
+        assert_eq!(a.item_author(&id), Some(ana.clone()));
+        assert_eq!(a.item_author(&Id::from("nope")), None);
         assert_eq!(t[0].purge_after, at(2).plus_days(30));
         a.restore(&id, at(4)).unwrap();
         assert_eq!(a.wall(&Default::default()).len(), 1);

@@ -40,6 +40,16 @@ fn write_private_with(
     path: &Path,
     fill: impl FnOnce(&mut BufWriter<File>) -> Result<()>,
 ) -> Result<()> {
+    // The file is written beside the target and renamed over it: a device or other special
+    // file named as the target would be replaced, so only a regular file (or none) is taken.
+    if let Ok(meta) = std::fs::metadata(path)
+        && !meta.is_file()
+    {
+        anyhow::bail!(
+            "{} is not a regular file; name a file to write (nothing was written)",
+            path.display()
+        );
+    }
     let temp = temp_path(path);
     let result = (|| {
         let mut options = std::fs::OpenOptions::new();

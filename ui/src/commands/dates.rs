@@ -1,7 +1,7 @@
 //! Date plans: planning, changing, marking done, reflecting, and the list.
 
 use anyhow::{Context, Result};
-use hearth_core::{DateChange, DatePlan, DateStatus, Id, Journal, NewDate, Timestamp};
+use hearth_core::{Collection, DateChange, DatePlan, DateStatus, Id, Journal, NewDate, Timestamp};
 use serde::Serialize;
 
 use super::Ctx;
@@ -32,15 +32,17 @@ pub(crate) struct DatesView {
 }
 
 fn date_id(ctx: &Ctx, needle: &str) -> Result<Id> {
-    let ids: Vec<Id> = ctx
-        .backend
-        .read(|j| j.dates().into_iter().map(|d| d.id).collect());
-    show::resolve("date plan", ids, needle)
+    let (ids, trashed) = ctx.backend.read(|j| {
+        let ids: Vec<Id> = j.dates().into_iter().map(|d| d.id).collect();
+        (ids, show::trashed(j, &[Collection::Dates]))
+    });
+    show::resolve_with_trash("date plan", ids, trashed, needle)
 }
 
 fn print_one(ctx: &Ctx, id: &Id, human: &str) -> Result<()> {
     let date = ctx.backend.read(|j| j.date(id).map(|d| view(j, d)))?;
-    ctx.io.report(&date, human)
+    ctx.io
+        .report(&ctx.backend.read(|j| show::named(j, &date))?, human)
 }
 
 pub(crate) fn date(ctx: &mut Ctx, c: &DateCommand) -> Result<()> {
@@ -155,7 +157,7 @@ fn print_date(ctx: &Ctx, d: &DateView, reflections: &[String]) {
     let date = &d.date;
     let mut head = match date.status {
         DateStatus::Idea => format!("  {}", date.title),
-        _ => format!("  {}  {}", show::when(date.start), date.title),
+        _ => format!("  {}  {}", show::span(date.start, date.end), date.title),
     };
     if let Some(place) = &date.place {
         head.push_str(&format!(" · {place}"));
@@ -185,13 +187,17 @@ pub(crate) fn dates(ctx: &mut Ctx, a: &DatesArgs) -> Result<()> {
     let (all, reflections) = ctx.backend.read(|j| {
         let view_all = |v: Vec<DatePlan>| v.into_iter().map(|d| view(j, d)).collect::<Vec<_>>();
         let all = DatesView {
-            upcoming: view_all(j.upcoming_dates(now)),
+            upcoming: view_all(j.dates_coming_up(now)),
             past: if a.upcoming {
                 Vec::new()
             } else {
-                view_all(j.past_dates(now))
+                view_all(j.dates_before(now))
             },
-            ideas: view_all(j.date_ideas()),
+            ideas: if a.upcoming {
+                Vec::new()
+            } else {
+                view_all(j.date_ideas())
+            },
         };
         let reflections = |d: &DateView| {
             d.date
@@ -208,7 +214,14 @@ pub(crate) fn dates(ctx: &mut Ctx, a: &DatesArgs) -> Result<()> {
         (all, r)
     });
     if ctx.io.json {
-        return ctx.io.emit_json(&all);
+        return ctx
+            .io
+            .emit_json(&ctx.backend.read(|j| show::named(j, &all))?);
+    }
+    if a.upcoming && all.upcoming.is_empty() {
+        ctx.io
+            .line("Nothing coming up. Plan something: hearth date plan --title \"...\" --when ...");
+        return Ok(());
     }
     if all.upcoming.is_empty() && all.past.is_empty() && all.ideas.is_empty() {
         ctx.io.line(

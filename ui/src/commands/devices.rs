@@ -35,42 +35,21 @@ fn owner_name(j: &Journal, d: &Device) -> Option<String> {
 fn views(ctx: &mut Ctx) -> Vec<DeviceView> {
     let mut list = listed(ctx);
     if !list.iter().any(|d| d.this_device) {
-        // A device no member has admitted yet (restored from a backup, or a display waiting to
-        // pair) is in no signed statement; it is still listed, as what it is.
-        let (device, owner_name) = ctx.backend.with_profile(|p, j| {
-            let owner = match hearth_sync::person_of(p, j) {
-                Some(person) => DeviceOwner::Partner(person),
-                None => DeviceOwner::Home,
-            };
-            let device = Device {
-                endpoint_id: hearth_sync::endpoint_id_of(p.keys().endpoint_secret()),
-                age_recipient: p.keys().recipient_string(),
-                owner,
-                kind: p.config().kind.clone(),
-                name: p.config().device_name.clone(),
-                added_by: None,
-                added_at: Timestamp(0),
-                revoked_at: None,
-                addrs: Vec::new(),
-                standing: Standing::Unverified {
-                    reason: "no member has admitted it".into(),
-                },
-                role: None,
-                actor: hearth_core::keys::hex(&p.keys().actor_id()),
-            };
-            let name = owner_name(j, &device);
-            (device, name)
+        let unadmitted = ctx.backend.with_profile(|p, j| {
+            hearth_sync::unadmitted_record(p, j).map(|d| (owner_name(j, &d), d))
         });
-        list.insert(
-            0,
-            DeviceView {
-                device,
-                owner_name,
-                this_device: true,
-                connected: None,
-                last_sync: None,
-            },
-        );
+        if let Some((owner_name, device)) = unadmitted {
+            list.insert(
+                0,
+                DeviceView {
+                    device,
+                    owner_name,
+                    this_device: true,
+                    connected: None,
+                    last_sync: None,
+                },
+            );
+        }
     }
     list
 }

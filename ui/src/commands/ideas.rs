@@ -1,7 +1,9 @@
 //! The idea deck ("I'd enjoy this", matches) and small kindnesses (the log and the buckets).
 
 use anyhow::{Context, Result};
-use hearth_core::{Id, Idea, IdeaKind, Journal, KindnessAct, KindnessBucket, Timestamp};
+use hearth_core::{
+    Collection, Id, Idea, IdeaKind, Journal, KindnessAct, KindnessBucket, Timestamp,
+};
 use serde::Serialize;
 
 use super::Ctx;
@@ -91,10 +93,11 @@ pub(crate) fn idea(ctx: &mut Ctx, c: &IdeaCommand) -> Result<()> {
 }
 
 fn idea_id(ctx: &Ctx, needle: &str) -> Result<Id> {
-    let ids: Vec<Id> = ctx
-        .backend
-        .read(|j| j.ideas().into_iter().map(|i| i.id).collect());
-    show::resolve("idea", ids, needle)
+    let (ids, trashed) = ctx.backend.read(|j| {
+        let ids: Vec<Id> = j.ideas().into_iter().map(|i| i.id).collect();
+        (ids, show::trashed(j, &[Collection::Ideas]))
+    });
+    show::resolve_with_trash("idea", ids, trashed, needle)
 }
 
 fn print_one(ctx: &Ctx, id: &Id, human: &str) -> Result<()> {
@@ -105,7 +108,8 @@ fn print_one(ctx: &Ctx, id: &Id, human: &str) -> Result<()> {
             .map(|i| view(j, i))
     });
     let idea = idea.context("the idea was saved but cannot be read back")?;
-    ctx.io.report(&idea, human)
+    ctx.io
+        .report(&ctx.backend.read(|j| show::named(j, &idea))?, human)
 }
 
 pub(crate) fn list(ctx: &mut Ctx, a: &IdeasArgs) -> Result<()> {
@@ -121,7 +125,9 @@ pub(crate) fn list(ctx: &mut Ctx, a: &IdeasArgs) -> Result<()> {
     // Matches first, then the rest in the order they were added.
     ideas.sort_by_key(|i| !i.idea.matched);
     if ctx.io.json {
-        return ctx.io.emit_json(&ideas);
+        return ctx
+            .io
+            .emit_json(&ctx.backend.read(|j| show::named(j, &ideas))?);
     }
     if ideas.is_empty() {
         ctx.io.line(if a.matches {
@@ -219,9 +225,14 @@ pub(crate) fn kindness(ctx: &mut Ctx, c: &KindnessCommand) -> Result<()> {
             });
             let act = act.context("the kindness was saved but cannot be read back")?;
             if ctx.io.json {
-                return ctx.io.emit_json(&act);
+                return ctx
+                    .io
+                    .emit_json(&ctx.backend.read(|j| show::named(j, &act))?);
             }
-            ctx.io.line("Logged. Small things add up to a lot.");
+            ctx.io.line(format!(
+                "Logged. Small things add up to a lot. Id: {}",
+                show::short(&act.act.id)
+            ));
             Ok(())
         }
         KindnessCommand::List => {
@@ -235,7 +246,9 @@ pub(crate) fn kindness(ctx: &mut Ctx, c: &KindnessCommand) -> Result<()> {
                     .collect()
             });
             if ctx.io.json {
-                return ctx.io.emit_json(&log);
+                return ctx
+                    .io
+                    .emit_json(&ctx.backend.read(|j| show::named(j, &log))?);
             }
             if log.is_empty() {
                 ctx.io.line(
@@ -250,10 +263,11 @@ pub(crate) fn kindness(ctx: &mut Ctx, c: &KindnessCommand) -> Result<()> {
                     .map(|b| format!(" · {b}"))
                     .unwrap_or_default();
                 ctx.io.line(format!(
-                    "{}  {}: {}{bucket}",
+                    "{}  {}: {}{bucket}   [{}]",
                     show::when(k.act.when),
                     k.by_name,
-                    k.act.what
+                    k.act.what,
+                    show::short(&k.act.id)
                 ));
             }
             Ok(())
@@ -291,7 +305,9 @@ fn buckets(ctx: &mut Ctx) -> Result<()> {
         })
         .collect();
     if ctx.io.json {
-        return ctx.io.emit_json(&views);
+        return ctx
+            .io
+            .emit_json(&ctx.backend.read(|j| show::named(j, &views))?);
     }
     ctx.io
         .line("A menu to pick from, not a test: most people enjoy a bit of each.");

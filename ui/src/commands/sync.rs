@@ -4,8 +4,9 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use anyhow::Result;
-use hearth_core::{Journal, WallFilter};
-use hearth_sync::PeerSync;
+use automerge::{AutoCommit, ChangeHash};
+use hearth_core::{DocKind, DocSlot, Journal, WallFilter};
+use hearth_sync::{Node, PeerSync};
 use serde::Serialize;
 
 use super::Ctx;
@@ -57,7 +58,12 @@ impl Snapshot {
             put("check-in", &c.id, text);
         }
         for x in j.listening_exchanges() {
-            let text = format!("{} ({} steps)", x.statement, x.steps.len());
+            let state = match x.state {
+                hearth_core::ListeningState::AwaitingReflection => "waiting for a reflection",
+                hearth_core::ListeningState::AwaitingConfirmation => "waiting for the speaker",
+                hearth_core::ListeningState::Understood => "understood",
+            };
+            let text = format!("{}: {} ({state})", show::name(j, &x.speaker), x.statement);
             put("listening exchange", &x.id, text);
         }
         for s in j.i_statements() {
@@ -68,7 +74,11 @@ impl Snapshot {
             let steps = usize::from(r.acknowledged.is_some())
                 + usize::from(r.understood_at.is_some())
                 + r.released.len();
-            put("repair", &r.id, format!("{} ({steps} steps)", r.hurt));
+            let progress = match steps {
+                0 => "not yet acknowledged".to_owned(),
+                n => show::count(n, "step", "steps") + " taken",
+            };
+            put("repair", &r.id, format!("{} ({progress})", r.hurt));
         }
         for d in j.devices() {
             let text = format!(
@@ -79,6 +89,12 @@ impl Snapshot {
             m.insert(("device", d.endpoint_id.clone()), text);
         }
         Snapshot(m)
+    }
+
+    /// The summaries it holds, in order (for tests).
+    #[cfg(test)]
+    fn texts(&self) -> Vec<&str> {
+        self.0.values().map(String::as_str).collect()
     }
 
     /// What is new, changed or gone in `after`, one line each.
@@ -128,10 +144,98 @@ pub(crate) struct Change {
     text: String,
 }
 
+/// What a device was sent: what this device held before the sync that the other device was
+/// not known to hold (from the sync state stored after their last sync).
+#[derive(Debug, Serialize)]
+struct Sent {
+    /// The device's endpoint id.
+    peer: String,
+    /// Its name.
+    name: String,
+    /// What it got, item by item; `None` when nothing was known of what it held (its first
+    /// sync with this device), so it got whatever it lacked.
+    changes: Option<Vec<Change>>,
+}
+
 #[derive(Debug, Serialize)]
 struct SyncOut<'a> {
     peers: &'a [PeerSync],
+    /// What arrived here.
     changes: &'a [Change],
+    /// What each device that was reached got from here.
+    sent: &'a [Sent],
+}
+
+/// The heads of each document another device is known to hold, as the sync state stored
+/// after the last sync with it says; `None` for a document never synced with it.
+#[derive(Debug)]
+struct Known {
+    peer: String,
+    shared: Option<Vec<ChangeHash>>,
+    private: Option<Vec<ChangeHash>>,
+}
+
+/// Before a sync: what every other member device is known to hold, and this device's own
+/// journal (its documents as they are) in the same form, to compare with afterwards.
+fn known_before(node: &Node) -> (Vec<Known>, Option<Snapshot>) {
+    let me = node.id().to_string();
+    node.with_profile(|p, j| {
+        let heads = |peer: &str, slot: DocSlot| {
+            p.store()
+                .sync_state(peer, slot)
+                .and_then(|b| automerge::sync::State::decode(&b).ok())
+                .map(|s| s.shared_heads)
+        };
+        let known = j
+            .devices()
+            .into_iter()
+            .filter(|d| d.is_member() && d.endpoint_id != me)
+            .map(|d| Known {
+                shared: heads(&d.endpoint_id, DocSlot::Shared),
+                private: heads(&d.endpoint_id, DocSlot::Private),
+                peer: d.endpoint_id,
+            })
+            .collect();
+        let shared = j.doc_mut(DocKind::Shared).fork();
+        let private = j.doc_mut(DocKind::Private).fork();
+        (known, view(shared, private).map(|v| Snapshot::of(&v)))
+    })
+}
+
+/// A throwaway journal over copies of the documents, only to read.
+fn view(shared: AutoCommit, private: AutoCommit) -> Option<Journal> {
+    Journal::from_docs(shared, Some(private), b"hearth sync report").ok()
+}
+
+/// What `known` was sent: the difference between what it was known to hold and what this
+/// device held before the sync. A document it does not sync (a partner's device and this
+/// person's private journal) is taken as it is here, so it shows no difference.
+fn sent_to(node: &Node, known: &Known, ours: &Snapshot) -> Option<Vec<Change>> {
+    let shared_heads = known.shared.as_ref()?;
+    node.with_profile(|_, j| {
+        let shared = j.doc_mut(DocKind::Shared).fork_at(shared_heads).ok()?;
+        let private = match &known.private {
+            Some(h) => j.doc_mut(DocKind::Private).fork_at(h).ok()?,
+            None => j.doc_mut(DocKind::Private).fork(),
+        };
+        let theirs = view(shared, private)?;
+        Some(Snapshot::of(&theirs).changes(ours))
+    })
+}
+
+/// At most this many lines of changes per section; the rest are counted.
+const MAX_LINES: usize = 20;
+
+fn print_changes(ctx: &Ctx, title: &str, changes: &[Change]) {
+    ctx.io.line(title);
+    for c in changes.iter().take(MAX_LINES) {
+        ctx.io
+            .line(format!("  {} {}: {}", c.change, c.kind, c.text));
+    }
+    if changes.len() > MAX_LINES {
+        ctx.io
+            .line(format!("  and {} more", changes.len() - MAX_LINES));
+    }
 }
 
 pub(crate) async fn sync(ctx: &mut Ctx, a: &SyncArgs) -> Result<()> {
@@ -144,6 +248,7 @@ pub(crate) async fn sync(ctx: &mut Ctx, a: &SyncArgs) -> Result<()> {
         );
     }
     let before = node.read(Snapshot::of);
+    let (known, ours) = known_before(&node);
     let spinner = ctx.io.spinner("Syncing with your devices…");
     let peers = node.sync_once(Duration::from_secs(a.timeout.max(1))).await;
     drop(spinner);
@@ -152,25 +257,59 @@ pub(crate) async fn sync(ctx: &mut Ctx, a: &SyncArgs) -> Result<()> {
         anyhow::bail!("no other device is paired yet; pair one with `hearth pair invite`");
     }
     let reached = peers.iter().filter(|p| p.synced).count();
+    let sent: Vec<Sent> = peers
+        .iter()
+        .filter(|p| p.synced)
+        .map(|p| Sent {
+            peer: p.peer.clone(),
+            name: p.name.clone(),
+            changes: known
+                .iter()
+                .find(|k| k.peer == p.peer)
+                .zip(ours.as_ref())
+                .and_then(|(k, ours)| sent_to(&node, k, ours)),
+        })
+        .collect();
     if ctx.io.json {
         ctx.io.emit_json(&SyncOut {
             peers: &peers,
             changes: &changes,
+            sent: &sent,
         })?;
     } else {
         for p in &peers {
+            let name = show::safe(&p.name);
             match (&p.error, p.synced) {
-                (None, true) => ctx.io.line(format!("{}: in sync", p.name)),
-                (Some(e), _) => ctx.io.line(format!("{}: not reached ({e})", p.name)),
-                (None, false) => ctx.io.line(format!("{}: not reached", p.name)),
+                (None, true) => ctx.io.line(format!("{name}: in sync")),
+                (Some(e), _) => ctx.io.line(format!("{name}: not reached ({e})")),
+                (None, false) => ctx.io.line(format!("{name}: not reached")),
             }
         }
-        if changes.is_empty() {
-            ctx.io.line("Nothing new.");
+        let sent_any = sent
+            .iter()
+            .any(|s| s.changes.as_ref().is_none_or(|c| !c.is_empty()));
+        if changes.is_empty() && !sent_any {
+            if reached > 0 {
+                ctx.io
+                    .line("Nothing new either way: you were already in sync.");
+            }
         } else {
             ctx.io.line("");
-            for c in &changes {
-                ctx.io.line(format!("{} {}: {}", c.change, c.kind, c.text));
+            if changes.is_empty() {
+                ctx.io.line("Nothing new arrived.");
+            } else {
+                print_changes(ctx, "Arrived:", &changes);
+            }
+            for s in &sent {
+                let name = show::safe(&s.name);
+                match &s.changes {
+                    Some(c) if c.is_empty() => {}
+                    Some(c) => print_changes(ctx, &format!("Sent to {name}:"), c),
+                    None => ctx.io.line(format!(
+                        "Sent to {name}: whatever it lacked (this device had no record yet of \
+                         what it holds)"
+                    )),
+                }
             }
         }
     }
@@ -181,4 +320,29 @@ pub(crate) async fn sync(ctx: &mut Ctx, a: &SyncArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use hearth_core::Timestamp;
+
+    use super::*;
+
+    #[test]
+    fn summaries_say_where_an_exchange_or_repair_stands_not_a_count_of_nought() {
+        let t = Timestamp(1_767_225_600_000);
+        let mut j = Journal::new(b"actor-a").unwrap();
+        let ana = j.add_partner("Ana", "#d9825b", t).unwrap();
+        j.start_listening(&ana, "I felt left out at dinner", t)
+            .unwrap();
+        j.write_hurt(&ana, "It stung", hearth_core::Visibility::Shared, t)
+            .unwrap();
+        let texts = Snapshot::of(&j).texts().join("\n");
+        assert!(!texts.contains("0 steps"), "{texts}");
+        assert!(
+            texts.contains("Ana: I felt left out at dinner (waiting for a reflection)"),
+            "{texts}"
+        );
+        assert!(texts.contains("It stung (not yet acknowledged)"), "{texts}");
+    }
 }

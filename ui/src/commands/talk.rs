@@ -4,8 +4,8 @@
 use anyhow::{Context, Result};
 use hearth_core::coach::{self, Hint};
 use hearth_core::{
-    IStatement, IStatementParts, Id, Journal, ListeningExchange, ListeningState, Repair, StepKind,
-    Timestamp, Visibility,
+    Collection, IStatement, IStatementParts, Id, Journal, ListeningExchange, ListeningState,
+    Repair, StepKind, Timestamp, Visibility,
 };
 use serde::Serialize;
 
@@ -74,10 +74,11 @@ pub(crate) struct ListeningView {
 }
 
 fn exchange_id(ctx: &Ctx, needle: &str) -> Result<Id> {
-    let ids: Vec<Id> = ctx
-        .backend
-        .read(|j| j.listening_exchanges().into_iter().map(|x| x.id).collect());
-    show::resolve("listening exchange", ids, needle)
+    let (ids, trashed) = ctx.backend.read(|j| {
+        let ids: Vec<Id> = j.listening_exchanges().into_iter().map(|x| x.id).collect();
+        (ids, show::trashed(j, &[Collection::Conversations]))
+    });
+    show::resolve_with_trash("listening exchange", ids, trashed, needle)
 }
 
 fn print_exchange(ctx: &Ctx, id: &Id, human: &str) -> Result<()> {
@@ -87,7 +88,8 @@ fn print_exchange(ctx: &Ctx, id: &Id, human: &str) -> Result<()> {
             exchange: x,
         })
     })?;
-    ctx.io.report(&x, human)
+    ctx.io
+        .report(&ctx.backend.read(|j| show::named(j, &x))?, human)
 }
 
 pub(crate) fn listen(ctx: &mut Ctx, c: &ListenCommand) -> Result<()> {
@@ -152,7 +154,9 @@ pub(crate) fn listen(ctx: &mut Ctx, c: &ListenCommand) -> Result<()> {
                     .collect()
             });
             if ctx.io.json {
-                return ctx.io.emit_json(&list);
+                return ctx
+                    .io
+                    .emit_json(&ctx.backend.read(|j| show::named(j, &list))?);
             }
             if list.is_empty() {
                 ctx.io.line(
@@ -229,7 +233,8 @@ fn print_statement(ctx: &Ctx, id: &Id, human: &str) -> Result<()> {
             .map(|s| statement_view(j, s))
     });
     let s = s.context("the statement was saved but cannot be read back")?;
-    ctx.io.report(&s, human)
+    ctx.io
+        .report(&ctx.backend.read(|j| show::named(j, &s))?, human)
 }
 
 fn write_statement(ctx: &mut Ctx, a: &IStatementArgs) -> Result<()> {
@@ -273,10 +278,15 @@ fn write_statement(ctx: &mut Ctx, a: &IStatementArgs) -> Result<()> {
                     .map(|s| statement_view(j, s))
             })
             .context("the statement was saved but cannot be read back")?;
-        return ctx.io.emit_json(&Out {
-            statement,
-            hints: &found,
-        });
+        return ctx.io.emit_json(&ctx.backend.read(|j| {
+            show::named(
+                j,
+                &Out {
+                    statement,
+                    hints: &found,
+                },
+            )
+        })?);
     }
     if found.is_empty() {
         ctx.io.line("The coach found nothing blaming in it.");
@@ -304,14 +314,16 @@ pub(crate) fn i_statement(ctx: &mut Ctx, c: &IStatementCommand) -> Result<()> {
     match c {
         IStatementCommand::Write(a) => write_statement(ctx, a),
         IStatementCommand::Share(a) => {
-            let ids: Vec<Id> = ctx.backend.read(|j| {
-                j.i_statements()
+            let (ids, trashed) = ctx.backend.read(|j| {
+                let ids: Vec<Id> = j
+                    .i_statements()
                     .into_iter()
                     .filter(|s| s.shared_at.is_none())
                     .map(|s| s.id)
-                    .collect()
+                    .collect();
+                (ids, show::trashed(j, &[Collection::Conversations]))
             });
-            let id = show::resolve("private draft", ids, &a.id)?;
+            let id = show::resolve_with_trash("private draft", ids, trashed, &a.id)?;
             ctx.backend
                 .write(|j| j.share(&id, Timestamp::now()))
                 .context("could not share the statement")?;
@@ -325,7 +337,9 @@ pub(crate) fn i_statement(ctx: &mut Ctx, c: &IStatementCommand) -> Result<()> {
                     .collect()
             });
             if ctx.io.json {
-                return ctx.io.emit_json(&list);
+                return ctx
+                    .io
+                    .emit_json(&ctx.backend.read(|j| show::named(j, &list))?);
             }
             if list.is_empty() {
                 ctx.io.line(
@@ -393,7 +407,8 @@ fn print_repair(ctx: &Ctx, id: &Id, human: &str) -> Result<()> {
             .map(|r| repair_view(j, r))
     });
     let r = r.context("the repair was saved but cannot be read back")?;
-    ctx.io.report(&r, human)
+    ctx.io
+        .report(&ctx.backend.read(|j| show::named(j, &r))?, human)
 }
 
 pub(crate) fn repair(ctx: &mut Ctx, c: &RepairCommand) -> Result<()> {
@@ -491,7 +506,9 @@ pub(crate) fn repair(ctx: &mut Ctx, c: &RepairCommand) -> Result<()> {
             });
             if ctx.io.json {
                 let views: Vec<&RepairView> = list.iter().map(|(v, _)| v).collect();
-                return ctx.io.emit_json(&views);
+                return ctx
+                    .io
+                    .emit_json(&ctx.backend.read(|j| show::named(j, &views))?);
             }
             if list.is_empty() {
                 ctx.io

@@ -1,7 +1,7 @@
 //! Soft delete: items go to the trash and can come back for 30 days.
 
 use anyhow::{Context, Result};
-use hearth_core::{Id, Journal, Timestamp, TrashEntry, WallFilter};
+use hearth_core::{Collection, Id, Journal, Timestamp, TrashEntry, WallFilter};
 use serde::Serialize;
 
 use super::Ctx;
@@ -25,22 +25,37 @@ fn all_ids(j: &Journal) -> Vec<Id> {
     ids
 }
 
-/// A trash entry as JSON.
+/// A trash entry as JSON: who wrote the item and who deleted it, each with a name.
 #[derive(Debug, Serialize)]
 struct TrashView {
     #[serde(flatten)]
     entry: TrashEntry,
     deleted_by_name: String,
+    author: Option<Id>,
+    author_name: Option<String>,
 }
 
 fn trash_views(j: &Journal) -> Vec<TrashView> {
     j.trash()
         .into_iter()
-        .map(|t| TrashView {
-            deleted_by_name: show::name(j, &t.deleted_by),
-            entry: t,
+        .map(|t| {
+            let author = j.item_author(&t.id);
+            TrashView {
+                deleted_by_name: show::name(j, &t.deleted_by),
+                author_name: author.as_ref().map(|a| show::name(j, a)),
+                author,
+                entry: t,
+            }
         })
         .collect()
+}
+
+/// What the trash calls a kind of item: the word the commands use.
+fn noun(c: Collection) -> &'static str {
+    match c {
+        Collection::Appreciations => "note",
+        other => other.noun(),
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -50,17 +65,22 @@ struct Moved<'a> {
 }
 
 pub(crate) fn delete(ctx: &mut Ctx, needle: &str) -> Result<()> {
-    let ids = ctx.backend.read(all_ids);
-    let id = show::resolve("item", ids, needle)?;
+    let (ids, trashed) = ctx.backend.read(|j| (all_ids(j), show::trashed(j, &[])));
+    let id = show::resolve_with_trash("item", ids, trashed, needle)?;
     let me = ctx.backend.person()?;
     ctx.backend
         .write(|j| j.delete(&id, &me, Timestamp::now()))
         .context("could not delete it")?;
     if ctx.io.json {
-        return ctx.io.emit_json(&Moved {
-            id: &id,
-            action: "deleted",
-        });
+        return ctx.io.emit_json(&ctx.backend.read(|j| {
+            show::named(
+                j,
+                &Moved {
+                    id: &id,
+                    action: "deleted",
+                },
+            )
+        })?);
     }
     ctx.io.line(format!(
         "Moved to the trash. Changed your mind? hearth trash restore {} (for 30 days)",
@@ -73,18 +93,33 @@ pub(crate) fn trash(ctx: &mut Ctx, c: &TrashCommand) -> Result<()> {
     match c {
         TrashCommand::Delete(a) => delete(ctx, &a.id),
         TrashCommand::Restore(a) => {
-            let ids: Vec<Id> = ctx
-                .backend
-                .read(|j| j.trash().into_iter().map(|t| t.id).collect());
-            let id = show::resolve("item in the trash", ids, &a.id)?;
+            let (ids, live) = ctx.backend.read(|j| {
+                let ids: Vec<Id> = j.trash().into_iter().map(|t| t.id).collect();
+                (ids, all_ids(j))
+            });
+            let id = match show::resolve("item in the trash", ids, &a.id) {
+                Ok(id) => id,
+                Err(e) => match show::resolve("item", live, &a.id) {
+                    Ok(id) => anyhow::bail!(
+                        "{} is not in the trash: it is where it was",
+                        show::short(&id)
+                    ),
+                    Err(_) => return Err(e),
+                },
+            };
             ctx.backend
                 .write(|j| j.restore(&id, Timestamp::now()))
                 .context("could not restore it")?;
             if ctx.io.json {
-                return ctx.io.emit_json(&Moved {
-                    id: &id,
-                    action: "restored",
-                });
+                return ctx.io.emit_json(&ctx.backend.read(|j| {
+                    show::named(
+                        j,
+                        &Moved {
+                            id: &id,
+                            action: "restored",
+                        },
+                    )
+                })?);
             }
             ctx.io.line("It is back where it was.");
             Ok(())
@@ -99,7 +134,10 @@ pub(crate) fn trash(ctx: &mut Ctx, c: &TrashCommand) -> Result<()> {
                 struct Purged {
                     purged: usize,
                 }
-                return ctx.io.emit_json(&Purged { purged: n });
+                return ctx.io.emit_json(
+                    &ctx.backend
+                        .read(|j| show::named(j, &Purged { purged: n }))?,
+                );
             }
             ctx.io.line(match n {
                 0 => "Nothing has been in the trash for 30 days; nothing was removed.".to_owned(),
@@ -110,21 +148,27 @@ pub(crate) fn trash(ctx: &mut Ctx, c: &TrashCommand) -> Result<()> {
         TrashCommand::List => {
             let list = ctx.backend.read(trash_views);
             if ctx.io.json {
-                return ctx.io.emit_json(&list);
+                return ctx
+                    .io
+                    .emit_json(&ctx.backend.read(|j| show::named(j, &list))?);
             }
             if list.is_empty() {
                 ctx.io.line("The trash is empty.");
             }
             for t in &list {
+                let by = match &t.author_name {
+                    Some(name) => format!(" by {name}"),
+                    None => String::new(),
+                };
                 ctx.io.line(format!(
-                    "{} · {}: {}   [{}]",
-                    t.entry.collection.noun(),
-                    t.deleted_by_name,
+                    "{}{by}: {}   [{}]",
+                    noun(t.entry.collection),
                     t.entry.preview,
                     show::short(&t.entry.id)
                 ));
                 ctx.io.line(format!(
-                    "  deleted {}, kept until {}",
+                    "  deleted by {} on {}; kept until {}",
+                    t.deleted_by_name,
                     show::when(t.entry.deleted_at),
                     show::when(t.entry.purge_after)
                 ));

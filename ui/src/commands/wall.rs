@@ -1,7 +1,7 @@
 //! The wall: notes of thanks and love notes, reactions, and what the home display may show.
 
 use anyhow::{Context, Result};
-use hearth_core::{Appreciation, Id, Journal, Timestamp, WallFilter};
+use hearth_core::{Appreciation, Collection, Id, Journal, JournalError, Timestamp, WallFilter};
 use serde::Serialize;
 
 use super::Ctx;
@@ -24,17 +24,47 @@ pub(crate) fn view(j: &Journal, note: Appreciation) -> NoteView {
 }
 
 fn note_id(ctx: &Ctx, needle: &str) -> Result<Id> {
-    let ids = ctx
-        .backend
-        .read(|j| j.wall(&WallFilter::default()).into_iter().map(|n| n.id));
-    show::resolve("note", ids.collect::<Vec<_>>(), needle)
+    let (ids, trashed) = ctx.backend.read(|j| {
+        let ids: Vec<Id> = j
+            .wall(&WallFilter::default())
+            .into_iter()
+            .map(|n| n.id)
+            .collect();
+        (ids, show::trashed(j, &[Collection::Appreciations]))
+    });
+    show::resolve_with_trash("note", ids, trashed, needle)
+}
+
+/// The journal calls a note an appreciation; the person wrote a note, so errors about its text
+/// say "the note".
+fn as_note(e: JournalError) -> JournalError {
+    const NOTE: &str = "the note";
+    match e {
+        JournalError::Empty {
+            field: "appreciation",
+        } => JournalError::Empty { field: NOTE },
+        JournalError::TooLong {
+            field: "appreciation",
+            len,
+            max,
+        } => JournalError::TooLong {
+            field: NOTE,
+            len,
+            max,
+        },
+        JournalError::ControlCharacter {
+            field: "appreciation",
+        } => JournalError::ControlCharacter { field: NOTE },
+        other => other,
+    }
 }
 
 fn print_one(ctx: &Ctx, id: &Id, human: &str) -> Result<()> {
     let note = ctx
         .backend
         .read(|j| j.appreciation(id).map(|n| view(j, n)))?;
-    ctx.io.report(&note, human)
+    ctx.io
+        .report(&ctx.backend.read(|j| show::named(j, &note))?, human)
 }
 
 pub(crate) fn note(ctx: &mut Ctx, a: &NoteArgs) -> Result<()> {
@@ -44,7 +74,7 @@ pub(crate) fn note(ctx: &mut Ctx, a: &NoteArgs) -> Result<()> {
         ctx.backend
             .write(|j| {
                 j.batch(now, |j| {
-                    j.edit_appreciation(&id, &a.text, now)?;
+                    j.edit_appreciation(&id, &a.text, now).map_err(as_note)?;
                     if a.wall_safe {
                         j.set_wall_safe(&id, true, now)?;
                     }
@@ -57,7 +87,10 @@ pub(crate) fn note(ctx: &mut Ctx, a: &NoteArgs) -> Result<()> {
     let author = ctx.backend.author(a.author.as_deref())?;
     let id = ctx
         .backend
-        .write(|j| j.add_appreciation(&author, &a.text, a.wall_safe, now))
+        .write(|j| {
+            j.add_appreciation(&author, &a.text, a.wall_safe, now)
+                .map_err(as_note)
+        })
         .context("could not add the note")?;
     let where_ = if a.wall_safe {
         "It will show on the home display too."
@@ -85,7 +118,9 @@ pub(crate) fn wall(ctx: &mut Ctx, a: &WallArgs) -> Result<()> {
         .backend
         .read(|j| j.wall(&filter).into_iter().map(|n| view(j, n)).collect());
     if ctx.io.json {
-        return ctx.io.emit_json(&notes);
+        return ctx
+            .io
+            .emit_json(&ctx.backend.read(|j| show::named(j, &notes))?);
     }
     if notes.is_empty() {
         ctx.io.line(

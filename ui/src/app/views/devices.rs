@@ -68,7 +68,10 @@ pub(crate) fn build(peers: &[PeerStatus], people: &People, at: Moment) -> Device
             } else {
                 ""
             };
-            let status = if p.this_device {
+            let status = if p.this_device && !d.is_member() {
+                "this device · not a member yet: join with a code from one of your devices"
+                    .to_owned()
+            } else if p.this_device {
                 "this device".to_owned()
             } else if let Some(when) = d.revoked_at {
                 format!("stopped syncing {}", format::written(when, at))
@@ -88,7 +91,9 @@ pub(crate) fn build(peers: &[PeerStatus], people: &People, at: Moment) -> Device
                 colour,
                 status: format!("{kind}{status}"),
                 connected: p.connected,
-                revoked: !d.is_member(),
+                // Greyed out with "let it sync again" when revoked (or named by nothing that counts);
+                // this device, not admitted yet, has nothing to undo.
+                revoked: !d.is_member() && !p.this_device,
                 this_device: p.this_device,
             }
         })
