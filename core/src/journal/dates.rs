@@ -65,6 +65,7 @@ impl Journal {
         };
         check_span(start, new.end)?;
         self.require_partner(planner)?;
+        self.require_acting(planner, false)?;
         now.check("time")?;
         let id = self.new_id(now);
         self.write(now, |j| {
@@ -112,6 +113,12 @@ impl Journal {
         let start = change.start.unwrap_or(current.start);
         let end = change.end.unwrap_or(current.end);
         check_span(start, end)?;
+        if self.acting() == crate::Acting::Display {
+            return Err(JournalError::DisplayCannot);
+        }
+        if let Some(next) = &change.status {
+            self.check_date_status(&current, next, start, now)?;
+        }
         let (kind, o) = self.live(Collection::Dates, id)?;
         self.write(now, |j| {
             let d = j.doc_mut(kind);
@@ -140,6 +147,33 @@ impl Journal {
         })
     }
 
+    /// The allowed status changes: any plan may become an idea again, be planned, or be called
+    /// off (and un-called off); it becomes done once it has started, or earlier when the one who
+    /// planned it says so; a date that happened is not called off afterwards.
+    fn check_date_status(
+        &self,
+        current: &DatePlan,
+        next: &DateStatus,
+        start: Timestamp,
+        now: Timestamp,
+    ) -> Result<()> {
+        match (&current.status, next) {
+            (a, b) if a == b => Ok(()),
+            (DateStatus::Done, DateStatus::Cancelled) => Err(JournalError::NotAllowed(
+                "this date happened; it cannot be called off afterwards".into(),
+            )),
+            (_, DateStatus::Done) if start > now => match self.acting() {
+                crate::Acting::Person(p) if p != current.planner => Err(JournalError::NotAllowed(
+                    "this date has not started yet; only the one who planned it can mark it \
+                         done early"
+                        .into(),
+                )),
+                _ => Ok(()),
+            },
+            _ => Ok(()),
+        }
+    }
+
     /// Writes (or rewrites) one partner's reflection after a date.
     pub fn reflect_on_date(
         &mut self,
@@ -150,6 +184,7 @@ impl Journal {
     ) -> Result<()> {
         let reflection = text::long("reflection", reflection, true)?;
         self.require_partner(partner)?;
+        self.require_acting(partner, false)?;
         let (kind, o) = self.live(Collection::Dates, id)?;
         self.write(now, |j| {
             let d = j.doc_mut(kind);

@@ -1012,6 +1012,47 @@ mod tests {
     }
 
     #[test]
+    fn date_status_changes_follow_their_rules() {
+        use crate::DateStatus;
+        let (mut a, mut b, mut d, ana, ben) = household();
+        let new = crate::NewDate {
+            title: "Dinner by the river".into(),
+            start: Some(at(48)),
+            ..Default::default()
+        };
+        let id = a.plan_date(&ana, &new, at(2)).unwrap();
+        sync(&mut a, &mut b);
+        d.merge(&mut a, false).unwrap();
+        let status = |s: DateStatus| crate::DateChange {
+            status: Some(s),
+            ..Default::default()
+        };
+        // Not done before it starts, unless the planner says so.
+        assert!(
+            b.update_date(&id, &status(DateStatus::Done), at(3))
+                .is_err()
+        );
+        assert!(matches!(
+            d.update_date(&id, &status(DateStatus::Cancelled), at(3)),
+            Err(JournalError::DisplayCannot)
+        ));
+        b.update_date(&id, &status(DateStatus::Cancelled), at(3))
+            .unwrap();
+        b.update_date(&id, &status(DateStatus::Planned), at(4))
+            .unwrap();
+        sync(&mut a, &mut b);
+        a.update_date(&id, &status(DateStatus::Done), at(5))
+            .unwrap();
+        assert!(matches!(
+            a.update_date(&id, &status(DateStatus::Cancelled), at(60)),
+            Err(JournalError::NotAllowed(_))
+        ));
+        // Each reflects only as themselves.
+        assert!(a.reflect_on_date(&id, &ben, "lovely", at(60)).is_err());
+        a.reflect_on_date(&id, &ana, "lovely", at(60)).unwrap();
+    }
+
+    #[test]
     fn unsigned_device_records_count_for_nothing() {
         let (mut a, _, ana, _) = couple();
         let a_id = identify(&mut a, 1);
