@@ -55,9 +55,17 @@ impl Node {
             .filter(|d| d.endpoint_id != me && d.is_member())
             .collect();
         if targets.is_empty() {
-            return Err(SyncError::NotAllowed(
-                "no other device is paired yet; pair one first".into(),
-            ));
+            let others = st
+                .journal
+                .devices()
+                .into_iter()
+                .any(|d| d.endpoint_id != me);
+            return Err(SyncError::NotAllowed(if others {
+                "no other device may receive changes now: the others are revoked or not admitted"
+                    .into()
+            } else {
+                "no other device is paired yet; pair one first".into()
+            }));
         }
         let mut recipients: Vec<age::x25519::Recipient> = Vec::new();
         for d in &targets {
