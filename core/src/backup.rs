@@ -99,9 +99,25 @@ pub enum BackupError {
          check the file name"
     )]
     NotPassphraseSealed,
-    /// The passphrase did not open the backup.
-    #[error("wrong passphrase for this backup; check it and try again")]
+    /// The passphrase did not open the backup. A damaged salt or sealed key in the header
+    /// looks the same to the cryptography as a wrong passphrase, so both are named.
+    #[error(
+        "wrong passphrase, or a damaged header: this passphrase does not open the backup. Check \
+         it and try again; if it is surely the right one, the start of the file is damaged (use \
+         another copy of the backup)"
+    )]
     WrongPassphrase,
+    /// The backup's header (its first lines, where the passphrase's salt and the sealed key
+    /// are) is damaged: a line of it is malformed, or the passphrase opened it but the header's
+    /// checksum fails. Not a matter of the passphrase.
+    #[error(
+        "the backup's header is damaged ({detail}); the passphrase is not the problem. Use \
+         another copy of the backup"
+    )]
+    DamagedHeader {
+        /// What was found wrong.
+        detail: String,
+    },
     /// The file ends early or was altered.
     #[error("the backup is truncated or damaged ({detail}); use another copy of it")]
     Truncated {
@@ -240,6 +256,11 @@ pub fn read<R: Read>(input: R, passphrase: &SecretString) -> Result<Backup, Back
         .decrypt(std::iter::once(&identity as &dyn age::Identity))
         .map_err(|e| match e {
             age::DecryptError::DecryptionFailed => BackupError::WrongPassphrase,
+            age::DecryptError::InvalidHeader | age::DecryptError::InvalidMac => {
+                BackupError::DamagedHeader {
+                    detail: e.to_string(),
+                }
+            }
             age::DecryptError::NoMatchingKeys => BackupError::NotPassphraseSealed,
             age::DecryptError::ExcessiveWork { required, .. } => {
                 BackupError::TooCostly { required }

@@ -8,8 +8,10 @@
 //!   profile.lock      held by the process that has the profile open; holds its pid
 //! ```
 //!
-//! One process owns a profile at a time. [`Profile`] is an open, locked profile; a second open,
-//! from any process, fails at once with [`ProfileError::Locked`], which names the owner. New
+//! One process owns a profile at a time. [`Profile`] is an open, locked profile. A second open,
+//! from any process, waits while the owner is a process that runs one command and lets go (up
+//! to [`OpenOptions::patience`]), and fails at once with [`ProfileError::Locked`], which names
+//! the owner, when the owner stays (the app, `hearth serve`). New
 //! profiles (created or restored from a backup) are built in a hidden directory next to the
 //! target and renamed into place, so a failure leaves nothing half-made behind.
 
@@ -19,6 +21,7 @@ mod lock;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use automerge::AutoCommit;
 
@@ -28,7 +31,8 @@ use crate::model::DeviceKind;
 use crate::store::{DocSlot, Store, StoreError};
 
 pub use config::{CONFIG_FORMAT, ProfileConfig};
-use lock::ProfileLock;
+pub use lock::Holder;
+use lock::{NotTaken, ProfileLock};
 
 /// What can go wrong with a profile.
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +50,36 @@ pub enum ProfileError {
         path: PathBuf,
         /// The owner's process id, if it could be read.
         pid: Option<u32>,
+    },
+    /// A process that runs one command still held the profile when the wait for it ended.
+    #[error(
+        "the profile at {} is still in use by {}{} after {} s of waiting for it to finish",
+        path.display(),
+        task.as_deref().unwrap_or("another Hearth process"),
+        match pid { Some(pid) => format!(" (pid {pid})"), None => String::new() },
+        waited.as_secs()
+    )]
+    Busy {
+        /// The profile directory.
+        path: PathBuf,
+        /// The owner's process id, if it could be read.
+        pid: Option<u32>,
+        /// What the owner runs, as its lock file says (`hearth pair invite`).
+        task: Option<String>,
+        /// How long this process waited.
+        waited: Duration,
+    },
+    /// The profile, or a file in it, may not be read by this user.
+    #[error("cannot open the Hearth profile at {}: permission denied", path.display())]
+    PermissionDenied {
+        /// The directory or file that was refused.
+        path: PathBuf,
+    },
+    /// A change was asked of a profile opened only for reading.
+    #[error("the profile at {} was opened only for reading; nothing was changed", path.display())]
+    ReadOnly {
+        /// The profile directory.
+        path: PathBuf,
     },
     /// There is no profile in the directory.
     #[error("there is no Hearth profile at {}; create one first, or pass --profile DIR", path.display())]
@@ -141,6 +175,53 @@ impl Default for CreateOptions {
     }
 }
 
+/// How long a process waits by default for one that runs a single command to let go of a
+/// profile.
+pub const LOCK_PATIENCE: Duration = Duration::from_secs(5);
+
+/// How a profile is opened ([`Profile::open_with`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenOptions {
+    /// What this process runs, written to the lock file so others can say who holds the
+    /// profile (`hearth wall`). Only a name: never arguments or journal text.
+    pub task: String,
+    /// Whether this process stays and keeps the profile (the app, `hearth serve`) rather than
+    /// running one command and letting go; others wait only for the latter.
+    pub stays: bool,
+    /// How long to wait while a process that runs one command holds the profile; `None` waits
+    /// until it lets go. A holder that stays is never waited for.
+    pub patience: Option<Duration>,
+    /// Only reading: when the lock file cannot be made or written (a full disk, a directory
+    /// that cannot be written), the profile opens without it, and every change through the
+    /// profile is refused with [`ProfileError::ReadOnly`]. The store's own lock still keeps a
+    /// second process from opening it alongside.
+    pub read_only: bool,
+}
+
+impl Default for OpenOptions {
+    /// A process that stays (the app), waiting as long as a single command holds the profile.
+    fn default() -> Self {
+        OpenOptions {
+            task: "the Hearth app".to_owned(),
+            stays: true,
+            patience: None,
+            read_only: false,
+        }
+    }
+}
+
+/// A profile file or directory whose permissions let others in, found when the profile was
+/// opened ([`Profile::permission_fixes`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PermissionFix {
+    /// The file or directory.
+    pub path: PathBuf,
+    /// Its permission bits as found (`0o777`).
+    pub was: u32,
+    /// The bits it has now (owner only), or `None` if they could not be changed.
+    pub now: Option<u32>,
+}
+
 /// An open, locked profile: its keys, settings and store. The lock is released when it drops.
 ///
 /// A profile is a directory (see [`Profile::default_dir`]):
@@ -153,10 +234,11 @@ impl Default for CreateOptions {
 ///   profile.lock      held by the process that has the profile open; holds its pid
 /// ```
 ///
-/// One process owns a profile at a time: a second open, from any process, fails at once with
-/// [`ProfileError::Locked`], which names the owner. New profiles (created, or restored from a
-/// backup) are built in a hidden directory next to the target and renamed into place, so a
-/// failure leaves nothing half-made behind.
+/// One process owns a profile at a time: a second open, from any process, waits for an owner
+/// that runs one command and fails with [`ProfileError::Locked`], which names the owner, when
+/// the owner stays. New profiles (created, or restored from a backup) are built in a hidden
+/// directory next to the target and renamed into place, so a failure leaves nothing half-made
+/// behind.
 #[derive(Debug)]
 pub struct Profile {
     // Dropped in this order: the store closes before the lock is released.
@@ -164,7 +246,9 @@ pub struct Profile {
     keys: DeviceKeys,
     config: ProfileConfig,
     dir: PathBuf,
-    _lock: ProfileLock,
+    read_only: bool,
+    permission_fixes: Vec<PermissionFix>,
+    _lock: Option<ProfileLock>,
 }
 
 impl Profile {
@@ -189,13 +273,25 @@ impl Profile {
         dir.join(Self::KEY_FILE).exists()
     }
 
+    /// Whether `dir` holds a profile, telling "none there" from "not allowed to look".
+    fn check_exists(dir: &Path) -> Result<(), ProfileError> {
+        let key = dir.join(Self::KEY_FILE);
+        match std::fs::metadata(&key) {
+            Ok(_) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                Err(ProfileError::PermissionDenied {
+                    path: denied_at(dir),
+                })
+            }
+            Err(_) => Err(ProfileError::NotFound {
+                path: dir.to_owned(),
+            }),
+        }
+    }
+
     /// Whether the profile in `dir` needs a passphrase to open, so a caller knows whether to ask.
     pub fn needs_passphrase(dir: &Path) -> Result<bool, ProfileError> {
-        if !Self::exists(dir) {
-            return Err(ProfileError::NotFound {
-                path: dir.to_owned(),
-            });
-        }
+        Self::check_exists(dir)?;
         Ok(DeviceKeys::is_sealed(&dir.join(Self::KEY_FILE))?)
     }
 
@@ -231,21 +327,90 @@ impl Profile {
         })
     }
 
-    /// Opens the profile in `dir`, unsealing its key file with `passphrase` if it is sealed.
+    /// Opens the profile in `dir`, unsealing its key file with `passphrase` if it is sealed, as
+    /// a process that stays ([`OpenOptions::default`]): it waits while a single command holds
+    /// the profile.
     pub fn open(dir: &Path, passphrase: Option<&SecretString>) -> Result<Profile, ProfileError> {
-        if !Self::exists(dir) {
-            return Err(ProfileError::NotFound {
-                path: dir.to_owned(),
-            });
-        }
-        let lock = ProfileLock::acquire(dir)?;
+        Self::open_with(dir, passphrase, &OpenOptions::default(), |_| {})
+    }
+
+    /// Opens the profile in `dir` as `options` say. While a process that runs one command
+    /// holds it, this waits (calling `waiting` once, with the holder, when the wait begins);
+    /// when the holder stays, or the wait runs out, it fails with [`ProfileError::Locked`] or
+    /// [`ProfileError::Busy`]. Permissions that let others into the directory or its files are
+    /// narrowed to the owner ([`Profile::permission_fixes`] says which).
+    pub fn open_with(
+        dir: &Path,
+        passphrase: Option<&SecretString>,
+        options: &OpenOptions,
+        waiting: impl FnOnce(&Holder),
+    ) -> Result<Profile, ProfileError> {
+        Self::check_exists(dir)?;
+        let permission_fixes = fix_permissions(dir);
+        let lock = Self::lock(dir, options, waiting)?;
         let keys = DeviceKeys::read(&dir.join(Self::KEY_FILE), passphrase)?;
-        Self::open_locked(dir, lock, keys)
+        let mut profile = Self::open_locked(dir, lock, keys)?;
+        profile.read_only = options.read_only;
+        profile.permission_fixes = permission_fixes;
+        Ok(profile)
+    }
+
+    /// Takes the profile's lock, waiting as `options` say; `None` for a read-only open that
+    /// could not make or open the lock file.
+    fn lock(
+        dir: &Path,
+        options: &OpenOptions,
+        waiting: impl FnOnce(&Holder),
+    ) -> Result<Option<ProfileLock>, ProfileError> {
+        let started = Instant::now();
+        let mut waiting = Some(waiting);
+        loop {
+            let holder = match ProfileLock::try_acquire(dir, &options.task, options.stays) {
+                Ok(lock) => return Ok(Some(lock)),
+                Err(NotTaken::Failed(ProfileError::Io { .. })) if options.read_only => {
+                    // Reading needs no lock file of its own: the store's own lock still keeps
+                    // a second process out, and this profile refuses every change.
+                    return Ok(None);
+                }
+                Err(NotTaken::Failed(e)) => return Err(e),
+                Err(NotTaken::Held(holder)) => holder,
+            };
+            let waited = started.elapsed();
+            // A holder that has not said what it is yet has most likely just taken the lock:
+            // given the usual patience to say so, no more.
+            let patience = if holder.is_known() {
+                options.patience
+            } else {
+                Some(options.patience.unwrap_or(LOCK_PATIENCE).min(LOCK_PATIENCE))
+            };
+            let out_of_time = patience.is_some_and(|p| waited >= p);
+            if (holder.is_known() && holder.stays) || out_of_time {
+                return Err(if holder.is_known() && !holder.stays {
+                    ProfileError::Busy {
+                        path: dir.to_owned(),
+                        pid: holder.pid,
+                        task: holder.task,
+                        waited,
+                    }
+                } else {
+                    ProfileError::Locked {
+                        path: dir.to_owned(),
+                        pid: holder.pid,
+                    }
+                });
+            }
+            if holder.is_known()
+                && let Some(waiting) = waiting.take()
+            {
+                waiting(&holder);
+            }
+            std::thread::sleep(Duration::from_millis(15));
+        }
     }
 
     fn open_locked(
         dir: &Path,
-        lock: ProfileLock,
+        lock: Option<ProfileLock>,
         keys: DeviceKeys,
     ) -> Result<Profile, ProfileError> {
         let config = ProfileConfig::read(&dir.join(Self::CONFIG_FILE))?;
@@ -255,8 +420,36 @@ impl Profile {
             keys,
             config,
             dir: dir.to_owned(),
+            read_only: false,
+            permission_fixes: Vec::new(),
             _lock: lock,
         })
+    }
+
+    /// Who holds the profile in `dir`, as its lock file says, to name it in a message; `None`
+    /// when the file names nobody. It is only what the holder wrote: it takes no lock.
+    pub fn holder(dir: &Path) -> Option<Holder> {
+        lock::holder(dir)
+    }
+
+    /// Whether the profile was opened only for reading ([`OpenOptions::read_only`]).
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
+    /// The permissions narrowed to the owner when the profile was opened (the directory, the
+    /// key file and the others), so a caller can say so once.
+    pub fn permission_fixes(&self) -> &[PermissionFix] {
+        &self.permission_fixes
+    }
+
+    fn check_writable(&self) -> Result<(), ProfileError> {
+        if self.read_only {
+            return Err(ProfileError::ReadOnly {
+                path: self.dir.clone(),
+            });
+        }
+        Ok(())
     }
 
     /// The profile directory.
@@ -289,6 +482,7 @@ impl Profile {
         &mut self,
         change: impl FnOnce(&mut ProfileConfig),
     ) -> Result<(), ProfileError> {
+        self.check_writable()?;
         let mut config = self.config.clone();
         change(&mut config);
         config.write(&self.dir.join(Self::CONFIG_FILE))?;
@@ -303,6 +497,7 @@ impl Profile {
         passphrase: Option<&SecretString>,
         sealing: KeySealing,
     ) -> Result<(), ProfileError> {
+        self.check_writable()?;
         self.keys
             .replace(&self.dir.join(Self::KEY_FILE), passphrase, sealing)?;
         Ok(())
@@ -331,6 +526,7 @@ impl Profile {
     /// Merges a backup's journals into this profile's, in one write transaction: nothing the
     /// profile holds is lost, and the backup's changes are added.
     pub fn merge_backup(&mut self, backup: &Backup) -> Result<(), ProfileError> {
+        self.check_writable()?;
         let mut shared = self.merged(DocSlot::Shared, backup::JOURNAL_NAME, &backup.shared)?;
         let mut private = match &backup.private {
             Some(bytes) => Some(self.merged(DocSlot::Private, backup::PRIVATE_NAME, bytes)?),
@@ -449,6 +645,58 @@ fn build(
             return Err(e);
         }
     };
-    let lock = ProfileLock::acquire(dir)?;
+    let options = OpenOptions {
+        task: "a new Hearth profile".to_owned(),
+        ..OpenOptions::default()
+    };
+    let lock = Profile::lock(dir, &options, |_| {})?;
     Profile::open_locked(dir, lock, keys)
+}
+
+/// The first of `dir` and its key file that this user may not look into.
+fn denied_at(dir: &Path) -> PathBuf {
+    match std::fs::read_dir(dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => dir.to_owned(),
+        _ => dir.join(Profile::KEY_FILE),
+    }
+}
+
+/// Narrows the permissions of the profile directory and the files in it that let anyone but
+/// the owner in (the key file above all) to the owner, keeping the owner's own bits.
+fn fix_permissions(dir: &Path) -> Vec<PermissionFix> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mut fixes = Vec::new();
+        let paths = [
+            dir.to_owned(),
+            dir.join(Profile::KEY_FILE),
+            dir.join(Profile::STORE_FILE),
+            dir.join(Profile::CONFIG_FILE),
+        ];
+        for path in paths {
+            // Not through a symbolic link: only what is really in the profile is changed.
+            let Ok(meta) = std::fs::symlink_metadata(&path) else {
+                continue;
+            };
+            if meta.file_type().is_symlink() {
+                continue;
+            }
+            let was = meta.permissions().mode() & 0o7777;
+            if was & 0o077 == 0 {
+                continue;
+            }
+            let want = was & 0o700;
+            let now = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(want))
+                .ok()
+                .map(|()| want);
+            fixes.push(PermissionFix { path, was, now });
+        }
+        fixes
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Vec::new()
+    }
 }

@@ -36,11 +36,18 @@ fn check(
     }
     let bad = trimmed
         .chars()
-        .any(|c| c.is_control() && !(multiline && (c == '\n' || c == '\t')));
+        .any(|c| (c.is_control() && !(multiline && (c == '\n' || c == '\t'))) || reorders(c));
     if bad {
         return Err(JournalError::ControlCharacter { field });
     }
     Ok(trimmed.to_owned())
+}
+
+/// Whether `c` is a bidirectional embedding, override or isolate (U+202A-U+202E,
+/// U+2066-U+2069): invisible characters that reorder the text around them, so that what is
+/// shown differs from what was written. Refused on input as control characters are.
+fn reorders(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Checks an optional field: `None` and blank text both mean "not set".
@@ -82,7 +89,7 @@ pub(crate) fn rating(field: &'static str, value: u8) -> Result<u8> {
 /// though this device refuses them on input; print it through this.
 pub fn display_safe(text: &str) -> Cow<'_, str> {
     fn steers(c: char) -> bool {
-        c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+        c.is_control() || reorders(c)
     }
     if !text.chars().any(steers) {
         return Cow::Borrowed(text);
@@ -138,6 +145,32 @@ mod tests {
             Err(JournalError::OutOfRange { .. })
         ));
         assert_eq!(optional_line("place", Some("  ")).unwrap(), None);
+    }
+
+    #[test]
+    fn rejects_bidi_controls_in_lines_and_long_text() {
+        for c in ('\u{202A}'..='\u{202E}').chain('\u{2066}'..='\u{2069}') {
+            let text = format!("pay{c}evil");
+            assert!(
+                matches!(
+                    line("title", &text, true),
+                    Err(JournalError::ControlCharacter { .. })
+                ),
+                "line accepted U+{:04X}",
+                u32::from(c)
+            );
+            assert!(
+                matches!(
+                    long("text", &text, true),
+                    Err(JournalError::ControlCharacter { .. })
+                ),
+                "long text accepted U+{:04X}",
+                u32::from(c)
+            );
+        }
+        // Right-to-left scripts and the plain direction marks stay welcome.
+        assert!(line("name", "\u{5e9}\u{5dc}\u{5d5}\u{5dd}", true).is_ok());
+        assert!(long("text", "\u{627}\u{644}\u{200F} ok", true).is_ok());
     }
 
     #[test]

@@ -150,5 +150,50 @@ async fn try_bind(
         .map_err(|e| e.to_string())?
         .address_lookup(admission.lookup.clone())
         .hooks(admission);
-    builder.bind().await.map_err(|e| e.to_string())
+    builder
+        .bind()
+        .await
+        .map_err(|e| why_not_bound(addr, &e.to_string()))
+}
+
+/// Why listening on `addr` failed, in words: iroh says only "Failed to bind sockets", so the
+/// address is tried with a plain socket to learn what the system refused (most often, another
+/// program has the port).
+fn why_not_bound(addr: SocketAddr, iroh: &str) -> String {
+    match std::net::UdpSocket::bind(addr) {
+        Err(e) => describe_bind_error(addr, &e),
+        // Free now (a race, or iroh failed for another reason): iroh's words, then.
+        Ok(_) => iroh.to_owned(),
+    }
+}
+
+fn describe_bind_error(addr: SocketAddr, e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::AddrInUse => format!(
+            "the address is already in use (another program listens on UDP port {} of {})",
+            addr.port(),
+            addr.ip()
+        ),
+        std::io::ErrorKind::AddrNotAvailable => {
+            format!("{} is not an address of this machine", addr.ip())
+        }
+        std::io::ErrorKind::PermissionDenied => {
+            format!("listening on it is not permitted ({e})")
+        }
+        _ => format!("the system refused it ({e})"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_port_in_use_is_named() {
+        let taken = std::net::UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let addr = taken.local_addr().unwrap();
+        let why = why_not_bound(addr, "Failed to bind sockets");
+        assert!(why.contains("already in use"), "{why}");
+        assert!(why.contains(&format!("UDP port {}", addr.port())), "{why}");
+    }
 }

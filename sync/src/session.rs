@@ -165,6 +165,17 @@ impl Node {
                                 announced = false;
                             }
                         }
+                        // A one-shot session the other side ends before both documents match
+                        // did not sync (a refusal shows only as the stream ending).
+                        Err(FrameError::End)
+                            if mode == Mode::OneShot && !self.converged(kind, &state) =>
+                        {
+                            return Err(SyncError::Connection(
+                                "the other device ended the session before both held the same \
+                                 journal"
+                                    .into(),
+                            ));
+                        }
                         Err(FrameError::End) => return Ok(()),
                         Err(FrameError::TooLarge(n)) => {
                             return Err(SyncError::Protocol {

@@ -3,7 +3,7 @@
 //! once against [`Backend`].
 
 use anyhow::{Context, Result};
-use hearth_core::{Compaction, DocSlot, Journal, JournalError, PartnerId, Profile};
+use hearth_core::{Compaction, DocSlot, Journal, JournalError, PartnerId, Profile, ProfileError};
 use hearth_sync::{Node, endpoint_id_of, load_journal};
 
 /// A profile opened by this process, with its journal in memory.
@@ -30,6 +30,12 @@ impl Local {
         &mut self,
         f: impl FnOnce(&mut Journal) -> Result<T, JournalError>,
     ) -> Result<T> {
+        if self.profile.is_read_only() {
+            return Err(ProfileError::ReadOnly {
+                path: self.profile.dir().to_owned(),
+            }
+            .into());
+        }
         let out = f(&mut self.journal)?;
         self.persist()?;
         Ok(out)

@@ -137,8 +137,9 @@ pub(crate) struct InitArgs {
 /// Network settings shared by the commands that go online.
 #[derive(Debug, Args, Clone)]
 pub(crate) struct NetArgs {
-    /// The local address to listen on (default: every interface, the port used last time).
-    #[arg(long, value_name = "ADDR")]
+    /// The local address to listen on, as IP:PORT or HOST:PORT (`localhost:4000`) (default:
+    /// every interface, the port used last time).
+    #[arg(long, value_name = "ADDR", value_parser = parse_bind)]
     pub(crate) bind: Option<SocketAddr>,
     /// Relays that forward sealed traffic when devices cannot reach each other directly:
     /// off, default (public relays) or the URL of your own relay.
@@ -276,7 +277,7 @@ pub(crate) struct DatePlanArgs {
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub(crate) when: Option<Timestamp>,
     /// When it ends (same forms as --when).
-    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    #[arg(long, value_name = "TIME", value_parser = parse_time, requires = "when")]
     pub(crate) until: Option<Timestamp>,
     /// Where.
     #[arg(long)]
@@ -605,7 +606,7 @@ pub(crate) struct ExportChangesArgs {
     #[arg(long)]
     pub(crate) all: bool,
     /// The local address to listen on while the file is made (default: as for `serve`).
-    #[arg(long, value_name = "ADDR")]
+    #[arg(long, value_name = "ADDR", value_parser = parse_bind)]
     pub(crate) bind: Option<SocketAddr>,
 }
 
@@ -614,7 +615,7 @@ pub(crate) struct ImportArgs {
     /// The change file.
     pub(crate) file: PathBuf,
     /// The local address to listen on while the file is read (default: as for `serve`).
-    #[arg(long, value_name = "ADDR")]
+    #[arg(long, value_name = "ADDR", value_parser = parse_bind)]
     pub(crate) bind: Option<SocketAddr>,
 }
 
@@ -673,6 +674,33 @@ pub(crate) struct TextArg {
 }
 
 /// Parses a time: RFC 3339 (with an offset), or a local date and time without one.
+/// A `--bind` address: an IP address and port, or a host name and port (`localhost:4000`),
+/// resolved here. A name with several addresses takes the first IPv4 one (for `localhost`,
+/// 127.0.0.1), since the endpoint listens on one address.
+pub(crate) fn parse_bind(s: &str) -> Result<SocketAddr, String> {
+    if let Ok(addr) = s.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    let Some((host, port)) = s.rsplit_once(':') else {
+        return Err(format!(
+            "{s:?} has no port; write IP:PORT or HOST:PORT, such as 127.0.0.1:4000 or \
+             localhost:4000 (port 0 picks a free one)"
+        ));
+    };
+    if port.parse::<u16>().is_err() {
+        return Err(format!("{port:?} is not a port number (0 to 65535)"));
+    }
+    let addrs: Vec<SocketAddr> = std::net::ToSocketAddrs::to_socket_addrs(s)
+        .map_err(|e| format!("could not find the address of {host:?}: {e}"))?
+        .collect();
+    addrs
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or_else(|| addrs.first())
+        .copied()
+        .ok_or_else(|| format!("{host:?} has no address"))
+}
+
 pub(crate) fn parse_time(s: &str) -> Result<Timestamp, String> {
     let s = s.trim();
     if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
@@ -707,6 +735,28 @@ impl Command {
         }
     }
 
+    /// Whether the command only reads the profile, so it may open it where nothing can be
+    /// written (a full disk). A command not listed here is treated as one that writes.
+    pub(crate) fn only_reads(&self) -> bool {
+        matches!(
+            self,
+            Command::Wall(_)
+                | Command::Dates(_)
+                | Command::Ideas(_)
+                | Command::Idea(IdeaCommand::List(_))
+                | Command::Kindness(KindnessCommand::List | KindnessCommand::Buckets)
+                | Command::Checkins(_)
+                | Command::Week
+                | Command::Listen(ListenCommand::List)
+                | Command::IStatement(IStatementCommand::List)
+                | Command::Repair(RepairCommand::List)
+                | Command::Trash(TrashCommand::List)
+                | Command::Devices
+                | Command::Export(_)
+                | Command::Backup(_)
+        )
+    }
+
     /// Whether the command needs the network (a running node) when it opens the profile itself.
     pub(crate) fn needs_node(&self) -> bool {
         matches!(
@@ -732,6 +782,27 @@ impl Command {
 mod tests {
     use super::*;
     use clap::CommandFactory;
+
+    #[test]
+    fn bind_addresses_take_host_names() {
+        assert_eq!(
+            parse_bind("127.0.0.1:4000").unwrap(),
+            "127.0.0.1:4000".parse::<SocketAddr>().unwrap()
+        );
+        assert_eq!(
+            parse_bind("[::1]:0").unwrap(),
+            "[::1]:0".parse::<SocketAddr>().unwrap()
+        );
+        let local = parse_bind("localhost:4000").unwrap();
+        assert!(local.ip().is_loopback(), "{local}");
+        assert_eq!(local.port(), 4000);
+        assert!(parse_bind("localhost").unwrap_err().contains("no port"));
+        assert!(
+            parse_bind("localhost:99999")
+                .unwrap_err()
+                .contains("not a port")
+        );
+    }
 
     #[test]
     fn the_command_line_is_well_formed() {

@@ -273,12 +273,30 @@ pub(crate) fn passphrase_from_env() -> Option<Passphrase> {
         .map(Passphrase)
 }
 
+/// Whether [`PASSPHRASE_ENV`] is set but holds nothing (an empty passphrase is never used, so
+/// this is told apart from a variable that is not set at all).
+pub(crate) fn passphrase_env_is_empty() -> bool {
+    std::env::var_os(PASSPHRASE_ENV).is_some_and(|p| p.is_empty())
+}
+
+/// What to tell someone whose [`PASSPHRASE_ENV`] is set but empty, when a passphrase for
+/// `what` is needed and no terminal can ask for it.
+pub(crate) fn empty_env_message(what: &str) -> String {
+    format!(
+        "this needs a passphrase for {what}, and {PASSPHRASE_ENV} is set but empty; put the \
+         passphrase in it, or unset it and run this in a terminal to be asked"
+    )
+}
+
 /// A passphrase from [`PASSPHRASE_ENV`] or, on a terminal, typed in (twice when `new`).
 pub(crate) fn ask_passphrase(what: &str, new: bool) -> Result<Passphrase> {
     if let Some(p) = passphrase_from_env() {
         return Ok(p);
     }
     if !std::io::stdin().is_terminal() {
+        if passphrase_env_is_empty() {
+            anyhow::bail!(empty_env_message(what));
+        }
         anyhow::bail!(
             "this needs a passphrase for {what}: set {PASSPHRASE_ENV}, or run this in a terminal \
              to be asked for it"

@@ -78,7 +78,7 @@ pub(crate) fn needs_key_proof(command: &Command) -> bool {
 
 /// A command's name as clap knows it, subcommands included ("note", "pair join"); never its
 /// arguments.
-fn command_name(matches: &ArgMatches) -> String {
+pub(crate) fn command_name(matches: &ArgMatches) -> String {
     let mut words = Vec::new();
     let mut at = matches;
     while let Some((name, sub)) = at.subcommand() {
@@ -155,10 +155,14 @@ pub(crate) async fn forward(
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
             Err(_) => anyhow::bail!(
-                "the profile at {} is in use by another Hearth process{} that does not take \
-                 commands from others; wait for it to finish (a `hearth pair invite` ends once a \
-                 device joins), or stop it",
+                "the profile at {} is in use by another Hearth process{}{} that does not take \
+                 commands from others; close it first (`hearth serve` carries out other \
+                 commands while it runs, the app does not)",
                 dir.display(),
+                Profile::holder(dir)
+                    .and_then(|h| h.task)
+                    .map(|t| format!(", {t}"))
+                    .unwrap_or_default(),
                 pid.map(|p| format!(" (pid {p})")).unwrap_or_default()
             ),
         }

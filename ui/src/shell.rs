@@ -7,10 +7,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow};
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use hearth_core::keys::{KeyError, KeySealing};
-use hearth_core::{Profile, ProfileError};
-use hearth_sync::{NetConfig, Node, Relays, Setup, init_device};
+use hearth_core::{Holder, LOCK_PATIENCE, OpenOptions, Profile, ProfileError};
+use hearth_sync::{NetConfig, Node, Relays, Setup, SyncError, init_device};
 use serde::Serialize;
 use tokio::sync::watch;
 
@@ -68,7 +68,7 @@ pub(crate) fn main() -> ExitCode {
 /// Prints an error on stderr (names in it may come from peers: made safe for a terminal) and
 /// gives the exit code for a failure.
 fn failed(e: &anyhow::Error) -> ExitCode {
-    eprintln!("error: {}", io::for_terminal(&format!("{e:#}")));
+    eprintln!("error: {}", io::for_terminal(&crate::show::error_chain(e)));
     ExitCode::from(1)
 }
 
@@ -109,11 +109,14 @@ async fn run(cli: &Cli, command: &Command) -> Result<u8> {
         _ => {}
     }
     let dir = profile_dir(cli)?;
-    let profile = match open(&dir) {
+    let options = open_options(command);
+    // Opening may wait for another process to let go of the profile: off the runtime's threads.
+    let profile = match tokio::task::block_in_place(|| open(&dir, &options, &io)) {
         Ok(profile) => profile,
         Err(Opened::Locked(pid)) => return forward(&dir, pid, command).await,
         Err(Opened::Failed(e)) => return Err(e),
     };
+    tell_permission_fixes(&profile, &io);
     if let Command::Serve(a) = command {
         return serve(profile, a, &io).await.map(|()| 0);
     }
@@ -127,11 +130,7 @@ async fn run(cli: &Cli, command: &Command) -> Result<u8> {
             Command::Import(a) => bind_only(a.bind),
             _ => NetConfig::default(),
         };
-        Backend::Live(
-            Node::start(profile, net)
-                .await
-                .context("could not start networking")?,
-        )
+        Backend::Live(Node::start(profile, net).await.map_err(networking)?)
     } else {
         Backend::local(profile)?
     };
@@ -170,8 +169,11 @@ fn command_passphrase(command: &Command) -> Result<Option<io::Passphrase>> {
 /// passphrase, which the owner checks against the key file: holding the socket is not enough.
 async fn forward(dir: &Path, pid: Option<u32>, command: &Command) -> Result<u8> {
     if let Err(why) = command.forwardable() {
+        let task = Profile::holder(dir)
+            .and_then(|h| h.task)
+            .unwrap_or_else(|| "another Hearth process".to_owned());
         anyhow::bail!(
-            "{why} (the profile at {} is held by another Hearth process{})",
+            "{why} (the profile at {} is held by {task}{})",
             dir.display(),
             pid.map(|p| format!(", pid {p}")).unwrap_or_default()
         );
@@ -202,15 +204,79 @@ enum Opened {
     Failed(anyhow::Error),
 }
 
+/// How a command opens the profile. A command that runs once waits a few seconds for another
+/// such command to finish ([`hearth_core::LOCK_PATIENCE`]); `serve` waits as long as one runs
+/// (a service manager starts it whenever it likes); one that only reads opens even where the
+/// lock file cannot be written (a full disk).
+fn open_options(command: &Command) -> OpenOptions {
+    let name = Cli::command()
+        .try_get_matches_from(std::env::args_os())
+        .map(|m| owner::command_name(&m))
+        .unwrap_or_default();
+    let serve = matches!(command, Command::Serve(_));
+    OpenOptions {
+        task: if name.is_empty() {
+            "hearth".to_owned()
+        } else {
+            format!("hearth {name}")
+        },
+        stays: serve,
+        patience: if serve { None } else { Some(LOCK_PATIENCE) },
+        read_only: command.only_reads(),
+    }
+}
+
+/// Says once, on stderr, which permissions were narrowed when the profile was opened.
+fn tell_permission_fixes(profile: &Profile, io: &Io) {
+    for fix in profile.permission_fixes() {
+        let what = if fix.path == profile.dir() {
+            format!("the profile directory {}", fix.path.display())
+        } else {
+            fix.path.display().to_string()
+        };
+        match fix.now {
+            Some(now) => io.note(format!(
+                "note: {what} could be read by other users (mode {:04o}); it is now owner-only \
+                 ({now:04o})",
+                fix.was
+            )),
+            None => io.note(format!(
+                "warning: {what} can be read by other users (mode {:04o}) and its mode could not \
+                 be changed; make it owner-only (chmod go-rwx)",
+                fix.was
+            )),
+        }
+    }
+}
+
 /// Opens the profile, asking for the key file's passphrase on a terminal when it is sealed and
 /// HEARTH_PASSPHRASE is not set.
-fn open(dir: &Path) -> Result<Profile, Opened> {
+fn open(dir: &Path, options: &OpenOptions, out: &Io) -> Result<Profile, Opened> {
     let from_env = io::passphrase_from_env().map(|p| p.secret());
     let failed = |e: ProfileError| match e {
         ProfileError::Locked { pid, .. } => Opened::Locked(pid),
+        e @ ProfileError::Busy { .. } => Opened::Failed(anyhow!(
+            "{e}; nothing was changed, try again once it has finished"
+        )),
         other => Opened::Failed(anyhow!(other)),
     };
-    match Profile::open(dir, from_env.as_ref()) {
+    let waiting = |holder: &Holder| {
+        // Only `serve` waits without end, so only it says so; a command waits a few seconds.
+        if options.patience.is_none() {
+            out.note(format!(
+                "Waiting for {}{} to finish with this profile...",
+                holder.task.as_deref().unwrap_or("another Hearth process"),
+                holder
+                    .pid
+                    .map(|p| format!(" (pid {p})"))
+                    .unwrap_or_default()
+            ));
+        }
+    };
+    let open = |passphrase: Option<&hearth_core::keys::SecretString>| {
+        Profile::open_with(dir, passphrase, options, waiting)
+    };
+    match open(from_env.as_ref()) {
         Ok(p) => Ok(p),
         Err(ProfileError::Keys(KeyError::PassphraseRequired { .. }))
             if std::io::IsTerminal::is_terminal(&std::io::stdin()) =>
@@ -218,9 +284,24 @@ fn open(dir: &Path) -> Result<Profile, Opened> {
             let typed = io::ask_passphrase("this device's keys", false)
                 .map_err(Opened::Failed)?
                 .secret();
-            Profile::open(dir, Some(&typed)).map_err(failed)
+            open(Some(&typed)).map_err(failed)
+        }
+        Err(ProfileError::Keys(KeyError::PassphraseRequired { .. }))
+            if io::passphrase_env_is_empty() =>
+        {
+            Err(Opened::Failed(anyhow!(io::empty_env_message(
+                "this device's keys"
+            ))))
         }
         Err(e) => Err(failed(e)),
+    }
+}
+
+/// A node that did not start, in words: a failed bind names the address and says why itself.
+fn networking(e: SyncError) -> anyhow::Error {
+    match e {
+        e @ SyncError::Bind { .. } => anyhow!(e),
+        other => anyhow!(other).context("could not start networking"),
     }
 }
 
@@ -346,9 +427,7 @@ async fn serve(profile: Profile, a: &ServeArgs, io: &Io) -> Result<()> {
     // Open the socket first: commands sent while the node starts wait in its queue.
     let owner = Owner::bind(&dir)?;
     let config = net_config(&a.net, a.mdns == OnOffArg::On)?;
-    let node = Node::start(profile, config)
-        .await
-        .context("could not start networking")?;
+    let node = Node::start(profile, config).await.map_err(networking)?;
     node.start_live();
     let addrs = node.bound_sockets();
     if io.json {

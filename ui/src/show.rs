@@ -128,7 +128,6 @@ pub(crate) fn when(t: Timestamp) -> String {
 /// An error and its causes in one line, as `{e:#}` writes them, but without a cause whose text
 /// the line already holds: an error that words its own source ("could not write the backup:
 /// No space left on device (os error 28); check ...") would otherwise repeat the OS error.
-#[allow(dead_code, reason = "for `shell::failed`, which prints every error")]
 pub(crate) fn error_chain(e: &anyhow::Error) -> String {
     let mut out = String::new();
     for cause in e.chain() {

@@ -64,7 +64,6 @@ fn dates_are_sorted_by_time_whatever_their_status() {
 }
 
 #[test]
-#[ignore = "needs `requires = \"when\"` on `until` in DatePlanArgs (ui/src/cli.rs)"]
 fn until_without_when_is_a_usage_mistake() {
     let alex = Device::person("Alex");
     let out = alex.run(&[

@@ -290,7 +290,7 @@ async fn dial_loop(node: WeakNode, peer: EndpointId) {
             }
             Err(e) => {
                 tracing::debug!(peer = %peer.fmt_short(), error = %e, "dial failed");
-                if n.refusal_worth_handing_over(&e) {
+                if n.refusal_worth_handing_over(&e) && !*n.shutdown_signal().borrow() {
                     let _ = n.hand_statements(peer).await;
                 }
             }

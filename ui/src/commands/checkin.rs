@@ -55,11 +55,10 @@ pub(crate) fn checkin(ctx: &mut Ctx, a: &CheckinArgs) -> Result<()> {
 
 pub(crate) fn checkins(ctx: &mut Ctx, a: &CheckinsArgs) -> Result<()> {
     let today = Local::now().date_naive();
-    let from = today
-        .checked_sub_days(Days::new(u64::from(a.days.saturating_sub(1))))
-        .unwrap_or(today);
+    // More days than the calendar holds before today means every check-in, not none.
+    let from = today.checked_sub_days(Days::new(u64::from(a.days.saturating_sub(1))));
     let list: Vec<CheckInView> = ctx.backend.read(|j| {
-        j.checkins(None, Some(from), Some(today))
+        j.checkins(None, from, Some(today))
             .into_iter()
             .map(|c| CheckInView {
                 partner_name: show::name(j, &c.partner),
@@ -71,8 +70,12 @@ pub(crate) fn checkins(ctx: &mut Ctx, a: &CheckinsArgs) -> Result<()> {
         return ctx.io.emit_json(&list);
     }
     if list.is_empty() {
+        let since = match from {
+            Some(from) => format!("No check-ins since {from}."),
+            None => "No check-ins yet.".to_owned(),
+        };
         ctx.io.line(format!(
-            "No check-ins since {from}. A few seconds a day is enough: hearth checkin --mood 4 --closeness 4"
+            "{since} A few seconds a day is enough: hearth checkin --mood 4 --closeness 4"
         ));
         return Ok(());
     }
