@@ -9,10 +9,10 @@ mod cli_support;
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
-use std::process::{Child, ChildStdout, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Stdio;
+use std::time::Duration;
 
-use cli_support::{Device, LOOPBACK, Out};
+use cli_support::{Device, Out};
 
 const RIGHT: &str = "correct horse battery";
 const WRONG: &str = "incorrect horse";
@@ -21,55 +21,10 @@ const NOTE: &str = "a note only Ana may take away";
 const AGE_MAGIC: &[u8] = b"age-encryption.org/";
 
 /// A running `hearth serve` with the key's passphrase in its environment.
-struct Served {
-    child: Child,
-    _stdout: BufReader<ChildStdout>,
-}
-
-impl Served {
-    fn start(dev: &Device) -> Served {
-        let mut c = dev.cmd(&["--json", "serve", "--bind", LOOPBACK]);
-        c.env("HEARTH_PASSPHRASE", RIGHT)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null());
-        let mut child = c.spawn().unwrap();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        stdout.read_line(&mut line).unwrap();
-        assert!(
-            line.contains("\"serving\""),
-            "serve did not start: {line:?}"
-        );
-        Served {
-            child,
-            _stdout: stdout,
-        }
-    }
-
-    fn stop(mut self) {
-        let pid = self.child.id().to_string();
-        assert!(
-            Command::new("kill")
-                .args(["-TERM", &pid])
-                .status()
-                .unwrap()
-                .success()
-        );
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while self.child.try_wait().unwrap().is_none() {
-            assert!(Instant::now() < deadline, "serve did not stop");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        if self.child.try_wait().ok().flatten().is_none() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
+fn serve_sealed(dev: &Device) -> cli_support::Serve {
+    dev.serve_with(|c| {
+        c.env("HEARTH_PASSPHRASE", RIGHT).stderr(Stdio::null());
+    })
 }
 
 /// Runs a command (handed to the running serve) with `passphrase` in HEARTH_PASSPHRASE.
@@ -194,7 +149,7 @@ fn forwarded_key_commands_need_the_passphrase() {
     assert_eq!(noted.code, 0, "{}", noted.stderr);
     assert_sealed(&ana, "init");
 
-    let serve = Served::start(&ana);
+    let serve = serve_sealed(&ana);
     let backup = ana.file("backup.age");
     let exported = ana.file("journal.json");
     let backup_arg = backup.to_str().unwrap();

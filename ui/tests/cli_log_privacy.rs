@@ -9,61 +9,16 @@ mod cli_support;
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
 
-use cli_support::{Device, LOOPBACK, Out};
+use cli_support::{Device, Out};
 
 /// A running `hearth serve` logging at trace level into a file.
-struct Served {
-    child: Child,
-    _stdout: BufReader<ChildStdout>,
-}
-
-impl Served {
-    fn start(dev: &Device, log: &Path) -> Served {
-        let mut c = dev.cmd(&["--json", "serve", "--bind", LOOPBACK]);
+fn serve_traced(dev: &Device, log: &Path) -> cli_support::Serve {
+    dev.serve_with(|c| {
         c.env("RUST_LOG", "trace")
-            .stdout(Stdio::piped())
             .stderr(File::create(log).unwrap());
-        let mut child = c.spawn().unwrap();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        stdout.read_line(&mut line).unwrap();
-        assert!(
-            line.contains("\"serving\""),
-            "serve did not start: {line:?}"
-        );
-        Served {
-            child,
-            _stdout: stdout,
-        }
-    }
-
-    fn stop(mut self) {
-        let pid = self.child.id().to_string();
-        assert!(
-            Command::new("kill")
-                .args(["-TERM", &pid])
-                .status()
-                .unwrap()
-                .success()
-        );
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while self.child.try_wait().unwrap().is_none() {
-            assert!(Instant::now() < deadline, "serve did not stop");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        if self.child.try_wait().ok().flatten().is_none() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
+    })
 }
 
 /// A command with trace logging on.
@@ -115,8 +70,8 @@ fn logs_hold_no_arguments_tickets_or_text() {
     std::fs::create_dir_all(&logs).unwrap();
     let log = |name: &str| logs.join(name);
 
-    let serve_a = Served::start(&ana, &log("serve-ana"));
-    let serve_b = Served::start(&ben, &log("serve-ben"));
+    let serve_a = serve_traced(&ana, &log("serve-ana"));
+    let serve_b = serve_traced(&ben, &log("serve-ben"));
 
     // Ana invites through her running serve; the ticket comes back on stdout.
     let mut invite = traced(

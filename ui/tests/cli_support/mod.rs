@@ -93,12 +93,16 @@ impl Device {
 
     /// Starts `hearth serve` on loopback and waits until it is ready.
     pub fn serve(&self) -> Serve {
-        let mut child = self
-            .cmd(&["--json", "serve", "--bind", LOOPBACK])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        self.serve_with(|_| {})
+    }
+
+    /// Like [`Device::serve`], with the command adjusted first (its environment, where its
+    /// stderr goes).
+    pub fn serve_with(&self, adjust: impl FnOnce(&mut Command)) -> Serve {
+        let mut c = self.cmd(&["--json", "serve", "--bind", LOOPBACK]);
+        c.stdout(Stdio::piped()).stderr(Stdio::piped());
+        adjust(&mut c);
+        let mut child = c.spawn().unwrap();
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
         let mut line = String::new();
         stdout.read_line(&mut line).unwrap();
