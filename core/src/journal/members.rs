@@ -991,6 +991,23 @@ mod tests {
         b.set_wall_safe(&note, true, at(6)).unwrap();
         b.edit_appreciation(&note, "Thank you for a lovely dinner", at(6))
             .unwrap();
+        // Only the author deletes a note; either partner a date plan.
+        assert!(matches!(
+            a.delete(&note, &ana, at(7)),
+            Err(JournalError::NotTheAuthor { .. })
+        ));
+        let plan = a
+            .plan_date(
+                &ana,
+                &crate::NewDate {
+                    title: "Picnic".into(),
+                    ..Default::default()
+                },
+                at(7),
+            )
+            .unwrap();
+        sync(&mut a, &mut b);
+        b.delete(&plan, &ben, at(7)).unwrap();
         // Reactions, marks, check-ins and kindness only as oneself.
         assert!(a.react(&note, &ben, Some("x"), at(7)).is_err());
         a.react(&note, &ana, None, at(7)).unwrap();

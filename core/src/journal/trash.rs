@@ -26,10 +26,12 @@ impl Journal {
     }
 
     /// Moves an item to the trash, where it can be restored for 30 days. Repairs are never
-    /// deleted: every step stays dated.
+    /// deleted: every step stays dated. Date plans and the idea deck are the couple's, so either
+    /// partner may delete them; everything else only its author.
     pub fn delete(&mut self, id: &Id, by: &PartnerId, now: Timestamp) -> Result<()> {
         now.check("time")?;
         self.require_partner(by)?;
+        self.require_acting(by, false)?;
         let (kind, coll, _) = self.locate(id).ok_or_else(|| JournalError::NotFound {
             kind: "item",
             id: id.to_string(),
@@ -44,6 +46,11 @@ impl Journal {
                 kind: coll.noun(),
                 id: id.to_string(),
             });
+        }
+        if !matches!(coll, Collection::Dates | Collection::Ideas)
+            && let Some(author) = self.item_author(id)
+        {
+            self.require_author(&author, "delete this")?;
         }
         self.write(now, |j| {
             let trash = j.map(kind, "trash")?;
