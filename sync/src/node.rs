@@ -187,27 +187,6 @@ pub fn load_journal(profile: &mut Profile) -> Result<Journal> {
     Ok(journal)
 }
 
-/// The person a profile's device belongs to: as the signed membership says, or, before any
-/// member has admitted the device, as its profile claims (which decides nothing about access).
-pub fn person_of(profile: &Profile, journal: &Journal) -> Option<PartnerId> {
-    let id = endpoint_id_of(profile.keys().endpoint_secret());
-    match journal
-        .membership()
-        .devices()
-        .get(&id)
-        .map(|d| d.entry.owner.clone())
-    {
-        Some(DeviceOwner::Partner(p)) => Some(p),
-        Some(DeviceOwner::Home) => None,
-        None => profile
-            .config()
-            .extra
-            .get(CLAIMED_PERSON)
-            .and_then(|v| v.as_str())
-            .map(|s| PartnerId::from(s.to_owned())),
-    }
-}
-
 /// This device's record while no counting statement adds it (a restored device, or a display
 /// waiting to pair): it is in no signed statement, yet every list should show it, as what it
 /// is. `None` once the journal names it.
@@ -219,9 +198,9 @@ pub fn unadmitted_record(profile: &Profile, journal: &Journal) -> Option<Device>
     Some(Device {
         endpoint_id: id,
         age_recipient: profile.keys().recipient_string(),
-        owner: match person_of(profile, journal) {
-            Some(p) => DeviceOwner::Partner(p),
-            None => DeviceOwner::Home,
+        owner: match journal.acting() {
+            hearth_core::Acting::Person(p) => DeviceOwner::Partner(p),
+            _ => DeviceOwner::Home,
         },
         kind: profile.config().kind.clone(),
         name: profile.config().device_name.clone(),
@@ -402,8 +381,10 @@ impl Node {
     /// The partner this device belongs to (none for a home display): as the signed
     /// membership says, or, before any member has admitted this device, as its profile claims.
     pub fn me(&self) -> Option<PartnerId> {
-        let st = self.state();
-        person_of(&st.profile, &st.journal)
+        match self.read(|j| j.acting()) {
+            hearth_core::Acting::Person(p) => Some(p),
+            _ => None,
+        }
     }
 
     /// Whether this device is a current member of its journal.

@@ -135,7 +135,10 @@ impl Backend {
 
     /// The partner this device belongs to; `None` on the home display.
     pub(crate) fn me(&mut self) -> Option<PartnerId> {
-        self.with_profile(|p, j| hearth_sync::person_of(p, j))
+        match self.read(|j| j.acting()) {
+            hearth_core::Acting::Person(p) => Some(p),
+            _ => None,
+        }
     }
 
     /// The partner writing: this device's owner, or on the home display the one named.

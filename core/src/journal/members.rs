@@ -802,34 +802,23 @@ mod tests {
         }
     }
 
+    /// The journal's founding device, `id`, as `person`'s.
+    fn found_as(j: &mut Journal, id: &str, person: &Id, name: &str) {
+        let owner = DeviceOwner::Partner(person.clone());
+        j.found(&device(id, owner, DeviceKind::Personal, name), at(1))
+            .unwrap();
+    }
+
     #[test]
     fn devices_are_added_and_revoked_by_signed_statements() {
         let (mut a, mut b, ana, ben) = couple();
         let a_id = identify(&mut a, 1);
         let b_id = identify(&mut b, 2);
         let display_id = hex_encode(SigningKey::from_bytes(&[3; 32]).verifying_key().as_bytes());
-        a.found(
-            &device(
-                &a_id,
-                DeviceOwner::Partner(ana.clone()),
-                DeviceKind::Personal,
-                "Ana's phone",
-            ),
-            at(1),
-        )
-        .unwrap();
+        found_as(&mut a, &a_id, &ana, "Ana's phone");
         assert!(a.is_member(&a_id));
         // A second founding on another device counts nowhere but there.
-        b.found(
-            &device(
-                &b_id,
-                DeviceOwner::Partner(ben.clone()),
-                DeviceKind::Personal,
-                "Ben's phone",
-            ),
-            at(1),
-        )
-        .unwrap();
+        found_as(&mut b, &b_id, &ben, "Ben's phone");
         a.admit_device(
             AddRole::Partner,
             &device(
@@ -922,11 +911,7 @@ mod tests {
         let mut d = Journal::new(b"device-d").unwrap().with_seed(3);
         let d_id = identify(&mut d, 3);
         let person = |p: &Id| DeviceOwner::Partner(p.clone());
-        a.found(
-            &device(&a_id, person(&ana), DeviceKind::Personal, "Ana's phone"),
-            at(1),
-        )
-        .unwrap();
+        found_as(&mut a, &a_id, &ana, "Ana's phone");
         a.admit_device(
             AddRole::Partner,
             &device(&b_id, person(&ben), DeviceKind::Personal, "Ben's phone"),
@@ -1073,16 +1058,7 @@ mod tests {
     fn unsigned_device_records_count_for_nothing() {
         let (mut a, _, ana, _) = couple();
         let a_id = identify(&mut a, 1);
-        a.found(
-            &device(
-                &a_id,
-                DeviceOwner::Partner(ana.clone()),
-                DeviceKind::Personal,
-                "Ana's phone",
-            ),
-            at(1),
-        )
-        .unwrap();
+        found_as(&mut a, &a_id, &ana, "Ana's phone");
         // What an earlier version (or a tampering member) writes: a plain record.
         let forged = "cc".repeat(32);
         let devices = a.map(DocKind::Shared, "devices").unwrap();
