@@ -8,6 +8,7 @@ mod checkins;
 mod dates;
 mod ideas;
 mod members;
+mod provenance;
 pub use members::Acting;
 mod summary;
 mod talk;
@@ -81,6 +82,8 @@ pub struct Journal {
     root: Option<String>,
     /// The last membership evaluation, keyed by a hash of the statements it read.
     members_cache: std::sync::Mutex<Option<members::Cached>>,
+    /// What provenance lookups in the history found (see [`provenance`]).
+    provenance: std::sync::Mutex<provenance::Memo>,
     /// The person this device says it belongs to before a member admits it (a restored
     /// device); decides nothing about access.
     claimed: Option<crate::ids::PartnerId>,
@@ -223,6 +226,7 @@ impl Journal {
             identity: None,
             root: None,
             members_cache: std::sync::Mutex::new(None),
+            provenance: std::sync::Mutex::new(provenance::Memo::default()),
             claimed: None,
         })
     }
@@ -255,6 +259,15 @@ impl Journal {
     pub fn with_seed(mut self, seed: u64) -> Self {
         self.rng = StdRng::seed_from_u64(seed);
         self
+    }
+
+    /// Reads items of one document with their provenance.
+    fn reader(&self, kind: DocKind) -> provenance::Reader<'_> {
+        let book = self
+            .root
+            .is_some()
+            .then(|| std::sync::Arc::new(provenance::ActorBook::new(&self.membership())));
+        provenance::Reader::new(self.doc(kind), book, &self.provenance)
     }
 
     /// One of the two documents.

@@ -166,6 +166,20 @@ pub struct NewDevice {
     pub actor: String,
 }
 
+/// A value in an item that a device other than its author's wrote (an old client, a bug, a
+/// modified program). Views show the author's own value and carry this so it can be looked at.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct Foreign {
+    /// Which field ("text", "author", "hurt", ...).
+    pub field: String,
+    /// The name of the device that wrote it; `None` for a device this journal does not know.
+    pub device: Option<String>,
+    /// Whose device that is, if a person's.
+    pub person: Option<PartnerId>,
+    /// What it wrote, if it is text.
+    pub value: Option<String>,
+}
+
 /// A note of thanks or a love note on the wall.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub struct Appreciation {
@@ -181,6 +195,12 @@ pub struct Appreciation {
     pub wall_safe: bool,
     /// Reactions by partner: (partner, reaction).
     pub reactions: Vec<(PartnerId, String)>,
+    /// Left on the home display by the person who picked their name.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub left_on_display: bool,
+    /// Values in it that a device other than its author's wrote (see [`Foreign`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub foreign: Vec<Foreign>,
 }
 
 open_enum! {
@@ -404,6 +424,9 @@ pub struct ListeningExchange {
     pub steps: Vec<ListeningStep>,
     /// Where it stands.
     pub state: ListeningState,
+    /// Values in it that a device other than its author's wrote (see [`Foreign`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub foreign: Vec<Foreign>,
 }
 
 /// The four parts of an "I" statement.
@@ -432,6 +455,9 @@ pub struct IStatement {
     pub created: Timestamp,
     /// When it was shared with the partner; `None` while it is a private draft.
     pub shared_at: Option<Timestamp>,
+    /// Values in it that a device other than its author's wrote (see [`Foreign`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub foreign: Vec<Foreign>,
 }
 
 /// A repair: a hurt named, acknowledged, understood and released, each step dated.
@@ -453,6 +479,9 @@ pub struct Repair {
     pub understood_at: Option<Timestamp>,
     /// When each partner marked it released.
     pub released: Vec<(PartnerId, Timestamp)>,
+    /// Values in it that a device other than its author's wrote (see [`Foreign`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub foreign: Vec<Foreign>,
 }
 
 /// Whether an item stays with its author or goes to the couple.

@@ -145,6 +145,15 @@ impl Backend {
     pub(crate) fn author(&mut self, named: Option<&str>) -> Result<PartnerId> {
         if let Some(name) = named {
             let partner = self.read(|j| j.find_partner(name))?;
+            if let hearth_core::Acting::Person(owner) = self.read(|j| j.acting())
+                && owner != partner.id
+            {
+                let owner = self.read(|j| crate::show::name(j, &owner));
+                anyhow::bail!(
+                    "this is {owner}'s device, and what it writes is {owner}'s: --as is for the \
+                     home display, where each of you picks your own name"
+                );
+            }
             return Ok(partner.id);
         }
         self.me().context(

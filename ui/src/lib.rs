@@ -5,5 +5,6 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod app;
+pub mod words;
 
 pub use app::{run_app, run_kiosk};

@@ -784,11 +784,22 @@ mod tests {
     use super::super::testing::*;
     use super::*;
     use crate::membership::Refusal;
+    use crate::model::{Collection, WallFilter};
+    use automerge::transaction::Transactable;
+
+    thread_local! {
+        /// The Automerge actor of each identified device, by endpoint id.
+        static ACTORS: std::cell::RefCell<std::collections::HashMap<String, String>> =
+            Default::default();
+    }
 
     /// Gives a journal a device identity from a one-byte seed; returns its endpoint id.
     fn identify(j: &mut Journal, n: u8) -> String {
         j.set_identity(&[n; 32]);
-        j.this_device().unwrap().to_owned()
+        let id = j.this_device().unwrap().to_owned();
+        let actor = j.doc(DocKind::Shared).get_actor().to_hex_string();
+        ACTORS.with(|a| a.borrow_mut().insert(id.clone(), actor));
+        id
     }
 
     fn device(id: &str, owner: DeviceOwner, kind: DeviceKind, name: &str) -> NewDevice {
@@ -798,7 +809,9 @@ mod tests {
             owner,
             kind,
             name: name.into(),
-            actor: "ab".repeat(16),
+            actor: ACTORS
+                .with(|a| a.borrow().get(id).cloned())
+                .unwrap_or_else(|| "ab".repeat(16)),
         }
     }
 
@@ -1084,5 +1097,162 @@ mod tests {
         assert!(a.forget_partner(&ana, at(2)).is_err());
         a.forget_partner(&ben, at(2)).unwrap();
         assert_eq!(a.partners().len(), 1);
+    }
+
+    /// Writes `value` at `key` of an item straight into the shared document, as an old or
+    /// modified client on this device would, bypassing every rule.
+    fn write_raw(j: &mut Journal, c: Collection, id: &Id, key: &str, value: &str) {
+        let o = j.item(DocKind::Shared, c, id).unwrap();
+        j.doc_mut(DocKind::Shared).put(&o, key, value).unwrap();
+        j.doc_mut(DocKind::Shared).commit();
+    }
+
+    #[test]
+    fn text_another_persons_device_wrote_is_named_not_shown_as_the_authors() {
+        let (mut a, mut b, _d, ana, ben) = household();
+        let note = b
+            .add_appreciation(&ben, "Thank you for the flowers", true, at(2))
+            .unwrap();
+        sync(&mut a, &mut b);
+        // Ana's old client rewrites Ben's note with her own actor.
+        write_raw(&mut a, Collection::Appreciations, &note, "text", "Ben says: I was wrong");
+        sync(&mut a, &mut b);
+        for j in [&a, &b] {
+            let n = j.appreciation(&note).unwrap();
+            assert_eq!(n.author, ben);
+            assert_eq!(n.text, "Thank you for the flowers");
+            assert_eq!(n.foreign.len(), 1, "{:?}", n.foreign);
+            let f = &n.foreign[0];
+            assert_eq!(f.field, "text");
+            assert_eq!(f.device.as_deref(), Some("Ana's phone"));
+            assert_eq!(f.person.as_ref(), Some(&ana));
+            assert_eq!(f.value.as_deref(), Some("Ben says: I was wrong"));
+            assert_eq!(j.wall(&WallFilter::default())[0].text, "Thank you for the flowers");
+        }
+        // Ben writes again: his own value shows and nothing is marked.
+        b.edit_appreciation(&note, "Thank you for the tulips", at(3))
+            .unwrap();
+        sync(&mut a, &mut b);
+        let n = a.appreciation(&note).unwrap();
+        assert_eq!(n.text, "Thank you for the tulips");
+        assert!(n.foreign.is_empty());
+    }
+
+    #[test]
+    fn the_authors_concurrent_edit_wins_over_another_devices_write() {
+        let (mut a, mut b, _d, _ana, ben) = household();
+        let note = b.add_appreciation(&ben, "Thanks", false, at(2)).unwrap();
+        sync(&mut a, &mut b);
+        // At the same time: Ben edits, Ana's old client writes to the same note.
+        b.edit_appreciation(&note, "Thanks for the tea", at(3)).unwrap();
+        write_raw(&mut a, Collection::Appreciations, &note, "text", "overwritten");
+        sync(&mut a, &mut b);
+        for j in [&a, &b] {
+            let n = j.appreciation(&note).unwrap();
+            assert_eq!(n.text, "Thanks for the tea");
+            // Automerge may pick either value as the winner; Ana's is named only if it won.
+            assert!(n.foreign.iter().all(|f| f.value.as_deref() == Some("overwritten")));
+        }
+    }
+
+    #[test]
+    fn a_note_written_in_the_others_name_shows_as_the_writers() {
+        let (mut a, mut b, _d, ana, ben) = household();
+        // Ana's modified client writes a note and names Ben its author.
+        let note = a.add_appreciation(&ana, "Ana was right", false, at(2)).unwrap();
+        write_raw(&mut a, Collection::Appreciations, &note, "author", ben.as_str());
+        sync(&mut a, &mut b);
+        let n = b.appreciation(&note).unwrap();
+        assert_eq!(n.author, ana, "shown as the person whose device wrote it");
+        assert_eq!(n.foreign.len(), 1);
+        assert_eq!(n.foreign[0].field, "author");
+        assert_eq!(n.foreign[0].value.as_deref(), Some(ben.as_str()));
+        // Ben's wall does not list it as his.
+        let bens = b.wall(&WallFilter {
+            author: Some(ben.clone()),
+            ..Default::default()
+        });
+        assert!(bens.iter().all(|x| x.id != note));
+        // And Ben cannot be made to be its author by the rules either: Ana still is.
+        assert!(matches!(
+            b.edit_appreciation(&note, "mine now", at(3)),
+            Err(JournalError::NotTheAuthor { .. })
+        ));
+    }
+
+    #[test]
+    fn a_change_from_a_device_nobody_admitted_is_named_as_unknown() {
+        let (mut a, mut b, _d, _ana, ben) = household();
+        let note = b.add_appreciation(&ben, "Thanks", false, at(2)).unwrap();
+        sync(&mut a, &mut b);
+        // An outsider's program with its own actor id writes into a copy of the journal.
+        let mut outsider = automerge::AutoCommit::load(&a.doc_mut(DocKind::Shared).save())
+            .unwrap()
+            .with_actor(automerge::ActorId::from(b"outsider-actor-x".as_slice()));
+        let o = a.item(DocKind::Shared, Collection::Appreciations, &note).unwrap();
+        outsider.put(&o, "text", "from outside").unwrap();
+        outsider.commit();
+        let changes = outsider.save_after(&a.heads(DocKind::Shared));
+        a.apply(DocKind::Shared, &changes).unwrap();
+        let n = a.appreciation(&note).unwrap();
+        assert_eq!(n.text, "Thanks");
+        assert_eq!(n.foreign.len(), 1);
+        assert_eq!(n.foreign[0].device, None);
+        assert_eq!(n.foreign[0].person, None);
+    }
+
+    #[test]
+    fn a_note_left_on_the_display_is_marked_and_keeps_the_name_picked() {
+        let (mut a, mut b, mut d, ana, ben) = household();
+        let note = d
+            .add_appreciation(&ben, "Left on the kitchen wall", true, at(2))
+            .unwrap();
+        a.merge(&mut d, false).unwrap();
+        sync(&mut a, &mut b);
+        for j in [&a, &b, &d] {
+            let n = j.appreciation(&note).unwrap();
+            assert_eq!(n.author, ben);
+            assert!(n.left_on_display);
+            assert!(n.foreign.is_empty(), "{:?}", n.foreign);
+        }
+        // Ben may still edit what was left in his name; Ana may not.
+        b.edit_appreciation(&note, "Left on the kitchen wall, by me", at(3))
+            .unwrap();
+        assert!(a.edit_appreciation(&note, "no", at(3)).is_err());
+        // A note Ana writes on her phone is not marked as left on the display.
+        let own = a.add_appreciation(&ana, "Hi", true, at(4)).unwrap();
+        assert!(!a.appreciation(&own).unwrap().left_on_display);
+    }
+
+    #[test]
+    fn statements_hurts_and_listening_keep_their_authors_words() {
+        let (mut a, mut b, _d, ana, ben) = household();
+        let parts = crate::IStatementParts {
+            observation: "When the dishes wait till morning".into(),
+            feeling: "I feel tired".into(),
+            need: "I need us to share the evening".into(),
+            request: "Could we do them together?".into(),
+        };
+        let st = b
+            .write_i_statement(&ben, &parts, crate::Visibility::Shared, at(2))
+            .unwrap();
+        let hurt = b
+            .write_hurt(&ben, "You forgot my birthday", crate::Visibility::Shared, at(2))
+            .unwrap();
+        let talk = b.start_listening(&ben, "I miss our walks", at(2)).unwrap();
+        sync(&mut a, &mut b);
+        write_raw(&mut a, Collection::Conversations, &st, "feeling", "I feel nothing");
+        write_raw(&mut a, Collection::Repairs, &hurt, "hurt", "nothing happened");
+        write_raw(&mut a, Collection::Conversations, &talk, "statement", "all is fine");
+        sync(&mut a, &mut b);
+        let s = b.i_statements().into_iter().find(|s| s.id == st).unwrap();
+        assert_eq!(s.parts, parts);
+        assert_eq!(s.foreign[0].field, "feeling");
+        let r = b.repair(&hurt).unwrap();
+        assert_eq!(r.hurt, "You forgot my birthday");
+        assert_eq!(r.foreign[0].person.as_ref(), Some(&ana));
+        let l = b.listening_exchange(&talk).unwrap();
+        assert_eq!(l.statement, "I miss our walks");
+        assert_eq!(l.foreign[0].field, "statement");
     }
 }

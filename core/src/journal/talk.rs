@@ -1,8 +1,9 @@
 //! Talk: listening exchanges, "I" statements and repairs. Hard things start private; sharing
 //! is an explicit act.
 
-use automerge::{AutoCommit, ObjId, ObjType, transaction::Transactable};
+use automerge::{ObjId, ObjType, transaction::Transactable};
 
+use super::provenance::Reader;
 use super::{DocKind, Journal};
 use crate::doc;
 use crate::error::{JournalError, Result};
@@ -17,7 +18,8 @@ const LISTENING: &str = "listening";
 const I_STATEMENT: &str = "i_statement";
 const PARTS: [&str; 4] = ["observation", "feeling", "need", "request"];
 
-fn read_listening(d: &AutoCommit, id: Id, o: &ObjId) -> Option<ListeningExchange> {
+fn read_listening(r: &Reader<'_>, id: Id, o: &ObjId) -> Option<ListeningExchange> {
+    let d = r.doc();
     if doc::string(d, o, "kind")? != LISTENING {
         return None;
     }
@@ -43,13 +45,16 @@ fn read_listening(d: &AutoCommit, id: Id, o: &ObjId) -> Option<ListeningExchange
     steps.sort_by(|a, b| (a.1.at, &a.0).cmp(&(b.1.at, &b.0)));
     let steps: Vec<ListeningStep> = steps.into_iter().map(|(_, s)| s).collect();
     let state = listening_state(&steps);
+    let mut item = r.item(o, Id::from(doc::string(d, o, "speaker")?));
+    let statement = r.own(o, "statement", &mut item)?;
     Some(ListeningExchange {
-        speaker: Id::from(doc::string(d, o, "speaker")?),
-        statement: doc::string(d, o, "statement")?,
+        speaker: item.author,
+        statement,
         created: Timestamp(doc::int(d, o, "created").unwrap_or(0)),
         steps,
         state,
         id,
+        foreign: item.foreign,
     })
 }
 
@@ -68,26 +73,31 @@ fn listening_state(steps: &[ListeningStep]) -> ListeningState {
     }
 }
 
-fn read_statement(d: &AutoCommit, id: Id, o: &ObjId) -> Option<IStatement> {
+fn read_statement(r: &Reader<'_>, id: Id, o: &ObjId) -> Option<IStatement> {
+    let d = r.doc();
     if doc::string(d, o, "kind")? != I_STATEMENT {
         return None;
     }
-    let part = |k| doc::string(d, o, k).unwrap_or_default();
+    let mut item = r.item(o, Id::from(doc::string(d, o, "author")?));
+    let mut part = |k| r.own(o, k, &mut item).unwrap_or_default();
+    let parts = IStatementParts {
+        observation: part("observation"),
+        feeling: part("feeling"),
+        need: part("need"),
+        request: part("request"),
+    };
     Some(IStatement {
-        author: Id::from(doc::string(d, o, "author")?),
-        parts: IStatementParts {
-            observation: part("observation"),
-            feeling: part("feeling"),
-            need: part("need"),
-            request: part("request"),
-        },
+        author: item.author,
+        parts,
         created: Timestamp(doc::int(d, o, "created").unwrap_or(0)),
         shared_at: doc::int(d, o, "shared_at").map(Timestamp),
         id,
+        foreign: item.foreign,
     })
 }
 
-fn read_repair(d: &AutoCommit, id: Id, o: &ObjId) -> Option<Repair> {
+fn read_repair(r: &Reader<'_>, id: Id, o: &ObjId) -> Option<Repair> {
+    let d = r.doc();
     let released = doc::obj(d, o, "released")
         .map(|r| {
             doc::keys(d, &r)
@@ -96,9 +106,11 @@ fn read_repair(d: &AutoCommit, id: Id, o: &ObjId) -> Option<Repair> {
                 .collect()
         })
         .unwrap_or_default();
+    let mut item = r.item(o, Id::from(doc::string(d, o, "author")?));
+    let hurt = r.own(o, "hurt", &mut item)?;
     Some(Repair {
-        author: Id::from(doc::string(d, o, "author")?),
-        hurt: doc::string(d, o, "hurt")?,
+        author: item.author,
+        hurt,
         created: Timestamp(doc::int(d, o, "created").unwrap_or(0)),
         shared_at: doc::int(d, o, "shared_at").map(Timestamp),
         acknowledged: doc::int(d, o, "acknowledged_at")
@@ -106,6 +118,7 @@ fn read_repair(d: &AutoCommit, id: Id, o: &ObjId) -> Option<Repair> {
         understood_at: doc::int(d, o, "understood_at").map(Timestamp),
         released,
         id,
+        foreign: item.foreign,
     })
 }
 
@@ -225,7 +238,7 @@ impl Journal {
     /// One listening exchange.
     pub fn listening_exchange(&self, id: &Id) -> Result<ListeningExchange> {
         let (kind, o) = self.live(Collection::Conversations, id)?;
-        read_listening(self.doc(kind), id.clone(), &o).ok_or_else(|| JournalError::NotFound {
+        read_listening(&self.reader(kind), id.clone(), &o).ok_or_else(|| JournalError::NotFound {
             kind: "listening exchange",
             id: id.to_string(),
         })
@@ -233,11 +246,11 @@ impl Journal {
 
     /// Listening exchanges, newest first.
     pub fn listening_exchanges(&self) -> Vec<ListeningExchange> {
-        let d = &self.shared;
+        let r = self.reader(DocKind::Shared);
         let mut out: Vec<ListeningExchange> = self
             .live_items(DocKind::Shared, Collection::Conversations)
             .into_iter()
-            .filter_map(|(id, o)| read_listening(d, id, &o))
+            .filter_map(|(id, o)| read_listening(&r, id, &o))
             .collect();
         out.sort_by(|a, b| (b.created, &b.id).cmp(&(a.created, &a.id)));
         out
@@ -284,10 +297,10 @@ impl Journal {
         let mut out: Vec<IStatement> = DocKind::ALL
             .into_iter()
             .flat_map(|kind| {
-                let d = self.doc(kind);
+                let r = self.reader(kind);
                 self.live_items(kind, Collection::Conversations)
                     .into_iter()
-                    .filter_map(move |(id, o)| read_statement(d, id, &o))
+                    .filter_map(move |(id, o)| read_statement(&r, id, &o))
                     // A shared draft shows once: as the shared copy.
                     .filter(move |s| kind == DocKind::Shared || s.shared_at.is_none())
             })
@@ -333,7 +346,7 @@ impl Journal {
             ));
         }
         let r =
-            read_repair(&self.shared, id.clone(), &o).ok_or_else(|| JournalError::NotFound {
+            read_repair(&self.reader(DocKind::Shared), id.clone(), &o).ok_or_else(|| JournalError::NotFound {
                 kind: "repair",
                 id: id.to_string(),
             })?;
@@ -405,7 +418,7 @@ impl Journal {
         now.check("time")?;
         let (kind, o) = self.live(Collection::Repairs, id)?;
         let r =
-            read_repair(self.doc(kind), id.clone(), &o).ok_or_else(|| JournalError::NotFound {
+            read_repair(&self.reader(kind), id.clone(), &o).ok_or_else(|| JournalError::NotFound {
                 kind: "repair",
                 id: id.to_string(),
             })?;
@@ -439,7 +452,7 @@ impl Journal {
     /// One repair.
     pub fn repair(&self, id: &Id) -> Result<Repair> {
         let (kind, o) = self.live(Collection::Repairs, id)?;
-        read_repair(self.doc(kind), id.clone(), &o).ok_or_else(|| JournalError::NotFound {
+        read_repair(&self.reader(kind), id.clone(), &o).ok_or_else(|| JournalError::NotFound {
             kind: "repair",
             id: id.to_string(),
         })
@@ -450,10 +463,10 @@ impl Journal {
         let mut out: Vec<Repair> = DocKind::ALL
             .into_iter()
             .flat_map(|kind| {
-                let d = self.doc(kind);
+                let r = self.reader(kind);
                 self.live_items(kind, Collection::Repairs)
                     .into_iter()
-                    .filter_map(move |(id, o)| read_repair(d, id, &o))
+                    .filter_map(move |(id, o)| read_repair(&r, id, &o))
                     .filter(move |r| kind == DocKind::Shared || r.shared_at.is_none())
             })
             .collect();

@@ -1,7 +1,8 @@
 //! The wall: appreciations, love notes and reactions.
 
-use automerge::{AutoCommit, ObjId, ObjType, transaction::Transactable};
+use automerge::{ObjId, ObjType, transaction::Transactable};
 
+use super::provenance::Reader;
 use super::{DocKind, Journal};
 use crate::doc;
 use crate::error::Result;
@@ -9,7 +10,8 @@ use crate::ids::{Id, PartnerId, Timestamp};
 use crate::model::{Appreciation, Collection, WallFilter};
 use crate::text;
 
-pub(super) fn read(d: &AutoCommit, id: Id, o: &ObjId) -> Option<Appreciation> {
+pub(super) fn read(r: &Reader<'_>, id: Id, o: &ObjId) -> Option<Appreciation> {
+    let d = r.doc();
     let reactions = doc::obj(d, o, "reactions")
         .map(|r| {
             doc::keys(d, &r)
@@ -18,9 +20,13 @@ pub(super) fn read(d: &AutoCommit, id: Id, o: &ObjId) -> Option<Appreciation> {
                 .collect()
         })
         .unwrap_or_default();
+    let mut item = r.item(o, Id::from(doc::string(d, o, "author")?));
+    let text = r.own(o, "text", &mut item)?;
     Some(Appreciation {
-        author: Id::from(doc::string(d, o, "author")?),
-        text: doc::string(d, o, "text")?,
+        author: item.author,
+        text,
+        left_on_display: item.left_on_display,
+        foreign: item.foreign,
         created: Timestamp(doc::int(d, o, "created")?),
         wall_safe: doc::boolean(d, o, "wall_safe").unwrap_or(false),
         reactions,
@@ -116,11 +122,11 @@ impl Journal {
 
     /// The wall, newest first.
     pub fn wall(&self, filter: &WallFilter) -> Vec<Appreciation> {
-        let d = &self.shared;
+        let r = self.reader(DocKind::Shared);
         let mut out: Vec<Appreciation> = self
             .live_items(DocKind::Shared, Collection::Appreciations)
             .into_iter()
-            .filter_map(|(id, o)| read(d, id, &o))
+            .filter_map(|(id, o)| read(&r, id, &o))
             .filter(|a| !filter.wall_safe_only || a.wall_safe)
             .filter(|a| filter.author.as_ref().is_none_or(|au| &a.author == au))
             .collect();
@@ -134,7 +140,7 @@ impl Journal {
     /// One appreciation.
     pub fn appreciation(&self, id: &Id) -> Result<Appreciation> {
         let (kind, o) = self.live(Collection::Appreciations, id)?;
-        read(self.doc(kind), id.clone(), &o).ok_or_else(|| crate::JournalError::NotFound {
+        read(&self.reader(kind), id.clone(), &o).ok_or_else(|| crate::JournalError::NotFound {
             kind: "appreciation",
             id: id.to_string(),
         })

@@ -29,6 +29,7 @@ pub(crate) fn note(n: &NoteView) -> Note {
                 .collect(),
         ),
         i_reacted: n.i_reacted,
+        origin: n.origin.as_str().into(),
     }
 }
 

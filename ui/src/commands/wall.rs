@@ -158,6 +158,12 @@ pub(crate) fn wall(ctx: &mut Ctx, a: &WallArgs) -> Result<()> {
         if !reactions.is_empty() {
             ctx.io.line(format!("  {}", reactions.join("  ")));
         }
+        let origin = ctx.backend.read(|j| {
+            hearth_ui::words::provenance(n.note.left_on_display, &n.note.foreign, |p| show::name(j, p))
+        });
+        for line in origin {
+            ctx.io.line(format!("  ({line})"));
+        }
         ctx.io.line("");
     }
     Ok(())

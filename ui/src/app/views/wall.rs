@@ -22,6 +22,9 @@ pub(crate) struct NoteView {
     pub(crate) mine: bool,
     pub(crate) reactions: Vec<ReactionView>,
     pub(crate) i_reacted: bool,
+    /// Where it came from, when not simply from its author's device (left on the display, or
+    /// changed on another device).
+    pub(crate) origin: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -64,6 +67,8 @@ pub(crate) fn note(a: &hearth_core::Appreciation, people: &People, at: Moment) -
             })
             .collect(),
         i_reacted: a.reactions.iter().any(|(who, _)| people.is_me(who)),
+        origin: crate::words::provenance(a.left_on_display, &a.foreign, |p| people.get(p).name)
+            .join(" "),
     }
 }
 
