@@ -17,6 +17,29 @@
 //! - [`bound`]: measures how large untrusted Automerge bytes inflate to, before Automerge reads
 //!   them, so a small compressed input cannot make a device allocate gigabytes.
 //!
+//! ## Who may change what
+//!
+//! Every write is made by someone ([`Acting`]): the person whose device it is, per the signed
+//! membership, or the home display, which acts for "someone at home". [`Journal`] refuses,
+//! with a typed error and nothing written:
+//!
+//! - writing, reacting, marking ideas, checking in, logging kindness, listening, "I" statements
+//!   and hurts in another person's name ([`JournalError::ActsAsOwner`]); the display only leaves
+//!   notes, in the name of whoever picked theirs ([`JournalError::DisplayCannot`]);
+//! - editing, sharing or deleting what someone else wrote ([`JournalError::NotTheAuthor`]); date
+//!   plans and ideas belong to both; showing the partner's note on the display (hiding it is
+//!   allowed);
+//! - repair steps out of turn: the partner who caused the hurt acknowledges, the hurt partner
+//!   marks it understood and then releases; listening: the listener reflects, the speaker
+//!   confirms or corrects;
+//! - date status changes outside the allowed transitions: any plan may go back to an idea, be
+//!   planned, be called off and un-called off; it is done once it has started, or earlier only
+//!   by the partner who planned it; a date that happened is not called off afterwards.
+//!
+//! Reading is checked too: an item's author and author-only text come from changes whose
+//! Automerge actor belongs to the author's devices; a value another device wrote is carried as
+//! [`Foreign`] and the author's own value is shown (see the `journal::provenance` module).
+//!
 //! ## Concurrency rules
 //!
 //! Both partners edit on their own devices, offline, and the documents merge. What happens

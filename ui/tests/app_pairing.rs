@@ -65,7 +65,10 @@ fn two_partners_pair_share_and_match() {
 
         // The home display: Ben may hide Ana's note from it, not show it again; Ana may.
         let note = "Thank you for fixing the bike";
-        assert!(!can_press(&ben, &format!("Keep off the home display: {note}")));
+        assert!(!can_press(
+            &ben,
+            &format!("Keep off the home display: {note}")
+        ));
         press(&ben, &format!("Hide from the home display: {note}")).await;
         wait_until("hidden on Ana's device", || {
             na.read(|j| !j.wall(&WallFilter::default())[0].wall_safe)
@@ -75,7 +78,10 @@ fn two_partners_pair_share_and_match() {
             !shows(&ben, &format!("Hide from the home display: {note}"))
         })
         .await;
-        assert!(!can_press(&ben, &format!("Show on the home display: {note}")));
+        assert!(!can_press(
+            &ben,
+            &format!("Show on the home display: {note}")
+        ));
         press(&ana, &format!("Show on the home display: {note}")).await;
         wait_until("shown again on Ben's device", || {
             nb.read(|j| j.wall(&WallFilter::default())[0].wall_safe)

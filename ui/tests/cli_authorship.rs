@@ -32,7 +32,12 @@ fn first_id(d: &Device, args: &[&str]) -> String {
 fn a_note_in_the_partners_name_is_refused_on_a_personal_device() {
     let (ana, _ben) = couple();
     let before = ana.wall();
-    let out = ana.run(&["note", "Ben says: I was wrong about everything", "--as", "Ben"]);
+    let out = ana.run(&[
+        "note",
+        "Ben says: I was wrong about everything",
+        "--as",
+        "Ben",
+    ]);
     assert_ne!(out.code, 0);
     assert!(out.stderr.contains("Ana's device"), "{}", out.stderr);
     assert_eq!(ana.wall(), before, "nothing written");
@@ -113,7 +118,11 @@ fn nothing_a_revoked_device_wrote_after_its_revocation_shows() {
     let serve = ana.serve();
     let _ = ben.run(&["sync", "--timeout", "5", "--bind", LOOPBACK]);
     serve.stop();
-    for view in [vec!["wall"], vec!["week"], vec!["export", "--format", "json"]] {
+    for view in [
+        vec!["wall"],
+        vec!["week"],
+        vec!["export", "--format", "json"],
+    ] {
         let out = ana.ok(&view);
         assert!(!out.contains("WRITTEN-AFTER-REVOCATION"), "{view:?}: {out}");
     }

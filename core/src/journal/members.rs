@@ -1115,7 +1115,13 @@ mod tests {
             .unwrap();
         sync(&mut a, &mut b);
         // Ana's old client rewrites Ben's note with her own actor.
-        write_raw(&mut a, Collection::Appreciations, &note, "text", "Ben says: I was wrong");
+        write_raw(
+            &mut a,
+            Collection::Appreciations,
+            &note,
+            "text",
+            "Ben says: I was wrong",
+        );
         sync(&mut a, &mut b);
         for j in [&a, &b] {
             let n = j.appreciation(&note).unwrap();
@@ -1127,7 +1133,10 @@ mod tests {
             assert_eq!(f.device.as_deref(), Some("Ana's phone"));
             assert_eq!(f.person.as_ref(), Some(&ana));
             assert_eq!(f.value.as_deref(), Some("Ben says: I was wrong"));
-            assert_eq!(j.wall(&WallFilter::default())[0].text, "Thank you for the flowers");
+            assert_eq!(
+                j.wall(&WallFilter::default())[0].text,
+                "Thank you for the flowers"
+            );
         }
         // Ben writes again: his own value shows and nothing is marked.
         b.edit_appreciation(&note, "Thank you for the tulips", at(3))
@@ -1144,14 +1153,25 @@ mod tests {
         let note = b.add_appreciation(&ben, "Thanks", false, at(2)).unwrap();
         sync(&mut a, &mut b);
         // At the same time: Ben edits, Ana's old client writes to the same note.
-        b.edit_appreciation(&note, "Thanks for the tea", at(3)).unwrap();
-        write_raw(&mut a, Collection::Appreciations, &note, "text", "overwritten");
+        b.edit_appreciation(&note, "Thanks for the tea", at(3))
+            .unwrap();
+        write_raw(
+            &mut a,
+            Collection::Appreciations,
+            &note,
+            "text",
+            "overwritten",
+        );
         sync(&mut a, &mut b);
         for j in [&a, &b] {
             let n = j.appreciation(&note).unwrap();
             assert_eq!(n.text, "Thanks for the tea");
             // Automerge may pick either value as the winner; Ana's is named only if it won.
-            assert!(n.foreign.iter().all(|f| f.value.as_deref() == Some("overwritten")));
+            assert!(
+                n.foreign
+                    .iter()
+                    .all(|f| f.value.as_deref() == Some("overwritten"))
+            );
         }
     }
 
@@ -1159,8 +1179,16 @@ mod tests {
     fn a_note_written_in_the_others_name_shows_as_the_writers() {
         let (mut a, mut b, _d, ana, ben) = household();
         // Ana's modified client writes a note and names Ben its author.
-        let note = a.add_appreciation(&ana, "Ana was right", false, at(2)).unwrap();
-        write_raw(&mut a, Collection::Appreciations, &note, "author", ben.as_str());
+        let note = a
+            .add_appreciation(&ana, "Ana was right", false, at(2))
+            .unwrap();
+        write_raw(
+            &mut a,
+            Collection::Appreciations,
+            &note,
+            "author",
+            ben.as_str(),
+        );
         sync(&mut a, &mut b);
         let n = b.appreciation(&note).unwrap();
         assert_eq!(n.author, ana, "shown as the person whose device wrote it");
@@ -1189,7 +1217,9 @@ mod tests {
         let mut outsider = automerge::AutoCommit::load(&a.doc_mut(DocKind::Shared).save())
             .unwrap()
             .with_actor(automerge::ActorId::from(b"outsider-actor-x".as_slice()));
-        let o = a.item(DocKind::Shared, Collection::Appreciations, &note).unwrap();
+        let o = a
+            .item(DocKind::Shared, Collection::Appreciations, &note)
+            .unwrap();
         outsider.put(&o, "text", "from outside").unwrap();
         outsider.commit();
         let changes = outsider.save_after(&a.heads(DocKind::Shared));
@@ -1237,13 +1267,36 @@ mod tests {
             .write_i_statement(&ben, &parts, crate::Visibility::Shared, at(2))
             .unwrap();
         let hurt = b
-            .write_hurt(&ben, "You forgot my birthday", crate::Visibility::Shared, at(2))
+            .write_hurt(
+                &ben,
+                "You forgot my birthday",
+                crate::Visibility::Shared,
+                at(2),
+            )
             .unwrap();
         let talk = b.start_listening(&ben, "I miss our walks", at(2)).unwrap();
         sync(&mut a, &mut b);
-        write_raw(&mut a, Collection::Conversations, &st, "feeling", "I feel nothing");
-        write_raw(&mut a, Collection::Repairs, &hurt, "hurt", "nothing happened");
-        write_raw(&mut a, Collection::Conversations, &talk, "statement", "all is fine");
+        write_raw(
+            &mut a,
+            Collection::Conversations,
+            &st,
+            "feeling",
+            "I feel nothing",
+        );
+        write_raw(
+            &mut a,
+            Collection::Repairs,
+            &hurt,
+            "hurt",
+            "nothing happened",
+        );
+        write_raw(
+            &mut a,
+            Collection::Conversations,
+            &talk,
+            "statement",
+            "all is fine",
+        );
         sync(&mut a, &mut b);
         let s = b.i_statements().into_iter().find(|s| s.id == st).unwrap();
         assert_eq!(s.parts, parts);

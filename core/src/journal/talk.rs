@@ -345,11 +345,12 @@ impl Journal {
                 "this hurt is still private: share it first".into(),
             ));
         }
-        let r =
-            read_repair(&self.reader(DocKind::Shared), id.clone(), &o).ok_or_else(|| JournalError::NotFound {
+        let r = read_repair(&self.reader(DocKind::Shared), id.clone(), &o).ok_or_else(|| {
+            JournalError::NotFound {
                 kind: "repair",
                 id: id.to_string(),
-            })?;
+            }
+        })?;
         Ok((r, o))
     }
 
@@ -417,11 +418,12 @@ impl Journal {
         self.require_acting(by, false)?;
         now.check("time")?;
         let (kind, o) = self.live(Collection::Repairs, id)?;
-        let r =
-            read_repair(&self.reader(kind), id.clone(), &o).ok_or_else(|| JournalError::NotFound {
+        let r = read_repair(&self.reader(kind), id.clone(), &o).ok_or_else(|| {
+            JournalError::NotFound {
                 kind: "repair",
                 id: id.to_string(),
-            })?;
+            }
+        })?;
         if kind == DocKind::Private && &r.author != by {
             return Err(JournalError::NotFound {
                 kind: "repair",

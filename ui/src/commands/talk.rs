@@ -199,10 +199,9 @@ pub(crate) fn listen(ctx: &mut Ctx, c: &ListenCommand) -> Result<()> {
                     show::short(&x.exchange.id)
                 ));
                 ctx.io.line(format!("  {}", x.exchange.statement));
-                for line in ctx
-                    .backend
-                    .read(|j| hearth_ui::words::provenance(false, &x.exchange.foreign, |p| show::name(j, p)))
-                {
+                for line in ctx.backend.read(|j| {
+                    hearth_ui::words::provenance(false, &x.exchange.foreign, |p| show::name(j, p))
+                }) {
                     ctx.io.line(format!("  ({line})"));
                 }
                 for s in steps {
@@ -361,10 +360,9 @@ pub(crate) fn i_statement(ctx: &mut Ctx, c: &IStatementCommand) -> Result<()> {
                     show::short(&s.statement.id)
                 ));
                 ctx.io.line(format!("  {}", sentence(&s.statement.parts)));
-                for line in ctx
-                    .backend
-                    .read(|j| hearth_ui::words::provenance(false, &s.statement.foreign, |p| show::name(j, p)))
-                {
+                for line in ctx.backend.read(|j| {
+                    hearth_ui::words::provenance(false, &s.statement.foreign, |p| show::name(j, p))
+                }) {
                     ctx.io.line(format!("  ({line})"));
                 }
             }
@@ -535,10 +533,9 @@ pub(crate) fn repair(ctx: &mut Ctx, c: &RepairCommand) -> Result<()> {
                     show::short(&r.repair.id)
                 ));
                 ctx.io.line(format!("  {}", r.repair.hurt));
-                for line in ctx
-                    .backend
-                    .read(|j| hearth_ui::words::provenance(false, &r.repair.foreign, |p| show::name(j, p)))
-                {
+                for line in ctx.backend.read(|j| {
+                    hearth_ui::words::provenance(false, &r.repair.foreign, |p| show::name(j, p))
+                }) {
                     ctx.io.line(format!("  ({line})"));
                 }
                 for s in steps {
