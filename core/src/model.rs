@@ -442,6 +442,110 @@ pub struct IStatementParts {
     pub request: String,
 }
 
+impl IStatementParts {
+    /// The statement as one sentence: "When ..., I felt ..., because I need .... Would you be
+    /// willing to ...?" Each part is written the way a person fills in the form, so words that
+    /// repeat the template ("when", "I felt", "because I need", "would you be willing to") are
+    /// not said twice, a part that brings its own clause ("Last night, when ...") or its own
+    /// question ("Could you ...?") keeps it, and end punctuation inside a part is dropped.
+    pub fn sentence(&self) -> String {
+        let observation = clean(&self.observation);
+        let feeling = strip_lead(
+            clean(&self.feeling),
+            &["i felt ", "i feel ", "i was ", "i am ", "i'm ", "felt ", "feeling "],
+        );
+        let need = strip_lead(
+            clean(&self.need),
+            &["because i need ", "because i needed ", "i need ", "i needed ", "because "],
+        );
+        let request = strip_lead(clean(&self.request), &["would you be willing to "]);
+        let mut out = String::new();
+        if !observation.is_empty() {
+            let lower = observation.to_lowercase();
+            if lower.starts_with("when ") || lower.contains(" when ") {
+                out.push_str(&capitalise(observation));
+            } else {
+                out.push_str("When ");
+                out.push_str(&mid_sentence(observation));
+            }
+            out.push_str(", ");
+            out.push_str("I felt ");
+        } else {
+            out.push_str("I felt ");
+        }
+        out.push_str(&mid_sentence(feeling));
+        if !need.is_empty() {
+            out.push_str(", because I need ");
+            out.push_str(&mid_sentence(need));
+        }
+        out.push('.');
+        if !request.is_empty() {
+            let lower = request.to_lowercase();
+            let own_question = ["could you ", "can you ", "would you ", "will you ", "please "]
+                .iter()
+                .any(|q| lower.starts_with(q));
+            out.push(' ');
+            if own_question {
+                out.push_str(&capitalise(request));
+            } else {
+                out.push_str("Would you be willing to ");
+                out.push_str(&mid_sentence(request));
+            }
+            out.push('?');
+        }
+        out
+    }
+}
+
+/// A part without surrounding space or end punctuation.
+fn clean(s: &str) -> &str {
+    s.trim().trim_end_matches(['.', '!', '?', ',', ';', ':']).trim_end()
+}
+
+/// `s` without the first of `leads` it starts with (ignoring case).
+fn strip_lead<'a>(s: &'a str, leads: &[&str]) -> &'a str {
+    let lower = s.to_lowercase();
+    for lead in leads {
+        if lower.starts_with(lead) && s.is_char_boundary(lead.len()) {
+            return s[lead.len()..].trim_start();
+        }
+    }
+    s
+}
+
+/// Words people capitalise only because a form field looks like the start of a sentence.
+const SENTENCE_STARTS: &[&str] = &[
+    "a", "after", "all", "alone", "an", "angry", "anxious", "at", "be", "before", "close",
+    "closeness", "confused", "disappointed", "during", "every", "for", "frustrated", "get",
+    "grateful", "happy", "have", "heard", "help", "hurt", "ignored", "in", "it", "last",
+    "lonely", "loved", "make", "me", "more", "my", "nervous", "on", "our", "overwhelmed", "put",
+    "relieved", "rest", "sad", "safe", "scared", "some", "space", "support", "take", "that",
+    "the", "this", "time", "tired", "to", "today", "tonight", "unseen", "upset", "us", "we",
+    "what", "worried", "yesterday", "you", "your",
+];
+
+/// `s` as it reads inside a sentence: a first word capitalised only because it began the
+/// field ("You", "Tired") is lowered; names, "I" and anything else keep their capitals.
+fn mid_sentence(s: &str) -> String {
+    let first_word: String = s.chars().take_while(|c| c.is_alphabetic()).collect();
+    let lowered = first_word.to_lowercase();
+    if first_word != lowered && SENTENCE_STARTS.contains(&lowered.as_str()) {
+        let mut out = lowered;
+        out.push_str(&s[first_word.len()..]);
+        return out;
+    }
+    s.to_owned()
+}
+
+/// `s` with its first letter in capitals.
+fn capitalise(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
 /// An "I" statement.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub struct IStatement {
@@ -613,4 +717,68 @@ pub struct WeekSummary {
     pub appreciations: Vec<Appreciation>,
     /// Per partner.
     pub partners: Vec<PartnerWeek>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::IStatementParts;
+
+    fn parts(o: &str, f: &str, n: &str, r: &str) -> IStatementParts {
+        IStatementParts {
+            observation: o.into(),
+            feeling: f.into(),
+            need: n.into(),
+            request: r.into(),
+        }
+    }
+
+    #[test]
+    fn an_i_statement_reads_as_one_sentence_whatever_the_parts_start_with() {
+        let cases = [
+            (
+                parts("my haircut went unnoticed", "unseen", "", ""),
+                "When my haircut went unnoticed, I felt unseen.",
+            ),
+            (
+                parts(
+                    "Last night, when I was telling you about my day",
+                    "alone",
+                    "to feel heard",
+                    "put the phone away at dinner?",
+                ),
+                "Last night, when I was telling you about my day, I felt alone, because I \
+                 need to feel heard. Would you be willing to put the phone away at dinner?",
+            ),
+            (
+                parts(
+                    "When the dishes waited till morning.",
+                    "I felt Tired",
+                    "Because I need us to share the evening",
+                    "Could you do them with me?",
+                ),
+                "When the dishes waited till morning, I felt tired, because I need us to share \
+                 the evening. Could you do them with me?",
+            ),
+            (
+                parts("", "I feel worried", "I need to know you are safe", ""),
+                "I felt worried, because I need to know you are safe.",
+            ),
+            (
+                parts(
+                    "You came home late",
+                    "lonely",
+                    "",
+                    "Would you be willing to text me?",
+                ),
+                "When you came home late, I felt lonely. Would you be willing to text me?",
+            ),
+            (
+                parts("Sam's mother called", "Hurt", "", ""),
+                "When Sam's mother called, I felt hurt.",
+            ),
+        ];
+        for (p, want) in cases {
+            assert_eq!(p.sentence(), want, "{p:?}");
+        }
+    }
 }

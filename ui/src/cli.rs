@@ -9,6 +9,12 @@ use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use hearth_core::Timestamp;
 
+/// The version and what the build can do: the LinuxKMS kitchen display build says so.
+#[cfg(feature = "kiosk-kms")]
+const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (features: kiosk-kms)");
+#[cfg(not(feature = "kiosk-kms"))]
+const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (features: none; no kiosk-kms)");
+
 /// Hearth: a private journal for two, kept on your own devices.
 ///
 /// Everything you write stays on the devices you paired, merges without conflicts and is sealed
@@ -16,7 +22,7 @@ use hearth_core::Timestamp;
 #[derive(Debug, Parser)]
 #[command(
     name = "hearth",
-    version,
+    version = VERSION,
     propagate_version = true,
     max_term_width = 100
 )]
@@ -119,6 +125,10 @@ pub(crate) enum Command {
     /// Show the whole idea with nothing set up: two partners and a home display write apart,
     /// meet again, and end with one journal. Uses temporary profiles and loopback only.
     Demo,
+    /// Write the manual pages and shell completions for packaging into DIR (`man/` and
+    /// `completions/`).
+    #[command(hide = true)]
+    PackageFiles(PackageFilesArgs),
 }
 
 #[derive(Debug, Args)]
@@ -595,6 +605,12 @@ pub(crate) struct ExportArgs {
     /// The file to write (default: print it).
     #[arg(long, value_name = "FILE")]
     pub(crate) out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PackageFilesArgs {
+    /// Where to write them.
+    pub(crate) dir: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -21,7 +21,7 @@ use crate::cli::Command;
 use crate::io::{Io, Passphrase};
 
 pub(crate) use data::restore_new;
-pub(crate) use talk::{coach, sentence};
+pub(crate) use talk::coach;
 
 /// Everything a command needs.
 #[derive(Debug)]
@@ -81,7 +81,11 @@ pub(crate) async fn run(command: &Command, ctx: &mut Ctx) -> Result<()> {
         Command::Backup(a) => data::backup(ctx, a),
         Command::Restore(a) => data::merge_backup(ctx, a),
         Command::Passphrase(c) => data::passphrase(ctx, c),
-        Command::Init(_) | Command::Serve(_) | Command::Demo | Command::Kiosk => {
+        Command::Init(_)
+        | Command::Serve(_)
+        | Command::Demo
+        | Command::Kiosk
+        | Command::PackageFiles(_) => {
             anyhow::bail!("this command does not run on an open profile")
         }
     }

@@ -9,7 +9,6 @@ use hearth_core::{
 use icalendar::{Calendar, Component, EventLike, EventStatus, Property};
 use serde::Serialize;
 
-use crate::commands::sentence;
 use crate::show;
 
 /// The JSON export's format version.
@@ -256,7 +255,7 @@ pub(crate) fn markdown(j: &Journal, me: Option<&PartnerId>, now: Timestamp) -> S
                 "- **{}**, {}: {}",
                 md(&show::name(j, &s.author)),
                 show::when(s.created),
-                md(&sentence(&s.parts))
+                md(&s.parts.sentence())
             ));
         }
     }
@@ -296,7 +295,7 @@ pub(crate) fn markdown(j: &Journal, me: Option<&PartnerId>, now: Timestamp) -> S
                 o.push(format!(
                     "- {} *(private draft)*: {}",
                     show::when(s.created),
-                    md(&sentence(&s.parts))
+                    md(&s.parts.sentence())
                 ));
             }
         }

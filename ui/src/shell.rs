@@ -101,6 +101,7 @@ async fn run(cli: &Cli, command: &Command) -> Result<u8> {
     let cwd = std::env::current_dir().context("could not read the current directory")?;
     match command {
         Command::Demo => return demo::run(&io).await.map(|()| 0),
+        Command::PackageFiles(a) => return package_files(&a.dir).map(|()| 0),
         Command::Coach(a) => return commands::coach(&io, a).map(|()| 0),
         Command::Init(a) => return init(&profile_dir(cli)?, a, &io).map(|()| 0),
         Command::Restore(a) if !a.merge => {
@@ -479,6 +480,29 @@ async fn serve(profile: Profile, a: &ServeArgs, io: &Io) -> Result<()> {
     }
     if !io.json {
         io.note(format!("Stopped serving {}.", dir.display()));
+    }
+    Ok(())
+}
+
+/// The manual pages (one per command, from the same definitions `--help` prints) and the bash,
+/// zsh and fish completions, for the packages.
+fn package_files(dir: &Path) -> Result<()> {
+    let man = dir.join("man");
+    let completions = dir.join("completions");
+    for d in [&man, &completions] {
+        std::fs::create_dir_all(d).with_context(|| format!("could not create {}", d.display()))?;
+    }
+    let cmd = Cli::command();
+    clap_mangen::generate_to(cmd.clone(), &man)
+        .with_context(|| format!("could not write the manual pages into {}", man.display()))?;
+    for shell in [
+        clap_complete::Shell::Bash,
+        clap_complete::Shell::Zsh,
+        clap_complete::Shell::Fish,
+    ] {
+        clap_complete::generate_to(shell, &mut cmd.clone(), "hearth", &completions).with_context(
+            || format!("could not write the {shell} completions into {}", completions.display()),
+        )?;
     }
     Ok(())
 }

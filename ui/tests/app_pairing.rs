@@ -58,6 +58,7 @@ fn two_partners_pair_share_and_match() {
         // A note from Ana reaches Ben's open wall, live.
         press(&ana, "Wall").await;
         type_into(&ana, "Your note", "Thank you for fixing the bike").await;
+        press(&ana, "Show it on the home display too").await;
         press(&ana, "Add to the wall").await;
         wait_shows(&ben, "Thank you for fixing the bike").await;
         press(&ben, "Send a heart for: Thank you for fixing the bike").await;

@@ -40,7 +40,8 @@ fn one_person_uses_every_screen() {
         let node = app.node().unwrap();
         let me = node.me().unwrap();
 
-        // Wall: a note of thanks, then off the home display.
+        // Wall: a note of thanks, kept off the home display unless asked, then shown on it
+        // and taken off again.
         press(&w, "Wall").await;
         type_into(&w, "Your note", "Thank you for the soup when I was ill").await;
         press(&w, "Add to the wall").await;
@@ -51,7 +52,16 @@ fn one_person_uses_every_screen() {
         let wall = node.read(|j| j.wall(&WallFilter::default()));
         assert_eq!(wall.len(), 1);
         assert_eq!(wall[0].author, me);
-        assert!(wall[0].wall_safe);
+        assert!(!wall[0].wall_safe, "off the home display by default");
+        press(
+            &w,
+            "Show on the home display: Thank you for the soup when I was ill",
+        )
+        .await;
+        wait_until("the note on the display", || {
+            node.read(|j| j.wall(&WallFilter::default())[0].wall_safe)
+        })
+        .await;
         press(
             &w,
             "Keep off the home display: Thank you for the soup when I was ill",
@@ -157,6 +167,16 @@ fn one_person_uses_every_screen() {
         let s = node.read(|j| j.i_statements()).remove(0);
         assert_eq!(s.parts.feeling, "alone");
         assert!(s.shared_at.is_none(), "drafts stay private until shared");
+        // One shared at once; the next statement starts as a private draft again.
+        press(&w, "Share now").await;
+        assert!(is_checked(&w, "Share now"));
+        type_into(&w, "I felt", "grateful").await;
+        press(&w, "Save the I statement").await;
+        wait_until("the shared statement", || {
+            node.read(|j| j.i_statements().iter().any(|s| s.shared_at.is_some()))
+        })
+        .await;
+        assert!(!is_checked(&w, "Share now"), "back to a draft after sharing");
 
         // The pause books the return.
         press(&w, "Pause for 20 minutes").await;

@@ -359,7 +359,7 @@ pub(crate) fn i_statement(ctx: &mut Ctx, c: &IStatementCommand) -> Result<()> {
                     show::when(s.statement.created),
                     show::short(&s.statement.id)
                 ));
-                ctx.io.line(format!("  {}", sentence(&s.statement.parts)));
+                ctx.io.line(format!("  {}", s.statement.parts.sentence()));
                 for line in ctx.backend.read(|j| {
                     hearth_ui::words::provenance(false, &s.statement.foreign, |p| show::name(j, p))
                 }) {
@@ -369,16 +369,6 @@ pub(crate) fn i_statement(ctx: &mut Ctx, c: &IStatementCommand) -> Result<()> {
             Ok(())
         }
     }
-}
-
-/// The four parts read as one statement.
-pub(crate) fn sentence(p: &IStatementParts) -> String {
-    [&p.observation, &p.feeling, &p.need, &p.request]
-        .into_iter()
-        .map(|s| s.trim())
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// A repair as JSON.

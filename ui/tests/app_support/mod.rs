@@ -99,6 +99,13 @@ pub fn shows(w: &AppWindow, label: &str) -> bool {
     !all(w, label).is_empty()
 }
 
+/// Whether the switch labelled `label` is on.
+pub fn is_checked(w: &AppWindow, label: &str) -> bool {
+    all(w, label)
+        .iter()
+        .any(|e| e.accessible_checked() == Some(true))
+}
+
 /// Whether a control labelled `label` is there and enabled.
 pub fn can_press(w: &AppWindow, label: &str) -> bool {
     all(w, label)

@@ -88,27 +88,6 @@ pub(crate) fn hints(parts: &IStatementParts) -> Vec<HintView> {
         .collect()
 }
 
-/// An "I" statement as one sentence.
-pub(crate) fn compose(parts: &IStatementParts) -> String {
-    let mut out = String::new();
-    let o = parts.observation.trim();
-    let f = parts.feeling.trim();
-    let n = parts.need.trim();
-    let r = parts.request.trim().trim_end_matches('?');
-    if !o.is_empty() {
-        out.push_str(&format!("When {o}, "));
-    }
-    out.push_str(&format!("I felt {f}"));
-    if !n.is_empty() {
-        out.push_str(&format!(", because I need {n}"));
-    }
-    out.push('.');
-    if !r.is_empty() {
-        out.push_str(&format!(" Would you be willing to {r}?"));
-    }
-    out
-}
-
 pub(crate) fn build(journal: &Journal, people: &People, at: Moment) -> TalkView {
     let exchanges = journal
         .listening_exchanges()
@@ -178,7 +157,7 @@ pub(crate) fn build(journal: &Journal, people: &People, at: Moment) -> TalkView 
                 id: s.id.to_string(),
                 author: author.name,
                 colour: author.colour,
-                text: compose(&s.parts),
+                text: s.parts.sentence(),
                 when: format::written(s.created, at),
                 shared: s.shared_at.is_some(),
                 mine: people.is_me(&s.author),
@@ -280,7 +259,7 @@ mod tests {
             request: "do them before bed?".into(),
         };
         assert_eq!(
-            compose(&parts),
+            parts.sentence(),
             "When the dishes waited till morning, I felt tired, because I need rest. Would you be willing to do them before bed?"
         );
     }
