@@ -263,10 +263,16 @@ impl Journal {
 
     /// Reads items of one document with their provenance.
     fn reader(&self, kind: DocKind) -> provenance::Reader<'_> {
-        let book = self
-            .root
-            .is_some()
-            .then(|| std::sync::Arc::new(provenance::ActorBook::new(&self.membership())));
+        let book = self.root.is_some().then(|| {
+            let this = match self.acting() {
+                Acting::Person(p) => Some((self.shared.get_actor().clone(), p)),
+                _ => None,
+            };
+            std::sync::Arc::new(provenance::ActorBook::with_this_device(
+                &self.membership(),
+                this,
+            ))
+        });
         provenance::Reader::new(self.doc(kind), book, &self.provenance)
     }
 

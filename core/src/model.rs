@@ -452,11 +452,19 @@ impl IStatementParts {
         let observation = clean(&self.observation);
         let feeling = strip_lead(
             clean(&self.feeling),
-            &["i felt ", "i feel ", "i was ", "i am ", "i'm ", "felt ", "feeling "],
+            &[
+                "i felt ", "i feel ", "i was ", "i am ", "i'm ", "felt ", "feeling ",
+            ],
         );
         let need = strip_lead(
             clean(&self.need),
-            &["because i need ", "because i needed ", "i need ", "i needed ", "because "],
+            &[
+                "because i need ",
+                "because i needed ",
+                "i need ",
+                "i needed ",
+                "because ",
+            ],
         );
         let request = strip_lead(clean(&self.request), &["would you be willing to "]);
         let mut out = String::new();
@@ -481,9 +489,15 @@ impl IStatementParts {
         out.push('.');
         if !request.is_empty() {
             let lower = request.to_lowercase();
-            let own_question = ["could you ", "can you ", "would you ", "will you ", "please "]
-                .iter()
-                .any(|q| lower.starts_with(q));
+            let own_question = [
+                "could you ",
+                "can you ",
+                "would you ",
+                "will you ",
+                "please ",
+            ]
+            .iter()
+            .any(|q| lower.starts_with(q));
             out.push(' ');
             if own_question {
                 out.push_str(&capitalise(request));
@@ -499,7 +513,9 @@ impl IStatementParts {
 
 /// A part without surrounding space or end punctuation.
 fn clean(s: &str) -> &str {
-    s.trim().trim_end_matches(['.', '!', '?', ',', ';', ':']).trim_end()
+    s.trim()
+        .trim_end_matches(['.', '!', '?', ',', ';', ':'])
+        .trim_end()
 }
 
 /// `s` without the first of `leads` it starts with (ignoring case).
@@ -515,13 +531,72 @@ fn strip_lead<'a>(s: &'a str, leads: &[&str]) -> &'a str {
 
 /// Words people capitalise only because a form field looks like the start of a sentence.
 const SENTENCE_STARTS: &[&str] = &[
-    "a", "after", "all", "alone", "an", "angry", "anxious", "at", "be", "before", "close",
-    "closeness", "confused", "disappointed", "during", "every", "for", "frustrated", "get",
-    "grateful", "happy", "have", "heard", "help", "hurt", "ignored", "in", "it", "last",
-    "lonely", "loved", "make", "me", "more", "my", "nervous", "on", "our", "overwhelmed", "put",
-    "relieved", "rest", "sad", "safe", "scared", "some", "space", "support", "take", "that",
-    "the", "this", "time", "tired", "to", "today", "tonight", "unseen", "upset", "us", "we",
-    "what", "worried", "yesterday", "you", "your",
+    "a",
+    "after",
+    "all",
+    "alone",
+    "an",
+    "angry",
+    "anxious",
+    "at",
+    "be",
+    "before",
+    "close",
+    "closeness",
+    "confused",
+    "disappointed",
+    "during",
+    "every",
+    "for",
+    "frustrated",
+    "get",
+    "grateful",
+    "happy",
+    "have",
+    "heard",
+    "help",
+    "hurt",
+    "ignored",
+    "in",
+    "it",
+    "last",
+    "lonely",
+    "loved",
+    "make",
+    "me",
+    "more",
+    "my",
+    "nervous",
+    "on",
+    "our",
+    "overwhelmed",
+    "put",
+    "relieved",
+    "rest",
+    "sad",
+    "safe",
+    "scared",
+    "some",
+    "space",
+    "support",
+    "take",
+    "that",
+    "the",
+    "this",
+    "time",
+    "tired",
+    "to",
+    "today",
+    "tonight",
+    "unseen",
+    "upset",
+    "us",
+    "we",
+    "what",
+    "worried",
+    "yesterday",
+    "you",
+    "your",
 ];
 
 /// `s` as it reads inside a sentence: a first word capitalised only because it began the

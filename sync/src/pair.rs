@@ -172,13 +172,15 @@ impl Node {
                 addrs.push(s);
             }
         }
+        // A short ticket: IPv4 first (what a home network routes), then IPv6, at most a few.
+        addrs.sort_by_key(|a| (a.is_ipv6(), a.ip().is_loopback()));
+        addrs.truncate(crate::ticket::MAX_TICKET_ADDRS);
         let relay = self.addr().relay_urls().next().map(|u| u.to_string());
         let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
         let ticket = Ticket {
             endpoint: self.id(),
             addrs,
             relay,
-            recipient: mine.age_recipient.clone(),
             secret,
             expires: Timestamp(Timestamp::now().0.saturating_add(ttl_ms)),
             role,

@@ -1,10 +1,17 @@
 //! Pairing tickets: what one device shows (as text or a QR code) so another can join.
 //!
-//! A ticket holds the inviter's endpoint id and addresses, its age recipient, a random one-time
-//! secret, an expiry and the role offered. The text form is `HEARTH1` followed by base32 (upper
-//! case, so a QR code can use its compact alphanumeric mode) of a JSON body and an 8-byte tag:
-//! a BLAKE3 hash of the body keyed with the ticket's secret, so a ticket cut short, mistyped or
-//! edited without the secret is refused with a clear message.
+//! A ticket holds the inviter's endpoint id and addresses, a random one-time secret, an expiry
+//! and the role offered; the inviter's other facts (its age recipient, the journal's members)
+//! come in the signed welcome once the secret is proved. The text form is `HEARTH2` followed by
+//! base32 (upper case, so a QR code can use its compact alphanumeric mode) of a compact binary
+//! body and an 8-byte tag: a BLAKE3 hash of the body keyed with the ticket's secret, so a ticket
+//! cut short, mistyped or edited without the secret is refused with a clear message. With one
+//! address it is about 120 characters, with four under 200.
+//!
+//! Body: role (1 byte: 0 partner, 1 me, 2 display), endpoint id (32), secret (16), expiry
+//! (6 bytes, big-endian milliseconds since the epoch), the address count (1) and each address
+//! (4 or 6 for the family, the IP's 4 or 16 bytes, the port's 2), then the relay URL's length
+//! (1) and its bytes.
 //!
 //! The ticket's copy of the role is only what the inviter offers, for the joiner to check its
 //! own setup against: the inviter decides the role from the invitation it stored, whatever a
@@ -19,7 +26,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, SyncError};
 
-const PREFIX: &str = "HEARTH1";
+const PREFIX: &str = "HEARTH2";
+
+/// At most this many addresses go into a ticket (IPv4 first), to keep it short to type.
+pub(crate) const MAX_TICKET_ADDRS: usize = 4;
 
 /// The role a ticket offers the device that joins.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -57,8 +67,6 @@ pub struct Ticket {
     /// A relay URL where the inviter can be reached, if relays are on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub relay: Option<String>,
-    /// The inviter's age recipient.
-    pub recipient: String,
     /// The one-time secret, proved by the joiner.
     pub secret: [u8; 16],
     /// When the ticket expires (by the inviter's clock, which alone enforces it).
@@ -68,6 +76,9 @@ pub struct Ticket {
 }
 
 const TAG_LEN: usize = 8;
+
+/// The largest expiry six bytes hold.
+const EXPIRY_MAX: u64 = (1 << 48) - 1;
 
 /// The tag over a ticket's body, keyed with its secret.
 fn tag(secret: &[u8; 16], body: &[u8]) -> [u8; TAG_LEN] {
@@ -92,10 +103,93 @@ impl Ticket {
 
     /// The text form, for copy and paste and QR codes.
     pub fn to_text(&self) -> String {
-        let mut body = serde_json::to_vec(self).unwrap_or_default();
+        let mut body = self.encode();
         let sum = tag(&self.secret, &body);
         body.extend_from_slice(&sum);
         format!("{PREFIX}{}", BASE32_NOPAD.encode(&body))
+    }
+
+    fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(96);
+        out.push(match self.role {
+            Role::Partner => 0,
+            Role::Me => 1,
+            Role::Display => 2,
+        });
+        out.extend_from_slice(self.endpoint.as_bytes());
+        out.extend_from_slice(&self.secret);
+        let expires = u64::try_from(self.expires.0).unwrap_or(0).min(EXPIRY_MAX);
+        out.extend_from_slice(&expires.to_be_bytes()[2..]);
+        let addrs = &self.addrs[..self.addrs.len().min(MAX_TICKET_ADDRS)];
+        out.push(addrs.len() as u8);
+        for a in addrs {
+            match a {
+                SocketAddr::V4(v4) => {
+                    out.push(4);
+                    out.extend_from_slice(&v4.ip().octets());
+                }
+                SocketAddr::V6(v6) => {
+                    out.push(6);
+                    out.extend_from_slice(&v6.ip().octets());
+                }
+            }
+            out.extend_from_slice(&a.port().to_be_bytes());
+        }
+        let relay = self.relay.as_deref().unwrap_or("").as_bytes();
+        let relay = &relay[..relay.len().min(usize::from(u8::MAX))];
+        out.push(relay.len() as u8);
+        out.extend_from_slice(relay);
+        out
+    }
+
+    fn decode(body: &[u8]) -> Option<Ticket> {
+        let mut r = body;
+        let mut take = |n: usize| -> Option<&[u8]> {
+            let (head, rest) = r.split_at_checked(n)?;
+            r = rest;
+            Some(head)
+        };
+        let role = match take(1)?[0] {
+            0 => Role::Partner,
+            1 => Role::Me,
+            2 => Role::Display,
+            _ => return None,
+        };
+        let endpoint = EndpointId::from_bytes(take(32)?.try_into().ok()?).ok()?;
+        let secret: [u8; 16] = take(16)?.try_into().ok()?;
+        let mut expires = [0u8; 8];
+        expires[2..].copy_from_slice(take(6)?);
+        let expires = Timestamp(i64::try_from(u64::from_be_bytes(expires)).ok()?);
+        let count = usize::from(take(1)?[0]);
+        if count > MAX_TICKET_ADDRS {
+            return None;
+        }
+        let mut addrs = Vec::with_capacity(count);
+        for _ in 0..count {
+            let ip: std::net::IpAddr = match take(1)?[0] {
+                4 => <[u8; 4]>::try_from(take(4)?).ok()?.into(),
+                6 => <[u8; 16]>::try_from(take(16)?).ok()?.into(),
+                _ => return None,
+            };
+            let port = u16::from_be_bytes(take(2)?.try_into().ok()?);
+            addrs.push(SocketAddr::new(ip, port));
+        }
+        let relay_len = usize::from(take(1)?[0]);
+        let relay = match relay_len {
+            0 => None,
+            n => Some(String::from_utf8(take(n)?.to_vec()).ok()?),
+        };
+        if !r.is_empty() {
+            return None;
+        }
+        Some(Ticket {
+            endpoint,
+            addrs,
+            relay,
+            secret,
+            expires,
+            role,
+        })
     }
 
     /// Parses the text form; whitespace and line breaks inside are ignored, case too.
@@ -106,9 +200,16 @@ impl Ticket {
             .collect::<String>()
             .to_ascii_uppercase();
         let Some(rest) = clean.strip_prefix(PREFIX) else {
-            return Err(SyncError::BadTicket(
-                "it does not start with HEARTH1".into(),
-            ));
+            if clean.starts_with("HEARTH1") {
+                return Err(SyncError::BadTicket(
+                    "it comes from an older version of Hearth: update the inviting device, or \
+                     ask it for a new ticket"
+                        .into(),
+                ));
+            }
+            return Err(SyncError::BadTicket(format!(
+                "it does not start with {PREFIX}"
+            )));
         };
         let bytes = BASE32_NOPAD.decode(rest.as_bytes()).map_err(|_| {
             SyncError::BadTicket("it has characters that do not belong or is cut short".into())
@@ -118,12 +219,9 @@ impl Ticket {
         }
         let (body, sum) = bytes.split_at(bytes.len() - TAG_LEN);
         let changed = || SyncError::BadTicket("it was cut short or changed".into());
-        let ticket: Ticket = serde_json::from_slice(body).map_err(|_| changed())?;
+        let ticket = Ticket::decode(body).ok_or_else(changed)?;
         if tag(&ticket.secret, body) != sum {
             return Err(changed());
-        }
-        if !ticket.recipient.starts_with("age1") {
-            return Err(SyncError::BadTicket("it carries no age recipient".into()));
         }
         Ok(ticket)
     }
@@ -143,7 +241,6 @@ mod tests {
             endpoint: iroh::SecretKey::from_bytes(&[7; 32]).public(),
             addrs: vec!["127.0.0.1:4242".parse().unwrap()],
             relay: None,
-            recipient: "age1qyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqs3290gq".into(),
             secret: [9; 16],
             expires: Timestamp(1_767_225_600_000),
             role: Role::Partner,
@@ -154,7 +251,20 @@ mod tests {
     fn round_trips_and_tolerates_spacing() {
         let t = ticket();
         let text = t.to_text();
-        assert!(text.starts_with("HEARTH1"));
+        assert!(text.starts_with("HEARTH2"));
+        assert!(text.len() < 130, "{} characters", text.len());
+        let four = Ticket {
+            addrs: vec![
+                "192.168.1.20:4242".parse().unwrap(),
+                "10.0.0.5:4242".parse().unwrap(),
+                "[fd00::1234:5678:9abc:def0]:4242".parse().unwrap(),
+                "[fe80::1]:4242".parse().unwrap(),
+            ],
+            ..ticket()
+        };
+        let long = four.to_text();
+        assert!(long.len() < 200, "{} characters", long.len());
+        assert_eq!(Ticket::parse(&long).unwrap(), four);
         assert!(
             text.chars()
                 .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
@@ -173,7 +283,8 @@ mod tests {
             text[..text.len() - 3].to_owned(),
             text[..12].to_owned(),
             format!("{}A", &text[..text.len() - 1]),
-            text.replace("HEARTH1", "HEARTH2"),
+            text.replace("HEARTH2", "HEARTH3"),
+            text.replace("HEARTH2", "HEARTH1"),
             format!("{text}!"),
         ] {
             assert!(

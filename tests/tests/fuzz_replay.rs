@@ -30,7 +30,6 @@ fn seeds(target: &str) -> Vec<Vec<u8>> {
                 endpoint: iroh::SecretKey::from_bytes(&[3; 32]).public(),
                 addrs: vec!["127.0.0.1:4433".parse().unwrap()],
                 relay: None,
-                recipient: age::x25519::Identity::generate().to_public().to_string(),
                 secret: [5; 16],
                 expires: now,
                 role: Role::Partner,

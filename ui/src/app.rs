@@ -172,7 +172,7 @@ impl Preview {
             &self.window,
             ticket_text,
             &pixels,
-            "Open Hearth on your partner's device and scan this code, or paste the text below. It works once, for the next 10 minutes.",
+            "On your partner's device, open Hearth, choose to join, and paste or type the code below. It works once, for the next 10 minutes.",
         );
         Ok(())
     }

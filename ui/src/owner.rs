@@ -421,7 +421,7 @@ mod tests {
             "note"
         );
         assert_eq!(
-            name(&["hearth", "pair", "join", "HEARTH1ABCDEF", "--timeout", "5"]),
+            name(&["hearth", "pair", "join", "HEARTH2ABCDEF", "--timeout", "5"]),
             "pair join"
         );
         assert_eq!(

@@ -22,7 +22,7 @@ pub(crate) fn render(data: &[u8]) -> Result<String> {
 mod tests {
     #[test]
     fn draws_with_half_blocks() {
-        let text = super::render(b"HEARTH1ABCDEFGHIJKLMNOP").unwrap_or_default();
+        let text = super::render(b"HEARTH2ABCDEFGHIJKLMNOP").unwrap_or_default();
         assert!(text.contains('▀') || text.contains('▄') || text.contains('█'));
         let widths: Vec<usize> = text.lines().map(|l| l.chars().count()).collect();
         assert!(

@@ -501,7 +501,12 @@ fn package_files(dir: &Path) -> Result<()> {
         clap_complete::Shell::Fish,
     ] {
         clap_complete::generate_to(shell, &mut cmd.clone(), "hearth", &completions).with_context(
-            || format!("could not write the {shell} completions into {}", completions.display()),
+            || {
+                format!(
+                    "could not write the {shell} completions into {}",
+                    completions.display()
+                )
+            },
         )?;
     }
     Ok(())

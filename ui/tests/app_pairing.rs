@@ -28,7 +28,7 @@ fn two_partners_pair_share_and_match() {
         type_into(&ana, "Your name", "Ana").await;
         press(&ana, "Start our journal").await;
         wait_until("Ana's invitation", || {
-            value_of(&ana, "Invitation code to copy").starts_with("HEARTH 1")
+            value_of(&ana, "Invitation code to copy").starts_with("HEARTH 2")
         })
         .await;
         let ticket = value_of(&ana, "Invitation code to copy");

@@ -142,7 +142,7 @@ fn every_screen_at_phone_and_desktop_size() {
     let preview = Preview::new(&generated.journal, Some(ana.clone()), &peers, clock).unwrap();
     let w = preview.window();
     preview
-        .show_invite("HEARTH1EXAMPLEONLYTHISCODEISNOTAREALINVITATIONFORSNAPSHOTSXYZ234567ABCDEFGHIJKLMNOPQRSTUVWXYZ234567ABCDEFGHIJ")
+        .show_invite("HEARTH2AEXAMPLEONLYTHISISNOTAREALINVITATIONFORSNAPSHOTSAYZ234567ABCDEFGHIJKLMNOPQRSTUVWXYZ234567ABCDEFGHIJKLMN")
         .unwrap();
     w.show().unwrap();
 

@@ -32,7 +32,7 @@ fn one_person_uses_every_screen() {
         .await;
         // Next comes pairing the partner: the code is already showing.
         wait_until("an invitation for the partner", || {
-            value_of(&w, "Invitation code to copy").starts_with("HEARTH 1")
+            value_of(&w, "Invitation code to copy").starts_with("HEARTH 2")
         })
         .await;
         assert!(w.global::<DevicesAdapter>().get_inviting());
@@ -176,7 +176,10 @@ fn one_person_uses_every_screen() {
             node.read(|j| j.i_statements().iter().any(|s| s.shared_at.is_some()))
         })
         .await;
-        assert!(!is_checked(&w, "Share now"), "back to a draft after sharing");
+        assert!(
+            !is_checked(&w, "Share now"),
+            "back to a draft after sharing"
+        );
 
         // The pause books the return.
         press(&w, "Pause for 20 minutes").await;

@@ -162,7 +162,7 @@ fn tickets_for_nobody_are_refused() {
     let before = devices();
     refused(
         &ana,
-        &["pair", "join", "HEARTH1NOTATICKET"],
+        &["pair", "join", "HEARTHXNOTATICKET"],
         1,
         "not a valid pairing ticket",
     );
@@ -170,7 +170,7 @@ fn tickets_for_nobody_are_refused() {
         &ana,
         &["pair", "join", "hello"],
         1,
-        "does not start with HEARTH1",
+        "does not start with HEARTH2",
     );
 
     // A real ticket whose inviter has gone: it expires, and joining it reaches no one.

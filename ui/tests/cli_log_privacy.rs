@@ -96,7 +96,7 @@ fn logs_hold_no_arguments_tickets_or_text() {
     let ticket_line: serde_json::Value =
         serde_json::from_str(&first).unwrap_or_else(|e| panic!("no ticket ({e}): {first:?}"));
     let ticket = ticket_line["ticket"].as_str().unwrap().to_owned();
-    assert!(ticket.starts_with("HEARTH1"), "{ticket}");
+    assert!(ticket.starts_with("HEARTH2"), "{ticket}");
 
     // Ben joins through his.
     let joined: Out = cli_support::run({

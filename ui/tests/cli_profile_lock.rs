@@ -26,7 +26,7 @@ fn hold_with_invite(device: &Device) -> Child {
     let mut stdout = BufReader::new(invite.stdout.take().unwrap());
     let mut ticket = String::new();
     stdout.read_line(&mut ticket).unwrap();
-    assert!(ticket.starts_with("HEARTH1"), "not a ticket: {ticket:?}");
+    assert!(ticket.starts_with("HEARTH2"), "not a ticket: {ticket:?}");
     // Keep reading so the invite never blocks on a full pipe.
     std::thread::spawn(move || {
         let _ = std::io::copy(&mut stdout, &mut std::io::sink());

@@ -1229,6 +1229,26 @@ mod tests {
         assert_eq!(n.foreign.len(), 1);
         assert_eq!(n.foreign[0].device, None);
         assert_eq!(n.foreign[0].person, None);
+        // A note it made whole shows as it is, every part named.
+        let coll = a.coll(DocKind::Shared, Collection::Appreciations).unwrap();
+        let o = outsider
+            .put_object(&coll, "01ZZZZZZZZZZZZZZZZZZZZZZZZ", automerge::ObjType::Map)
+            .unwrap();
+        outsider.put(&o, "author", ben.as_str()).unwrap();
+        outsider.put(&o, "text", "a note from nowhere").unwrap();
+        outsider.put(&o, "created", at(3).0).unwrap();
+        outsider
+            .put_object(&o, "reactions", automerge::ObjType::Map)
+            .unwrap();
+        outsider.commit();
+        let changes = outsider.save_after(&a.heads(DocKind::Shared));
+        a.apply(DocKind::Shared, &changes).unwrap();
+        let n = a
+            .appreciation(&Id::from("01ZZZZZZZZZZZZZZZZZZZZZZZZ"))
+            .unwrap();
+        assert_eq!(n.text, "a note from nowhere");
+        let fields: Vec<&str> = n.foreign.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(fields, vec!["author", "text"]);
     }
 
     #[test]

@@ -43,6 +43,21 @@ pub(crate) struct ActorBook {
 }
 
 impl ActorBook {
+    /// The devices of the membership, and this device as the person it acts as when the
+    /// membership does not name it yet (a restored device waiting to be admitted trusts its
+    /// own writes).
+    pub(crate) fn with_this_device(m: &Membership, this: Option<(ActorId, PartnerId)>) -> Self {
+        let mut book = ActorBook::new(m);
+        if let Some((actor, person)) = this {
+            book.by_actor.entry(actor).or_insert(Writer {
+                person: Some(person),
+                display: false,
+                name: "this device".into(),
+            });
+        }
+        book
+    }
+
     pub(crate) fn new(m: &Membership) -> Self {
         let mut by_actor = HashMap::new();
         for d in m.devices().values() {
@@ -243,12 +258,17 @@ impl<'a> Reader<'a> {
             return (string_of(self.doc, winner, winner_id, None), None);
         }
         let shown = string_of(self.doc, winner, winner_id, None);
-        let foreign = Some(self.foreign(key, actor_of(winner_id), shown));
+        let foreign = Some(self.foreign(key, actor_of(winner_id), shown.clone()));
         // A concurrent value of the author's own.
         if let Some((v, id)) = values.iter().rev().find(|(_, id)| is_own(id)) {
             return (string_of(self.doc, v, id, None), foreign);
         }
-        (self.before(o, key, winner_id, own), foreign)
+        // The author's last own value; if they never wrote one (the item came whole from another
+        // device), what is there, named.
+        match self.before(o, key, winner_id, own) {
+            Some(v) => (Some(v), foreign),
+            None => (shown, foreign),
+        }
     }
 
     /// The author's own value that `foreign` (and any other device's values before it)

@@ -46,7 +46,7 @@ mod tests {
 
     #[test]
     fn a_code_with_a_quiet_zone() {
-        let p = encode("HEARTH1ABCDEF").unwrap();
+        let p = encode("HEARTH2ABCDEF").unwrap();
         assert_eq!(p.width, p.height);
         assert_eq!(p.rgba.len(), (p.width * p.height * 4) as usize);
         // The quiet zone is light; the finder pattern's corner is dark.

@@ -204,7 +204,7 @@ pub fn invite(inviter: &Device, role: &str) -> (Child, BufReader<ChildStdout>, S
     let mut ticket = String::new();
     stdout.read_line(&mut ticket).unwrap();
     let ticket = ticket.trim().to_owned();
-    assert!(ticket.starts_with("HEARTH1"), "not a ticket: {ticket:?}");
+    assert!(ticket.starts_with("HEARTH2"), "not a ticket: {ticket:?}");
     (invite, stdout, ticket)
 }
 

@@ -175,7 +175,7 @@ mod tests {
 
     #[test]
     fn codes_read_in_groups() {
-        assert_eq!(grouped("HEARTH1ABCDEFGH", 4), "HEAR TH1A BCDE FGH");
+        assert_eq!(grouped("HEARTH2ABCDEFGH", 4), "HEAR TH2A BCDE FGH");
         assert_eq!(grouped("", 4), "");
     }
 
