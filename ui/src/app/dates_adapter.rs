@@ -84,7 +84,12 @@ pub(crate) fn connect(window: &AppWindow, sink: &Sink, clock: Clock) {
     g.on_edit_date(move |id| {
         let Some(w) = weak.upgrade() else { return };
         let g = w.global::<DatesAdapter>();
-        if let Some(d) = g.get_upcoming().iter().find(|d| d.id == id) {
+        let found = g
+            .get_upcoming()
+            .iter()
+            .chain(g.get_later().iter())
+            .find(|d| d.id == id);
+        if let Some(d) = found {
             let fields = DateFields {
                 title: d.title.to_string(),
                 day: d.day.to_string(),
@@ -157,6 +162,8 @@ pub(crate) fn connect(window: &AppWindow, sink: &Sink, clock: Clock) {
                 close,
             );
         } else {
+            // An idea for later given a day becomes a plan.
+            let was_idea = g.get_later().iter().any(|d| d.id == id.as_str());
             let id = Id::from(id);
             s.write_then(
                 move |j, h| {
@@ -168,6 +175,7 @@ pub(crate) fn connect(window: &AppWindow, sink: &Sink, clock: Clock) {
                             place: Some(place),
                             notes: Some(notes),
                             tech_free: Some(tech_free),
+                            status: was_idea.then_some(DateStatus::Planned),
                             ..DateChange::default()
                         },
                         h.now,
@@ -247,6 +255,12 @@ pub(crate) fn apply(window: &AppWindow, view: &DatesView) {
         get_upcoming,
         set_upcoming,
         view.upcoming.iter().map(card).collect()
+    );
+    set_model!(
+        &g,
+        get_later,
+        set_later,
+        view.later.iter().map(card).collect()
     );
     set_model!(&g, get_past, set_past, view.past.iter().map(card).collect());
     set_model!(

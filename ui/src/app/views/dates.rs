@@ -56,6 +56,8 @@ pub(crate) struct DatesView {
     pub(crate) next_title: String,
     pub(crate) next_countdown: String,
     pub(crate) upcoming: Vec<DateView>,
+    /// Plans without a time yet ("ideas for later").
+    pub(crate) later: Vec<DateView>,
     pub(crate) past: Vec<DateView>,
     pub(crate) ideas: Vec<IdeaView>,
     pub(crate) matches: Vec<IdeaView>,
@@ -67,7 +69,10 @@ const DECK: usize = 40;
 
 fn date_view(d: &DatePlan, people: &People, at: Moment, past: bool) -> DateView {
     let planner = people.get(&d.planner);
-    let local = at.local(d.start);
+    let idea = d.status == DateStatus::Idea;
+    // An idea for later has no time yet: its editor offers the usual evening.
+    let local = if idea { None } else { at.local(d.start) };
+    let offered = new_fields(at);
     let status = match (&d.status, past) {
         (DateStatus::Cancelled, _) => "called off".to_owned(),
         (DateStatus::Done, _) | (DateStatus::Planned, true) => String::new(),
@@ -77,13 +82,17 @@ fn date_view(d: &DatePlan, people: &People, at: Moment, past: bool) -> DateView 
     DateView {
         id: d.id.to_string(),
         title: d.title.clone(),
-        when: format::when(d.start, at),
+        when: if idea {
+            "No time set yet".to_owned()
+        } else {
+            when_with_end(d, at)
+        },
         place: d.place.clone().unwrap_or_default(),
         notes: d.notes.clone(),
         tech_free: d.tech_free,
         planner: planner.name,
         colour: planner.colour,
-        countdown: if past {
+        countdown: if past || idea {
             String::new()
         } else {
             format::countdown(d.start, at)
@@ -109,10 +118,10 @@ fn date_view(d: &DatePlan, people: &People, at: Moment, past: bool) -> DateView 
             title: d.title.clone(),
             day: local
                 .map(|t| t.format("%Y-%m-%d").to_string())
-                .unwrap_or_default(),
+                .unwrap_or(offered.day),
             time: local
                 .map(|t| t.format("%H:%M").to_string())
-                .unwrap_or_default(),
+                .unwrap_or(offered.time),
             place: d.place.clone().unwrap_or_default(),
             notes: d.notes.clone(),
             tech_free: d.tech_free,
@@ -120,19 +129,45 @@ fn date_view(d: &DatePlan, people: &People, at: Moment, past: bool) -> DateView 
     }
 }
 
+/// When a date starts, and when it ends if that was said: "Sat 5 Dec, 19:00 until 22:30".
+fn when_with_end(d: &DatePlan, at: Moment) -> String {
+    let start = format::when(d.start, at);
+    match (d.end, at.local(d.start)) {
+        (Some(end), Some(s)) => match at.local(end) {
+            Some(e) if e.date_naive() == s.date_naive() => {
+                format!("{start} until {}", e.format("%H:%M"))
+            }
+            Some(_) => format!("{start} until {}", format::when(end, at)),
+            None => start,
+        },
+        _ => start,
+    }
+}
+
 pub(crate) fn build(journal: &Journal, people: &People, at: Moment) -> DatesView {
-    let upcoming: Vec<DateView> = journal
-        .upcoming_dates(at.now)
+    // By time: what is still ahead (a date called off or marked done early included, with
+    // its status), then what is over.
+    let coming = journal.dates_coming_up(at.now);
+    let upcoming: Vec<DateView> = coming
+        .iter()
+        .map(|d| date_view(d, people, at, false))
+        .collect();
+    let later = journal
+        .date_ideas()
         .iter()
         .map(|d| date_view(d, people, at, false))
         .collect();
     let past = journal
-        .past_dates(at.now)
+        .dates_before(at.now)
         .iter()
         .take(PAST)
         .map(|d| date_view(d, people, at, true))
         .collect();
-    let (next_title, next_countdown) = match upcoming.first() {
+    let next = coming
+        .iter()
+        .position(|d| d.status == DateStatus::Planned)
+        .and_then(|i| upcoming.get(i));
+    let (next_title, next_countdown) = match next {
         Some(d) => (
             d.title.clone(),
             format!("{}, {}", capitalise(&d.countdown), d.when),
@@ -171,6 +206,7 @@ pub(crate) fn build(journal: &Journal, people: &People, at: Moment) -> DatesView
         next_title,
         next_countdown,
         upcoming,
+        later,
         past,
         ideas,
         matches,
@@ -274,6 +310,74 @@ mod tests {
         assert_eq!(v.matches.len(), 1);
         assert_eq!(v.matches[0].title, "Stargazing");
         assert_eq!(v.ideas.len(), 1);
+    }
+
+    #[test]
+    fn ideas_for_later_and_end_times_show() {
+        let (mut j, ana, _ben) = couple();
+        // Written from the command line without --when: an idea for later.
+        j.plan_date(
+            &ana,
+            &NewDate {
+                title: "Pottery class".into(),
+                ..NewDate::default()
+            },
+            at_hours(-5),
+        )
+        .unwrap();
+        j.plan_date(
+            &ana,
+            &NewDate {
+                title: "Concert".into(),
+                start: Some(at_hours(24 + 19)),
+                end: Some(Timestamp(at_hours(24 + 22).0 + 30 * 60_000)),
+                ..NewDate::default()
+            },
+            at_hours(-5),
+        )
+        .unwrap();
+        let called_off = j
+            .plan_date(
+                &ana,
+                &NewDate {
+                    title: "Brunch".into(),
+                    start: Some(at_hours(12)),
+                    ..NewDate::default()
+                },
+                at_hours(-5),
+            )
+            .unwrap();
+        j.update_date(
+            &called_off,
+            &hearth_core::DateChange {
+                status: Some(DateStatus::Cancelled),
+                ..Default::default()
+            },
+            at_hours(-4),
+        )
+        .unwrap();
+        let people = People::of(&j, Some(ana.clone()));
+        let v = build(&j, &people, moment());
+        assert_eq!(v.later.len(), 1);
+        assert_eq!(v.later[0].title, "Pottery class");
+        assert_eq!(v.later[0].when, "No time set yet");
+        assert_eq!(v.later[0].countdown, "");
+        assert_eq!(
+            v.later[0].fields.time, "19:00",
+            "the editor offers an evening"
+        );
+        // A date called off but still ahead is listed by time with its status; the next date
+        // is the next one that is on.
+        let titles: Vec<&str> = v.upcoming.iter().map(|d| d.title.as_str()).collect();
+        assert_eq!(titles, vec!["Brunch", "Concert"]);
+        assert_eq!(v.upcoming[0].status, "called off");
+        assert_eq!(v.next_title, "Concert");
+        assert!(
+            v.upcoming[1].when.ends_with("19:00 until 22:30"),
+            "{}",
+            v.upcoming[1].when
+        );
+        assert!(v.past.is_empty());
     }
 
     #[test]
