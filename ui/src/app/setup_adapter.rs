@@ -28,6 +28,8 @@ pub(crate) fn connect(window: &AppWindow, sink: &Sink) {
         });
     });
     let s = sink.clone();
+    g.on_retry(move || s.send(Command::Retry));
+    let s = sink.clone();
     g.on_unlock(move |passphrase| {
         if let Some(p) = secret(&passphrase) {
             s.send(Command::Unlock(p));
@@ -41,6 +43,10 @@ pub(crate) fn set_busy(window: &AppWindow, busy: bool) {
 
 pub(crate) fn set_error(window: &AppWindow, text: &str) {
     window.global::<SetupAdapter>().set_error(text.into());
+}
+
+pub(crate) fn set_needs_passphrase(window: &AppWindow, needs: bool) {
+    window.global::<SetupAdapter>().set_needs_passphrase(needs);
 }
 
 pub(crate) fn set_where(window: &AppWindow, text: &str) {

@@ -49,6 +49,8 @@ pub(crate) enum Command {
     },
     /// Open a journal sealed with a passphrase.
     Unlock(SecretString),
+    /// Try opening the journal again (it was held by another process).
+    Retry,
     /// Change the journal; `then` runs on the UI thread if it worked.
     Write { op: WriteOp, then: Option<UiFn> },
     /// Show a pairing ticket for `role`.
@@ -76,6 +78,7 @@ impl std::fmt::Debug for Command {
             Command::Start { .. } => "Start",
             Command::JoinAtStart { .. } => "JoinAtStart",
             Command::Unlock(_) => "Unlock",
+            Command::Retry => "Retry",
             Command::Write { .. } => "Write",
             Command::Invite(_) => "Invite",
             Command::CancelInvite => "CancelInvite",
@@ -219,8 +222,15 @@ fn unlock_error(error: &ProfileError) -> String {
         ProfileError::Keys(hearth_core::keys::KeyError::WrongPassphrase { .. }) => {
             "That passphrase didn't open the journal. Try again?".into()
         }
-        ProfileError::Locked { .. } => {
-            "Hearth already has this journal open in another window or process.".into()
+        ProfileError::Locked { pid, .. } => {
+            let who = match pid {
+                Some(pid) => format!("another Hearth window or process (pid {pid})"),
+                None => "another Hearth window or process".to_owned(),
+            };
+            format!(
+                "The journal is open in {who}. Close that window, or stop the background \
+                 service (systemctl --user stop hearth), then try again."
+            )
         }
         other => sentence(other),
     }
@@ -301,11 +311,18 @@ impl Worker {
         }
         match Profile::needs_passphrase(&self.dir) {
             Ok(true) if passphrase.is_none() => {
-                self.ui(|w| shell_adapter::set_phase(w, Phase::Unlock));
+                self.ui(|w| {
+                    setup_adapter::set_needs_passphrase(w, true);
+                    shell_adapter::set_phase(w, Phase::Unlock);
+                });
             }
-            _ => {
+            sealed => {
+                let sealed = matches!(sealed, Ok(true));
                 if let Err(text) = self.open(passphrase).await {
+                    // A journal held elsewhere, or damaged, is not a passphrase question: the
+                    // screen says only what stands in the way.
                     self.ui(move |w| {
+                        setup_adapter::set_needs_passphrase(w, sealed);
                         shell_adapter::set_phase(w, Phase::Unlock);
                         setup_adapter::set_error(w, &text);
                     });
@@ -403,6 +420,14 @@ impl Worker {
                     return;
                 }
                 self.join(ticket, true);
+            }
+            Command::Retry => {
+                self.ui(|w| {
+                    setup_adapter::set_busy(w, true);
+                    setup_adapter::set_error(w, "");
+                });
+                self.boot(None).await;
+                self.ui(|w| setup_adapter::set_busy(w, false));
             }
             Command::Unlock(passphrase) => {
                 self.ui(|w| setup_adapter::set_busy(w, true));
