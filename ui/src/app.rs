@@ -184,6 +184,7 @@ impl Preview {
 pub fn run_app(
     profile_dir: Option<PathBuf>,
     passphrase: Option<SecretString>,
+    net: NetConfig,
 ) -> anyhow::Result<()> {
     let dir = match profile_dir {
         Some(dir) => dir,
@@ -191,6 +192,7 @@ pub fn run_app(
     };
     let app = App::open(AppOptions {
         passphrase,
+        net,
         ..AppOptions::new(dir)
     })?;
     // Evening colours after dark.

@@ -121,7 +121,9 @@ pub(crate) enum Command {
     Passphrase(PassphraseCommand),
     /// Run this device as the home display: full screen for a touch screen, showing only
     /// wall-safe notes and the next date (set it up with `init --display` and pair it first).
-    Kiosk,
+    Kiosk(ServeArgs),
+    /// Open the app window (what `hearth` with no command does), with network settings.
+    App(ServeArgs),
     /// Show the whole idea with nothing set up: two partners and a home display write apart,
     /// meet again, and end with one journal. Uses temporary profiles and loopback only.
     Demo,

@@ -84,7 +84,8 @@ pub(crate) async fn run(command: &Command, ctx: &mut Ctx) -> Result<()> {
         Command::Init(_)
         | Command::Serve(_)
         | Command::Demo
-        | Command::Kiosk
+        | Command::Kiosk(_)
+        | Command::App(_)
         | Command::PackageFiles(_) => {
             anyhow::bail!("this command does not run on an open profile")
         }

@@ -29,22 +29,36 @@ pub(crate) fn main() -> ExitCode {
         Err(e) => e.exit(),
     };
     init_tracing();
-    let Some(command) = &cli.command else {
-        // No command: the window, on this thread (the UI's event loop needs the main thread).
-        let passphrase = io::passphrase_from_env().map(|p| p.secret());
-        return match hearth_ui::run_app(cli.profile.clone(), passphrase) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => failed(&e),
-        };
+    // The window (the app, or the home display's kiosk) runs on this thread: the UI's event
+    // loop needs the main thread.
+    let window = match &cli.command {
+        None => Some((false, None)),
+        Some(Command::App(a)) => Some((false, Some(a))),
+        Some(Command::Kiosk(a)) => Some((true, Some(a))),
+        Some(_) => None,
     };
-    if matches!(command, Command::Kiosk) {
-        // The home display: also a window, so also on this thread.
+    if let Some((kiosk, args)) = window {
         let passphrase = io::passphrase_from_env().map(|p| p.secret());
-        return match hearth_ui::run_kiosk(cli.profile.clone(), passphrase) {
+        let net = match args
+            .map(|a| net_config(&a.net, a.mdns == OnOffArg::On))
+            .transpose()
+        {
+            Ok(net) => net.unwrap_or_default(),
+            Err(e) => return failed(&e),
+        };
+        let outcome = if kiosk {
+            hearth_ui::run_kiosk(cli.profile.clone(), passphrase, net)
+        } else {
+            hearth_ui::run_app(cli.profile.clone(), passphrase, net)
+        };
+        return match outcome {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => failed(&e),
         };
     }
+    let Some(command) = &cli.command else {
+        return ExitCode::SUCCESS;
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

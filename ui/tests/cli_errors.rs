@@ -285,3 +285,17 @@ fn passphrases_are_asked_for_and_checked() {
     assert_eq!(out.code, 1);
     assert!(out.stderr.contains("no Hearth profile"), "{}", out.stderr);
 }
+
+#[test]
+fn the_app_and_the_kiosk_take_network_settings_like_serve() {
+    let ana = Device::person("Ana");
+    for window in ["app", "kiosk"] {
+        // Bad settings are refused before any window opens.
+        refused(&ana, &[window, "--bind", "127.0.0.1:notaport"], 2, "port");
+        refused(&ana, &[window, "--relay", "sometimes"], 1, "relay");
+        let help = ana.ok(&[window, "--help"]);
+        for flag in ["--bind", "--relay", "--mdns"] {
+            assert!(help.contains(flag), "{window} --help lacks {flag}: {help}");
+        }
+    }
+}

@@ -157,6 +157,7 @@ impl KioskPreview {
 pub fn run_kiosk(
     profile_dir: Option<PathBuf>,
     passphrase: Option<SecretString>,
+    net: hearth_sync::NetConfig,
 ) -> anyhow::Result<()> {
     let dir = match profile_dir {
         Some(dir) => dir,
@@ -170,6 +171,7 @@ pub fn run_kiosk(
     }
     let kiosk = Kiosk::open(AppOptions {
         passphrase,
+        net,
         ..AppOptions::new(dir)
     })?;
     // The lamp-lit colours after dark.
