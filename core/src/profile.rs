@@ -597,8 +597,17 @@ fn build(
         let path = path.to_owned();
         move |source| ProfileError::Io { path, source }
     };
-    std::fs::create_dir_all(parent).map_err(io(parent))?;
-    let staging = files::sibling_temp_path(dir, "creating");
+    // An empty directory made for the profile (a service's state directory, whose parent this
+    // user may not write) receives it in place; otherwise it is built beside and renamed.
+    let in_place = dir.is_dir();
+    if !in_place {
+        std::fs::create_dir_all(parent).map_err(io(parent))?;
+    }
+    let staging = if in_place {
+        files::sibling_temp_path(&dir.join(".profile"), "creating")
+    } else {
+        files::sibling_temp_path(dir, "creating")
+    };
     files::create_private_dir(&staging).map_err(io(&staging))?;
     let built = (|| {
         let keys = DeviceKeys::generate();
@@ -613,6 +622,11 @@ fn build(
         fill(&mut store)?;
         drop(store);
         files::sync_dir(&staging).map_err(io(&staging))?;
+        if in_place {
+            move_in(&staging, dir).map_err(io(dir))?;
+            files::sync_dir(dir).map_err(io(dir))?;
+            return Ok(keys);
+        }
         match std::fs::rename(&staging, dir) {
             Ok(()) => {}
             // The target gained files since it was checked.
@@ -651,6 +665,19 @@ fn build(
     };
     let lock = Profile::lock(dir, &options, |_| {})?;
     Profile::open_locked(dir, lock, keys)
+}
+
+/// Moves what `staging` (inside `dir`) holds into `dir`, the key file last: a profile exists
+/// once its key file does, so it appears whole or not at all.
+fn move_in(staging: &Path, dir: &Path) -> std::io::Result<()> {
+    let mut names: Vec<std::ffi::OsString> = std::fs::read_dir(staging)?
+        .map(|e| e.map(|e| e.file_name()))
+        .collect::<std::io::Result<_>>()?;
+    names.sort_by_key(|n| n == Profile::KEY_FILE);
+    for name in names {
+        std::fs::rename(staging.join(&name), dir.join(&name))?;
+    }
+    std::fs::remove_dir(staging)
 }
 
 /// The first of `dir` and its key file that this user may not look into.

@@ -495,3 +495,34 @@ fn a_damaged_store_in_a_profile_names_the_way_out() {
     assert!(message.contains(&dir.display().to_string()), "{message}");
     assert!(message.contains("hearth restore"), "{message}");
 }
+
+/// A service's state directory, made empty and private for the profile by the package, whose
+/// parent the service's user may not write: the profile is built inside it.
+#[cfg(unix)]
+#[test]
+fn an_empty_state_directory_receives_the_profile_in_place() {
+    use std::os::unix::fs::PermissionsExt;
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("hearth");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let before = std::fs::metadata(&dir).unwrap();
+    let created = Profile::create(&dir, None, &options()).unwrap();
+    let secret = created.keys().endpoint_secret();
+    drop(created);
+    // The same directory (not a new one renamed over it), nothing left beside or inside.
+    use std::os::unix::fs::MetadataExt;
+    assert_eq!(std::fs::metadata(&dir).unwrap().ino(), before.ino());
+    assert!(siblings(&dir).is_empty(), "{:?}", siblings(&dir));
+    let mut inside: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    inside.sort();
+    assert!(inside.iter().all(|n| !n.contains("creating")), "{inside:?}");
+    assert_eq!(
+        Profile::open(&dir, None).unwrap().keys().endpoint_secret(),
+        secret
+    );
+    assert_eq!(mode(&dir), 0o700);
+}
