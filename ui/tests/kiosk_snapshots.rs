@@ -9,6 +9,7 @@ use app_support::{check_snapshot as check, init_for_snapshots};
 use hearth_core::{Journal, NewDate, Timestamp};
 use hearth_ui::app::ui::{KioskAdapter, Theme};
 use hearth_ui::app::{Clock, KioskPreview};
+use i_slint_backend_testing::ElementHandle;
 use slint::{ComponentHandle, Model};
 
 const SIZES: [(&str, f32, f32); 2] = [("800x480", 800., 480.), ("1024x600", 1024., 600.)];
@@ -132,4 +133,53 @@ fn the_display_at_two_sizes() {
         q.hide().unwrap();
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Whoever stands at the display can write a time, a number or a question, and every key fits
+/// on the smaller screen.
+#[test]
+fn the_keyboard_has_digits_and_a_question_mark() {
+    init_for_snapshots();
+    let (j, _) = journal();
+    let p = KioskPreview::new(&j, clock(NOW)).unwrap();
+    let w = p.window();
+    w.window().set_size(slint::LogicalSize::new(800., 480.));
+    w.show().unwrap();
+    let g = w.global::<KioskAdapter>();
+    g.set_keyboard_open(true);
+    let key = |label: &str| {
+        ElementHandle::find_by_accessible_label(w, label)
+            .next()
+            .unwrap_or_else(|| panic!("no key labelled {label:?}"))
+    };
+    for label in [
+        "D", "I", "N", "N", "E", "R", "Space", "A", "T", "Space", "7", "?",
+    ] {
+        key(label).invoke_accessible_default_action();
+    }
+    assert_eq!(g.get_draft(), "Dinner at 7?");
+    for label in [
+        "1",
+        "0",
+        "Q",
+        "P",
+        "Z",
+        "?",
+        "!",
+        "Backspace",
+        "Space",
+        "Done",
+    ] {
+        let k = key(label);
+        let (at, size) = (k.absolute_position(), k.size());
+        assert!(
+            at.x >= 0. && at.y >= 0. && at.x + size.width <= 800. && at.y + size.height <= 480.,
+            "{label:?} is at {at:?}, {size:?}: off the 800 x 480 screen"
+        );
+        assert!(
+            size.height >= 48. && size.width >= 48.,
+            "{label:?} is {size:?}: too small for a finger"
+        );
+    }
+    w.hide().unwrap();
 }

@@ -181,9 +181,51 @@ pub fn run_kiosk(
         .global::<Theme>()
         .set_dark(!(7..20).contains(&hour));
     kiosk.window().window().set_fullscreen(true);
+    cover_the_screen(kiosk.window());
     kiosk.window().run().context("the kiosk could not run")?;
     kiosk.close();
     Ok(())
+}
+
+/// Sizes and places the kiosk's window over the whole screen it is on. Full screen is a request
+/// to the window manager, and on an X server without one (a kitchen display started straight
+/// into X) nobody acts on it; this does the same itself. Under LinuxKMS there is no winit window
+/// and the backend already draws on the whole screen.
+fn cover_the_screen(window: &KioskWindow) {
+    use slint::winit_030::WinitWindowAccessor;
+    let weak = window.as_weak();
+    let spawned = slint::spawn_local(async move {
+        let Some(kiosk) = weak.upgrade() else {
+            return;
+        };
+        let winit = kiosk.window().winit_window().await;
+        drop(kiosk);
+        let Ok(w) = winit else {
+            return;
+        };
+        let Some(screen) = w
+            .current_monitor()
+            .or_else(|| w.primary_monitor())
+            .or_else(|| w.available_monitors().next())
+        else {
+            tracing::debug!("no screen to cover: the window keeps its size");
+            return;
+        };
+        let (size, at) = (screen.size(), screen.position());
+        tracing::debug!(
+            width = size.width,
+            height = size.height,
+            x = at.x,
+            y = at.y,
+            "covering the screen"
+        );
+        w.set_outer_position(at);
+        // The size arrives with the next resize event when the window system grants it.
+        let _granted_now = w.request_inner_size(size);
+    });
+    if let Err(e) = spawned {
+        tracing::debug!(error = %e, "could not size the kiosk to the screen");
+    }
 }
 
 struct Worker {
