@@ -426,6 +426,34 @@ impl Profile {
         })
     }
 
+    /// Moves the whole profile in `dir` to `aside` (a path beside it that does not exist yet),
+    /// as the way out of a profile that no longer opens. Its lock is taken first, with `task`
+    /// as the holder's record, so a profile another process has open is refused and stays.
+    pub fn move_aside(dir: &Path, aside: &Path, task: &str) -> Result<(), ProfileError> {
+        let lock = match ProfileLock::try_acquire(dir, task, false) {
+            Ok(lock) => lock,
+            Err(NotTaken::Held(holder)) => {
+                return Err(ProfileError::Locked {
+                    path: dir.to_owned(),
+                    pid: holder.pid,
+                });
+            }
+            Err(NotTaken::Failed(e)) => return Err(e),
+        };
+        if aside.exists() {
+            return Err(ProfileError::Io {
+                path: aside.to_owned(),
+                source: std::io::Error::from(std::io::ErrorKind::AlreadyExists),
+            });
+        }
+        std::fs::rename(dir, aside).map_err(|source| ProfileError::Io {
+            path: dir.to_owned(),
+            source,
+        })?;
+        drop(lock);
+        Ok(())
+    }
+
     /// Who holds the profile in `dir`, as its lock file says, to name it in a message; `None`
     /// when the file names nobody. It is only what the holder wrote: it takes no lock.
     pub fn holder(dir: &Path) -> Option<Holder> {

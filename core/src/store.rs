@@ -232,11 +232,7 @@ pub struct CompactionInfo {
 pub enum StoreError {
     /// The store file cannot be read as a Hearth store: damaged on disk, altered, or sealed with
     /// another device's key. Nothing was written.
-    #[error(
-        "the journal store at {} is damaged ({detail}); it was left as it is. Restore from a \
-         backup with `hearth restore`, or re-sync from a partner device",
-        path.display()
-    )]
+    #[error("the journal store at {} is damaged ({detail}); it was left as it is", path.display())]
     Damaged {
         /// The store file.
         path: PathBuf,
@@ -447,7 +443,7 @@ impl Store {
         // The integrity check turns damage into errors; this guards against any that slips
         // through as a panic in the database engine.
         let db = catch_unwind(AssertUnwindSafe(|| builder().open(path)))
-            .map_err(|_| damaged(path, "the database engine could not read it"))?
+            .map_err(|_| damaged(path, "it cannot be read"))?
             .map_err(|e| db_error(path, e))?;
         let sealer = Sealer::new(keys);
         let peers = read_meta_and_peers(&db, path, &sealer)?;
@@ -1048,7 +1044,7 @@ fn db_error(path: &Path, error: impl Into<redb::Error>) -> StoreError {
     match error.into() {
         redb::Error::Io(source) => match source.kind() {
             std::io::ErrorKind::InvalidData | std::io::ErrorKind::UnexpectedEof => {
-                damaged(path, source.to_string())
+                damaged(path, "it is empty or cut short")
             }
             _ => StoreError::Io {
                 path: path.to_owned(),
@@ -1058,20 +1054,21 @@ fn db_error(path: &Path, error: impl Into<redb::Error>) -> StoreError {
         redb::Error::DatabaseAlreadyOpen | redb::Error::LockProtocolMismatch => StoreError::Busy {
             path: path.to_owned(),
         },
-        redb::Error::Corrupted(detail) => damaged(path, detail),
-        redb::Error::UpgradeRequired(version) => damaged(
+        // The message says what the database's findings mean, not the database's own words.
+        redb::Error::Corrupted(_) => damaged(path, "what it holds does not add up"),
+        redb::Error::UpgradeRequired(_) => damaged(
             path,
-            format!("its database file format {version} is not one this Hearth reads"),
+            "it is in a format this version of Hearth does not read",
         ),
-        redb::Error::TableDoesNotExist(table) => damaged(
+        redb::Error::TableDoesNotExist(_) => damaged(
             path,
-            format!("table {table} is missing; it is not a Hearth store"),
+            "parts of it are missing; it may not be a Hearth store",
         ),
-        error @ (redb::Error::TableTypeMismatch { .. }
+        redb::Error::TableTypeMismatch { .. }
         | redb::Error::TypeDefinitionChanged { .. }
         | redb::Error::TableIsMultimap(_)
-        | redb::Error::TableIsNotMultimap(_)) => {
-            damaged(path, format!("{error}; it is not a Hearth store"))
+        | redb::Error::TableIsNotMultimap(_) => {
+            damaged(path, "it is not laid out as a Hearth store")
         }
         other => StoreError::Database {
             path: path.to_owned(),

@@ -491,9 +491,21 @@ fn a_damaged_store_in_a_profile_names_the_way_out() {
         matches!(err, ProfileError::Store(StoreError::Damaged { .. })),
         "{err}"
     );
+    // Where, and what happened, in plain words: the way out is the caller's to word (the
+    // command line names `hearth restore --replace`).
     let message = err.to_string();
-    assert!(message.contains(&dir.display().to_string()), "{message}");
-    assert!(message.contains("hearth restore"), "{message}");
+    assert!(message.contains(&store.display().to_string()), "{message}");
+    assert!(message.contains("damaged"), "{message}");
+    let said = message.replace(&store.display().to_string(), "");
+    for jargon in ["redb", "database", "table", "hearth restore"] {
+        assert!(!said.contains(jargon), "{jargon:?} in {message}");
+    }
+
+    // Moving it aside takes the profile whole and leaves the place free.
+    let aside = root.path().join("a.replaced");
+    Profile::move_aside(&dir, &aside, "test").unwrap();
+    assert!(!dir.exists());
+    assert!(aside.join(Profile::STORE_FILE).exists());
 }
 
 /// A service's state directory, made empty and private for the profile by the package, whose

@@ -1,13 +1,17 @@
-//! Change files: the shared journal's changes sealed with age to the partner's devices, for
-//! when no live link exists (handed over by any means). Only the shared journal travels this
-//! way.
+//! Change files: the journal's changes sealed with age, for when no live link exists (handed
+//! over by any means). The shared journal's changes are sealed to every other member device;
+//! the sender's private journal travels in the same file sealed a second time, inside, to the
+//! sender's own other devices only, so a partner's device carries it unread and leaves it.
 //!
-//! A file is a standard age file. Its plaintext is a line `hearth-changes 2`, a JSON line with
-//! who made it, the Automerge change bytes, and an ed25519 signature by the sending device over
-//! all of that. A receiver checks the signature against the sender the header names and that
-//! the sender is a current member (by the signed membership it checked) before it applies
-//! anything; the sender it reports is the verified one. (age does not authenticate senders:
-//! anyone who knows a device's public recipient can seal a file to it.)
+//! A file is a standard age file. Its plaintext is a line `hearth-changes 3`, a JSON line with
+//! who made it and how long each part is, the shared journal's Automerge change bytes, the
+//! inner age file with the private journal's changes (empty when there is none), and an
+//! ed25519 signature by the sending device over all of that. A receiver checks the signature
+//! against the sender the header names and that the sender is a current member (by the signed
+//! membership it checked) before it applies anything, and applies private changes only from a
+//! device of its own person; the sender it reports is the verified one. (age does not
+//! authenticate senders: anyone who knows a device's public recipient can seal a file to it.)
+//! Files of the earlier version 2 (the shared part alone) are still read.
 
 use std::io::{Read, Write};
 
@@ -18,8 +22,11 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Result, SyncError};
 use crate::node::Node;
 
-const MAGIC: &[u8] = b"hearth-changes 2\n";
-const SIGNATURE_DOMAIN: &[u8] = b"hearth/changes/2\n";
+const MAGIC: &[u8] = b"hearth-changes 3\n";
+const SIGNATURE_DOMAIN: &[u8] = b"hearth/changes/3\n";
+/// Version 2: the shared part alone.
+const MAGIC_V2: &[u8] = b"hearth-changes 2\n";
+const SIGNATURE_DOMAIN_V2: &[u8] = b"hearth/changes/2\n";
 const SIGNATURE_LEN: usize = 64;
 /// The largest change file accepted (well above a ten-year journal).
 pub const MAX_CHANGE_FILE: u64 = hearth_core::bound::MAX_DECODED;
@@ -29,6 +36,14 @@ struct Header {
     from: String,
     created: Timestamp,
     changes: usize,
+    /// Bytes of the shared journal's changes, then of the sealed private part (version 3).
+    #[serde(default)]
+    shared_len: Option<usize>,
+    #[serde(default)]
+    private_len: usize,
+    /// Private changes inside the sealed part.
+    #[serde(default)]
+    private_changes: usize,
 }
 
 /// What an import did.
@@ -40,6 +55,11 @@ pub struct Imported {
     pub changes: usize,
     /// Changes that were new here.
     pub new_changes: usize,
+    /// Changes of this person's private journal in the file (sent by one of their own
+    /// devices), and how many of them were new here.
+    pub private_changes: usize,
+    /// Private changes that were new here.
+    pub new_private_changes: usize,
 }
 
 impl Node {
@@ -99,38 +119,76 @@ impl Node {
         }
         let have = have.unwrap_or_default();
         let doc = st.journal.doc_mut(DocKind::Shared);
-        let changes = doc.get_changes(&have);
+        let shared: Vec<u8> = doc
+            .get_changes(&have)
+            .iter()
+            .flat_map(|c| c.raw_bytes().to_vec())
+            .collect();
+        let changes = doc.get_changes(&have).len();
+        // This person's private journal, for their own other devices only.
+        let own: Vec<_> = match st.journal.acting() {
+            hearth_core::Acting::Person(me_person) => targets
+                .iter()
+                .filter(|d| d.owner == hearth_core::DeviceOwner::Partner(me_person.clone()))
+                .collect(),
+            _ => Vec::new(),
+        };
+        let (private, private_changes) = if own.is_empty() {
+            (Vec::new(), 0)
+        } else {
+            let mut own_recipients: Vec<age::x25519::Recipient> = Vec::new();
+            let mut have_private: Option<Vec<automerge::ChangeHash>> = None;
+            for d in &own {
+                own_recipients.push(d.age_recipient.parse().map_err(|e| {
+                    SyncError::ChangeFile(format!(
+                        "the device {} has an unusable age recipient: {e}",
+                        d.name
+                    ))
+                })?);
+                let heads = (!everything)
+                    .then(|| {
+                        st.profile
+                            .store()
+                            .sync_state(&d.endpoint_id, DocSlot::Private)
+                            .and_then(|b| sync::State::decode(&b).ok())
+                            .map(|s| s.shared_heads)
+                    })
+                    .flatten();
+                match heads {
+                    Some(h) if have_private.is_none() => have_private = Some(h),
+                    Some(h) if have_private.as_ref() == Some(&h) => {}
+                    _ => have_private = Some(Vec::new()),
+                }
+            }
+            let have_private = have_private.unwrap_or_default();
+            let doc = st.journal.doc_mut(DocKind::Private);
+            let list = doc.get_changes(&have_private);
+            let bytes: Vec<u8> = list.iter().flat_map(|c| c.raw_bytes().to_vec()).collect();
+            if list.is_empty() {
+                (Vec::new(), 0)
+            } else {
+                (seal(&own_recipients, &bytes)?, list.len())
+            }
+        };
         let header = Header {
             from: me,
             created: Timestamp::now(),
-            changes: changes.len(),
+            changes,
+            shared_len: Some(shared.len()),
+            private_len: private.len(),
+            private_changes,
         };
         let mut plain = MAGIC.to_vec();
         plain
             .extend(serde_json::to_vec(&header).map_err(|e| SyncError::ChangeFile(e.to_string()))?);
         plain.push(b'\n');
-        for c in changes {
-            plain.extend_from_slice(c.raw_bytes());
-        }
+        plain.extend_from_slice(&shared);
+        plain.extend_from_slice(&private);
         let seed = st.profile.keys().endpoint_secret();
         drop(st);
         let sig = hearth_core::membership::sign_detached(&seed, SIGNATURE_DOMAIN, &plain);
         plain.extend_from_slice(&sig);
-        let refs: Vec<&dyn age::Recipient> = recipients
-            .iter()
-            .map(|r| r as &dyn age::Recipient)
-            .collect();
-        let enc = age::Encryptor::with_recipients(refs.into_iter())
-            .map_err(|e| SyncError::ChangeFile(format!("could not seal the change file: {e}")))?;
-        let mut out = Vec::new();
-        let mut w = enc
-            .wrap_output(&mut out)
-            .map_err(|e| SyncError::ChangeFile(e.to_string()))?;
-        w.write_all(&plain)
-            .map_err(|e| SyncError::ChangeFile(e.to_string()))?;
-        w.finish()
-            .map_err(|e| SyncError::ChangeFile(e.to_string()))?;
-        Ok(out)
+        seal(&recipients, &plain)
     }
 
     /// Opens a change file sealed for this device and merges its changes. A file for another
@@ -140,6 +198,7 @@ impl Node {
         let opened = open_change_file(&identity, file)?;
         let (header, bytes) = (&opened.header, opened.changes.as_slice());
         let sender = self.read(|j| j.device(&header.from));
+        let sender_owner = sender.as_ref().map(|d| d.owner.clone());
         match sender {
             Some(d) if d.is_member() => {}
             Some(d) => {
@@ -162,35 +221,109 @@ impl Node {
                 ));
             }
         }
-        let (new_changes, due) = {
-            let mut st = self.state();
-            let before = st.journal.heads(DocKind::Shared);
-            if !bytes.is_empty() {
-                st.journal.apply(DocKind::Shared, bytes)?;
+        // The private part opens only on a device of the sender's own person; elsewhere it
+        // is not this device's to read, and stays unread.
+        let private = match (&opened.private, sender_owner) {
+            (Some(sealed), Some(owner)) => {
+                let mine = self.read(|j| match j.acting() {
+                    hearth_core::Acting::Person(p) => owner == hearth_core::DeviceOwner::Partner(p),
+                    _ => false,
+                });
+                if mine {
+                    Some(unseal(&identity, sealed, "its private part")?)
+                } else {
+                    None
+                }
             }
-            let doc = st.journal.doc_mut(DocKind::Shared);
-            let n = doc.get_changes(&before).len();
-            let due = crate::node::persist_merged(&mut st, DocKind::Shared, bytes.len())?;
-            (n, due)
+            _ => None,
         };
-        if new_changes > 0 {
+        let mut new_counts = [0usize; 2];
+        let mut due = false;
+        {
+            let mut st = self.state();
+            for (i, (kind, part)) in [
+                (DocKind::Shared, Some(bytes)),
+                (DocKind::Private, private.as_deref()),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                let Some(part) = part.filter(|p| !p.is_empty()) else {
+                    continue;
+                };
+                let before = st.journal.heads(kind);
+                st.journal.apply(kind, part)?;
+                new_counts[i] = st.journal.doc_mut(kind).get_changes(&before).len();
+                due |= crate::node::persist_merged(&mut st, kind, part.len())?;
+            }
+        }
+        if new_counts.iter().any(|n| *n > 0) {
             self.stored(due);
             self.after_change();
         }
         Ok(Imported {
             from: header.from.clone(),
             changes: header.changes,
-            new_changes,
+            new_changes: new_counts[0],
+            private_changes: if private.is_some() {
+                header.private_changes
+            } else {
+                0
+            },
+            new_private_changes: new_counts[1],
         })
     }
+}
+
+/// Seals `plain` with age to `recipients`.
+fn seal(recipients: &[age::x25519::Recipient], plain: &[u8]) -> Result<Vec<u8>> {
+    let refs: Vec<&dyn age::Recipient> = recipients
+        .iter()
+        .map(|r| r as &dyn age::Recipient)
+        .collect();
+    let enc = age::Encryptor::with_recipients(refs.into_iter())
+        .map_err(|e| SyncError::ChangeFile(format!("could not seal the change file: {e}")))?;
+    let mut out = Vec::new();
+    let mut w = enc
+        .wrap_output(&mut out)
+        .map_err(|e| SyncError::ChangeFile(e.to_string()))?;
+    w.write_all(plain)
+        .map_err(|e| SyncError::ChangeFile(e.to_string()))?;
+    w.finish()
+        .map_err(|e| SyncError::ChangeFile(e.to_string()))?;
+    Ok(out)
+}
+
+/// Opens an age file sealed to `identity`, reading at most [`MAX_CHANGE_FILE`] bytes. `what`
+/// names it in errors ("the change file", "its private part").
+fn unseal(identity: &age::x25519::Identity, file: &[u8], what: &str) -> Result<Vec<u8>> {
+    let dec = age::Decryptor::new_buffered(file).map_err(|e| {
+        SyncError::ChangeFile(format!("{what} is not sealed as Hearth seals it ({e})"))
+    })?;
+    let reader = dec
+        .decrypt(std::iter::once(identity as &dyn age::Identity))
+        .map_err(|e| match e {
+            age::DecryptError::NoMatchingKeys => {
+                SyncError::ChangeFile(format!("{what} is sealed for other devices, not this one"))
+            }
+            other => SyncError::ChangeFile(format!("{what} could not be opened: {other}")),
+        })?;
+    let mut plain = Vec::new();
+    reader
+        .take(MAX_CHANGE_FILE)
+        .read_to_end(&mut plain)
+        .map_err(|e| SyncError::ChangeFile(format!("{what} is damaged or cut short: {e}")))?;
+    Ok(plain)
 }
 
 /// A change file, unsealed and checked.
 #[derive(Debug)]
 pub struct ChangeFile {
     header: Header,
-    /// The Automerge change bytes it carries.
+    /// The shared journal's Automerge change bytes it carries.
     pub changes: Vec<u8>,
+    /// The private journal's changes, still sealed to the sender's own devices.
+    private: Option<Vec<u8>>,
 }
 
 impl ChangeFile {
@@ -209,29 +342,16 @@ pub fn open_change_file(identity: &age::x25519::Identity, file: &[u8]) -> Result
             "the file is too large to be a change file".into(),
         ));
     }
-    let dec = age::Decryptor::new_buffered(file).map_err(|e| {
-        SyncError::ChangeFile(format!("this is not a sealed Hearth change file ({e})"))
-    })?;
-    let reader = dec
-        .decrypt(std::iter::once(identity as &dyn age::Identity))
-        .map_err(|e| match e {
-            age::DecryptError::NoMatchingKeys => SyncError::ChangeFile(
-                "this change file is sealed for other devices, not this one".into(),
-            ),
-            other => SyncError::ChangeFile(format!("the change file could not be opened: {other}")),
-        })?;
-    let mut plain = Vec::new();
-    reader
-        .take(MAX_CHANGE_FILE)
-        .read_to_end(&mut plain)
-        .map_err(|e| {
-            SyncError::ChangeFile(format!("the change file is damaged or cut short: {e}"))
-        })?;
-    let signed = plain.strip_prefix(MAGIC).ok_or_else(|| {
-        SyncError::ChangeFile(
+    let plain = unseal(identity, file, "the change file")?;
+    let (signed, domain) = if let Some(rest) = plain.strip_prefix(MAGIC) {
+        (rest, SIGNATURE_DOMAIN)
+    } else if let Some(rest) = plain.strip_prefix(MAGIC_V2) {
+        (rest, SIGNATURE_DOMAIN_V2)
+    } else {
+        return Err(SyncError::ChangeFile(
             "the file opened but is not a Hearth change file (or one from an older version)".into(),
-        )
-    })?;
+        ));
+    };
     if signed.len() < SIGNATURE_LEN {
         return Err(SyncError::ChangeFile("the change file is cut short".into()));
     }
@@ -245,15 +365,32 @@ pub fn open_change_file(identity: &age::x25519::Identity, file: &[u8]) -> Result
     let header: Header = serde_json::from_slice(&rest[..nl])
         .map_err(|e| SyncError::ChangeFile(format!("the change file's header is damaged: {e}")))?;
     let body = &plain[..plain.len() - SIGNATURE_LEN];
-    if !hearth_core::membership::verify_detached(&header.from, SIGNATURE_DOMAIN, body, &signature) {
+    if !hearth_core::membership::verify_detached(&header.from, domain, body, &signature) {
         return Err(SyncError::ChangeFile(
             "the change file's signature does not match the device it names; it was not made by \
              that device, so nothing was brought in"
                 .into(),
         ));
     }
+    let parts = &rest[nl + 1..];
+    let (changes, private) = match header.shared_len {
+        None => (parts.to_vec(), None),
+        Some(shared_len) => {
+            if shared_len.checked_add(header.private_len) != Some(parts.len()) {
+                return Err(SyncError::ChangeFile(
+                    "the change file's parts do not add up to its length; it is damaged".into(),
+                ));
+            }
+            let (shared, private) = parts.split_at(shared_len);
+            (
+                shared.to_vec(),
+                (!private.is_empty()).then(|| private.to_vec()),
+            )
+        }
+    };
     Ok(ChangeFile {
         header,
-        changes: rest[nl + 1..].to_vec(),
+        changes,
+        private,
     })
 }

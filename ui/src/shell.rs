@@ -273,6 +273,14 @@ fn open(dir: &Path, options: &OpenOptions, out: &Io) -> Result<Profile, Opened> 
         e @ ProfileError::Busy { .. } => Opened::Failed(anyhow!(
             "{e}; nothing was changed, try again once it has finished"
         )),
+        e @ ProfileError::Store(hearth_core::StoreError::Damaged { .. }) => {
+            Opened::Failed(anyhow!(
+                "{e}. The way out: put your latest backup in its place with `hearth restore \
+                 BACKUP --replace` (the damaged profile is kept beside it, untouched), or \
+                 restore it into a new directory with `hearth --profile NEWDIR restore BACKUP`; \
+                 then pair again from one of your devices"
+            ))
+        }
         other => Opened::Failed(anyhow!(other)),
     };
     let waiting = |holder: &Holder| {

@@ -163,3 +163,108 @@ fn a_backup_restores_into_a_new_profile() {
     // The restored device is Ana's and can write.
     target.ok(&["note", "Back again"]);
 }
+
+/// A damaged store is reported in plain words with a way out that works: the backup goes in
+/// its place with `restore --replace`, and the damaged profile stays beside it, untouched.
+#[test]
+fn a_damaged_profile_is_replaced_by_its_backup() {
+    let ana = Device::person("Ana");
+    ana.ok(&["note", "Kept safe"]);
+    let backup = ana.file("journal.age");
+    assert_eq!(
+        cli_support::with_passphrase(&ana, &["backup", "--out", backup.to_str().unwrap()], "pw")
+            .code,
+        0
+    );
+    let store = ana.dir.join("journal.redb");
+    let bytes = std::fs::read(&store).unwrap();
+    std::fs::write(&store, &bytes[..bytes.len() / 3]).unwrap();
+
+    let broken = ana.run(&["wall"]);
+    assert_ne!(broken.code, 0);
+    assert!(broken.stderr.contains("damaged"), "{}", broken.stderr);
+    assert!(broken.stderr.contains("--replace"), "{}", broken.stderr);
+    assert!(!broken.stderr.contains("database"), "{}", broken.stderr);
+    // Without --replace nothing is touched.
+    let refused = cli_support::with_passphrase(&ana, &["restore", backup.to_str().unwrap()], "pw");
+    assert_ne!(refused.code, 0);
+    assert!(refused.stderr.contains("--replace"), "{}", refused.stderr);
+    // A wrong passphrase leaves the damaged profile where it was.
+    let wrong = cli_support::with_passphrase(
+        &ana,
+        &["restore", backup.to_str().unwrap(), "--replace"],
+        "not it",
+    );
+    assert_ne!(wrong.code, 0);
+    assert_eq!(std::fs::read(&store).unwrap().len(), bytes.len() / 3);
+
+    let replaced = cli_support::with_passphrase(
+        &ana,
+        &["restore", backup.to_str().unwrap(), "--replace"],
+        "pw",
+    );
+    assert_eq!(replaced.code, 0, "{}", replaced.stderr);
+    assert!(
+        replaced.stdout.contains("is kept, untouched"),
+        "{}",
+        replaced.stdout
+    );
+    assert_eq!(ana.wall_texts(), ["Kept safe"]);
+    let parent = ana.dir.parent().unwrap();
+    let aside: Vec<_> = std::fs::read_dir(parent)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("profile.replaced-")
+        })
+        .collect();
+    assert_eq!(aside.len(), 1, "the damaged profile is kept beside it");
+    assert_eq!(
+        std::fs::read(aside[0].path().join("journal.redb"))
+            .unwrap()
+            .len(),
+        bytes.len() / 3
+    );
+}
+
+/// A backup says which device it was made on, so restoring it always guesses the same owner
+/// (with or without private entries in it), names the new device apart from the old one, and
+/// offers to revoke the old one.
+#[test]
+fn a_restored_device_is_its_backups_owners_and_named_apart() {
+    let ana = Device::person("Ana");
+    let ben = Device::person("Ben");
+    cli_support::pair(&ana, &ben, "partner");
+    ana.ok(&["note", "Before the phone broke"]);
+    let backup = ana.file("ana.age");
+    assert_eq!(
+        cli_support::with_passphrase(&ana, &["backup", "--out", backup.to_str().unwrap()], "pw")
+            .code,
+        0
+    );
+    let new_phone = Device::empty();
+    let restored =
+        cli_support::with_passphrase(&new_phone, &["restore", backup.to_str().unwrap()], "pw");
+    assert_eq!(
+        restored.code, 0,
+        "two partners, no private entries: {}",
+        restored.stderr
+    );
+    assert!(
+        restored.stdout.contains("as \"Ana's device (restored)\""),
+        "{}",
+        restored.stdout
+    );
+    assert!(
+        restored.stdout.contains("hearth revoke"),
+        "{}",
+        restored.stdout
+    );
+    let status = new_phone.ok(&["status"]);
+    assert!(
+        status.contains("Ana's device (restored) · Ana's device"),
+        "{status}"
+    );
+}

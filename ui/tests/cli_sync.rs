@@ -117,3 +117,75 @@ fn partners_pair_serve_and_stay_in_sync() {
     assert!(serve_a.stop().success());
     assert!(serve_b.stop().success());
 }
+
+/// A change file carries my private journal to my own other device, sealed to it alone: my
+/// partner's device, reading the same file, gets the shared changes and nothing private.
+#[test]
+fn a_change_file_carries_my_private_journal_to_my_own_devices_only() {
+    let ana = Device::person("Ana");
+    let ana_laptop = Device::person("Ana");
+    let ben = Device::person("Ben");
+    pair(&ana, &ana_laptop, "me");
+    pair(&ana, &ben, "partner");
+    ana.ok(&["repair", "hurt", "A private hurt, only mine"]);
+    ana.ok(&[
+        "i-statement",
+        "write",
+        "--feeling",
+        "I felt a private thing",
+    ]);
+    ana.ok(&["note", "Shared with everyone"]);
+    let file = ana.file("changes.age");
+    ana.ok(&[
+        "export-changes",
+        "--out",
+        file.to_str().unwrap(),
+        "--bind",
+        LOOPBACK,
+    ]);
+
+    let mine = ana_laptop.ok(&["import", file.to_str().unwrap(), "--bind", LOOPBACK]);
+    assert!(mine.contains("to your private journal"), "{mine}");
+    let repairs = ana_laptop.json(&["repair", "list"]).to_string();
+    assert!(repairs.contains("A private hurt, only mine"), "{repairs}");
+    let statements = ana_laptop.json(&["i-statement", "list"]).to_string();
+    assert!(
+        statements.contains("I felt a private thing"),
+        "{statements}"
+    );
+    assert!(
+        ana_laptop
+            .wall_texts()
+            .contains(&"Shared with everyone".to_owned())
+    );
+
+    let bens = ben.ok(&["import", file.to_str().unwrap(), "--bind", LOOPBACK]);
+    assert!(!bens.contains("private"), "{bens}");
+    assert!(
+        ben.wall_texts()
+            .contains(&"Shared with everyone".to_owned())
+    );
+    for args in [["repair", "list"], ["i-statement", "list"]] {
+        let seen = ben.json(&args).to_string();
+        assert!(!seen.contains("private"), "{args:?}: {seen}");
+    }
+    // Nothing of the private journal is in Ben's profile, sealed or not.
+    for entry in walk(&ben.dir) {
+        let bytes = std::fs::read(&entry).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(!text.contains("A private hurt"), "{}", entry.display());
+    }
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else if p.is_file() {
+            out.push(p);
+        }
+    }
+    out
+}

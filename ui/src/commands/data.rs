@@ -3,7 +3,7 @@
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use hearth_core::backup::{self, Backup, Manifest};
@@ -172,13 +172,19 @@ pub(crate) fn import(ctx: &mut Ctx, file: &Path) -> Result<()> {
     let from = node
         .read(|j| j.device(&imported.from).map(|d| d.name))
         .unwrap_or_else(|| "another device".to_owned());
-    ctx.io.line(match imported.new_changes {
-        0 => format!("Nothing new from {from}: this device had it all already."),
-        n => format!(
-            "Brought in {} from {from}.",
-            show::count(n, "change", "changes")
-        ),
-    });
+    ctx.io
+        .line(match (imported.new_changes, imported.new_private_changes) {
+            (0, 0) => format!("Nothing new from {from}: this device had it all already."),
+            (n, 0) => format!(
+                "Brought in {} from {from}.",
+                show::count(n, "change", "changes")
+            ),
+            (n, p) => format!(
+                "Brought in {} from {from}, {} of them to your private journal.",
+                show::count(n + p, "change", "changes"),
+                p
+            ),
+        });
     Ok(())
 }
 
@@ -199,6 +205,10 @@ pub(crate) fn backup(ctx: &mut Ctx, a: &BackupArgs) -> Result<()> {
         if let Some(root) = j.root() {
             manifest.extra.insert(FOUNDER_KEY.into(), root.into());
         }
+        manifest.extra.insert(
+            DEVICE_KEY.into(),
+            hearth_sync::endpoint_id_of(p.keys().endpoint_secret()).into(),
+        );
         (manifest, j.wall(&Default::default()).len())
     });
     let spinner = ctx.io.spinner("Sealing the backup…");
@@ -285,6 +295,14 @@ fn private_for(io: &Io, backup: &mut Backup, journal: &Journal, owner: &DeviceOw
 
 /// The manifest field naming the journal's founder (its endpoint id).
 const FOUNDER_KEY: &str = "founder";
+/// The manifest field naming the device the backup was made on (its endpoint id).
+const DEVICE_KEY: &str = "device";
+
+/// The device a backup was made on, as the backup's journal records it.
+fn made_on(backup: &Backup, journal: &Journal) -> Option<hearth_core::Device> {
+    let id = backup.manifest.extra.get(DEVICE_KEY)?.as_str()?;
+    journal.devices().into_iter().find(|d| d.endpoint_id == id)
+}
 
 /// The founder a backup names, if the backup's own statements bear it out.
 fn founder_of(backup: &Backup, journal: &Journal) -> Option<String> {
@@ -298,10 +316,11 @@ fn founder_of(backup: &Backup, journal: &Journal) -> Option<String> {
 
 /// `hearth restore FILE`: a new profile from a backup.
 pub(crate) fn restore_new(dir: &Path, a: &RestoreArgs, io: &Io, cwd: &Path) -> Result<()> {
-    if Profile::exists(dir) {
+    if Profile::exists(dir) && !a.replace {
         anyhow::bail!(
-            "a profile already exists at {}; restore into a new directory with --profile DIR, or \
-             merge the backup into this one with --merge",
+            "a profile already exists at {}; restore into a new directory with --profile DIR, \
+             merge the backup into this one with --merge, or (when it is damaged) put the backup \
+             in its place with --replace",
             dir.display()
         );
     }
@@ -310,10 +329,14 @@ pub(crate) fn restore_new(dir: &Path, a: &RestoreArgs, io: &Io, cwd: &Path) -> R
     let journal = Journal::load(&backup.shared, backup.private.as_deref(), b"hearth-restore")
         .context("the backup's journal does not load")?;
     let partners = journal.partners();
+    let source = made_on(&backup, &journal);
     let owner = if a.display {
         DeviceOwner::Home
     } else if let Some(name) = &a.person {
         DeviceOwner::Partner(journal.find_partner(name)?.id)
+    } else if let Some(device) = &source {
+        // Whose the device it was made on was: the same answer for every backup of it.
+        device.owner.clone()
     } else {
         let authors = private_authors(&journal);
         match (partners.as_slice(), authors.as_slice()) {
@@ -338,7 +361,20 @@ pub(crate) fn restore_new(dir: &Path, a: &RestoreArgs, io: &Io, cwd: &Path) -> R
             format!("{}'s device", show::name(&journal, p)),
         ),
     };
-    let device_name = a.device_name.clone().unwrap_or(default_name);
+    // Beside the device it replaces, a restored one needs a name of its own, or `revoke NAME`
+    // could not tell them apart.
+    let taken = |name: &str| journal.devices().iter().any(|d| d.name == name);
+    let device_name = a.device_name.clone().unwrap_or_else(|| {
+        let restored = format!("{default_name} (restored)");
+        if !taken(&default_name) {
+            default_name
+        } else if !taken(&restored) {
+            restored
+        } else {
+            let day = chrono::Local::now().format("%-d %b %Y");
+            format!("{default_name} (restored {day})")
+        }
+    });
     let options = CreateOptions {
         device_name: device_name.clone(),
         kind: kind.clone(),
@@ -346,9 +382,25 @@ pub(crate) fn restore_new(dir: &Path, a: &RestoreArgs, io: &Io, cwd: &Path) -> R
             work_factor: io::work_factor()?,
         },
     };
+    // Only now that the backup has proved good: the old profile goes aside, whole.
+    let aside = if a.replace && dir.exists() {
+        Some(move_aside(dir)?)
+    } else {
+        None
+    };
     let spinner = io.spinner("Restoring…");
-    let profile = Profile::restore(dir, &backup, None, &options)
-        .with_context(|| format!("could not restore into {}", dir.display()))?;
+    let profile = match Profile::restore(dir, &backup, None, &options) {
+        Ok(p) => p,
+        Err(e) => {
+            // Put the old profile back as it was before saying what went wrong.
+            if let Some(old) = &aside {
+                let _ = std::fs::remove_dir_all(dir);
+                let _ = std::fs::rename(old, dir);
+            }
+            return Err(anyhow::Error::new(e))
+                .with_context(|| format!("could not restore into {}", dir.display()));
+        }
+    };
     // The restored device is not a member: nothing about it is written into the journal, so
     // it cannot mint itself a place there. It trusts the backup's founder (to read the chain)
     // and remembers whom it says it belongs to until a member admits it by pairing.
@@ -391,12 +443,63 @@ pub(crate) fn restore_new(dir: &Path, a: &RestoreArgs, io: &Io, cwd: &Path) -> R
         show::count(notes, "note", "notes"),
         dir.display()
     ));
+    if let Some(old) = &aside {
+        io.line(format!(
+            "The profile that was there is kept, untouched, at {}; remove it once you no longer \
+             need it.",
+            old.display()
+        ));
+    }
     io.line(
         "It is a new device with keys of its own and is not a member of the journal yet. To let it \
          sync, run `hearth pair invite --for me` (or `--for display`) on one of your devices and \
          `hearth pair join TICKET` here.",
     );
+    let revoked = |d: &hearth_core::Device| {
+        matches!(
+            d.standing,
+            hearth_core::membership::Standing::Revoked { .. }
+        )
+    };
+    if let Some(old) = source.filter(|d| !revoked(d)) {
+        io.line(format!(
+            "The backup was made on \"{}\", which may still sync. If that device is lost or \
+             replaced by this one, stop it from syncing from one of your devices: hearth revoke {}",
+            show::safe(&old.name),
+            show::safe(show::prefix(&old.endpoint_id, 10))
+        ));
+    }
     Ok(())
+}
+
+/// Renames the profile directory `dir` to a free name beside it that says when it was put
+/// aside (`DIR.replaced-20261201-1730`); returns the new path.
+fn move_aside(dir: &Path) -> Result<PathBuf> {
+    let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S").to_string();
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "profile".to_owned());
+    let mut n = 0;
+    loop {
+        let suffix = if n == 0 {
+            String::new()
+        } else {
+            format!("-{n}")
+        };
+        let aside = dir.with_file_name(format!("{name}.replaced-{stamp}{suffix}"));
+        if !aside.exists() {
+            Profile::move_aside(dir, &aside, "hearth restore --replace").with_context(|| {
+                format!(
+                    "could not move {} aside to {}",
+                    dir.display(),
+                    aside.display()
+                )
+            })?;
+            return Ok(aside);
+        }
+        n += 1;
+    }
 }
 
 /// `hearth restore FILE --merge`: the backup's changes added to this profile.
