@@ -6,9 +6,11 @@
 
 mod checkins;
 mod dates;
+mod edits;
 mod ideas;
 mod members;
 mod provenance;
+mod search;
 pub use members::Acting;
 mod summary;
 mod talk;

@@ -736,6 +736,21 @@ impl Collection {
     }
 }
 
+/// An item that holds what was searched for ([`Journal::search`](crate::Journal::search)).
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct Found {
+    /// Where it lives.
+    pub collection: Collection,
+    /// The item's id.
+    pub id: Id,
+    /// Who wrote the text that matched.
+    pub who: PartnerId,
+    /// When the item was written (a date plan: when it starts).
+    pub when: Timestamp,
+    /// The text that matched, whole.
+    pub text: String,
+}
+
 /// An item in the trash.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub struct TrashEntry {

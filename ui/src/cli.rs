@@ -91,11 +91,20 @@ pub(crate) enum Command {
     /// Repairs: name a hurt, have it acknowledged and understood, and let it go.
     #[command(subcommand)]
     Repair(RepairCommand),
+    /// Rewrite what you wrote, by its id: a note, a kindness, an idea, a date's title, a
+    /// check-in's note or a hurt not yet shared (an "I" statement: `i-statement write --edit`).
+    Edit(EditArgs),
     /// Move an item to the trash (it can be restored for 30 days).
     Delete(IdArg),
     /// What is in the trash, and bringing it back.
     #[command(subcommand)]
     Trash(TrashCommand),
+    /// Find the notes, dates, ideas, kindnesses, check-in notes and conversations that hold
+    /// TEXT (ignoring case), among everything this device can read.
+    Search(SearchArgs),
+    /// This device at a glance: its profile, whose it is, what the journal holds, and for each
+    /// other device when it last synced and how many changes wait for it.
+    Status,
     /// Paired devices, who they belong to and when they last synced.
     Devices,
     /// Stop a device from syncing (by name or the start of its id); --undo lets it back.
@@ -131,6 +140,23 @@ pub(crate) enum Command {
     /// `completions/`).
     #[command(hide = true)]
     PackageFiles(PackageFilesArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct EditArgs {
+    /// The item's id (its start or end is enough while it is unique).
+    pub(crate) id: String,
+    /// The new text.
+    pub(crate) text: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SearchArgs {
+    /// What to look for.
+    pub(crate) text: String,
+    /// Show at most this many, newest first.
+    #[arg(long, default_value_t = 50)]
+    pub(crate) limit: usize,
 }
 
 #[derive(Debug, Args)]
@@ -283,8 +309,12 @@ pub(crate) enum DateCommand {
 #[derive(Debug, Args)]
 pub(crate) struct DatePlanArgs {
     /// What you will do.
-    #[arg(long)]
-    pub(crate) title: String,
+    #[arg(long, required_unless_present = "from_idea")]
+    pub(crate) title: Option<String>,
+    /// Plan an idea from the deck (its id): the date takes the idea's title unless --title
+    /// gives another. The idea stays in the deck.
+    #[arg(long, value_name = "IDEA")]
+    pub(crate) from_idea: Option<String>,
     /// When it starts: 2026-06-12T19:30:00+02:00, or 2026-06-12T19:30 in local time.
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub(crate) when: Option<Timestamp>,
@@ -499,6 +529,10 @@ pub(crate) struct IStatementArgs {
     /// Share it with your partner now instead of keeping a draft.
     #[arg(long)]
     pub(crate) share: bool,
+    /// Rewrite your private draft with this id instead of writing a new statement (every part
+    /// is replaced; --share then shares it).
+    #[arg(long, value_name = "ID")]
+    pub(crate) edit: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -658,8 +692,12 @@ pub(crate) struct RestoreArgs {
     #[arg(long, value_name = "NAME")]
     pub(crate) device_name: Option<String>,
     /// Merge the backup into the existing profile instead of creating a new one.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "replace")]
     pub(crate) merge: bool,
+    /// The way out of a damaged profile: move the existing profile aside (kept whole, beside
+    /// it, with the time in its name) and restore the backup in its place.
+    #[arg(long)]
+    pub(crate) replace: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -770,6 +808,8 @@ impl Command {
                 | Command::Repair(RepairCommand::List)
                 | Command::Trash(TrashCommand::List)
                 | Command::Devices
+                | Command::Search(_)
+                | Command::Status
                 | Command::Export(_)
                 | Command::Backup(_)
         )

@@ -6,6 +6,7 @@ mod checkin;
 mod data;
 mod dates;
 mod devices;
+mod find;
 mod ideas;
 mod sync;
 mod talk;
@@ -69,9 +70,12 @@ pub(crate) async fn run(command: &Command, ctx: &mut Ctx) -> Result<()> {
         Command::IStatement(c) => talk::i_statement(ctx, c),
         Command::Coach(a) => coach(&ctx.io, a),
         Command::Repair(c) => talk::repair(ctx, c),
+        Command::Edit(a) => trash::edit(ctx, &a.id, &a.text),
         Command::Delete(a) => trash::delete(ctx, &a.id),
         Command::Trash(c) => trash::trash(ctx, c),
         Command::Devices => devices::devices(ctx),
+        Command::Search(a) => find::search(ctx, a),
+        Command::Status => find::status(ctx),
         Command::Revoke(a) => devices::revoke(ctx, a),
         Command::Pair(c) => devices::pair(ctx, c).await,
         Command::Sync(a) => sync::sync(ctx, a).await,

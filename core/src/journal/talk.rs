@@ -16,7 +16,7 @@ use crate::text;
 
 const LISTENING: &str = "listening";
 const I_STATEMENT: &str = "i_statement";
-const PARTS: [&str; 4] = ["observation", "feeling", "need", "request"];
+pub(super) const PARTS: [&str; 4] = ["observation", "feeling", "need", "request"];
 
 fn read_listening(r: &Reader<'_>, id: Id, o: &ObjId) -> Option<ListeningExchange> {
     let d = r.doc();
@@ -264,12 +264,7 @@ impl Journal {
         visibility: Visibility,
         now: Timestamp,
     ) -> Result<Id> {
-        let values = [
-            text::long("observation", &parts.observation, false)?,
-            text::long("feeling", &parts.feeling, true)?,
-            text::long("need", &parts.need, false)?,
-            text::long("request", &parts.request, false)?,
-        ];
+        let values = checked_parts(parts)?;
         self.require_partner(author)?;
         self.require_acting(author, false)?;
         now.check("time")?;
@@ -538,6 +533,17 @@ impl Journal {
             Ok(())
         })
     }
+}
+
+/// The parts of an "I" statement as they are stored, in the order of [`PARTS`]: each checked,
+/// the feeling required.
+pub(super) fn checked_parts(parts: &IStatementParts) -> Result<[String; 4]> {
+    Ok([
+        text::long("observation", &parts.observation, false)?,
+        text::long("feeling", &parts.feeling, true)?,
+        text::long("need", &parts.need, false)?,
+        text::long("request", &parts.request, false)?,
+    ])
 }
 
 #[cfg(test)]

@@ -36,9 +36,17 @@ impl Journal {
             kind: "item",
             id: id.to_string(),
         })?;
-        if coll == Collection::Repairs {
+        // A hurt never shared is a draft, its author's alone to throw away; once shared, a
+        // repair keeps every step dated.
+        if coll == Collection::Repairs
+            && (kind == DocKind::Shared
+                || self
+                    .repairs()
+                    .iter()
+                    .any(|r| &r.id == id && r.shared_at.is_some()))
+        {
             return Err(JournalError::NotAllowed(
-                "repairs are kept with every step dated; they cannot be deleted".into(),
+                "a shared repair is kept with every step dated; it cannot be deleted".into(),
             ));
         }
         if self.is_trashed(kind, id) {

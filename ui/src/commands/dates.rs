@@ -71,8 +71,21 @@ fn plan(ctx: &mut Ctx, a: &DatePlanArgs) -> Result<()> {
         anyhow::bail!("--until needs --when: say when the date starts first");
     }
     let planner = ctx.backend.person()?;
+    let title = match (&a.title, &a.from_idea) {
+        (Some(title), _) => title.clone(),
+        (None, Some(idea)) => {
+            let id = super::ideas::idea_id(ctx, idea)?;
+            ctx.backend
+                .read(|j| j.ideas().into_iter().find(|i| i.id == id))
+                .map(|i| i.title)
+                .context("the idea is in the deck but cannot be read")?
+        }
+        (None, None) => {
+            anyhow::bail!("say what the date is with --title, or plan an idea with --from-idea ID")
+        }
+    };
     let new = NewDate {
-        title: a.title.clone(),
+        title: title.clone(),
         start: a.when,
         end: a.until,
         place: a.place.clone(),
@@ -86,14 +99,14 @@ fn plan(ctx: &mut Ctx, a: &DatePlanArgs) -> Result<()> {
     let human = match a.when {
         Some(t) => format!(
             "Planned: {} on {}{}. Id: {}",
-            a.title.trim(),
+            title.trim(),
             show::when(t),
             if a.tech_free { ", screens away" } else { "" },
             show::short(&id)
         ),
         None => format!(
             "Kept as an idea for later: {}. Give it a time with `hearth date edit {} --when ...`.",
-            a.title.trim(),
+            title.trim(),
             show::short(&id)
         ),
     };

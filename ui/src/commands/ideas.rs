@@ -92,7 +92,7 @@ pub(crate) fn idea(ctx: &mut Ctx, c: &IdeaCommand) -> Result<()> {
     }
 }
 
-fn idea_id(ctx: &Ctx, needle: &str) -> Result<Id> {
+pub(super) fn idea_id(ctx: &Ctx, needle: &str) -> Result<Id> {
     let (ids, trashed) = ctx.backend.read(|j| {
         let ids: Vec<Id> = j.ideas().into_iter().map(|i| i.id).collect();
         (ids, show::trashed(j, &[Collection::Ideas]))
@@ -130,11 +130,20 @@ pub(crate) fn list(ctx: &mut Ctx, a: &IdeasArgs) -> Result<()> {
             .emit_json(&ctx.backend.read(|j| show::named(j, &ideas))?);
     }
     if ideas.is_empty() {
-        ctx.io.line(if a.matches {
-            "No matches yet: mark the ideas you'd enjoy with `hearth idea enjoy ID`."
+        if a.matches {
+            ctx.io
+                .line("No matches yet: mark the ideas you'd enjoy with `hearth idea enjoy ID`.");
+        } else if wanted.as_ref().is_none_or(|k| k == &IdeaKind::Date) {
+            ctx.io.line(
+                "The deck is empty. A few to start from (add one with hearth idea add \"...\"):",
+            );
+            for idea in hearth_ui::words::DATE_IDEAS.iter().take(5) {
+                ctx.io.line(format!("  {idea}"));
+            }
         } else {
-            "The deck is empty. Add an idea: hearth idea add \"Stargazing on the hill\""
-        });
+            ctx.io
+                .line("No ideas of that kind yet. Add one with hearth idea add \"...\".");
+        }
         return Ok(());
     }
     for i in &ideas {

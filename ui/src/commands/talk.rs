@@ -242,6 +242,20 @@ fn print_statement(ctx: &Ctx, id: &Id, human: &str) -> Result<()> {
         .report(&ctx.backend.read(|j| show::named(j, &s))?, human)
 }
 
+/// The id of one of this device's private "I" statement drafts.
+fn draft_id(ctx: &Ctx, needle: &str) -> Result<Id> {
+    let (ids, trashed) = ctx.backend.read(|j| {
+        let ids: Vec<Id> = j
+            .i_statements()
+            .into_iter()
+            .filter(|s| s.shared_at.is_none())
+            .map(|s| s.id)
+            .collect();
+        (ids, show::trashed(j, &[Collection::Conversations]))
+    });
+    show::resolve_with_trash("private draft", ids, trashed, needle)
+}
+
 fn write_statement(ctx: &mut Ctx, a: &IStatementArgs) -> Result<()> {
     let me = ctx.backend.person()?;
     let parts = IStatementParts {
@@ -264,10 +278,28 @@ fn write_statement(ctx: &mut Ctx, a: &IStatementArgs) -> Result<()> {
     } else {
         Visibility::Private
     };
-    let id = ctx
-        .backend
-        .write(|j| j.write_i_statement(&me, &parts, visibility, Timestamp::now()))
-        .context("could not save the statement")?;
+    let id = match &a.edit {
+        Some(draft) => {
+            let id = draft_id(ctx, draft)?;
+            let now = Timestamp::now();
+            ctx.backend
+                .write(|j| {
+                    j.batch(now, |j| {
+                        j.edit_i_statement(&id, &parts, now)?;
+                        if a.share {
+                            j.share(&id, now)?;
+                        }
+                        Ok(())
+                    })
+                })
+                .context("could not change the statement")?;
+            id
+        }
+        None => ctx
+            .backend
+            .write(|j| j.write_i_statement(&me, &parts, visibility, Timestamp::now()))
+            .context("could not save the statement")?,
+    };
     if ctx.io.json {
         #[derive(Serialize)]
         struct Out<'a> {
@@ -319,16 +351,7 @@ pub(crate) fn i_statement(ctx: &mut Ctx, c: &IStatementCommand) -> Result<()> {
     match c {
         IStatementCommand::Write(a) => write_statement(ctx, a),
         IStatementCommand::Share(a) => {
-            let (ids, trashed) = ctx.backend.read(|j| {
-                let ids: Vec<Id> = j
-                    .i_statements()
-                    .into_iter()
-                    .filter(|s| s.shared_at.is_none())
-                    .map(|s| s.id)
-                    .collect();
-                (ids, show::trashed(j, &[Collection::Conversations]))
-            });
-            let id = show::resolve_with_trash("private draft", ids, trashed, &a.id)?;
+            let id = draft_id(ctx, &a.id)?;
             ctx.backend
                 .write(|j| j.share(&id, Timestamp::now()))
                 .context("could not share the statement")?;

@@ -9,7 +9,7 @@ use crate::cli::TrashCommand;
 use crate::show;
 
 /// Every live item's id, whatever its kind.
-fn all_ids(j: &Journal) -> Vec<Id> {
+pub(super) fn all_ids(j: &Journal) -> Vec<Id> {
     let mut ids: Vec<Id> = j
         .wall(&WallFilter::default())
         .into_iter()
@@ -62,6 +62,38 @@ fn noun(c: Collection) -> &'static str {
 struct Moved<'a> {
     id: &'a Id,
     action: &'a str,
+}
+
+/// `hearth edit ID TEXT`: the one text of any item, rewritten by whoever may.
+pub(crate) fn edit(ctx: &mut Ctx, needle: &str, text: &str) -> Result<()> {
+    let (ids, trashed) = ctx.backend.read(|j| (all_ids(j), show::trashed(j, &[])));
+    let id = show::resolve_with_trash("item", ids, trashed, needle)?;
+    ctx.backend.person()?;
+    if ctx
+        .backend
+        .read(|j| j.i_statements().iter().any(|s| s.id == id))
+    {
+        anyhow::bail!(
+            "an \"I\" statement has four parts; rewrite them together with `hearth i-statement write --edit {} --feeling ...`",
+            show::short(&id)
+        );
+    }
+    let collection = ctx
+        .backend
+        .write(|j| j.edit_text(&id, text, Timestamp::now()))
+        .context("could not change it")?;
+    let what = noun(collection);
+    let mut human = what[..1].to_uppercase();
+    human.push_str(&what[1..]);
+    let human = format!("{human} {} changed.", show::short(&id));
+    if ctx.io.json {
+        return ctx.io.emit_json(&Moved {
+            id: &id,
+            action: "edited",
+        });
+    }
+    ctx.io.line(human);
+    Ok(())
 }
 
 pub(crate) fn delete(ctx: &mut Ctx, needle: &str) -> Result<()> {
