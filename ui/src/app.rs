@@ -246,6 +246,26 @@ fn apply(window: &AppWindow, changed: Changed) {
     }
 }
 
+/// Clears a message `after` a while, unless another one replaced it meanwhile (the app's and the
+/// kiosk's notices).
+fn clear_later<C: slint::ComponentHandle + 'static>(
+    window: &C,
+    shown: &str,
+    after: std::time::Duration,
+    current: impl Fn(&C) -> slint::SharedString + 'static,
+    clear: impl Fn(&C) + 'static,
+) {
+    let weak = window.as_weak();
+    let shown = shown.to_owned();
+    slint::Timer::single_shot(after, move || {
+        if let Some(w) = weak.upgrade()
+            && current(&w) == shown.as_str()
+        {
+            clear(&w);
+        }
+    });
+}
+
 /// A Slint colour.
 fn colour(c: Colour) -> slint::Color {
     let [_, r, g, b] = c.0.to_be_bytes();

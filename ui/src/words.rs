@@ -32,3 +32,18 @@ pub fn provenance(
     }
     out
 }
+
+/// Date ideas for a new deck, until the couple has their own: small, cheap, and mostly at home
+/// or nearby.
+pub const DATE_IDEAS: &[&str] = &[
+    "Cook something neither of you has made before",
+    "A walk to watch the sun go down",
+    "Breakfast in bed on a slow Sunday",
+    "Pick a film for each other, no vetoes",
+    "Picnic on the living room floor",
+    "Visit the market and cook what you find",
+    "A board game night with a small prize",
+    "Go back to where you had your first date",
+    "Look at old photos together",
+    "Try a class together: pottery, dancing, climbing",
+];

@@ -131,7 +131,7 @@ fn one_person_uses_every_screen() {
             !w.global::<CheckinAdapter>().get_chart_empty()
         })
         .await;
-        wait_shows(&w, "Mood over the last weeks").await;
+        wait_shows(&w, "Mood over the last weeks, from 1 (low) to 5 (high)").await;
 
         // Talk: the coach speaks up as the draft is typed; the draft stays private.
         press(&w, "Talk").await;

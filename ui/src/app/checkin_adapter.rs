@@ -2,10 +2,10 @@
 
 use slint::ComponentHandle;
 
-use super::ui::{AppWindow, ChartLine, CheckinAdapter, ReviewPerson};
+use super::ui::{AppWindow, ChartDot, ChartLine, CheckinAdapter, ReviewPerson};
 use super::views::checkin::{CheckinView, LineView};
 use super::worker::Sink;
-use super::{colour, set_model, wall_adapter};
+use super::{colour, model, set_model, wall_adapter};
 
 fn lines(lines: &[LineView]) -> Vec<ChartLine> {
     lines
@@ -13,7 +13,14 @@ fn lines(lines: &[LineView]) -> Vec<ChartLine> {
         .map(|l| ChartLine {
             name: l.name.as_str().into(),
             colour: colour(l.colour),
-            commands: l.commands.as_str().into(),
+            commands: l.line.commands.as_str().into(),
+            dots: model(
+                l.line
+                    .dots
+                    .iter()
+                    .map(|&(x, y)| ChartDot { x, y })
+                    .collect(),
+            ),
         })
         .collect()
 }

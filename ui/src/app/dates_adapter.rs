@@ -231,11 +231,36 @@ pub(crate) fn connect(window: &AppWindow, sink: &Sink, clock: Clock) {
     });
 
     let s = sink.clone();
+    let weak = window.as_weak();
     g.on_mark_idea(move |id, enjoy| {
+        if id.starts_with(dates::SUGGESTED) {
+            // A suggestion joins the deck, marked, so the partner can mark it too.
+            let Some(w) = weak.upgrade() else { return };
+            let Some(title) = w
+                .global::<DatesAdapter>()
+                .get_ideas()
+                .iter()
+                .find(|i| i.id == id)
+                .map(|i| i.title.to_string())
+            else {
+                return;
+            };
+            s.write(move |j, h| {
+                let id = j.add_idea(&h.me, &IdeaKind::Date, &title, None, h.now)?;
+                j.mark_idea(&id, &h.me, enjoy, h.now)
+            });
+            return;
+        }
         let id = Id::from(id.as_str());
         s.write(move |j, h| j.mark_idea(&id, &h.me, enjoy, h.now));
     });
 
+    let s = sink.clone();
+    g.on_edit_idea(move |id, title| {
+        let id = Id::from(id.as_str());
+        let title = title.trim().to_owned();
+        s.write(move |j, h| j.edit_idea(&id, &title, h.now));
+    });
     let s = sink.clone();
     g.on_add_idea(move |title| {
         let title = title.trim().to_owned();

@@ -60,11 +60,17 @@ pub(crate) fn connect(window: &AppWindow, sink: &Sink) {
         }
     });
     let s = sink.clone();
+    g.on_edit_act(move |id, what| {
+        let id = Id::from(id.as_str());
+        let what = what.trim().to_owned();
+        s.write(move |j, h| j.edit_kindness(&id, &what, h.now));
+    });
+    let s = sink.clone();
     g.on_delete_act(move |id| {
         let id = Id::from(id.as_str());
         s.write_then(
             move |j, h| j.delete(&id, &h.me, h.now),
-            |w| shell_adapter::notice(w, "Deleted. It waits in Recently deleted for 30 days."),
+            |w| shell_adapter::notice(w, shell_adapter::DELETED),
         );
     });
 }

@@ -85,14 +85,11 @@ pub(crate) fn note_left(window: &KioskWindow, text: &str) {
 /// A short line under the note; it clears itself after a while (one timer, no animation).
 pub(crate) fn notice(window: &KioskWindow, text: &str) {
     window.global::<KioskAdapter>().set_notice(text.into());
-    let weak = window.as_weak();
-    let shown = text.to_owned();
-    slint::Timer::single_shot(std::time::Duration::from_secs(8), move || {
-        if let Some(w) = weak.upgrade() {
-            let g = w.global::<KioskAdapter>();
-            if g.get_notice() == shown.as_str() {
-                g.set_notice("".into());
-            }
-        }
-    });
+    super::clear_later(
+        window,
+        text,
+        std::time::Duration::from_secs(8),
+        |w| w.global::<KioskAdapter>().get_notice(),
+        |w| w.global::<KioskAdapter>().set_notice("".into()),
+    );
 }

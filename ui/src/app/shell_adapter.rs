@@ -15,9 +15,25 @@ pub(crate) fn set_screen(window: &AppWindow, screen: Screen) {
     window.global::<AppAdapter>().set_screen(screen);
 }
 
-/// Shows a short message above the screen until it is dismissed.
+/// What a delete says: where the item went and for how long.
+pub(crate) const DELETED: &str = "Deleted. It waits in Recently deleted for 30 days.";
+
+/// How long a notice stays before it fades.
+const NOTICE_FOR: std::time::Duration = std::time::Duration::from_secs(8);
+
+/// Shows a short message over the current screen (only there), until it is dismissed, another
+/// replaces it, or a while has passed.
 pub(crate) fn notice(window: &AppWindow, text: &str) {
-    window.global::<AppAdapter>().set_notice(text.into());
+    let g = window.global::<AppAdapter>();
+    g.set_notice_screen(g.get_screen());
+    g.set_notice(text.into());
+    super::clear_later(
+        window,
+        text,
+        NOTICE_FOR,
+        |w| w.global::<AppAdapter>().get_notice(),
+        |w| w.global::<AppAdapter>().set_notice("".into()),
+    );
 }
 
 pub(crate) fn apply(window: &AppWindow, view: &ShellView) {

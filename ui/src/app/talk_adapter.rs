@@ -118,6 +118,20 @@ pub(crate) fn connect(window: &AppWindow, sink: &Sink, clock: Clock) {
     g.on_share_statement(share(sink));
     g.on_share_hurt(share(sink));
     let s = sink.clone();
+    g.on_edit_hurt(move |id, hurt| {
+        let id = Id::from(id.as_str());
+        let hurt = hurt.trim().to_owned();
+        s.write(move |j, h| j.edit_hurt(&id, &hurt, h.now));
+    });
+    let s = sink.clone();
+    g.on_delete_draft(move |id| {
+        let id = Id::from(id.as_str());
+        s.write_then(
+            move |j, h| j.delete(&id, &h.me, h.now),
+            |w| shell_adapter::notice(w, shell_adapter::DELETED),
+        );
+    });
+    let s = sink.clone();
     g.on_write_hurt(move |hurt, share| {
         let hurt = hurt.trim().to_owned();
         s.write(move |j, h| {

@@ -37,7 +37,7 @@ pub(crate) fn connect(window: &AppWindow, sink: &Sink) {
     let g = window.global::<WallAdapter>();
     let s = sink.clone();
     g.on_add_note(move |text, wall_safe| {
-        let text = text.trim().to_owned();
+        let text = tidy(&text);
         s.write(move |j, h| j.add_appreciation(&h.me, &text, wall_safe, h.now).map(drop));
     });
     let s = sink.clone();
@@ -55,7 +55,7 @@ pub(crate) fn connect(window: &AppWindow, sink: &Sink) {
         let id = Id::from(id.as_str());
         s.write_then(
             move |j, h| j.delete(&id, &h.me, h.now),
-            |w| shell_adapter::notice(w, "Deleted. It waits in Recently deleted for 30 days."),
+            |w| shell_adapter::notice(w, shell_adapter::DELETED),
         );
     });
     let s = sink.clone();
@@ -92,4 +92,30 @@ pub(crate) fn apply(window: &AppWindow, view: &WallView) {
             .collect()
     );
     g.set_has_more(view.has_more);
+}
+
+/// A note as typed after the field's "Thank you for ": no space around it and single spaces
+/// where the prompt and the typing met (or a finger pressed twice); line breaks stay.
+fn tidy(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.trim().chars() {
+        if c == ' ' && out.ends_with(' ') {
+            continue;
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tidy;
+
+    #[test]
+    fn the_prompt_and_the_typing_meet_with_one_space() {
+        assert_eq!(tidy("Thank you for  the soup "), "Thank you for the soup");
+        assert_eq!(tidy("  Thank you for   dinner"), "Thank you for dinner");
+        assert_eq!(tidy("Thanks.\n\nAgain"), "Thanks.\n\nAgain");
+        assert_eq!(tidy("   "), "");
+    }
 }

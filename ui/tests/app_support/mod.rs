@@ -169,6 +169,50 @@ pub async fn type_into(w: &AppWindow, label: &str, text: &str) {
     sleep(Duration::from_millis(10)).await;
 }
 
+/// Clicks into the field labelled `label`, as a person would before typing (a press and a
+/// release at its middle, on the real clock).
+pub async fn click_into(w: &AppWindow, label: &str) {
+    use slint::platform::{PointerEventButton, WindowEvent};
+    let e = find(w, label, text_input).await;
+    let (at, size) = (e.absolute_position(), e.size());
+    let position = slint::LogicalPosition::new(at.x + size.width / 2., at.y + size.height / 2.);
+    let button = PointerEventButton::Left;
+    w.window()
+        .dispatch_event(WindowEvent::PointerMoved { position });
+    w.window()
+        .dispatch_event(WindowEvent::PointerPressed { position, button });
+    w.window()
+        .dispatch_event(WindowEvent::PointerReleased { position, button });
+    sleep(Duration::from_millis(10)).await;
+}
+
+/// Types `text` key by key into whatever has the focus, then Enter when `enter` is set.
+pub async fn type_keys(w: &AppWindow, text: &str, enter: bool) {
+    use slint::platform::{Key, WindowEvent};
+    let mut keys: Vec<slint::SharedString> = text.chars().map(|c| c.to_string().into()).collect();
+    if enter {
+        keys.push(Key::Return.into());
+    }
+    for key in keys {
+        w.window()
+            .dispatch_event(WindowEvent::KeyPressed { text: key.clone() });
+        w.window()
+            .dispatch_event(WindowEvent::KeyReleased { text: key });
+    }
+    sleep(Duration::from_millis(10)).await;
+}
+
+/// Where the element labelled `label` is in the window and how big, once it shows.
+pub async fn place_of(w: &AppWindow, label: &str) -> (slint::LogicalPosition, slint::LogicalSize) {
+    let e = find(w, label, |_| true).await;
+    (e.absolute_position(), e.size())
+}
+
+/// The element labelled `label` without scrolling to it, if it is there.
+pub fn element(w: &AppWindow, label: &str) -> Option<ElementHandle> {
+    all(w, label).into_iter().next()
+}
+
 /// What the field labelled `label` holds.
 pub fn value_of(w: &AppWindow, label: &str) -> String {
     field(w, label)

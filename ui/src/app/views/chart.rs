@@ -1,17 +1,27 @@
 //! The small trend chart: weekly averages drawn as path commands in a 400 x 100 box (5 at the
-//! top, 1 at the bottom), one line per person. A week without check-ins leaves a gap.
+//! top, 1 at the bottom), one line per person. A week without check-ins leaves a gap; a week
+//! standing alone between gaps is a dot.
 
 use std::fmt::Write;
 
 /// The box's width; its height is 100.
 pub(crate) const WIDTH: f32 = 400.0;
 
-/// Path commands for `points` (one per week, oldest first; `None` is a gap). A lone point is
-/// drawn as a short dash so it stays visible.
-pub(crate) fn line(points: &[Option<f32>]) -> String {
+/// One person's line: path commands for the runs of weeks next to each other, and a dot for
+/// each week that stands alone.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub(crate) struct Line {
+    pub(crate) commands: String,
+    /// Lone weeks, as fractions of the box: 0..1 from the left and 0..1 from the top.
+    pub(crate) dots: Vec<(f32, f32)>,
+}
+
+/// The line for `points` (one per week, oldest first; `None` is a gap).
+pub(crate) fn line(points: &[Option<f32>]) -> Line {
     let n = points.len();
+    let mut out = Line::default();
     if n == 0 {
-        return String::new();
+        return out;
     }
     let x = |i: usize| {
         if n == 1 {
@@ -21,25 +31,15 @@ pub(crate) fn line(points: &[Option<f32>]) -> String {
         }
     };
     let y = |v: f32| 100.0 - (v.clamp(1.0, 5.0) - 1.0) * 25.0;
-    let mut out = String::new();
     let mut run: Vec<(f32, f32)> = Vec::new();
-    let flush = |run: &mut Vec<(f32, f32)>, out: &mut String| {
+    let flush = |run: &mut Vec<(f32, f32)>, out: &mut Line| {
         match run.as_slice() {
             [] => {}
-            [(px, py)] => {
-                let _ = write!(
-                    out,
-                    "M {:.1} {:.1} L {:.1} {:.1} ",
-                    (px - 4.0).max(0.0),
-                    py,
-                    (px + 4.0).min(WIDTH),
-                    py
-                );
-            }
+            [(px, py)] => out.dots.push((px / WIDTH, py / 100.0)),
             [(px, py), rest @ ..] => {
-                let _ = write!(out, "M {px:.1} {py:.1} ");
+                let _ = write!(out.commands, "M {px:.1} {py:.1} ");
                 for (qx, qy) in rest {
-                    let _ = write!(out, "L {qx:.1} {qy:.1} ");
+                    let _ = write!(out.commands, "L {qx:.1} {qy:.1} ");
                 }
             }
         }
@@ -52,7 +52,8 @@ pub(crate) fn line(points: &[Option<f32>]) -> String {
         }
     }
     flush(&mut run, &mut out);
-    out.trim_end().to_owned()
+    out.commands = out.commands.trim_end().to_owned();
+    out
 }
 
 #[cfg(test)]
@@ -61,15 +62,20 @@ mod tests {
 
     #[test]
     fn lines_gaps_and_lone_points() {
-        assert_eq!(line(&[]), "");
+        assert_eq!(line(&[]), Line::default());
         assert_eq!(
-            line(&[Some(1.0), Some(5.0), Some(3.0)]),
+            line(&[Some(1.0), Some(5.0), Some(3.0)]).commands,
             "M 0.0 100.0 L 200.0 0.0 L 400.0 50.0"
         );
+        let l = line(&[Some(3.0), None, Some(4.0), Some(4.0)]);
+        assert_eq!(l.commands, "M 266.7 25.0 L 400.0 25.0");
+        assert_eq!(l.dots, [(0.0, 0.5)]);
+        // One check-in in all: one dot in the middle, at its height.
+        let l = line(&[Some(5.0)]);
         assert_eq!(
-            line(&[Some(3.0), None, Some(4.0), Some(4.0)]),
-            "M 0.0 50.0 L 4.0 50.0 M 266.7 25.0 L 400.0 25.0"
+            (l.commands.as_str(), l.dots.as_slice()),
+            ("", &[(0.5, 0.0)][..])
         );
-        assert_eq!(line(&[None, None]), "");
+        assert_eq!(line(&[None, None]), Line::default());
     }
 }

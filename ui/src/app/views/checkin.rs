@@ -11,7 +11,7 @@ use super::{Colour, Moment, People, chart, format};
 pub(crate) struct LineView {
     pub(crate) name: String,
     pub(crate) colour: Colour,
-    pub(crate) commands: String,
+    pub(crate) line: chart::Line,
 }
 
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -76,12 +76,12 @@ pub(crate) fn build(journal: &Journal, people: &People, at: Moment) -> CheckinVi
             mood_lines.push(LineView {
                 name: person.name.clone(),
                 colour: person.colour,
-                commands: chart::line(&moods),
+                line: chart::line(&moods),
             });
             closeness_lines.push(LineView {
                 name: person.name.clone(),
                 colour: person.colour,
-                commands: chart::line(&closes),
+                line: chart::line(&closes),
             });
         }
     }
@@ -155,8 +155,10 @@ mod tests {
         assert!(!v.chart_empty);
         assert_eq!(v.mood_lines.len(), 2);
         assert_eq!(v.mood_lines[0].name, "Ana");
-        assert_eq!(v.mood_lines[0].commands, "M 396.0 25.0 L 400.0 25.0");
-        assert!(v.closeness_lines[1].commands.starts_with("M "));
+        // One check-in each: a dot at its week and height, not a dash.
+        assert_eq!(v.mood_lines[0].line.commands, "");
+        assert_eq!(v.mood_lines[0].line.dots, [(1.0, 0.25)]);
+        assert_eq!(v.closeness_lines[1].line.dots.len(), 1);
         assert_eq!(v.review_notes[0].text, "Thanks for the tea");
         assert_eq!(
             v.review_people[1].text,

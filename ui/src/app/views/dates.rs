@@ -67,6 +67,12 @@ pub(crate) struct DatesView {
 const PAST: usize = 24;
 const DECK: usize = 40;
 
+/// The id prefix of a suggested idea that is not in the journal yet; marking or planning one
+/// adds it.
+pub(crate) const SUGGESTED: &str = "suggested:";
+/// Suggestions show until the deck holds this many ideas of the couple's own.
+const STARTERS_UNTIL: usize = 8;
+
 fn date_view(d: &DatePlan, people: &People, at: Moment, past: bool) -> DateView {
     let planner = people.get(&d.planner);
     let idea = d.status == DateStatus::Idea;
@@ -194,6 +200,7 @@ pub(crate) fn build(journal: &Journal, people: &People, at: Moment) -> DatesView
         .filter(|i| i.kind == IdeaKind::Date)
         .collect();
     let matches = deck.iter().filter(|i| i.matched).map(idea_view).collect();
+    // Newest first, right under the field where it was typed.
     let mut ideas: Vec<IdeaView> = deck
         .iter()
         .rev()
@@ -201,7 +208,23 @@ pub(crate) fn build(journal: &Journal, people: &People, at: Moment) -> DatesView
         .take(DECK)
         .map(idea_view)
         .collect();
-    ideas.reverse();
+    // A deck is never empty: suggestions fill it until the couple's own ideas do.
+    for (n, title) in crate::words::DATE_IDEAS.iter().enumerate() {
+        if ideas.len() >= STARTERS_UNTIL {
+            break;
+        }
+        let known = deck.iter().any(|i| i.title.eq_ignore_ascii_case(title));
+        if !known {
+            ideas.push(IdeaView {
+                id: format!("{SUGGESTED}{n}"),
+                title: (*title).to_owned(),
+                by: String::new(),
+                colour: Colour::UNKNOWN,
+                i_enjoy: false,
+                matched: false,
+            });
+        }
+    }
     DatesView {
         next_title,
         next_countdown,
@@ -239,13 +262,19 @@ pub(crate) fn new_fields(at: Moment) -> DateFields {
 
 /// Reads the editor's day and time (local) into a timestamp, or says what to fix.
 pub(crate) fn parse_when(day: &str, time: &str, at: Moment) -> Result<Timestamp, String> {
-    let day = NaiveDate::parse_from_str(day.trim(), "%Y-%m-%d")
-        .map_err(|_| "Write the day as year-month-day, like 2026-12-05.".to_owned())?;
-    let time = if time.trim().is_empty() {
+    use chrono::format::ParseErrorKind::{Impossible, OutOfRange};
+    let (day, time) = (day.trim(), time.trim());
+    let day = NaiveDate::parse_from_str(day, "%Y-%m-%d").map_err(|e| match e.kind() {
+        OutOfRange | Impossible => format!("There is no such day as {day}."),
+        _ => "Write the day as year-month-day, like 2026-12-05.".to_owned(),
+    })?;
+    let time = if time.is_empty() {
         NaiveTime::from_hms_opt(19, 0, 0).unwrap_or_default()
     } else {
-        NaiveTime::parse_from_str(time.trim(), "%H:%M")
-            .map_err(|_| "Write the time as hours:minutes, like 19:30.".to_owned())?
+        NaiveTime::parse_from_str(time, "%H:%M").map_err(|e| match e.kind() {
+            OutOfRange | Impossible => format!("There is no such time as {time}."),
+            _ => "Write the time as hours:minutes, like 19:30.".to_owned(),
+        })?
     };
     at.offset
         .from_local_datetime(&day.and_time(time))
@@ -309,7 +338,15 @@ mod tests {
         let v = build(&j, &people, moment());
         assert_eq!(v.matches.len(), 1);
         assert_eq!(v.matches[0].title, "Stargazing");
-        assert_eq!(v.ideas.len(), 1);
+        // The match left the deck; the one idea still there is followed by suggestions.
+        let own: Vec<_> = v
+            .ideas
+            .iter()
+            .filter(|i| !i.id.starts_with(SUGGESTED))
+            .collect();
+        assert_eq!(own.len(), 1);
+        assert!(v.ideas.len() <= STARTERS_UNTIL);
+        assert!(v.ideas[1..].iter().all(|i| i.id.starts_with(SUGGESTED)));
     }
 
     #[test]
@@ -389,5 +426,19 @@ mod tests {
         assert_eq!(ts, Timestamp(at_hours(24 * 5 + 19).0 + 30 * 60_000));
         assert!(parse_when("6/12/2025", "19:30", at).is_err());
         assert!(parse_when("2025-12-06", "7pm", at).is_err());
+        // A day that cannot be is told so, not asked for in another shape.
+        for (day, time) in [("2026-13-40", "19:00"), ("2026-02-30", "19:00")] {
+            let e = parse_when(day, time, at).unwrap_err();
+            assert_eq!(e, format!("There is no such day as {day}."));
+        }
+        assert_eq!(
+            parse_when("2026-12-05", "25:10", at).unwrap_err(),
+            "There is no such time as 25:10."
+        );
+        assert!(
+            parse_when("5 December", "19:00", at)
+                .unwrap_err()
+                .starts_with("Write the day as year-month-day")
+        );
     }
 }

@@ -24,7 +24,9 @@ pub(crate) fn build(journal: &Journal, people: &People, at: Moment) -> TrashView
         .into_iter()
         .filter(|t| t.purge_after > at.now)
         .map(|t| {
-            let days = (t.purge_after.0 - at.now.0) / (24 * 3_600_000);
+            // Whole days begun, so a note deleted just now has the 30 days its notice promised.
+            let day = 24 * 3_600_000;
+            let days = (t.purge_after.0 - at.now.0 + day - 1) / day;
             let noun = t.collection.noun();
             let mut what = noun[..1].to_uppercase();
             what.push_str(&noun[1..]);
@@ -38,8 +40,7 @@ pub(crate) fn build(journal: &Journal, people: &People, at: Moment) -> TrashView
                     format::written(t.deleted_at, at)
                 ),
                 left: match days {
-                    0 => "goes for good today".into(),
-                    1 => "1 day left".into(),
+                    ..=1 => "goes for good within a day".into(),
                     n => format!("{n} days left"),
                 },
             }
@@ -60,11 +61,20 @@ mod tests {
             .add_appreciation(&ana, "Thanks for the flowers", false, at_hours(-50))
             .unwrap();
         j.delete(&id, &ana, at_hours(-48)).unwrap();
-        let v = build(&j, &People::of(&j, Some(ana)), moment());
+        let v = build(&j, &People::of(&j, Some(ana.clone())), moment());
         assert_eq!(v.items.len(), 1);
         assert_eq!(v.items[0].what, "Appreciation");
         assert_eq!(v.items[0].preview, "Thanks for the flowers");
         assert_eq!(v.items[0].left, "28 days left");
         assert!(v.items[0].when.starts_with("deleted by Ana"));
+
+        // Just deleted: the 30 days the notice says, not 29.
+        let now = j
+            .add_appreciation(&ana, "Thanks for the tea", false, at_hours(-1))
+            .unwrap();
+        j.delete(&now, &ana, at_hours(0)).unwrap();
+        let v = build(&j, &People::of(&j, Some(ana)), moment());
+        let left: Vec<_> = v.items.iter().map(|i| i.left.as_str()).collect();
+        assert!(left.contains(&"30 days left"), "{left:?}");
     }
 }

@@ -1,0 +1,128 @@
+//! What a person types or aims at stays where it was: ideas typed one after another with Enter
+//! all reach the deck with the field still in view, a message never moves the page under the
+//! pointer and stays on its own screen, and the phone's menu closes once a screen is chosen.
+#![allow(clippy::unwrap_used)]
+
+mod app_support;
+
+use app_support::*;
+use hearth_ui::app::ui::{AppAdapter, DatesAdapter, Phase, Screen};
+use slint::{ComponentHandle, Model};
+
+async fn start(w: &hearth_ui::app::ui::AppWindow) {
+    type_into(w, "Your name", "Ana").await;
+    press(w, "Start our journal").await;
+    wait_until("the journal opens", || {
+        w.global::<AppAdapter>().get_phase() == Phase::Journal
+    })
+    .await;
+    press(w, "Close the invitation").await;
+}
+
+#[test]
+fn ideas_typed_one_after_another_all_arrive() {
+    init_with_event_loop();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("ana");
+    run(async move {
+        let app = open(&dir);
+        let w = app.window().clone_strong();
+        resize(&w, 390., 740.);
+        start(&w).await;
+        press(&w, "Dates").await;
+        let node = app.node().unwrap();
+        let ideas = || node.read(|j| j.ideas().len());
+        wait_until("the deck", || {
+            w.global::<DatesAdapter>().get_ideas().row_count() > 0
+        })
+        .await;
+        let before = ideas();
+        click_into(&w, "New date idea").await;
+        for n in 1..=14 {
+            type_keys(&w, &format!("Idea number {n}"), true).await;
+            wait_until(&format!("idea {n} in the deck"), || ideas() == before + n).await;
+            assert_eq!(
+                value_of(&w, "New date idea"),
+                "",
+                "the field empties for the next"
+            );
+            // Still in view: the next keys land in it.
+            let field = element(&w, "New date idea").expect("the field is still there");
+            let (at, size) = (field.absolute_position(), field.size());
+            assert!(
+                at.y >= 0. && at.y + size.height <= 740.,
+                "after idea {n} the field is out of view at {at:?}"
+            );
+        }
+        let titles: Vec<String> = w
+            .global::<DatesAdapter>()
+            .get_ideas()
+            .iter()
+            .map(|i| i.title.to_string())
+            .collect();
+        for n in 1..=14 {
+            assert!(titles.contains(&format!("Idea number {n}")), "{titles:?}");
+        }
+        drop(w);
+        app.close();
+    });
+}
+
+#[test]
+fn a_message_moves_nothing_and_stays_on_its_screen() {
+    init_with_event_loop();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("ana");
+    run(async move {
+        let app = open(&dir);
+        let w = app.window().clone_strong();
+        resize(&w, 1280., 800.);
+        start(&w).await;
+        press(&w, "Wall").await;
+        type_into(&w, "Your note", "Thanks for the tea").await;
+        press(&w, "Add to the wall").await;
+        let toggle = "Show on the home display: Thanks for the tea";
+        wait_shows(&w, toggle).await;
+        let (before, _) = place_of(&w, toggle).await;
+        // Deleting and restoring shows messages; the one here is what a share says.
+        let g = w.global::<AppAdapter>();
+        g.set_notice_screen(g.get_screen());
+        g.set_notice("Shared with your partner.".into());
+        wait_until("the message shows", || {
+            element(&w, "Shared with your partner.").is_some_and(|e| e.computed_opacity() > 0.99)
+        })
+        .await;
+        let (after, _) = place_of(&w, toggle).await;
+        assert_eq!(before, after, "the message moved the page");
+
+        press(&w, "Dates").await;
+        wait_until("the message stays on the wall", || {
+            element(&w, "Shared with your partner.").is_none_or(|e| e.computed_opacity() < 0.01)
+        })
+        .await;
+        drop(w);
+        app.close();
+    });
+}
+
+#[test]
+fn the_phone_menu_closes_after_a_choice() {
+    init_with_event_loop();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("ana");
+    run(async move {
+        let app = open(&dir);
+        let w = app.window().clone_strong();
+        resize(&w, 390., 740.);
+        start(&w).await;
+        press(&w, "More screens and settings").await;
+        press(&w, "Recently deleted").await;
+        wait_until("the trash", || {
+            w.global::<AppAdapter>().get_screen() == Screen::Trash
+        })
+        .await;
+        wait_until("the menu closes", || !shows(&w, "Evening colours")).await;
+        drop(w);
+        app.close();
+    });
+}
