@@ -78,6 +78,25 @@ fn kindness_ideas_and_drafts_are_rewritten_in_place() {
             node.read(|j| j.repairs().is_empty())
         })
         .await;
+
+        // An "I" statement draft goes back into the composer, part by part, and is rewritten
+        // (not written a second time).
+        press(&w, "Talk: \"I\" statements").await;
+        type_into(&w, "I felt", "alone").await;
+        press(&w, "Save the I statement").await;
+        wait_until("the draft", || node.read(|j| j.i_statements().len() == 1)).await;
+        let sentence = node.read(|j| j.i_statements()[0].parts.sentence());
+        press(&w, &format!("Edit the draft: {sentence}")).await;
+        assert_eq!(value_of(&w, "I felt"), "alone");
+        type_into(&w, "I felt", "lonely").await;
+        press(&w, "Save the I statement").await;
+        wait_until("the draft is rewritten", || {
+            node.read(|j| {
+                let all = j.i_statements();
+                all.len() == 1 && all[0].parts.feeling == "lonely" && all[0].shared_at.is_none()
+            })
+        })
+        .await;
         drop(w);
         app.close();
     });

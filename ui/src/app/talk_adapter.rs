@@ -84,17 +84,27 @@ pub(crate) fn connect(window: &AppWindow, sink: &Sink, clock: Clock) {
         set_model!(&w.global::<TalkAdapter>(), get_hints, set_hints, hints);
     });
     let s = sink.clone();
-    g.on_save_statement(move |observation, feeling, need, request, share| {
+    g.on_save_statement(move |editing, observation, feeling, need, request, share| {
         let parts = IStatementParts {
             observation: observation.trim().into(),
             feeling: feeling.trim().into(),
             need: need.trim().into(),
             request: request.trim().into(),
         };
+        // A draft being rewritten keeps its id; sharing it then is one change with the rewrite.
+        let editing = (!editing.is_empty()).then(|| Id::from(editing.as_str()));
         s.write_then(
-            move |j, h| {
-                j.write_i_statement(&h.me, &parts, visibility(share), h.now)
-                    .map(drop)
+            move |j, h| match &editing {
+                Some(id) => j.batch(h.now, |j| {
+                    j.edit_i_statement(id, &parts, h.now)?;
+                    if share {
+                        j.share(id, h.now)?;
+                    }
+                    Ok(())
+                }),
+                None => j
+                    .write_i_statement(&h.me, &parts, visibility(share), h.now)
+                    .map(drop),
             },
             move |w| {
                 shell_adapter::notice(
@@ -242,6 +252,10 @@ pub(crate) fn apply(window: &AppWindow, view: &TalkView) {
                 when: s.when.as_str().into(),
                 shared: s.shared,
                 mine: s.mine,
+                observation: s.parts.observation.as_str().into(),
+                feeling: s.parts.feeling.as_str().into(),
+                need: s.parts.need.as_str().into(),
+                request: s.parts.request.as_str().into(),
             })
             .collect()
     );

@@ -35,6 +35,8 @@ pub(crate) struct StatementView {
     pub(crate) when: String,
     pub(crate) shared: bool,
     pub(crate) mine: bool,
+    /// The parts as written, for rewriting one's own draft.
+    pub(crate) parts: hearth_core::IStatementParts,
 }
 
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -161,6 +163,7 @@ pub(crate) fn build(journal: &Journal, people: &People, at: Moment) -> TalkView 
                 when: format::written(s.created, at),
                 shared: s.shared_at.is_some(),
                 mine: people.is_me(&s.author),
+                parts: s.parts,
             }
         })
         .collect();
