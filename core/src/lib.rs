@@ -34,7 +34,11 @@
 //!   confirms or corrects;
 //! - date status changes outside the allowed transitions: any plan may go back to an idea, be
 //!   planned, be called off and un-called off; it is done once it has started, or earlier only
-//!   by the partner who planned it; a date that happened is not called off afterwards.
+//!   by the partner who planned it; a date that happened is not called off afterwards;
+//! - rewriting or deleting what was shared in a conversation ([`JournalError::NotAllowed`]): an
+//!   "I" statement or a hurt is rewritten ([`Journal::edit_i_statement`],
+//!   [`Journal::edit_hurt`]) and a hurt deleted only while it is a private draft; a shared
+//!   repair keeps every step.
 //!
 //! Reading is checked too: an item's author and author-only text come from changes whose
 //! Automerge actor belongs to the author's devices; a value another device wrote is carried as
