@@ -6,8 +6,6 @@ mod app_support;
 
 use app_support::*;
 use hearth_core::IdeaKind;
-use hearth_ui::app::ui::{AppAdapter, Phase};
-use slint::ComponentHandle;
 
 #[test]
 fn kindness_ideas_and_drafts_are_rewritten_in_place() {
@@ -15,16 +13,7 @@ fn kindness_ideas_and_drafts_are_rewritten_in_place() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("ana");
     run(async move {
-        let app = open(&dir);
-        let w = app.window().clone_strong();
-        resize(&w, 1280., 800.);
-        type_into(&w, "Your name", "Ana").await;
-        press(&w, "Start our journal").await;
-        wait_until("the journal opens", || {
-            w.global::<AppAdapter>().get_phase() == Phase::Journal
-        })
-        .await;
-        press(&w, "Close the invitation").await;
+        let (app, w) = start_alone(&dir, 1280., 800.).await;
         let node = app.node().unwrap();
 
         press(&w, "Kindness").await;

@@ -6,18 +6,8 @@
 mod app_support;
 
 use app_support::*;
-use hearth_ui::app::ui::{AppAdapter, DatesAdapter, Phase, Screen};
+use hearth_ui::app::ui::{AppAdapter, DatesAdapter, Screen};
 use slint::{ComponentHandle, Model};
-
-async fn start(w: &hearth_ui::app::ui::AppWindow) {
-    type_into(w, "Your name", "Ana").await;
-    press(w, "Start our journal").await;
-    wait_until("the journal opens", || {
-        w.global::<AppAdapter>().get_phase() == Phase::Journal
-    })
-    .await;
-    press(w, "Close the invitation").await;
-}
 
 #[test]
 fn ideas_typed_one_after_another_all_arrive() {
@@ -25,10 +15,7 @@ fn ideas_typed_one_after_another_all_arrive() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("ana");
     run(async move {
-        let app = open(&dir);
-        let w = app.window().clone_strong();
-        resize(&w, 390., 740.);
-        start(&w).await;
+        let (app, w) = start_alone(&dir, 390., 740.).await;
         press(&w, "Dates").await;
         let node = app.node().unwrap();
         let ideas = || node.read(|j| j.ideas().len());
@@ -74,10 +61,7 @@ fn a_message_moves_nothing_and_stays_on_its_screen() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("ana");
     run(async move {
-        let app = open(&dir);
-        let w = app.window().clone_strong();
-        resize(&w, 1280., 800.);
-        start(&w).await;
+        let (app, w) = start_alone(&dir, 1280., 800.).await;
         press(&w, "Wall").await;
         type_into(&w, "Your note", "Thanks for the tea").await;
         press(&w, "Add to the wall").await;
@@ -111,10 +95,7 @@ fn the_phone_menu_closes_after_a_choice() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("ana");
     run(async move {
-        let app = open(&dir);
-        let w = app.window().clone_strong();
-        resize(&w, 390., 740.);
-        start(&w).await;
+        let (app, w) = start_alone(&dir, 390., 740.).await;
         press(&w, "More screens and settings").await;
         press(&w, "Recently deleted").await;
         wait_until("the trash", || {

@@ -56,6 +56,23 @@ pub fn open(dir: &Path) -> App {
     app
 }
 
+/// An app on `dir` at `width` x `height`, through its first run as Ana (a new journal, the
+/// partner's invitation closed), ready on the wall.
+pub async fn start_alone(dir: &Path, width: f32, height: f32) -> (App, AppWindow) {
+    let app = open(dir);
+    let w = app.window().clone_strong();
+    resize(&w, width, height);
+    type_into(&w, "Your name", "Ana").await;
+    press(&w, "Start our journal").await;
+    wait_until("the journal opens", || {
+        w.global::<hearth_ui::app::ui::AppAdapter>().get_phase()
+            == hearth_ui::app::ui::Phase::Journal
+    })
+    .await;
+    press(&w, "Close the invitation").await;
+    (app, w)
+}
+
 pub fn resize(w: &AppWindow, width: f32, height: f32) {
     w.window().set_size(slint::LogicalSize::new(width, height));
 }
