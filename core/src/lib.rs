@@ -11,6 +11,8 @@
 //! - [`coach`]: the local "I"-statement coach, a pure function that flags blame patterns.
 //! - [`keys`], [`Profile`], [`Store`]: the device's keys, the profile directory and the redb store
 //!   where every Automerge chunk is sealed with age before it touches the disk.
+//! - [`Replica`]: an open profile with its journal loaded, the one way a change reaches the
+//!   store (an intent applied here, changes received, the fold of chunks into a snapshot).
 //! - [`membership`]: who belongs to the journal, decided by statements devices sign; the rules
 //!   of who may add and revoke which device, and whose devices get a private journal.
 //! - [`backup`]: passphrase-sealed backups that standard `age` and `tar` can open.
@@ -83,6 +85,7 @@ pub mod bound;
 pub mod keys;
 pub mod membership;
 mod profile;
+mod replica;
 mod store;
 
 pub use error::JournalError;
@@ -101,6 +104,7 @@ pub use profile::{
     CONFIG_FORMAT, CreateOptions, Holder, LOCK_PATIENCE, OpenOptions, PermissionFix, Profile,
     ProfileConfig, ProfileError,
 };
+pub use replica::{CLAIMED_PERSON, Commit, Replica, ReplicaError};
 pub use store::{
     ChunkInfo, Compaction, CompactionInfo, CompactionPolicy, DocSlot, STORE_FORMAT, SlotStats,
     Store, StoreError, Trust,

@@ -16,7 +16,7 @@
 use std::io::{Read, Write};
 
 use automerge::sync;
-use hearth_core::{DocKind, DocSlot, Timestamp};
+use hearth_core::{Commit, DocKind, DocSlot, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, SyncError};
@@ -69,14 +69,14 @@ impl Node {
         let me = self.id().to_string();
         let mut st = self.state();
         let targets: Vec<_> = st
-            .journal
+            .journal()
             .devices()
             .into_iter()
             .filter(|d| d.endpoint_id != me && d.is_member())
             .collect();
         if targets.is_empty() {
             let others = st
-                .journal
+                .journal()
                 .devices()
                 .into_iter()
                 .any(|d| d.endpoint_id != me);
@@ -102,7 +102,7 @@ impl Node {
         if !everything {
             for d in &targets {
                 let heads = st
-                    .profile
+                    .profile()
                     .store()
                     .sync_state(&d.endpoint_id, DocSlot::Shared)
                     .and_then(|b| sync::State::decode(&b).ok())
@@ -118,15 +118,11 @@ impl Node {
             }
         }
         let have = have.unwrap_or_default();
-        let doc = st.journal.doc_mut(DocKind::Shared);
-        let shared: Vec<u8> = doc
-            .get_changes(&have)
-            .iter()
-            .flat_map(|c| c.raw_bytes().to_vec())
-            .collect();
-        let changes = doc.get_changes(&have).len();
+        let list = st.journal_mut().doc_mut(DocKind::Shared).get_changes(&have);
+        let shared: Vec<u8> = list.iter().flat_map(|c| c.raw_bytes().to_vec()).collect();
+        let changes = list.len();
         // This person's private journal, for their own other devices only.
-        let own: Vec<_> = match st.journal.acting() {
+        let own: Vec<_> = match st.journal().acting() {
             hearth_core::Acting::Person(me_person) => targets
                 .iter()
                 .filter(|d| d.owner == hearth_core::DeviceOwner::Partner(me_person.clone()))
@@ -147,7 +143,7 @@ impl Node {
                 })?);
                 let heads = (!everything)
                     .then(|| {
-                        st.profile
+                        st.profile()
                             .store()
                             .sync_state(&d.endpoint_id, DocSlot::Private)
                             .and_then(|b| sync::State::decode(&b).ok())
@@ -161,8 +157,10 @@ impl Node {
                 }
             }
             let have_private = have_private.unwrap_or_default();
-            let doc = st.journal.doc_mut(DocKind::Private);
-            let list = doc.get_changes(&have_private);
+            let list = st
+                .journal_mut()
+                .doc_mut(DocKind::Private)
+                .get_changes(&have_private);
             let bytes: Vec<u8> = list.iter().flat_map(|c| c.raw_bytes().to_vec()).collect();
             if list.is_empty() {
                 (Vec::new(), 0)
@@ -184,7 +182,7 @@ impl Node {
         plain.push(b'\n');
         plain.extend_from_slice(&shared);
         plain.extend_from_slice(&private);
-        let seed = st.profile.keys().endpoint_secret();
+        let seed = st.profile().keys().endpoint_secret();
         drop(st);
         let sig = hearth_core::membership::sign_detached(&seed, SIGNATURE_DOMAIN, &plain);
         plain.extend_from_slice(&sig);
@@ -238,7 +236,7 @@ impl Node {
             _ => None,
         };
         let mut new_counts = [0usize; 2];
-        let mut due = false;
+        let mut commit = Commit::default();
         {
             let mut st = self.state();
             for (i, (kind, part)) in [
@@ -251,14 +249,13 @@ impl Node {
                 let Some(part) = part.filter(|p| !p.is_empty()) else {
                     continue;
                 };
-                let before = st.journal.heads(kind);
-                st.journal.apply(kind, part)?;
-                new_counts[i] = st.journal.doc_mut(kind).get_changes(&before).len();
-                due |= crate::node::persist_merged(&mut st, kind, part.len())?;
+                let (new, stored) = st.absorb(kind, part)?;
+                new_counts[i] = new;
+                commit.chunks.extend(stored.chunks);
             }
         }
         if new_counts.iter().any(|n| *n > 0) {
-            self.stored(due);
+            self.stored(&commit);
             self.after_change();
         }
         Ok(Imported {

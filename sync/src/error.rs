@@ -1,6 +1,6 @@
 //! Errors of sync, pairing and change files.
 
-use hearth_core::{JournalError, ProfileError, StoreError};
+use hearth_core::{JournalError, ProfileError, ReplicaError, StoreError};
 
 /// What went wrong while syncing, pairing or moving changes by file.
 #[derive(Debug, thiserror::Error)]
@@ -69,6 +69,16 @@ pub enum SyncError {
     /// The node has shut down.
     #[error("the sync node has shut down")]
     Closed,
+}
+
+impl From<ReplicaError> for SyncError {
+    fn from(e: ReplicaError) -> SyncError {
+        match e {
+            ReplicaError::Journal(e) => SyncError::Journal(e),
+            ReplicaError::Store(e) => SyncError::Store(e),
+            ReplicaError::Profile(e) => SyncError::Profile(e),
+        }
+    }
 }
 
 pub(crate) type Result<T, E = SyncError> = std::result::Result<T, E>;

@@ -38,8 +38,7 @@ pub use error::SyncError;
 pub use frame::{FrameError, FrameHook, HookAction, MAX_FRAME, read as read_frame};
 pub use net::{NetConfig, Relays};
 pub use node::{
-    CLAIMED_PERSON, Event, Node, PeerStatus, PeerSync, endpoint_id_of, last_sync_times,
-    load_journal, unadmitted_record,
+    Event, Node, PeerStatus, PeerSync, endpoint_id_of, last_sync_times, unadmitted_record,
 };
 pub use pair::{DEFAULT_TICKET_TTL, HELLO_TIMEOUT, MAX_PAIRING_CONNECTIONS, PairRefusal, Pairing};
 pub use setup::{FIRST_COLOUR, SECOND_COLOUR, Setup, init_device};

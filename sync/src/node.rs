@@ -9,8 +9,8 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use hearth_core::{
-    ChunkInfo, Compaction, Device, DeviceKind, DeviceOwner, DocKind, DocSlot, Journal,
-    JournalError, PartnerId, Profile, Timestamp,
+    Commit, Compaction, Device, DeviceKind, DeviceOwner, DocKind, Journal, JournalError, PartnerId,
+    Profile, Replica, Timestamp,
 };
 use iroh::protocol::Router;
 use iroh::{Endpoint, EndpointAddr, EndpointId, TransportAddr};
@@ -93,13 +93,8 @@ pub struct PeerStatus {
     pub this_device: bool,
 }
 
-pub(crate) struct State {
-    pub(crate) profile: Profile,
-    pub(crate) journal: Journal,
-}
-
 pub(crate) struct Inner {
-    state: Mutex<State>,
+    state: Mutex<Replica>,
     pub(crate) endpoint: Endpoint,
     router: OnceLock<Router>,
     pub(crate) admission: Admission,
@@ -157,36 +152,6 @@ impl std::fmt::Debug for Node {
     }
 }
 
-pub(crate) fn slot(kind: DocKind) -> DocSlot {
-    match kind {
-        DocKind::Shared => DocSlot::Shared,
-        DocKind::Private => DocSlot::Private,
-    }
-}
-
-/// Loads the journal a profile holds, acting as the profile's device and trusting the founder
-/// its sealed store pins.
-pub fn load_journal(profile: &mut Profile) -> Result<Journal> {
-    let actor = profile.keys().actor_id();
-    let shared = profile.store_mut().load(DocSlot::Shared)?;
-    let private = profile.store_mut().load(DocSlot::Private)?;
-    let mut journal = match shared {
-        Some(shared) => Journal::from_docs(shared, private, &actor)?,
-        None => Journal::new(&actor)?,
-    };
-    journal.set_identity(&profile.keys().endpoint_secret());
-    journal.set_root(profile.store().trust().root.as_deref());
-    journal.set_claimed_person(
-        profile
-            .config()
-            .extra
-            .get(CLAIMED_PERSON)
-            .and_then(|v| v.as_str())
-            .map(|s| PartnerId::from(s.to_owned())),
-    );
-    Ok(journal)
-}
-
 /// This device's record while no counting statement adds it (a restored device, or a display
 /// waiting to pair): it is in no signed statement, yet every list should show it, as what it
 /// is. `None` once the journal names it.
@@ -216,42 +181,6 @@ pub fn unadmitted_record(profile: &Profile, journal: &Journal) -> Option<Device>
     })
 }
 
-/// The profile setting naming the person a device says it belongs to before any member has
-/// admitted it (a restored device); it decides nothing about access.
-pub const CLAIMED_PERSON: &str = "person";
-
-/// Stores what the journal holds that the store does not, both documents in one transaction.
-/// Returns whether the store now has chunks to fold (see [`Node::stored`]).
-pub(crate) fn persist(st: &mut State) -> Result<bool> {
-    let State { profile, journal } = st;
-    let (shared, private) = journal.docs_mut();
-    let infos = profile
-        .store_mut()
-        .append_batch(&mut [(DocSlot::Shared, shared), (DocSlot::Private, private)])?;
-    Ok(infos.iter().flatten().any(wants_compaction))
-}
-
-/// Stores changes that arrived for one document (`incoming` bytes of them): as a snapshot when
-/// they are most of the document, else as an incremental chunk (see `Store::append_merged`).
-pub(crate) fn persist_merged(st: &mut State, kind: DocKind, incoming: usize) -> Result<bool> {
-    let State { profile, journal } = st;
-    let info = profile
-        .store_mut()
-        .append_merged(slot(kind), journal.doc_mut(kind), incoming)?;
-    Ok(info.as_ref().is_some_and(wants_compaction))
-}
-
-fn wants_compaction(info: &ChunkInfo) -> bool {
-    match &info.compaction {
-        Compaction::Due => true,
-        Compaction::Failed(e) => {
-            tracing::warn!(error = %e, "folding the store's chunks failed; it is tried again");
-            true
-        }
-        _ => false,
-    }
-}
-
 /// When each device last synced with this one, as recorded in the profile (by endpoint id).
 pub fn last_sync_times(profile: &Profile) -> HashMap<String, Timestamp> {
     profile
@@ -279,27 +208,29 @@ fn members(journal: &Journal) -> HashSet<EndpointId> {
 impl Node {
     /// Opens the network side of a profile: loads the journal, binds the endpoint and accepts
     /// pairing and sync connections from member devices.
-    pub async fn start(mut profile: Profile, config: NetConfig) -> Result<Node> {
-        let journal = load_journal(&mut profile)?;
+    pub async fn start(profile: Profile, config: NetConfig) -> Result<Node> {
+        let mut replica = Replica::open(profile)?;
         let admission = Admission::default();
-        admission.set_members(members(&journal));
-        let secret = profile.keys().endpoint_secret();
+        admission.set_members(members(replica.journal()));
+        let secret = replica.profile().keys().endpoint_secret();
         let endpoint = net::bind(
             secret,
             &config,
-            profile.config().listen_port,
+            replica.profile().config().listen_port,
             admission.clone(),
         )
         .await?;
         if let Some(port) = endpoint.bound_sockets().first().map(|s| s.port())
-            && profile.config().listen_port != Some(port)
+            && replica.profile().config().listen_port != Some(port)
         {
-            profile.update_config(|c| c.listen_port = Some(port))?;
+            replica
+                .profile_mut()
+                .update_config(|c| c.listen_port = Some(port))?;
         }
-        let last_sync = last_sync_times(&profile);
+        let last_sync = last_sync_times(replica.profile());
         let node = Node {
             inner: Arc::new(Inner {
-                state: Mutex::new(State { profile, journal }),
+                state: Mutex::new(replica),
                 endpoint: endpoint.clone(),
                 router: OnceLock::new(),
                 admission,
@@ -323,7 +254,7 @@ impl Node {
         };
         node.spawn_idle_work();
         // A store left with chunks to fold (an earlier run stopped first) is folded once idle.
-        if node.state().profile.store_mut().compaction_pending()? {
+        if node.state().fold_pending()? {
             node.inner.idle.wake.notify_one();
         }
         node.publish_own_addrs()?;
@@ -359,7 +290,7 @@ impl Node {
         WeakNode(Arc::downgrade(&self.inner))
     }
 
-    pub(crate) fn state(&self) -> MutexGuard<'_, State> {
+    pub(crate) fn state(&self) -> MutexGuard<'_, Replica> {
         self.inner.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -395,32 +326,31 @@ impl Node {
 
     /// Reads the journal.
     pub fn read<T>(&self, f: impl FnOnce(&Journal) -> T) -> T {
-        f(&self.state().journal)
+        f(self.state().journal())
     }
 
     /// Reads the profile (settings, directory).
     pub fn profile<T>(&self, f: impl FnOnce(&Profile) -> T) -> T {
-        f(&self.state().profile)
+        f(self.state().profile())
     }
 
     /// Changes the journal: the change is durable when this returns, and connected devices get
     /// it at once. On error nothing is stored.
     pub fn write<T>(&self, f: impl FnOnce(&mut Journal) -> Result<T, JournalError>) -> Result<T> {
-        let (out, due) = {
-            let mut st = self.state();
-            let out = f(&mut st.journal)?;
-            (out, persist(&mut st)?)
-        };
-        self.stored(due);
+        let (out, commit) = self.state().write(f)?;
+        self.stored(&commit);
         self.after_change();
         Ok(out)
     }
 
-    /// Notes that the journal changed and was stored; `compaction_due` asks for the store's
-    /// chunks to be folded once the journal goes quiet.
-    pub(crate) fn stored(&self, compaction_due: bool) {
+    /// Notes that the journal changed and was stored; a commit that made a fold due asks for the
+    /// store's chunks to be folded once the journal goes quiet.
+    pub(crate) fn stored(&self, commit: &Commit) {
+        for e in commit.fold_failures() {
+            tracing::warn!(error = %e, "folding the store's chunks failed; it is tried again");
+        }
         self.inner.idle.touch();
-        if compaction_due {
+        if commit.fold_due() {
             self.inner.idle.wake.notify_one();
         }
     }
@@ -428,13 +358,7 @@ impl Node {
     /// Folds the store's incremental chunks into snapshots where that is due. Runs under the
     /// journal lock, so it waits for a running write and the next write waits for it.
     fn compact_store(&self) {
-        let mut st = self.state();
-        let State { profile, journal } = &mut *st;
-        let (shared, private) = journal.docs_mut();
-        match profile
-            .store_mut()
-            .compact_due(&mut [(DocSlot::Shared, shared), (DocSlot::Private, private)])
-        {
+        match self.state().fold_due() {
             Ok(outcomes) => {
                 for outcome in outcomes {
                     match outcome {
@@ -491,7 +415,7 @@ impl Node {
     /// Runs `f` with the profile and journal together (backups, exports).
     pub fn with_profile<T>(&self, f: impl FnOnce(&mut Profile, &mut Journal) -> T) -> T {
         let mut st = self.state();
-        let State { profile, journal } = &mut *st;
+        let (profile, journal) = st.parts_mut();
         f(profile, journal)
     }
 
@@ -582,7 +506,7 @@ impl Node {
         let me = self.id().to_string();
         let peer = peer.to_string();
         let st = self.state();
-        let m = st.journal.membership();
+        let m = st.journal().membership();
         let (Some(mine), Some(theirs)) = (m.current(&me), m.current(&peer)) else {
             return false;
         };
@@ -595,7 +519,7 @@ impl Node {
                     && mine.entry.owner == theirs.entry.owner;
                 same_person
                     && (m.own_devices(&me).contains(&peer)
-                        || st.profile.store().trust().own.contains(&peer))
+                        || st.profile().store().trust().own.contains(&peer))
             }
         }
     }
@@ -635,8 +559,8 @@ impl Node {
             return;
         };
         let mut st = self.state();
-        if st.profile.config().extra.get("last_sync") != Some(&value)
-            && let Err(e) = st.profile.update_config(|c| {
+        if st.profile().config().extra.get("last_sync") != Some(&value)
+            && let Err(e) = st.profile_mut().update_config(|c| {
                 c.extra.insert("last_sync".into(), value);
             })
         {
@@ -656,8 +580,8 @@ impl Node {
         let (mut devices, unadmitted) = {
             let st = self.state();
             (
-                st.journal.devices(),
-                unadmitted_record(&st.profile, &st.journal),
+                st.journal().devices(),
+                unadmitted_record(st.profile(), st.journal()),
             )
         };
         devices.extend(unadmitted);
@@ -690,7 +614,7 @@ impl Node {
             ));
         let key = peer.to_string();
         let mut st = self.state();
-        let mut known = st.profile.store().peer_addrs(&key);
+        let mut known = st.profile().store().peer_addrs(&key);
         let mut changed = false;
         for a in addrs.iter().rev() {
             let a = a.to_string();
@@ -701,7 +625,7 @@ impl Node {
             }
         }
         known.truncate(4);
-        if changed && let Err(e) = st.profile.store_mut().put_peer_addrs(&key, known) {
+        if changed && let Err(e) = st.profile_mut().store_mut().put_peer_addrs(&key, known) {
             tracing::warn!(error = %e, "could not store a peer address");
         }
     }
@@ -758,7 +682,7 @@ impl Node {
         self.learn_journal_addrs(&self.read(|j| j.devices()));
         let known: Vec<(String, Vec<String>)> = {
             let st = self.state();
-            let store = st.profile.store();
+            let store = st.profile().store();
             store
                 .peers()
                 .into_iter()
@@ -831,7 +755,7 @@ impl Node {
             }
         }
         self.save_last_sync();
-        let pending = self.state().profile.store_mut().compaction_pending();
+        let pending = self.state().fold_pending();
         if matches!(pending, Ok(true)) {
             self.compact_store();
         }
@@ -869,7 +793,7 @@ impl Node {
                 .state
                 .into_inner()
                 .unwrap_or_else(|e| e.into_inner())
-                .profile),
+                .into_profile()),
             Err(inner) => Err(Node { inner }),
         }
     }

@@ -422,9 +422,9 @@ impl Node {
     /// Pins a device as one of this person's own in the sealed store (a `me` pairing).
     fn pin_own(&self, peer: &str) -> Result<()> {
         let mut st = self.state();
-        let mut trust = st.profile.store().trust();
+        let mut trust = st.profile().store().trust();
         if trust.own.insert(peer.to_owned()) {
-            st.profile.store_mut().set_trust(trust)?;
+            st.profile_mut().store_mut().set_trust(trust)?;
         }
         Ok(())
     }
@@ -613,7 +613,7 @@ impl Node {
             .await?;
         conn.close(0u32.into(), b"paired");
         // Trust the inviter's founder only if its journal admits both devices as agreed.
-        let admitted = self.state().journal.membership_under(Some(&root));
+        let admitted = self.state().journal().membership_under(Some(&root));
         let inviter_ok = admitted.is_member(&inviter.to_string());
         if !inviter_ok || !admitted.is_member(&me_id) {
             return Err(SyncError::PairingRefused(
@@ -622,13 +622,13 @@ impl Node {
         }
         {
             let mut st = self.state();
-            st.journal.set_root(Some(&root));
-            let mut trust = st.profile.store().trust();
+            st.journal_mut().set_root(Some(&root));
+            let mut trust = st.profile().store().trust();
             trust.root = Some(root.clone());
             if role == Role::Me {
                 trust.own.insert(inviter.to_string());
             }
-            st.profile.store_mut().set_trust(trust)?;
+            st.profile_mut().store_mut().set_trust(trust)?;
         }
         self.learn_addrs(&inviter, &ticket.addrs);
         self.publish_own_addrs()?;

@@ -12,7 +12,7 @@ use tokio::task::JoinSet;
 use crate::admission::{NOT_A_MEMBER, PROTOCOL_ERROR};
 use crate::error::{Result, SyncError};
 use crate::frame::{self, FrameError, MAX_FRAME};
-use crate::node::{Event, Node, WeakNode, persist_merged, slot};
+use crate::node::{Event, Node, WeakNode};
 
 /// Decodes one sync message frame body and applies it to a journal document. Returns how many
 /// change chunks it brought that were new here (0 if nothing changed), or why it was refused
@@ -75,19 +75,23 @@ impl Node {
         state: &mut sync::State,
         body: &[u8],
     ) -> Result<usize> {
-        let (n, due) = {
+        let (n, commit) = {
             let mut st = self.state();
-            let n = apply_sync_message(&mut st.journal, kind, state, body).map_err(|reason| {
+            let n = apply_sync_message(st.journal_mut(), kind, state, body).map_err(|reason| {
                 SyncError::Protocol {
                     peer: peer.fmt_short().to_string(),
                     reason,
                 }
             })?;
-            let due = n > 0 && persist_merged(&mut st, kind, body.len())?;
-            (n, due)
+            let commit = if n > 0 {
+                st.stored_received(kind, body.len())?
+            } else {
+                Default::default()
+            };
+            (n, commit)
         };
         if n > 0 {
-            self.stored(due);
+            self.stored(&commit);
             self.after_change();
             self.emit(Event::ChangesReceived {
                 peer: peer.to_string(),
@@ -99,7 +103,7 @@ impl Node {
     }
 
     fn converged(&self, kind: DocKind, state: &sync::State) -> bool {
-        let heads = self.state().journal.heads(kind);
+        let heads = self.state().journal_mut().heads(kind);
         state.their_heads.as_ref() == Some(&heads)
     }
 
@@ -115,9 +119,9 @@ impl Node {
         let key = peer.to_string();
         let mut state = {
             let st = self.state();
-            st.profile
+            st.profile()
                 .store()
-                .sync_state(&key, slot(kind))
+                .sync_state(&key, kind.into())
                 .and_then(|b| sync::State::decode(&b).ok())
                 .unwrap_or_default()
         };
@@ -142,7 +146,7 @@ impl Node {
         let result: Result<()> = async {
             loop {
                 loop {
-                    let msg = self.state().journal.doc_mut(kind).sync().generate_sync_message(&mut state);
+                    let msg = self.state().journal_mut().doc_mut(kind).sync().generate_sync_message(&mut state);
                     let Some(msg) = msg else { break };
                     frame::write(&mut send, &msg.encode(), hook.as_deref())
                         .await
@@ -197,11 +201,11 @@ impl Node {
         }
         .await;
         let encoded = state.encode();
-        if let Err(e) = self
-            .state()
-            .profile
-            .store_mut()
-            .put_sync_state(&key, slot(kind), &encoded)
+        if let Err(e) =
+            self.state()
+                .profile_mut()
+                .store_mut()
+                .put_sync_state(&key, kind.into(), &encoded)
         {
             tracing::warn!(error = %e, "could not store the sync state");
         }
@@ -248,6 +252,13 @@ impl Node {
             .into_iter()
             .filter(|k| self.may_sync(&peer, *k))
             .collect();
+        // No document to share: this device, or the peer, is not a member as this device's
+        // journal sees it (say, a revocation of this device arrived). Nothing was synced.
+        if kinds.is_empty() {
+            return Err(SyncError::NotAMember(
+                "this device's journal no longer counts both devices as members".into(),
+            ));
+        }
         self.sync_kinds(conn, peer, &kinds, mode).await
     }
 

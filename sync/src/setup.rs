@@ -3,10 +3,10 @@
 use std::path::Path;
 
 use hearth_core::keys::{KeySealing, SecretString};
-use hearth_core::{DeviceKind, DeviceOwner, NewDevice, Profile, Timestamp, Trust};
+use hearth_core::{DeviceKind, DeviceOwner, NewDevice, Profile, Replica, Timestamp, Trust};
 
 use crate::error::Result;
-use crate::node::{State, endpoint_id_of, load_journal, persist};
+use crate::node::endpoint_id_of;
 
 /// The first partner's colour (warm terracotta).
 pub const FIRST_COLOUR: &str = "#c0623b";
@@ -43,12 +43,13 @@ pub fn init_device(
         kind: kind.clone(),
         sealing,
     };
-    let mut profile = Profile::create(dir, passphrase, &options)?;
-    let mut journal = load_journal(&mut profile)?;
+    let profile = Profile::create(dir, passphrase, &options)?;
+    let mut replica = Replica::open(profile)?;
     if setup == Setup::Person {
         // A person's first device founds a journal: it signs its own addition and pins itself
         // as the founder it trusts. A display waits for a person's device to admit it.
         let now = Timestamp::now();
+        let (profile, journal) = replica.parts_mut();
         let endpoint_id = endpoint_id_of(profile.keys().endpoint_secret());
         let person = journal.add_partner(name, FIRST_COLOUR, now)?;
         journal.found(
@@ -67,7 +68,6 @@ pub fn init_device(
             own: Default::default(),
         })?;
     }
-    let mut st = State { profile, journal };
-    persist(&mut st)?;
-    Ok(st.profile)
+    replica.commit()?;
+    Ok(replica.into_profile())
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use hearth_core::Profile;
 use hearth_core::keys::KeySealing;
-use hearth_sync::{NetConfig, Node, Role, Setup, init_device, load_journal};
+use hearth_sync::{NetConfig, Node, Role, Setup, init_device};
 
 struct Namespaces(Vec<String>);
 
@@ -187,9 +187,9 @@ async fn devices_find_each_other_on_the_lan_with_mdns() {
         String::from_utf8_lossy(&note.stderr)
     );
     assert!(status.success());
-    let mut profile = Profile::open(&dir_a, None).unwrap();
-    let journal = load_journal(&mut profile).unwrap();
-    let texts: Vec<String> = journal
+    let replica = hearth_core::Replica::open(Profile::open(&dir_a, None).unwrap()).unwrap();
+    let texts: Vec<String> = replica
+        .journal()
         .wall(&Default::default())
         .into_iter()
         .map(|n| n.text)

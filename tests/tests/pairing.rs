@@ -173,7 +173,7 @@ async fn a_device_restored_from_a_backup_pairs_again() {
     profile
         .update_config(|c| {
             c.extra.insert(
-                hearth_sync::CLAIMED_PERSON.into(),
+                hearth_core::CLAIMED_PERSON.into(),
                 me.as_str().to_owned().into(),
             );
         })

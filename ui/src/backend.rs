@@ -3,66 +3,41 @@
 //! once against [`Backend`].
 
 use anyhow::{Context, Result};
-use hearth_core::{Compaction, DocSlot, Journal, JournalError, PartnerId, Profile, ProfileError};
-use hearth_sync::{Node, endpoint_id_of, load_journal};
+use hearth_core::{Compaction, Journal, JournalError, PartnerId, Profile, Replica, ReplicaError};
+use hearth_sync::{Node, endpoint_id_of};
 
 /// A profile opened by this process, with its journal in memory.
 #[derive(Debug)]
 pub(crate) struct Local {
-    profile: Profile,
-    journal: Journal,
+    replica: Replica,
 }
 
 impl Local {
     /// Loads the journal of an open profile.
-    pub(crate) fn open(mut profile: Profile) -> Result<Local> {
-        let journal = load_journal(&mut profile).context("could not load the journal")?;
-        Ok(Local { profile, journal })
+    pub(crate) fn open(profile: Profile) -> Result<Local> {
+        let replica = Replica::open(profile).context("could not load the journal")?;
+        Ok(Local { replica })
     }
 
     /// Reads the journal.
     pub(crate) fn read<T>(&self, f: impl FnOnce(&Journal) -> T) -> T {
-        f(&self.journal)
+        f(self.replica.journal())
     }
 
-    /// Changes the journal and stores the change; on error nothing is stored.
+    /// Changes the journal and stores the change; on error nothing is stored. A command runs
+    /// once and exits, so a fold of the store's chunks that fell due is done right after (the
+    /// change is already durable; a failed fold is only worth a warning).
     pub(crate) fn write<T>(
         &mut self,
         f: impl FnOnce(&mut Journal) -> Result<T, JournalError>,
     ) -> Result<T> {
-        if self.profile.is_read_only() {
-            return Err(ProfileError::ReadOnly {
-                path: self.profile.dir().to_owned(),
-            }
-            .into());
-        }
-        let out = f(&mut self.journal)?;
-        self.persist()?;
-        Ok(out)
-    }
-
-    /// Gives the profile back (to start a node on it).
-    pub(crate) fn into_profile(self) -> Profile {
-        self.profile
-    }
-
-    /// Stores the change; a command runs once and exits, so a compaction that fell due is done
-    /// right after (the change is already durable; a failed fold is only worth a warning).
-    fn persist(&mut self) -> Result<()> {
-        let (shared, private) = self.journal.docs_mut();
-        let store = self.profile.store_mut();
-        let infos = store
-            .append_batch(&mut [
-                (DocSlot::Shared, &mut *shared),
-                (DocSlot::Private, &mut *private),
-            ])
-            .context("could not save the change")?;
-        if infos
-            .iter()
-            .flatten()
-            .any(|c| matches!(c.compaction, Compaction::Due))
-        {
-            match store.compact_due(&mut [(DocSlot::Shared, shared), (DocSlot::Private, private)]) {
+        let (out, commit) = self.replica.write(f).map_err(|e| match e {
+            ReplicaError::Journal(e) => anyhow::Error::from(e),
+            ReplicaError::Profile(e) => anyhow::Error::from(e),
+            ReplicaError::Store(e) => anyhow::Error::from(e).context("could not save the change"),
+        })?;
+        if commit.fold_due() {
+            match self.replica.fold_due() {
                 Ok(outcomes) => {
                     for outcome in outcomes {
                         if let Compaction::Failed(e) = outcome {
@@ -73,7 +48,12 @@ impl Local {
                 Err(e) => tracing::warn!(error = %e, "could not fold the store's chunks"),
             }
         }
-        Ok(())
+        Ok(out)
+    }
+
+    /// Gives the profile back (to start a node on it).
+    pub(crate) fn into_profile(self) -> Profile {
+        self.replica.into_profile()
     }
 }
 
@@ -115,7 +95,10 @@ impl Backend {
     /// Runs `f` with the profile and the journal together.
     pub(crate) fn with_profile<T>(&mut self, f: impl FnOnce(&mut Profile, &mut Journal) -> T) -> T {
         match self {
-            Backend::Local(l) => f(&mut l.profile, &mut l.journal),
+            Backend::Local(l) => {
+                let (profile, journal) = l.replica.parts_mut();
+                f(profile, journal)
+            }
             Backend::Live(n) => n.with_profile(f),
         }
     }

@@ -9,7 +9,7 @@ mod cli_support;
 use automerge::transaction::Transactable;
 use automerge::{ObjType, ROOT, ReadDoc};
 use cli_support::Device;
-use hearth_core::{DocKind, DocSlot, Profile};
+use hearth_core::{DocKind, Profile};
 
 /// A device name with an escape sequence (red), a right-to-left override, an isolate, a bell
 /// and a C1 CSI (clear screen).
@@ -63,11 +63,10 @@ fn assert_clean(what: &str, out: &cli_support::Out) {
 /// Writes a partner name and a whole device record into the profile's shared journal, as a
 /// peer's change would bring them.
 fn plant_peer_records(dir: &std::path::Path) {
-    let mut profile = Profile::open(dir, None).unwrap();
-    let mut journal = hearth_sync::load_journal(&mut profile).unwrap();
-    let ana = journal.partners().into_iter().next().unwrap();
-    let recipient = profile.keys().recipient_string();
-    let doc = journal.doc_mut(DocKind::Shared);
+    let mut replica = hearth_core::Replica::open(Profile::open(dir, None).unwrap()).unwrap();
+    let ana = replica.journal().partners().into_iter().next().unwrap();
+    let recipient = replica.profile().keys().recipient_string();
+    let doc = replica.journal_mut().doc_mut(DocKind::Shared);
     let (_, partners) = doc.get(ROOT, "partners").unwrap().unwrap();
     let (_, me) = doc.get(&partners, ana.id.as_str()).unwrap().unwrap();
     doc.put(&me, "name", EVIL_PARTNER).unwrap();
@@ -78,10 +77,7 @@ fn plant_peer_records(dir: &std::path::Path) {
     doc.put(&dev, "kind", "personal").unwrap();
     doc.put(&dev, "name", EVIL_NAME).unwrap();
     doc.put(&dev, "added_at", 1_767_225_600_000_i64).unwrap();
-    profile
-        .store_mut()
-        .append_batch(&mut [(DocSlot::Shared, doc)])
-        .unwrap();
+    replica.commit().unwrap();
 }
 
 fn check_listing(ana: &Device, how: &str) {

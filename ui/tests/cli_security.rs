@@ -208,10 +208,12 @@ fn attack_4_a_forged_change_file_is_refused() {
         out
     };
     let profile = hearth_core::Profile::open(&olga.dir, None).unwrap();
-    let mut profile = profile;
-    let mut journal = hearth_sync::load_journal(&mut profile).unwrap();
-    let changes = journal.doc_mut(hearth_core::DocKind::Shared).save();
-    drop(profile);
+    let mut replica = hearth_core::Replica::open(profile).unwrap();
+    let changes = replica
+        .journal_mut()
+        .doc_mut(hearth_core::DocKind::Shared)
+        .save();
+    drop(replica);
     let header = format!(r#"{{"from":"{ben_id}","created":0,"changes":1}}"#);
     let mut body = b"hearth-changes 2\n".to_vec();
     body.extend_from_slice(header.as_bytes());

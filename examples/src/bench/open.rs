@@ -1,12 +1,11 @@
-//! `open`: load both journal documents from the sealed store (`hearth_sync::load_journal` on an
-//! open profile: read the chunks from redb, open each with age, `AutoCommit::load`, check the
+//! `open`: load both journal documents from the sealed store (`Replica::open` on an open
+//! profile: read the chunks from redb, open each with age, `AutoCommit::load`, check the
 //! schema) vs `AutoCommit::load` of the same documents' `save()` bytes.
 
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use hearth_core::{DocSlot, Profile};
-use hearth_sync::load_journal;
+use hearth_core::{DocSlot, Profile, Replica};
 
 use super::fixture::{Fixtures, Template};
 use super::{Goal, Options, Row, ScenarioReport, floor, stats};
@@ -14,11 +13,11 @@ use super::{Goal, Options, Row, ScenarioReport, floor, stats};
 /// Medians of one size's opens.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct OpenFigures {
-    /// `load_journal` on an open profile.
+    /// `Replica::open` on an open profile.
     pub(crate) load_ms: f64,
     /// `AutoCommit::load` of both documents.
     pub(crate) floor_ms: f64,
-    /// `Profile::open` (which verifies the whole store file) and then `load_journal`.
+    /// `Profile::open` (which verifies the whole store file) and then `Replica::open`.
     pub(crate) cold_ms: f64,
     /// The store file's size.
     pub(crate) store_bytes: u64,
@@ -40,13 +39,13 @@ pub(crate) fn measure(fx: &mut Fixtures, t: &Template, reps: usize) -> Result<Op
             sealed_bytes += profile.store_mut().slot_stats(slot)?.snapshot_bytes;
         }
         // One of each first, unmeasured, so both start from a warm page cache.
-        drop(load_journal(&mut profile)?);
+        profile = Replica::open(profile)?.into_profile();
         drop(floor::load(&t.a_docs.shared)?);
         for _ in 0..reps.max(1) {
             let started = Instant::now();
-            let journal = load_journal(&mut profile).context("loading the journal")?;
+            let replica = Replica::open(profile).context("loading the journal")?;
             loads.push(stats::ms(started.elapsed()));
-            drop(journal);
+            profile = replica.into_profile();
 
             let started = Instant::now();
             let shared = floor::load(&t.a_docs.shared)?;
@@ -57,10 +56,10 @@ pub(crate) fn measure(fx: &mut Fixtures, t: &Template, reps: usize) -> Result<Op
     }
     for _ in 0..reps.max(1) {
         let started = Instant::now();
-        let mut profile = Profile::open(&dir, None).context("opening the profile")?;
-        let journal = load_journal(&mut profile).context("loading the journal")?;
+        let profile = Profile::open(&dir, None).context("opening the profile")?;
+        let replica = Replica::open(profile).context("loading the journal")?;
         colds.push(stats::ms(started.elapsed()));
-        drop((journal, profile));
+        drop(replica);
     }
     let store_bytes = std::fs::metadata(dir.join(Profile::STORE_FILE))
         .context("reading the store file's size")?

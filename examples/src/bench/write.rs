@@ -1,14 +1,13 @@
-//! `write`: a durable note write, what `Node::write` does (`add_appreciation` on the loaded
-//! journal, then `Store::append_batch` of both documents: the changes since the last chunk,
-//! sealed with age, in one redb commit) vs a bare redb commit of the same number of bytes in a
+//! `write`: a durable note write, what `Node::write` does (`Replica::write` of
+//! `add_appreciation`: the intent on the loaded journal, then both documents' changes since the
+//! last chunk, sealed with age, in one redb commit) vs a bare redb commit of the same number of bytes in a
 //! database of its own, default durability. When an append reports a compaction due, it runs
 //! after the timed write, as a node runs it once idle, and is reported on its own.
 
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use hearth_core::{Compaction, DocSlot, Profile, Timestamp};
-use hearth_sync::load_journal;
+use hearth_core::{Compaction, Profile, Replica, Timestamp};
 use redb::TableDefinition;
 
 use super::fixture::{Fixtures, note_text};
@@ -19,8 +18,8 @@ const FLOOR_TABLE: TableDefinition<u64, &[u8]> = TableDefinition::new("chunks");
 pub(crate) fn run(fx: &mut Fixtures, opts: &Options) -> Result<ScenarioReport> {
     let t = fx.template(opts.items)?;
     let dir = fx.copy_profile(&t.a_dir)?;
-    let mut profile = Profile::open(&dir, None).context("opening the profile")?;
-    let mut journal = load_journal(&mut profile).context("loading the journal")?;
+    let profile = Profile::open(&dir, None).context("opening the profile")?;
+    let mut replica = Replica::open(profile).context("loading the journal")?;
     let floor_db = redb::Database::create(fx.fresh("floor").with_extension("redb"))
         .context("creating the floor database")?;
 
@@ -32,32 +31,27 @@ pub(crate) fn run(fx: &mut Fixtures, opts: &Options) -> Result<ScenarioReport> {
     for i in 0..opts.writes.max(1) {
         let text = note_text(i);
         let started = Instant::now();
-        journal
-            .add_appreciation(&t.partner, &text, true, Timestamp::now())
-            .context("adding a note")?;
-        let op_done = Instant::now();
-        let (shared, private) = journal.docs_mut();
-        let infos = profile
-            .store_mut()
-            .append_batch(&mut [(DocSlot::Shared, shared), (DocSlot::Private, private)])
-            .context("storing the note")?;
+        let mut op_done = started;
+        let (_, commit) = replica
+            .write(|j| {
+                let id = j.add_appreciation(&t.partner, &text, true, Timestamp::now());
+                op_done = Instant::now();
+                id
+            })
+            .context("adding and storing a note")?;
         let done = Instant::now();
         let total = stats::ms(done - started);
         writes.push(total);
         ops.push(stats::ms(op_done - started));
         appends.push(stats::ms(done - op_done));
-        let sealed: usize = infos.iter().flatten().map(|c| c.sealed_bytes).sum();
-        if infos
+        let sealed = commit.sealed_bytes();
+        if commit
+            .chunks
             .iter()
-            .flatten()
             .any(|c| matches!(c.compaction, Compaction::Due))
         {
             let started = Instant::now();
-            let (shared, private) = journal.docs_mut();
-            let outcomes = profile
-                .store_mut()
-                .compact_due(&mut [(DocSlot::Shared, shared), (DocSlot::Private, private)])
-                .context("compacting")?;
+            let outcomes = replica.fold_due().context("compacting")?;
             if let Some(Compaction::Failed(e)) =
                 outcomes.iter().find(|c| matches!(c, Compaction::Failed(_)))
             {
@@ -66,9 +60,9 @@ pub(crate) fn run(fx: &mut Fixtures, opts: &Options) -> Result<ScenarioReport> {
             compactions += 1;
             compaction_ms.push(stats::ms(started.elapsed()));
         }
-        if infos
+        if commit
+            .chunks
             .iter()
-            .flatten()
             .any(|c| matches!(c.compaction, Compaction::Done(_)))
         {
             inline_compactions += 1;

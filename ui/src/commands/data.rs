@@ -6,12 +6,12 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use hearth_core::CLAIMED_PERSON;
 use hearth_core::backup::{self, Backup, Manifest};
 use hearth_core::keys::{KeySealing, SecretString};
 use hearth_core::{
     CreateOptions, DeviceKind, DeviceOwner, Journal, PartnerId, Profile, Timestamp, Trust,
 };
-use hearth_sync::CLAIMED_PERSON;
 use serde::Serialize;
 
 use super::Ctx;

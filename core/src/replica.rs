@@ -1,0 +1,290 @@
+//! [`Replica`]: the one owner of an open profile, its journal in memory and its sealed store.
+//!
+//! Every way a change reaches the disk goes through here: an intent applied on this device
+//! ([`Replica::write`]), changes received for a document from a peer or a change file
+//! ([`Replica::stored_received`], [`Replica::absorb`]), and the fold of the store's incremental
+//! chunks into a snapshot once that falls due ([`Replica::fold_due`]). The runtime around it (a
+//! command that runs once, a sync node, a phone's engine) decides *when* to fold; the replica
+//! decides *how* both documents are stored together.
+
+use crate::journal::{DocKind, Journal};
+use crate::store::{ChunkInfo, Compaction, DocSlot, StoreError};
+use crate::{JournalError, PartnerId, Profile, ProfileError};
+
+/// The profile setting naming the person a device says it belongs to before any member has
+/// admitted it (a restored device); it decides nothing about access.
+pub const CLAIMED_PERSON: &str = "person";
+
+/// What can go wrong opening or changing a replica.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplicaError {
+    /// The journal refused the change, or a stored document cannot be read as a journal.
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    /// The store could not be read or written.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The profile refused (opened only for reading).
+    #[error(transparent)]
+    Profile(#[from] ProfileError),
+}
+
+/// What one store commit wrote: a chunk per document that had something new.
+#[derive(Debug, Default)]
+#[non_exhaustive]
+pub struct Commit {
+    /// The chunks written, shared document first.
+    pub chunks: Vec<ChunkInfo>,
+}
+
+impl Commit {
+    /// Whether the store now has incremental chunks worth folding (see [`Replica::fold_due`]):
+    /// a fold fell due, or one was tried inline and failed (it is tried again).
+    pub fn fold_due(&self) -> bool {
+        self.chunks
+            .iter()
+            .any(|c| matches!(c.compaction, Compaction::Due | Compaction::Failed(_)))
+    }
+
+    /// Folds that were tried inline and failed (worth a warning; the chunks are all in place).
+    pub fn fold_failures(&self) -> impl Iterator<Item = &StoreError> {
+        self.chunks.iter().filter_map(|c| match &c.compaction {
+            Compaction::Failed(e) => Some(e),
+            _ => None,
+        })
+    }
+
+    /// The sealed bytes written, over every chunk.
+    pub fn sealed_bytes(&self) -> usize {
+        self.chunks.iter().map(|c| c.sealed_bytes).sum()
+    }
+
+    fn from_infos(infos: Vec<Option<ChunkInfo>>) -> Commit {
+        Commit {
+            chunks: infos.into_iter().flatten().collect(),
+        }
+    }
+}
+
+/// An open profile with its journal loaded: both documents, acting as the profile's device,
+/// trusting the founder its sealed store pins.
+#[derive(Debug)]
+pub struct Replica {
+    profile: Profile,
+    journal: Journal,
+}
+
+impl From<DocKind> for DocSlot {
+    fn from(kind: DocKind) -> DocSlot {
+        match kind {
+            DocKind::Shared => DocSlot::Shared,
+            DocKind::Private => DocSlot::Private,
+        }
+    }
+}
+
+impl Replica {
+    /// Loads the journal an open profile holds (a new journal if the store holds none yet).
+    pub fn open(mut profile: Profile) -> Result<Replica, ReplicaError> {
+        let actor = profile.keys().actor_id();
+        let shared = profile.store_mut().load(DocSlot::Shared)?;
+        let private = profile.store_mut().load(DocSlot::Private)?;
+        let mut journal = match shared {
+            Some(shared) => Journal::from_docs(shared, private, &actor)?,
+            None => Journal::new(&actor)?,
+        };
+        journal.set_identity(&profile.keys().endpoint_secret());
+        journal.set_root(profile.store().trust().root.as_deref());
+        journal.set_claimed_person(
+            profile
+                .config()
+                .extra
+                .get(CLAIMED_PERSON)
+                .and_then(|v| v.as_str())
+                .map(|s| PartnerId::from(s.to_owned())),
+        );
+        Ok(Replica { profile, journal })
+    }
+
+    /// The journal, to read.
+    pub fn journal(&self) -> &Journal {
+        &self.journal
+    }
+
+    /// The journal, for what reads need a mutable document (generating a sync message, heads)
+    /// or what is stored by the caller right after ([`Replica::commit`]).
+    pub fn journal_mut(&mut self) -> &mut Journal {
+        &mut self.journal
+    }
+
+    /// The profile: keys, settings, the store's peer records.
+    pub fn profile(&self) -> &Profile {
+        &self.profile
+    }
+
+    /// The profile, to change its settings or the store's peer records.
+    pub fn profile_mut(&mut self) -> &mut Profile {
+        &mut self.profile
+    }
+
+    /// Both halves at once (a backup reads the profile while it saves the journal).
+    pub fn parts_mut(&mut self) -> (&mut Profile, &mut Journal) {
+        (&mut self.profile, &mut self.journal)
+    }
+
+    /// Gives the profile back (its lock goes with it).
+    pub fn into_profile(self) -> Profile {
+        self.profile
+    }
+
+    /// Applies an intent and stores it: the change is durable when this returns. A profile
+    /// opened only for reading refuses before anything runs; if the intent fails, nothing is
+    /// stored.
+    pub fn write<T>(
+        &mut self,
+        intent: impl FnOnce(&mut Journal) -> Result<T, JournalError>,
+    ) -> Result<(T, Commit), ReplicaError> {
+        if self.profile.is_read_only() {
+            return Err(ProfileError::ReadOnly {
+                path: self.profile.dir().to_owned(),
+            }
+            .into());
+        }
+        let out = intent(&mut self.journal)?;
+        let commit = self.commit()?;
+        Ok((out, commit))
+    }
+
+    /// Stores what the journal holds that the store does not, both documents in one
+    /// transaction.
+    pub fn commit(&mut self) -> Result<Commit, ReplicaError> {
+        let (shared, private) = self.journal.docs_mut();
+        let infos = self
+            .profile
+            .store_mut()
+            .append_batch(&mut [(DocSlot::Shared, shared), (DocSlot::Private, private)])?;
+        Ok(Commit::from_infos(infos))
+    }
+
+    /// Stores changes that were merged into one document from elsewhere (`incoming` bytes of
+    /// them arrived): as a snapshot when they are most of the document, else as an incremental
+    /// chunk (see `Store::append_merged`).
+    pub fn stored_received(
+        &mut self,
+        kind: DocKind,
+        incoming: usize,
+    ) -> Result<Commit, ReplicaError> {
+        let info = self.profile.store_mut().append_merged(
+            kind.into(),
+            self.journal.doc_mut(kind),
+            incoming,
+        )?;
+        Ok(Commit::from_infos(vec![info]))
+    }
+
+    /// Merges Automerge changes (or a saved document) received for one document and stores
+    /// them. Returns how many changes were new here, with what was stored. Damaged bytes are
+    /// refused and change nothing; the caller bounds their size first (see [`crate::bound`]).
+    pub fn absorb(&mut self, kind: DocKind, bytes: &[u8]) -> Result<(usize, Commit), ReplicaError> {
+        let before = self.journal.heads(kind);
+        self.journal.apply(kind, bytes)?;
+        let new = self.journal.doc_mut(kind).get_changes(&before).len();
+        if new == 0 {
+            return Ok((0, Commit::default()));
+        }
+        let commit = self.stored_received(kind, bytes.len())?;
+        Ok((new, commit))
+    }
+
+    /// Folds the store's incremental chunks into a snapshot for each document where that is
+    /// due; one outcome per document. A failed fold leaves every chunk in place.
+    pub fn fold_due(&mut self) -> Result<Vec<Compaction>, StoreError> {
+        let (shared, private) = self.journal.docs_mut();
+        self.profile
+            .store_mut()
+            .compact_due(&mut [(DocSlot::Shared, shared), (DocSlot::Private, private)])
+    }
+
+    /// Whether a fold is due (an earlier run stopped before folding).
+    pub fn fold_pending(&mut self) -> Result<bool, StoreError> {
+        self.profile.store_mut().compaction_pending()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::KeySealing;
+    use crate::{CreateOptions, DeviceKind, Timestamp};
+
+    fn create(dir: &std::path::Path) -> Profile {
+        Profile::create(
+            dir,
+            None,
+            &CreateOptions {
+                device_name: "Test device".into(),
+                kind: DeviceKind::Personal,
+                sealing: KeySealing::default(),
+            },
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_write_is_stored_and_reopens() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut replica = Replica::open(create(dir.path())).unwrap();
+        let (ana, commit) = replica
+            .write(|j| j.add_partner("Ana", "#c0623b", Timestamp(1)))
+            .unwrap();
+        assert!(!commit.chunks.is_empty());
+        assert!(commit.sealed_bytes() > 0);
+        drop(replica);
+        let replica = Replica::open(Profile::open(dir.path(), None).unwrap()).unwrap();
+        let partners = replica.journal().partners();
+        assert_eq!(partners.len(), 1);
+        assert_eq!(partners[0].id, ana);
+    }
+
+    #[test]
+    fn a_refused_intent_stores_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut replica = Replica::open(create(dir.path())).unwrap();
+        let before = replica
+            .profile_mut()
+            .store_mut()
+            .slot_stats(DocSlot::Shared)
+            .unwrap();
+        let err = replica
+            .write(|j| j.add_partner("   ", "#c0623b", Timestamp(1)))
+            .unwrap_err();
+        assert!(matches!(err, ReplicaError::Journal(_)), "{err:?}");
+        let after = replica
+            .profile_mut()
+            .store_mut()
+            .slot_stats(DocSlot::Shared)
+            .unwrap();
+        assert_eq!(before.last_seq, after.last_seq);
+    }
+
+    #[test]
+    fn absorbed_changes_are_counted_once_and_stored() {
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let mut first = Replica::open(create(a.path())).unwrap();
+        first
+            .write(|j| j.add_partner("Ana", "#c0623b", Timestamp(1)))
+            .unwrap();
+        let bytes = first.journal_mut().doc_mut(DocKind::Shared).save();
+        let mut second = Replica::open(create(b.path())).unwrap();
+        let (new, commit) = second.absorb(DocKind::Shared, &bytes).unwrap();
+        assert!(new > 0);
+        assert!(!commit.chunks.is_empty());
+        let (again, commit) = second.absorb(DocKind::Shared, &bytes).unwrap();
+        assert_eq!(again, 0);
+        assert!(commit.chunks.is_empty());
+        assert!(second.absorb(DocKind::Shared, b"not automerge").is_err());
+        drop(second);
+        let second = Replica::open(Profile::open(b.path(), None).unwrap()).unwrap();
+        assert_eq!(second.journal().partners().len(), 1);
+    }
+}
