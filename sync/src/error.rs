@@ -69,6 +69,15 @@ pub enum SyncError {
     /// The node has shut down.
     #[error("the sync node has shut down")]
     Closed,
+    /// The engine's async runtime could not start.
+    #[error("could not start the engine's runtime: {0}")]
+    Runtime(#[source] std::io::Error),
+    /// The network side still held the journal when the wait for it ended.
+    #[error("the network side did not let go of the journal within {} ms", waited.as_millis())]
+    NotReleased {
+        /// How long it was given.
+        waited: std::time::Duration,
+    },
 }
 
 impl From<ReplicaError> for SyncError {

@@ -21,6 +21,7 @@
 
 mod admission;
 mod changes;
+mod engine;
 mod error;
 mod frame;
 mod handoff;
@@ -34,6 +35,7 @@ mod ticket;
 
 pub use admission::{NOT_A_MEMBER, PAUSED, PROTOCOL_ERROR, REVOKED};
 pub use changes::{ChangeFile, Imported, MAX_CHANGE_FILE, open_change_file};
+pub use engine::{Engine, EngineConfig, Phase, Resumed};
 pub use error::SyncError;
 pub use frame::{FrameError, FrameHook, HookAction, MAX_FRAME, read as read_frame};
 pub use net::{NetConfig, Relays};

@@ -138,6 +138,13 @@ impl IdleWork {
     }
 }
 
+/// Why a node did not start, with the journal it was given (none if a task still held it).
+#[derive(Debug)]
+pub(crate) struct StartFailure {
+    pub(crate) error: SyncError,
+    pub(crate) replica: Option<Replica>,
+}
+
 /// A running sync node. Cheap to clone; all clones share one node.
 #[derive(Clone)]
 pub struct Node {
@@ -209,23 +216,44 @@ impl Node {
     /// Opens the network side of a profile: loads the journal, binds the endpoint and accepts
     /// pairing and sync connections from member devices.
     pub async fn start(profile: Profile, config: NetConfig) -> Result<Node> {
-        let mut replica = Replica::open(profile)?;
+        Node::start_replica(Replica::open(profile)?, config)
+            .await
+            .map_err(|failed| failed.error)
+    }
+
+    /// Like [`Node::start`] with the journal already in memory (an engine resuming). If the
+    /// node cannot start, the replica comes back with the error.
+    pub(crate) async fn start_replica(
+        replica: Replica,
+        config: NetConfig,
+    ) -> std::result::Result<Node, Box<StartFailure>> {
+        let mut replica = replica;
         let admission = Admission::default();
         admission.set_members(members(replica.journal()));
         let secret = replica.profile().keys().endpoint_secret();
-        let endpoint = net::bind(
+        let endpoint = match net::bind(
             secret,
             &config,
             replica.profile().config().listen_port,
             admission.clone(),
         )
-        .await?;
+        .await
+        {
+            Ok(endpoint) => endpoint,
+            Err(error) => {
+                return Err(Box::new(StartFailure {
+                    error,
+                    replica: Some(replica),
+                }));
+            }
+        };
         if let Some(port) = endpoint.bound_sockets().first().map(|s| s.port())
             && replica.profile().config().listen_port != Some(port)
-        {
-            replica
+            && let Err(e) = replica
                 .profile_mut()
-                .update_config(|c| c.listen_port = Some(port))?;
+                .update_config(|c| c.listen_port = Some(port))
+        {
+            tracing::warn!(error = %e, "could not remember the listening port");
         }
         let last_sync = last_sync_times(replica.profile());
         let node = Node {
@@ -253,6 +281,16 @@ impl Node {
             }),
         };
         node.spawn_idle_work();
+        if let Err(error) = node.finish_start(endpoint) {
+            let replica = node.release_replica(CLOSE_PATIENCE).await.ok();
+            return Err(Box::new(StartFailure { error, replica }));
+        }
+        Ok(node)
+    }
+
+    /// The part of starting that needs the node: upkeep, addresses, protocols, mDNS.
+    fn finish_start(&self, endpoint: Endpoint) -> Result<()> {
+        let node = self;
         // A store left with chunks to fold (an earlier run stopped first) is folded once idle.
         if node.state().fold_pending()? {
             node.inner.idle.wake.notify_one();
@@ -283,7 +321,7 @@ impl Node {
         if node.inner.config.mdns {
             node.start_mdns()?;
         }
-        Ok(node)
+        Ok(())
     }
 
     pub(crate) fn downgrade(&self) -> WeakNode {
@@ -771,15 +809,22 @@ impl Node {
     /// Shuts the node down and gives the profile back once its tasks have let go of it; the
     /// node itself if they still hold it after `patience`.
     pub async fn release(self, patience: Duration) -> std::result::Result<Profile, Node> {
+        self.release_replica(patience)
+            .await
+            .map(Replica::into_profile)
+    }
+
+    /// Like [`Node::release`], keeping the journal in memory (an engine suspending).
+    pub async fn release_replica(self, patience: Duration) -> std::result::Result<Replica, Node> {
         self.shutdown().await;
         let deadline = Instant::now() + patience;
         let mut node = self;
         loop {
-            match node.into_profile() {
-                Ok(profile) => return Ok(profile),
+            match node.into_replica() {
+                Ok(replica) => return Ok(replica),
                 Err(n) if Instant::now() < deadline => {
                     node = n;
-                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    tokio::time::sleep(Duration::from_millis(5)).await;
                 }
                 Err(n) => return Err(n),
             }
@@ -788,14 +833,23 @@ impl Node {
 
     /// Gives the profile back once the node is shut down and no task holds it any more.
     pub fn into_profile(self) -> std::result::Result<Profile, Node> {
+        self.into_replica().map(Replica::into_profile)
+    }
+
+    /// Gives the replica back once the node is shut down and no task holds it any more.
+    pub fn into_replica(self) -> std::result::Result<Replica, Node> {
         match Arc::try_unwrap(self.inner) {
-            Ok(inner) => Ok(inner
-                .state
-                .into_inner()
-                .unwrap_or_else(|e| e.into_inner())
-                .into_profile()),
+            Ok(inner) => Ok(inner.state.into_inner().unwrap_or_else(|e| e.into_inner())),
             Err(inner) => Err(Node { inner }),
         }
+    }
+
+    /// Tells the endpoint that the network changed (another Wi-Fi, a new address) and redials
+    /// every device that is waiting to be dialed again. The host calls this: on Android, native
+    /// code hears nothing of network changes.
+    pub async fn network_changed(&self) {
+        self.inner.endpoint.network_change().await;
+        self.inner.wake_dialers.notify_waiters();
     }
 }
 
