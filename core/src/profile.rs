@@ -82,7 +82,7 @@ pub enum ProfileError {
         path: PathBuf,
     },
     /// There is no profile in the directory.
-    #[error("there is no Hearth profile at {}; create one first, or pass --profile DIR", path.display())]
+    #[error("there is no Hearth profile at {}", path.display())]
     NotFound {
         /// The directory.
         path: PathBuf,
@@ -106,7 +106,7 @@ pub enum ProfileError {
         path: PathBuf,
     },
     /// No data directory could be found for this user.
-    #[error("could not find a data directory for this user; pass --profile DIR")]
+    #[error("could not find a data directory for this user")]
     NoDataDir,
     /// `profile.json` cannot be read.
     #[error(

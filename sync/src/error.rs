@@ -15,9 +15,12 @@ pub enum SyncError {
     /// The ticket was already used.
     #[error("this pairing ticket was already used; ask for a new one")]
     TicketUsed,
-    /// The inviter refused the pairing.
-    #[error("pairing refused by the other device: {0}")]
-    PairingRefused(String),
+    /// This device cannot pair this way; nothing was sent.
+    #[error(transparent)]
+    CannotPair(#[from] crate::CannotPair),
+    /// The pairing was refused, and why (a code that crosses the wire).
+    #[error("pairing refused: {0}")]
+    PairingRefused(crate::PairRefusal),
     /// The device is not (or no longer) allowed to sync.
     #[error("this device is not paired with the journal (or was revoked): {0}")]
     NotAMember(String),

@@ -42,7 +42,9 @@ pub use net::{NetConfig, Relays};
 pub use node::{
     Event, Node, PeerStatus, PeerSync, endpoint_id_of, last_sync_times, unadmitted_record,
 };
-pub use pair::{DEFAULT_TICKET_TTL, HELLO_TIMEOUT, MAX_PAIRING_CONNECTIONS, PairRefusal, Pairing};
+pub use pair::{
+    CannotPair, DEFAULT_TICKET_TTL, HELLO_TIMEOUT, MAX_PAIRING_CONNECTIONS, PairRefusal, Pairing,
+};
 pub use setup::{FIRST_COLOUR, SECOND_COLOUR, Setup, init_device};
 pub use ticket::{Role, Ticket};
 

@@ -79,6 +79,80 @@ pub enum PairRefusal {
     WrongRole,
     /// The journal's membership rules refuse the joiner.
     NotAllowed,
+    /// The inviting device belongs to no journal yet.
+    NoJournal,
+    /// The inviting device's journal does not admit both devices as the pairing agreed.
+    NotAdmitted,
+    /// The pairing broke off on the other side after it began.
+    Failed,
+    /// A refusal this version does not know (from a newer Hearth).
+    #[serde(other)]
+    Other,
+}
+
+/// Why this device cannot invite or join, found here before anything crossed the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CannotPair {
+    /// The home display belongs to no one, so it admits no one.
+    #[error("a home display cannot invite; invite from a person's device")]
+    DisplayInvites,
+    /// Only a member device invites.
+    #[error("this device is not a member of a journal yet")]
+    NotAMemberYet,
+    /// A partner ticket adds the other person's first device, and they have one.
+    #[error(
+        "your partner already has a device in this journal; another of theirs is invited from \
+         one of their own devices"
+    )]
+    PartnerAlreadyIn,
+    /// The joiner's hello names no person for a partner pairing.
+    #[error("the joining device names no person")]
+    JoinerNamesNoOne,
+    /// A ticket for another of this person's devices, from a device with no owner.
+    #[error("this device belongs to no one, so it cannot add one of its owner's devices")]
+    NoOwner,
+    /// The ticket is this device's own.
+    #[error("this ticket was made by this device; it is for another one")]
+    OwnTicket,
+    /// A display ticket on a person's device.
+    #[error("this ticket is for a home display, and this device is set up as a person's")]
+    TicketForDisplay,
+    /// A person's ticket on the home display.
+    #[error("a home display joins with a ticket made for a display")]
+    DisplayNeedsDisplayTicket,
+    /// Joining as another person's device would drop this device's own entries.
+    #[error(
+        "this device already has entries of its own, so it cannot join as another person's device"
+    )]
+    HasOwnEntries,
+    /// This device already shares another journal with other devices.
+    #[error("this device already shares another journal with other devices")]
+    InAnotherJournal,
+}
+
+impl std::fmt::Display for PairRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            PairRefusal::Used => "the ticket was already used",
+            PairRefusal::Expired => "the ticket has expired",
+            PairRefusal::WrongSecret => {
+                "the ticket is not one the other device has open (wrong, expired or forged)"
+            }
+            PairRefusal::WrongRole => {
+                "the ticket is for another kind of device, or joining as the partner needs a \
+                 person set up on this device"
+            }
+            PairRefusal::NotAllowed => "the journal's membership rules do not admit this device",
+            PairRefusal::NoJournal => "the other device does not belong to a journal yet",
+            PairRefusal::NotAdmitted => {
+                "the other device's journal does not admit this device as agreed"
+            }
+            PairRefusal::Failed => "the pairing broke off on the other device",
+            PairRefusal::Other => {
+                "the other device refused, for a reason this version does not know"
+            }
+        })
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -137,17 +211,11 @@ impl Node {
     pub fn invite(&self, role: Role, ttl: Duration) -> Result<(Ticket, Pairing)> {
         let me = self.id().to_string();
         if self.profile(|p| p.config().kind == DeviceKind::Display) {
-            return Err(SyncError::NotAllowed(
-                "a home display cannot invite; invite from a phone".into(),
-            ));
+            return Err(CannotPair::DisplayInvites.into());
         }
         let mine = self.read(|j| j.device(&me)).filter(|d| d.is_member());
         let Some(mine) = mine else {
-            return Err(SyncError::NotAllowed(
-                "this device is not a member of a journal yet; pair it from one of your devices \
-                 first"
-                    .into(),
-            ));
+            return Err(CannotPair::NotAMemberYet.into());
         };
         if role == Role::Partner {
             // A partner ticket adds the other person's first device: refused at once when they
@@ -158,11 +226,7 @@ impl Node {
                 })
             });
             if others {
-                return Err(SyncError::NotAllowed(
-                    "your partner already has a device in this journal; to add another of theirs, \
-                     invite from one of their devices with --for me"
-                        .into(),
-                ));
+                return Err(CannotPair::PartnerAlreadyIn.into());
             }
         }
         let secret: [u8; 16] = rand::rng().random();
@@ -250,7 +314,7 @@ impl Node {
         drop(invites);
         let refuse = |inv: &mut Invite, code, reason: String| {
             if let Some(done) = inv.done.take() {
-                let _ = done.send(Err(SyncError::PairingRefused(reason.clone())));
+                let _ = done.send(Err(SyncError::PairingRefused(code)));
             }
             Err((code, reason))
         };
@@ -277,15 +341,10 @@ impl Node {
     fn joiner_record(&self, peer: EndpointId, role: Role, hello: &Hello) -> Result<NewDevice> {
         let me = self.me();
         let owner = match role {
-            Role::Partner => DeviceOwner::Partner(
-                hello
-                    .partner
-                    .clone()
-                    .ok_or(SyncError::NotAllowed("the joiner names no person".into()))?,
-            ),
-            Role::Me => DeviceOwner::Partner(
-                me.ok_or(SyncError::NotAllowed("this device has no owner".into()))?,
-            ),
+            Role::Partner => {
+                DeviceOwner::Partner(hello.partner.clone().ok_or(CannotPair::JoinerNamesNoOne)?)
+            }
+            Role::Me => DeviceOwner::Partner(me.ok_or(CannotPair::NoOwner)?),
             Role::Display => DeviceOwner::Home,
         };
         let kind = if role == Role::Display {
@@ -337,7 +396,7 @@ impl Node {
                 Err(e) => {
                     let reason = e.to_string();
                     if let Some(done) = done {
-                        let _ = done.send(Err(SyncError::PairingRefused(reason.clone())));
+                        let _ = done.send(Err(e));
                     }
                     Err((PairRefusal::NotAllowed, reason))
                 }
@@ -357,7 +416,7 @@ impl Node {
                 .await?;
                 let _ = send.finish();
                 let _ = tokio::time::timeout(Duration::from_secs(2), conn.closed()).await;
-                return Err(SyncError::PairingRefused(reason));
+                return Err(SyncError::PairingRefused(code));
             }
         };
         let result = self
@@ -366,13 +425,19 @@ impl Node {
         if let Err(e) = &result {
             tracing::warn!(error = %e, "pairing failed");
         }
-        if let Some(done) = done {
-            let _ = done.send(match &result {
-                Ok(d) => Ok(d.clone()),
-                Err(e) => Err(SyncError::PairingRefused(e.to_string())),
-            });
+        match (result, done) {
+            (Ok(d), Some(done)) => {
+                let _ = done.send(Ok(d));
+                Ok(())
+            }
+            (Ok(_), None) => Ok(()),
+            // The waiting inviter hears the cause itself.
+            (Err(e), Some(done)) => {
+                let _ = done.send(Err(e));
+                Err(SyncError::PairingRefused(PairRefusal::Failed))
+            }
+            (Err(e), None) => Err(e),
         }
-        result.map(|_| ())
     }
 
     async fn pair_as_inviter(
@@ -481,9 +546,7 @@ impl Node {
     async fn join_inner(&self, ticket: &Ticket) -> Result<Device> {
         let me_id = self.id().to_string();
         if ticket.endpoint == self.id() {
-            return Err(SyncError::NotAllowed(
-                "this ticket was made by this device; use it on another one".into(),
-            ));
+            return Err(CannotPair::OwnTicket.into());
         }
         let (name, kind, recipient, actor) = self.profile(|p| {
             (
@@ -496,15 +559,10 @@ impl Node {
         let my_partner = self.me();
         match (ticket.role, kind == DeviceKind::Display) {
             (Role::Display, false) => {
-                return Err(SyncError::NotAllowed(
-                    "this ticket is for a home display; set this device up with init --display"
-                        .into(),
-                ));
+                return Err(CannotPair::TicketForDisplay.into());
             }
             (Role::Partner | Role::Me, true) => {
-                return Err(SyncError::NotAllowed(
-                    "a home display joins with a display ticket (--for display)".into(),
-                ));
+                return Err(CannotPair::DisplayNeedsDisplayTicket.into());
             }
             _ => {}
         }
@@ -523,9 +581,7 @@ impl Node {
             && let Some(p) = &my_partner
             && self.read(|j| j.partner_has_entries(p))
         {
-            return Err(SyncError::NotAllowed(
-                "this device already has entries of its own; it cannot join as another person's device".into(),
-            ));
+            return Err(CannotPair::HasOwnEntries.into());
         }
         let conn = tokio::time::timeout(
             Duration::from_secs(20),
@@ -559,12 +615,13 @@ impl Node {
         let _ = send.finish();
         let reply: Reply = read_json(&mut recv).await?;
         let (inviter_partner, role, root) = match reply {
-            Reply::Refused { code, reason } => {
+            // The reason's words are the other device's, for its log; the code says which.
+            Reply::Refused { code, reason: _ } => {
                 conn.close(0u32.into(), b"refused");
                 return Err(match code {
                     PairRefusal::Used => SyncError::TicketUsed,
                     PairRefusal::Expired => SyncError::TicketExpired,
-                    _ => SyncError::PairingRefused(reason),
+                    code => SyncError::PairingRefused(code),
                 });
             }
             Reply::Welcome {
@@ -575,17 +632,11 @@ impl Node {
         };
         let Some(root) = root else {
             conn.close(crate::PROTOCOL_ERROR.into(), b"no founder");
-            return Err(SyncError::PairingRefused(
-                "the inviting device does not belong to a journal".into(),
-            ));
+            return Err(SyncError::PairingRefused(PairRefusal::NoJournal));
         };
         if old_root.as_deref().is_some_and(|r| r != root) && others > 0 {
             conn.close(0u32.into(), b"already in another journal");
-            return Err(SyncError::NotAllowed(
-                "this device already shares another journal with other devices; set up a new \
-                 profile to join this one"
-                    .into(),
-            ));
+            return Err(CannotPair::InAnotherJournal.into());
         }
         self.sync_kinds(&conn, inviter, docs_for(role), Mode::OneShot)
             .await?;
@@ -616,9 +667,7 @@ impl Node {
         let admitted = self.state().journal().membership_under(Some(&root));
         let inviter_ok = admitted.is_member(&inviter.to_string());
         if !inviter_ok || !admitted.is_member(&me_id) {
-            return Err(SyncError::PairingRefused(
-                "the inviting device's journal does not admit this device as agreed".into(),
-            ));
+            return Err(SyncError::PairingRefused(PairRefusal::NotAdmitted));
         }
         {
             let mut st = self.state();

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use hearth_core::{DocKind, Timestamp};
-use hearth_sync::{Role, Setup, SyncError};
+use hearth_sync::{CannotPair, PairRefusal, Role, Setup, SyncError};
 use hearth_tests::{TestDevice, pair, wall_texts};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -78,7 +78,10 @@ async fn bad_tickets_are_refused_and_change_nothing() {
         .unwrap();
     ticket.secret[0] ^= 0xff;
     let err = refused(&ana, &ben, &ticket).await;
-    assert!(matches!(err, SyncError::PairingRefused(_)), "{err}");
+    assert!(
+        matches!(err, SyncError::PairingRefused(PairRefusal::WrongSecret)),
+        "{err}"
+    );
 
     // A ticket naming another endpoint than the one at its address: TLS refuses it.
     let (mut ticket, _pairing) = ana
@@ -124,14 +127,17 @@ async fn bad_tickets_are_refused_and_change_nothing() {
         cleo.node()
             .join(&display_ticket, Duration::from_secs(5))
             .await,
-        Err(SyncError::NotAllowed(_))
+        Err(SyncError::CannotPair(CannotPair::TicketForDisplay))
     ));
     // A partner ticket once the partner has a device is refused at once.
     let err = ana
         .node()
         .invite(Role::Partner, Duration::from_secs(60))
         .unwrap_err();
-    assert!(matches!(err, SyncError::NotAllowed(_)), "{err}");
+    assert!(
+        matches!(err, SyncError::CannotPair(CannotPair::PartnerAlreadyIn)),
+        "{err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -106,7 +106,13 @@ async fn attacks_are_refused_before_any_journal_byte() {
         .join(&forged, Duration::from_secs(10))
         .await
         .unwrap_err();
-    assert!(matches!(err, SyncError::PairingRefused(_)), "{err}");
+    assert!(
+        matches!(
+            err,
+            SyncError::PairingRefused(hearth_sync::PairRefusal::WrongSecret)
+        ),
+        "{err}"
+    );
 
     assert_eq!(
         sent.0.load(Ordering::SeqCst),

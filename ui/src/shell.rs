@@ -83,6 +83,9 @@ pub(crate) fn main() -> ExitCode {
 /// gives the exit code for a failure.
 fn failed(e: &anyhow::Error) -> ExitCode {
     eprintln!("error: {}", io::for_terminal(&crate::show::error_chain(e)));
+    if let Some(advice) = crate::show::advice(e) {
+        eprintln!("hint: {advice}");
+    }
     ExitCode::from(1)
 }
 

@@ -143,6 +143,51 @@ pub(crate) fn error_chain(e: &anyhow::Error) -> String {
     out
 }
 
+/// What the command line can suggest for an error, in its own terms (commands and flags); the
+/// library's words name only the cause.
+pub(crate) fn advice(e: &anyhow::Error) -> Option<&'static str> {
+    use hearth_core::ProfileError;
+    use hearth_sync::{CannotPair, SyncError};
+    e.chain().find_map(|cause| {
+        if let Some(e) = cause.downcast_ref::<SyncError>() {
+            return match e {
+                SyncError::CannotPair(c) => match c {
+                    CannotPair::DisplayInvites => {
+                        Some("make the ticket on a phone or laptop: hearth pair invite")
+                    }
+                    CannotPair::NotAMemberYet => {
+                        Some("pair this device from one of your devices first: hearth pair join")
+                    }
+                    CannotPair::PartnerAlreadyIn => Some(
+                        "to add another of your partner's devices, they invite it from one of \
+                         theirs: hearth pair invite --for me",
+                    ),
+                    CannotPair::OwnTicket => Some("use the ticket on the other device"),
+                    CannotPair::TicketForDisplay => Some(
+                        "set the display up as one (hearth init --display --name NAME), or ask \
+                         for a ticket for this device",
+                    ),
+                    CannotPair::DisplayNeedsDisplayTicket => {
+                        Some("ask for a display ticket: hearth pair invite --for display")
+                    }
+                    CannotPair::InAnotherJournal => Some(
+                        "set up a new profile to join this journal: hearth --profile DIR init --name NAME",
+                    ),
+                    _ => None,
+                },
+                _ => None,
+            };
+        }
+        match cause.downcast_ref::<ProfileError>()? {
+            ProfileError::NotFound { .. } => {
+                Some("create one with hearth init --name NAME, or pass --profile DIR")
+            }
+            ProfileError::NoDataDir => Some("pass --profile DIR"),
+            _ => None,
+        }
+    })
+}
+
 /// Fields that hold a time in epoch milliseconds.
 const TIME_FIELDS: &[&str] = &[
     "created",

@@ -173,6 +173,23 @@ fn tickets_for_nobody_are_refused() {
         "does not start with HEARTH2",
     );
 
+    // The home display admits no one: the cause, then what to do instead, in the CLI's terms.
+    let kitchen = Device::empty();
+    kitchen.ok(&["init", "--display", "--name", "Kitchen"]);
+    let out = kitchen.run(&["pair", "invite", "--timeout", "1", "--bind", LOOPBACK]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("a home display cannot invite"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("hint: make the ticket on a phone or laptop: hearth pair invite"),
+        "{}",
+        out.stderr
+    );
+
     // A real ticket whose inviter has gone: it expires, and joining it reaches no one.
     let cleo = Device::person("Cleo");
     let mut invite = cleo
@@ -284,6 +301,12 @@ fn passphrases_are_asked_for_and_checked() {
     let out = nobody.run(&["wall"]);
     assert_eq!(out.code, 1);
     assert!(out.stderr.contains("no Hearth profile"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("hint: create one with hearth init --name NAME"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
