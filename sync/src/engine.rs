@@ -20,12 +20,12 @@
 //! - [`Engine::shutdown`]: bounded; the profile is released when it returns.
 
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use hearth_core::keys::SecretString;
 use hearth_core::{Journal, JournalError, Profile, Replica};
-use tokio::runtime::Runtime;
+use tokio::runtime::{Handle, Runtime};
 use tokio::sync::broadcast;
 
 use crate::error::{Result, SyncError};
@@ -89,17 +89,26 @@ pub enum Phase {
     Closed,
 }
 
-enum State {
+enum Slot {
     Running(Node),
-    Suspended(Box<Replica>),
+    Suspended,
     Closed,
 }
 
 /// One open profile and its network side. See the module docs for the lifecycle.
+///
+/// Each lifecycle call comes in two forms: a blocking one for hosts on plain threads (a phone
+/// binding, tests) and an `_async` one for hosts already inside a tokio runtime (the desktop
+/// app's worker). Reads and writes never wait for a lifecycle step.
 pub struct Engine {
-    runtime: Option<Runtime>,
+    handle: Handle,
+    /// The runtime the engine made for itself, when the host gave none.
+    owned: Option<Runtime>,
     config: EngineConfig,
-    state: Mutex<State>,
+    replica: Arc<Mutex<Replica>>,
+    slot: Mutex<Slot>,
+    /// One lifecycle step at a time.
+    steps: tokio::sync::Mutex<()>,
     events: broadcast::Sender<Event>,
 }
 
@@ -112,66 +121,88 @@ impl std::fmt::Debug for Engine {
 }
 
 impl Engine {
-    /// Opens the profile at `dir` (a path the host chose) and starts its network side,
-    /// running (with [`EngineConfig::live`], dialing every member device). Fails, changing
-    /// nothing, if the profile is missing, locked or damaged. Call it, and every method, from
-    /// a plain thread, not from inside an async runtime.
+    /// Opens the profile at `dir` (a path the host chose) and starts its network side on a
+    /// runtime of the engine's own, running (with [`EngineConfig::live`], dialing every member
+    /// device). Fails, changing nothing, if the profile is missing, locked or damaged. Call it,
+    /// and the blocking methods, from a plain thread, not from inside an async runtime.
     pub fn open(
         dir: &Path,
         passphrase: Option<&SecretString>,
         config: EngineConfig,
     ) -> Result<Engine> {
         let profile = Profile::open(dir, passphrase)?;
-        Engine::start(Replica::open(profile)?, config)
-    }
-
-    /// Starts an engine over a replica already loaded (a profile just created or restored).
-    pub fn start(replica: Replica, config: EngineConfig) -> Result<Engine> {
+        let replica = Replica::open(profile)?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name(config.threads.clone())
             .enable_all()
             .build()
             .map_err(SyncError::Runtime)?;
-        let engine = Engine {
-            runtime: Some(runtime),
-            config,
-            state: Mutex::new(State::Suspended(Box::new(replica))),
-            events: broadcast::channel(256).0,
-        };
-        engine.start_node()?;
-        if engine.config.live
-            && let Some(node) = engine.node()
-        {
-            let _rt = engine.runtime()?.enter();
-            node.start_live();
-        }
+        let handle = runtime.handle().clone();
+        let engine = Engine::new(handle, Some(runtime), replica, config);
+        engine.handle.block_on(engine.start_async())?;
         Ok(engine)
     }
 
-    /// The runtime; gone only once `shutdown` took it.
-    fn runtime(&self) -> Result<&Runtime> {
-        self.runtime.as_ref().ok_or(SyncError::Closed)
+    /// Starts an engine over a replica already loaded (a profile just opened, created or
+    /// restored) on the caller's runtime.
+    pub async fn start_in(replica: Replica, config: EngineConfig) -> Result<Engine> {
+        let engine = Engine::new(Handle::current(), None, replica, config);
+        engine.start_async().await?;
+        Ok(engine)
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    fn new(
+        handle: Handle,
+        owned: Option<Runtime>,
+        replica: Replica,
+        config: EngineConfig,
+    ) -> Engine {
+        Engine {
+            handle,
+            owned,
+            config,
+            replica: Arc::new(Mutex::new(replica)),
+            slot: Mutex::new(Slot::Suspended),
+            steps: tokio::sync::Mutex::new(()),
+            events: broadcast::channel(256).0,
+        }
+    }
+
+    /// Binds the endpoint and, with live connections, starts dialing.
+    async fn start_async(&self) -> Result<()> {
+        let _step = self.steps.lock().await;
+        self.bind().await?;
+        if self.config.live
+            && let Some(node) = self.node()
+        {
+            node.start_live();
+        }
+        Ok(())
+    }
+
+    fn slot(&self) -> MutexGuard<'_, Slot> {
+        self.slot.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn replica(&self) -> MutexGuard<'_, Replica> {
+        self.replica.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Where the engine is in its lifecycle.
     pub fn phase(&self) -> Phase {
-        match &*self.lock() {
-            State::Running(_) => Phase::Running,
-            State::Suspended(_) => Phase::Suspended,
-            State::Closed => Phase::Closed,
+        match &*self.slot() {
+            Slot::Running(_) => Phase::Running,
+            Slot::Suspended => Phase::Suspended,
+            Slot::Closed => Phase::Closed,
         }
     }
 
     /// The running node, for what only the network side does (pairing, peers); `None` while
     /// suspended or closed.
     pub fn node(&self) -> Option<Node> {
-        match &*self.lock() {
-            State::Running(node) => Some(node.clone()),
+        match &*self.slot() {
+            Slot::Running(node) => Some(node.clone()),
             _ => None,
         }
     }
@@ -182,45 +213,25 @@ impl Engine {
         self.events.subscribe()
     }
 
-    /// Binds the endpoint over the suspended replica; the state stays suspended on failure.
-    fn start_node(&self) -> Result<()> {
-        let mut state = self.lock();
-        let replica = match std::mem::replace(&mut *state, State::Closed) {
-            State::Suspended(replica) => replica,
-            other => {
-                *state = other;
-                return Ok(());
-            }
-        };
-        let net = self.config.net.clone();
-        let runtime = match self.runtime() {
-            Ok(runtime) => runtime,
-            Err(e) => {
-                *state = State::Suspended(replica);
-                return Err(e);
-            }
-        };
-        match runtime.block_on(Node::start_replica(*replica, net)) {
-            Ok(node) => {
-                self.forward_events(runtime, &node);
-                *state = State::Running(node);
-                Ok(())
-            }
-            Err(failed) => {
-                if let Some(replica) = failed.replica {
-                    *state = State::Suspended(Box::new(replica));
-                }
-                Err(failed.error)
-            }
+    /// Starts a node over the engine's journal, unless one runs; the step lock is held.
+    async fn bind(&self) -> Result<()> {
+        match &*self.slot() {
+            Slot::Running(_) => return Ok(()),
+            Slot::Closed => return Err(SyncError::Closed),
+            Slot::Suspended => {}
         }
+        let node = Node::start_shared(Arc::clone(&self.replica), self.config.net.clone()).await?;
+        self.forward_events(&node);
+        *self.slot() = Slot::Running(node);
+        Ok(())
     }
 
     /// Passes a node's events on to the engine's subscribers while the node runs.
-    fn forward_events(&self, runtime: &Runtime, node: &Node) {
+    fn forward_events(&self, node: &Node) {
         let mut from = node.events();
         let to = self.events.clone();
         let mut stop = node.shutdown_signal();
-        runtime.spawn(async move {
+        self.handle.spawn(async move {
             loop {
                 tokio::select! {
                     event = from.recv() => match event {
@@ -236,15 +247,17 @@ impl Engine {
         });
     }
 
+    fn check_open(&self) -> Result<()> {
+        match &*self.slot() {
+            Slot::Closed => Err(SyncError::Closed),
+            _ => Ok(()),
+        }
+    }
+
     /// Reads the journal, in any phase but closed.
     pub fn read<T>(&self, f: impl FnOnce(&Journal) -> T) -> Result<T> {
-        let node = match &*self.lock() {
-            State::Running(node) => node.clone(),
-            State::Suspended(replica) => return Ok(f(replica.journal())),
-            State::Closed => return Err(SyncError::Closed),
-        };
-        let _rt = self.runtime()?.enter();
-        Ok(node.read(f))
+        self.check_open()?;
+        Ok(f(self.replica().journal()))
     }
 
     /// Applies an intent: durable when this returns; running, it is on its way to connected
@@ -253,77 +266,78 @@ impl Engine {
         &self,
         intent: impl FnOnce(&mut Journal) -> Result<T, JournalError>,
     ) -> Result<T> {
-        let node = match &mut *self.lock() {
-            State::Running(node) => node.clone(),
-            State::Suspended(replica) => return Ok(replica.write(intent)?.0),
-            State::Closed => return Err(SyncError::Closed),
-        };
-        let _rt = self.runtime()?.enter();
-        node.write(intent)
+        self.check_open()?;
+        match self.node() {
+            Some(node) => {
+                let _rt = self.handle.enter();
+                node.write(intent)
+            }
+            None => Ok(self.replica().write(intent)?.0),
+        }
+    }
+
+    /// The partner this device belongs to; `None` on the home display (or before a member
+    /// admitted this device and it claims no one).
+    pub fn me(&self) -> Option<hearth_core::PartnerId> {
+        match self.read(|j| j.acting()).ok()? {
+            hearth_core::Acting::Person(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// Every device of the journal with its connection and last sync; while suspended, none
+    /// is connected.
+    pub fn peer_status(&self) -> Vec<crate::PeerStatus> {
+        if let Some(node) = self.node() {
+            return node.peer_status();
+        }
+        let replica = self.replica();
+        let last = crate::last_sync_times(replica.profile());
+        crate::node::peer_statuses(&replica, &last)
     }
 
     /// Runs `f` with the profile and the journal together (backups, exports, settings).
     pub fn with_profile<T>(&self, f: impl FnOnce(&mut Profile, &mut Journal) -> T) -> Result<T> {
-        let node = match &mut *self.lock() {
-            State::Running(node) => node.clone(),
-            State::Suspended(replica) => {
-                let (profile, journal) = replica.parts_mut();
-                return Ok(f(profile, journal));
-            }
-            State::Closed => return Err(SyncError::Closed),
+        self.check_open()?;
+        let mut replica = self.replica();
+        let (profile, journal) = replica.parts_mut();
+        Ok(f(profile, journal))
+    }
+
+    /// Stops the node, if one runs, and waits (at most the patience) until its tasks let go.
+    async fn stop_node(&self, then: Slot) -> Result<()> {
+        let node = match std::mem::replace(&mut *self.slot(), then) {
+            Slot::Running(node) => node,
+            _ => return Ok(()),
         };
-        let _rt = self.runtime()?.enter();
-        Ok(node.with_profile(f))
+        let patience = self.config.patience;
+        if node.stop(patience).await {
+            Ok(())
+        } else {
+            Err(SyncError::NotReleased { waited: patience })
+        }
     }
 
     /// Goes to the background: saves the sync states, closes every connection and the
     /// endpoint, stops every task. The journal stays in memory. Suspending a suspended engine
     /// does nothing.
-    pub fn suspend(&self) -> Result<()> {
-        let mut state = self.lock();
-        let node = match std::mem::replace(&mut *state, State::Closed) {
-            State::Running(node) => node,
-            other => {
-                let closed = matches!(other, State::Closed);
-                *state = other;
-                return if closed {
-                    Err(SyncError::Closed)
-                } else {
-                    Ok(())
-                };
-            }
-        };
-        let patience = self.config.patience;
-        let runtime = self.runtime()?;
-        match runtime.block_on(node.release_replica(patience)) {
-            Ok(replica) => {
-                *state = State::Suspended(Box::new(replica));
-                Ok(())
-            }
-            Err(node) => {
-                // A task still holds the journal: the node is shut down but not released.
-                *state = State::Running(node);
-                Err(SyncError::NotReleased { waited: patience })
-            }
-        }
+    pub async fn suspend_async(&self) -> Result<()> {
+        let _step = self.steps.lock().await;
+        self.check_open()?;
+        self.stop_node(Slot::Suspended).await
     }
 
     /// Comes back: binds the endpoint again, runs one sync burst with every member device that
     /// answers within the burst timeout, and reports what it brought; then, with
     /// [`EngineConfig::live`], stays connected. The journal is not reloaded. Resuming a running
     /// engine runs a burst too.
-    pub fn resume(&self) -> Result<Resumed> {
+    pub async fn resume_async(&self) -> Result<Resumed> {
         let started = Instant::now();
-        if self.phase() == Phase::Closed {
-            return Err(SyncError::Closed);
-        }
-        self.start_node()?;
+        let _step = self.steps.lock().await;
+        self.bind().await?;
         let node = self.node().ok_or(SyncError::Closed)?;
-        let timeout = self.config.burst_timeout;
-        let runtime = self.runtime()?;
-        let peers = runtime.block_on(node.sync_once(timeout));
+        let peers = node.sync_once(self.config.burst_timeout).await;
         if self.config.live {
-            let _rt = runtime.enter();
             node.start_live();
         }
         let received = peers.iter().map(|p| p.received).sum();
@@ -336,64 +350,70 @@ impl Engine {
 
     /// The network changed (another Wi-Fi, mobile data, a new address): tells iroh and redials
     /// waiting devices at once. Suspended, it does nothing: the next resume binds afresh.
+    pub async fn network_changed_async(&self) -> Result<()> {
+        self.check_open()?;
+        if let Some(node) = self.node() {
+            node.network_changed().await;
+        }
+        Ok(())
+    }
+
+    /// Stops everything; the profile is released once the engine is dropped (or given back by
+    /// [`Engine::shutdown`]). Bounded by the engine's patience.
+    pub async fn close_async(&self) -> Result<()> {
+        let _step = self.steps.lock().await;
+        self.stop_node(Slot::Closed).await
+    }
+
+    /// Blocking [`Engine::suspend_async`].
+    pub fn suspend(&self) -> Result<()> {
+        self.handle.block_on(self.suspend_async())
+    }
+
+    /// Blocking [`Engine::resume_async`].
+    pub fn resume(&self) -> Result<Resumed> {
+        self.handle.block_on(self.resume_async())
+    }
+
+    /// Blocking [`Engine::network_changed_async`].
     pub fn network_changed(&self) -> Result<()> {
-        match self.phase() {
-            Phase::Closed => Err(SyncError::Closed),
-            Phase::Suspended => Ok(()),
-            Phase::Running => {
-                if let Some(node) = self.node() {
-                    self.runtime()?.block_on(node.network_changed());
-                }
-                Ok(())
-            }
-        }
+        self.handle.block_on(self.network_changed_async())
     }
 
-    /// Tasks alive on the engine's runtime (zero while suspended: nothing can wake).
+    /// Tasks alive on the engine's runtime (zero while suspended on a runtime of its own:
+    /// nothing can wake).
     pub fn alive_tasks(&self) -> usize {
-        self.runtime
-            .as_ref()
-            .map_or(0, |r| r.metrics().num_alive_tasks())
+        self.handle.metrics().num_alive_tasks()
     }
 
-    /// Stops everything and releases the profile; returns it. Bounded: a device that does not
+    /// Stops everything and gives the profile back. Bounded: a device that does not
     /// acknowledge the close is given up after the engine's patience. Call it off the UI
-    /// thread.
-    pub fn shutdown(mut self) -> Result<Profile> {
-        let state = std::mem::replace(&mut *self.lock(), State::Closed);
+    /// thread, from a plain thread.
+    pub fn shutdown(self) -> Result<Profile> {
+        self.handle.block_on(self.close_async())?;
+        let replica = Arc::clone(&self.replica);
         let patience = self.config.patience;
-        let out = match state {
-            State::Running(node) => {
-                let runtime = self.runtime()?;
-                let released = runtime.block_on(async {
-                    tokio::time::timeout(patience, node.release_replica(patience)).await
-                });
-                match released {
-                    Ok(Ok(replica)) => Ok(replica.into_profile()),
-                    _ => Err(SyncError::NotReleased { waited: patience }),
-                }
-            }
-            State::Suspended(replica) => Ok(replica.into_profile()),
-            State::Closed => Err(SyncError::Closed),
-        };
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_timeout(patience);
+        // Dropping the engine shuts its own runtime down; then nothing else holds the journal.
+        drop(self);
+        match Arc::try_unwrap(replica) {
+            Ok(replica) => Ok(replica
+                .into_inner()
+                .unwrap_or_else(|e| e.into_inner())
+                .into_profile()),
+            Err(_) => Err(SyncError::NotReleased { waited: patience }),
         }
-        out
     }
 }
 
 impl Drop for Engine {
     fn drop(&mut self) {
-        // Dropped without `shutdown`: stop the node's tasks, then the runtime, bounded.
-        let state = std::mem::replace(&mut *self.lock(), State::Closed);
-        if let (State::Running(node), Some(runtime)) = (state, self.runtime.as_ref()) {
-            let patience = self.config.patience;
-            runtime.block_on(async {
-                let _ = tokio::time::timeout(patience, node.shutdown()).await;
-            });
+        // Dropped without closing: signal the node's tasks to stop; an owned runtime is shut
+        // down, bounded.
+        if let Slot::Running(node) = std::mem::replace(&mut *self.slot(), Slot::Closed) {
+            let _rt = self.handle.enter();
+            node.signal_shutdown();
         }
-        if let Some(runtime) = self.runtime.take() {
+        if let Some(runtime) = self.owned.take() {
             runtime.shutdown_timeout(self.config.patience);
         }
     }

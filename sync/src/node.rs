@@ -94,7 +94,7 @@ pub struct PeerStatus {
 }
 
 pub(crate) struct Inner {
-    state: Mutex<Replica>,
+    state: Arc<Mutex<Replica>>,
     pub(crate) endpoint: Endpoint,
     router: OnceLock<Router>,
     pub(crate) admission: Admission,
@@ -136,13 +136,6 @@ impl IdleWork {
             .unwrap_or_else(|e| e.into_inner())
             .elapsed()
     }
-}
-
-/// Why a node did not start, with the journal it was given (none if a task still held it).
-#[derive(Debug)]
-pub(crate) struct StartFailure {
-    pub(crate) error: SyncError,
-    pub(crate) replica: Option<Replica>,
 }
 
 /// A running sync node. Cheap to clone; all clones share one node.
@@ -188,6 +181,27 @@ pub fn unadmitted_record(profile: &Profile, journal: &Journal) -> Option<Device>
     })
 }
 
+/// Every device of a replica's journal (and this one, while no statement admits it), with when
+/// it last synced, none connected.
+pub(crate) fn peer_statuses(
+    replica: &Replica,
+    last: &HashMap<String, Timestamp>,
+) -> Vec<PeerStatus> {
+    let me = endpoint_id_of(replica.profile().keys().endpoint_secret());
+    let journal = replica.journal();
+    journal
+        .devices()
+        .into_iter()
+        .chain(unadmitted_record(replica.profile(), journal))
+        .map(|device| PeerStatus {
+            connected: false,
+            last_sync: last.get(&device.endpoint_id).copied(),
+            this_device: device.endpoint_id == me,
+            device,
+        })
+        .collect()
+}
+
 /// When each device last synced with this one, as recorded in the profile (by endpoint id).
 pub fn last_sync_times(profile: &Profile) -> HashMap<String, Timestamp> {
     profile
@@ -216,49 +230,39 @@ impl Node {
     /// Opens the network side of a profile: loads the journal, binds the endpoint and accepts
     /// pairing and sync connections from member devices.
     pub async fn start(profile: Profile, config: NetConfig) -> Result<Node> {
-        Node::start_replica(Replica::open(profile)?, config)
-            .await
-            .map_err(|failed| failed.error)
+        let replica = Arc::new(Mutex::new(Replica::open(profile)?));
+        Node::start_shared(replica, config).await
     }
 
-    /// Like [`Node::start`] with the journal already in memory (an engine resuming). If the
-    /// node cannot start, the replica comes back with the error.
-    pub(crate) async fn start_replica(
-        replica: Replica,
-        config: NetConfig,
-    ) -> std::result::Result<Node, Box<StartFailure>> {
-        let mut replica = replica;
+    /// Like [`Node::start`] over a journal already in memory that the caller keeps (an engine
+    /// resuming): the node reads and writes it under the same lock, and the caller still has
+    /// it when the node stops or fails to start.
+    pub async fn start_shared(replica: Arc<Mutex<Replica>>, config: NetConfig) -> Result<Node> {
         let admission = Admission::default();
-        admission.set_members(members(replica.journal()));
-        let secret = replica.profile().keys().endpoint_secret();
-        let endpoint = match net::bind(
-            secret,
-            &config,
-            replica.profile().config().listen_port,
-            admission.clone(),
-        )
-        .await
-        {
-            Ok(endpoint) => endpoint,
-            Err(error) => {
-                return Err(Box::new(StartFailure {
-                    error,
-                    replica: Some(replica),
-                }));
-            }
+        let (secret, port) = {
+            let r = replica.lock().unwrap_or_else(|e| e.into_inner());
+            admission.set_members(members(r.journal()));
+            (
+                r.profile().keys().endpoint_secret(),
+                r.profile().config().listen_port,
+            )
         };
-        if let Some(port) = endpoint.bound_sockets().first().map(|s| s.port())
-            && replica.profile().config().listen_port != Some(port)
-            && let Err(e) = replica
-                .profile_mut()
-                .update_config(|c| c.listen_port = Some(port))
-        {
-            tracing::warn!(error = %e, "could not remember the listening port");
-        }
-        let last_sync = last_sync_times(replica.profile());
+        let endpoint = net::bind(secret, &config, port, admission.clone()).await?;
+        let last_sync = {
+            let mut r = replica.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(bound) = endpoint.bound_sockets().first().map(|s| s.port())
+                && port != Some(bound)
+                && let Err(e) = r
+                    .profile_mut()
+                    .update_config(|c| c.listen_port = Some(bound))
+            {
+                tracing::warn!(error = %e, "could not remember the listening port");
+            }
+            last_sync_times(r.profile())
+        };
         let node = Node {
             inner: Arc::new(Inner {
-                state: Mutex::new(replica),
+                state: replica,
                 endpoint: endpoint.clone(),
                 router: OnceLock::new(),
                 admission,
@@ -282,8 +286,8 @@ impl Node {
         };
         node.spawn_idle_work();
         if let Err(error) = node.finish_start(endpoint) {
-            let replica = node.release_replica(CLOSE_PATIENCE).await.ok();
-            return Err(Box::new(StartFailure { error, replica }));
+            node.shutdown().await;
+            return Err(error);
         }
         Ok(node)
     }
@@ -608,33 +612,22 @@ impl Node {
 
     /// Every paired device with its connection state and last sync.
     pub fn peer_status(&self) -> Vec<PeerStatus> {
-        let me = self.id().to_string();
         let last = self
             .inner
             .last_sync
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone();
-        let (mut devices, unadmitted) = {
-            let st = self.state();
-            (
-                st.journal().devices(),
-                unadmitted_record(st.profile(), st.journal()),
-            )
-        };
-        devices.extend(unadmitted);
-        devices
-            .into_iter()
-            .map(|d| {
-                let connected = d.endpoint_id.parse().is_ok_and(|id| self.is_connected(&id));
-                PeerStatus {
-                    last_sync: last.get(&d.endpoint_id).copied(),
-                    this_device: d.endpoint_id == me,
-                    connected,
-                    device: d,
-                }
-            })
-            .collect()
+        // Connections are looked up after the journal's lock is let go.
+        let mut out = peer_statuses(&self.state(), &last);
+        for p in &mut out {
+            p.connected = p
+                .device
+                .endpoint_id
+                .parse()
+                .is_ok_and(|id| self.is_connected(&id));
+        }
+        out
     }
 
     /// Remembers where a device was reachable, for the next dial (kept in the store and in
@@ -784,6 +777,17 @@ impl Node {
         self.inner.wake_dialers.notify_waiters();
     }
 
+    /// Tells every task of the node to stop, without waiting (a host dropped its engine).
+    pub(crate) fn signal_shutdown(&self) {
+        let _ = self.inner.shutdown.send(true);
+        if let Some(router) = self.inner.router.get() {
+            let router = router.clone();
+            tokio::spawn(async move {
+                let _ = tokio::time::timeout(CLOSE_PATIENCE, router.shutdown()).await;
+            });
+        }
+    }
+
     /// Stops the node: closes connections and the endpoint, and saves the sync states.
     pub async fn shutdown(&self) {
         let _ = self.inner.shutdown.send(true);
@@ -809,19 +813,12 @@ impl Node {
     /// Shuts the node down and gives the profile back once its tasks have let go of it; the
     /// node itself if they still hold it after `patience`.
     pub async fn release(self, patience: Duration) -> std::result::Result<Profile, Node> {
-        self.release_replica(patience)
-            .await
-            .map(Replica::into_profile)
-    }
-
-    /// Like [`Node::release`], keeping the journal in memory (an engine suspending).
-    pub async fn release_replica(self, patience: Duration) -> std::result::Result<Replica, Node> {
         self.shutdown().await;
         let deadline = Instant::now() + patience;
         let mut node = self;
         loop {
-            match node.into_replica() {
-                Ok(replica) => return Ok(replica),
+            match node.into_profile() {
+                Ok(profile) => return Ok(profile),
                 Err(n) if Instant::now() < deadline => {
                     node = n;
                     tokio::time::sleep(Duration::from_millis(5)).await;
@@ -831,15 +828,39 @@ impl Node {
         }
     }
 
-    /// Gives the profile back once the node is shut down and no task holds it any more.
-    pub fn into_profile(self) -> std::result::Result<Profile, Node> {
-        self.into_replica().map(Replica::into_profile)
+    /// Shuts the node down and waits until none of its tasks holds it any more (at most
+    /// `patience`); whether they all let go. The journal stays with whoever shares it.
+    pub async fn stop(self, patience: Duration) -> bool {
+        self.shutdown().await;
+        let deadline = Instant::now() + patience;
+        while Arc::strong_count(&self.inner) > 1 {
+            if Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        true
     }
 
-    /// Gives the replica back once the node is shut down and no task holds it any more.
-    pub fn into_replica(self) -> std::result::Result<Replica, Node> {
+    /// Gives the profile back once the node is shut down and nothing else holds it (no task,
+    /// and no engine sharing its journal).
+    pub fn into_profile(self) -> std::result::Result<Profile, Node> {
+        if Arc::strong_count(&self.inner.state) > 1 {
+            return Err(self);
+        }
         match Arc::try_unwrap(self.inner) {
-            Ok(inner) => Ok(inner.state.into_inner().unwrap_or_else(|e| e.into_inner())),
+            Ok(mut inner) => match Arc::try_unwrap(inner.state) {
+                Ok(replica) => Ok(replica
+                    .into_inner()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .into_profile()),
+                Err(state) => {
+                    inner.state = state;
+                    Err(Node {
+                        inner: Arc::new(inner),
+                    })
+                }
+            },
             Err(inner) => Err(Node { inner }),
         }
     }

@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use hearth_core::keys::SecretString;
-use hearth_core::{Id, Journal, Profile};
-use hearth_sync::Node;
+use hearth_core::{Id, Journal, Profile, Replica};
+use hearth_sync::{Engine, EngineConfig, Node};
 use slint::ComponentHandle;
 use tokio::sync::{broadcast, mpsc};
 
@@ -249,8 +249,8 @@ impl Worker {
         mut rx: mpsc::UnboundedReceiver<KioskCommand>,
         passphrase: Option<SecretString>,
     ) {
-        let node = match self.open(passphrase).await {
-            Ok(node) => node,
+        let engine = match self.open(passphrase).await {
+            Ok(engine) => engine,
             Err(e) => {
                 let text = sentence(&format!("{e:#}"));
                 self.ui(move |w| kiosk_adapter::notice(w, &text));
@@ -259,8 +259,8 @@ impl Worker {
                 return;
             }
         };
-        let mut events = node.events();
-        self.refresh(&node);
+        let mut events = engine.events();
+        self.refresh(&engine);
         // On the minute, so the clock and the countdown change when they should.
         let now_ms = self.clock.moment().now.0;
         let to_next_minute = 60_000 - now_ms.rem_euclid(60_000);
@@ -272,7 +272,7 @@ impl Worker {
             tokio::select! {
                 command = rx.recv() => match command {
                     None | Some(KioskCommand::Shutdown) => break,
-                    Some(KioskCommand::Note { author, text }) => self.note(&node, &author, &text),
+                    Some(KioskCommand::Note { author, text }) => self.note(&engine, &author, &text),
                 },
                 event = events.recv() => {
                     if matches!(event, Err(broadcast::error::RecvError::Closed)) {
@@ -281,38 +281,49 @@ impl Worker {
                     // Let a burst of events settle, then rebuild once.
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     while events.try_recv().is_ok() {}
-                    self.refresh(&node);
+                    self.refresh(&engine);
                 }
-                _ = tick.tick() => self.refresh(&node),
+                _ = tick.tick() => self.refresh(&engine),
             }
         }
         *self.shared.lock().unwrap_or_else(|e| e.into_inner()) = None;
-        if node.release(Duration::from_secs(5)).await.is_err() {
-            tracing::warn!("the journal was still in use when the kiosk worker stopped");
+        if let Err(e) = engine.close_async().await {
+            tracing::warn!(error = %e, "the journal was still in use when the kiosk worker stopped");
         }
     }
 
-    async fn open(&mut self, passphrase: Option<SecretString>) -> anyhow::Result<Node> {
+    async fn open(&mut self, passphrase: Option<SecretString>) -> anyhow::Result<Engine> {
         let dir = self.dir.clone();
-        let profile = tokio::task::spawn_blocking(move || Profile::open(&dir, passphrase.as_ref()))
-            .await
-            .context("could not open the journal")??;
-        let node = Node::start(profile, self.net.clone())
+        let replica = tokio::task::spawn_blocking(move || {
+            Profile::open(&dir, passphrase.as_ref())
+                .map_err(anyhow::Error::from)
+                .and_then(|p| Ok(Replica::open(p)?))
+        })
+        .await
+        .context("could not open the journal")??;
+        let config = EngineConfig {
+            net: self.net.clone(),
+            live: true,
+            ..EngineConfig::default()
+        };
+        let engine = Engine::start_in(replica, config)
             .await
             .context("could not start networking")?;
-        node.start_live();
-        *self.shared.lock().unwrap_or_else(|e| e.into_inner()) = Some(node.clone());
-        Ok(node)
+        *self.shared.lock().unwrap_or_else(|e| e.into_inner()) = engine.node();
+        Ok(engine)
     }
 
-    fn note(&mut self, node: &Node, author: &str, text: &str) {
+    fn note(&mut self, engine: &Engine, author: &str, text: &str) {
         self.ui(|w| kiosk_adapter::set_busy(w, true));
         let author = Id::from(author);
         let now = self.clock.moment().now;
-        let name = node.read(|j| j.partner(&author).map(|p| p.name));
-        match node.write(|j| j.add_appreciation(&author, text, true, now)) {
+        let name = engine
+            .read(|j| j.partner(&author).map(|p| p.name))
+            .ok()
+            .flatten();
+        match engine.write(|j| j.add_appreciation(&author, text, true, now)) {
             Ok(_) => {
-                self.refresh(node);
+                self.refresh(engine);
                 let thanks = match name {
                     Some(name) => format!("Thank you, {name}. Your note is on the wall."),
                     None => "Your note is on the wall.".to_owned(),
@@ -329,9 +340,11 @@ impl Worker {
         }
     }
 
-    fn refresh(&mut self, node: &Node) {
+    fn refresh(&mut self, engine: &Engine) {
         let moment = self.clock.moment();
-        let view = node.read(|j| KioskView::build(j, moment));
+        let Ok(view) = engine.read(|j| KioskView::build(j, moment)) else {
+            return;
+        };
         if self.last.as_ref() != Some(&view) {
             self.last = Some(view.clone());
             self.ui(move |w| kiosk_adapter::apply(w, &view));

@@ -7,8 +7,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hearth_core::keys::{KeySealing, SecretString};
-use hearth_core::{Journal, JournalError, PartnerId, Profile, ProfileError, Timestamp};
-use hearth_sync::{Event, NetConfig, Node, Role, Setup, SyncError, Ticket, init_device};
+use hearth_core::{Journal, JournalError, PartnerId, Profile, ProfileError, Replica, Timestamp};
+use hearth_sync::{
+    Engine, EngineConfig, Event, NetConfig, Node, Role, Setup, SyncError, Ticket, init_device,
+};
 use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinHandle;
 
@@ -160,7 +162,7 @@ impl WorkerHandle {
             clock: settings.clock,
             ui,
             tx: tx.clone(),
-            node: None,
+            engine: None,
             shared: node.clone(),
             events: None,
             last: None,
@@ -195,7 +197,7 @@ struct Worker {
     clock: Clock,
     ui: slint::Weak<AppWindow>,
     tx: mpsc::UnboundedSender<Command>,
-    node: Option<Node>,
+    engine: Option<Engine>,
     shared: Arc<Mutex<Option<Node>>>,
     events: Option<broadcast::Receiver<Event>>,
     last: Option<Views>,
@@ -293,11 +295,11 @@ impl Worker {
             task.abort();
         }
         self.events = None;
-        if let Some(node) = self.node.take() {
+        if let Some(engine) = self.engine.take() {
             *self.shared.lock().unwrap_or_else(|e| e.into_inner()) = None;
             // Wait until the node's tasks let go of the profile, so it can be opened again.
-            if node.release(Duration::from_secs(5)).await.is_err() {
-                tracing::warn!("the journal was still in use when the worker stopped");
+            if let Err(e) = engine.close_async().await {
+                tracing::warn!(error = %e, "the journal was still in use when the worker stopped");
             }
         }
     }
@@ -338,19 +340,35 @@ impl Worker {
             .await
             .map_err(|e| sentence(&e))?
             .map_err(|e| unlock_error(&e))?;
-        self.start(profile).await.map_err(|e| sentence(&e))?;
+        self.start(profile).await?;
         self.ui(|w| shell_adapter::set_phase(w, Phase::Journal));
         Ok(())
     }
 
-    async fn start(&mut self, profile: Profile) -> Result<(), SyncError> {
-        let node = Node::start(profile, self.net.clone()).await?;
-        node.start_live();
-        self.events = Some(node.events());
-        *self.shared.lock().unwrap_or_else(|e| e.into_inner()) = Some(node.clone());
-        self.node = Some(node);
+    /// Loads the journal (off the runtime's threads) and starts the engine over it.
+    async fn start(&mut self, profile: Profile) -> Result<(), String> {
+        let replica = tokio::task::spawn_blocking(move || Replica::open(profile))
+            .await
+            .map_err(|e| sentence(&e))?
+            .map_err(|e| sentence(&e))?;
+        let config = EngineConfig {
+            net: self.net.clone(),
+            live: true,
+            ..EngineConfig::default()
+        };
+        let engine = Engine::start_in(replica, config)
+            .await
+            .map_err(|e| sentence(&e))?;
+        self.events = Some(engine.events());
+        *self.shared.lock().unwrap_or_else(|e| e.into_inner()) = engine.node();
+        self.engine = Some(engine);
         self.refresh();
         Ok(())
+    }
+
+    /// The running node, for pairing and the devices' status.
+    fn node(&self) -> Option<Node> {
+        self.engine.as_ref()?.node()
     }
 
     /// Sets this device up with `name`, unless it already is.
@@ -359,7 +377,7 @@ impl Worker {
         name: String,
         passphrase: Option<SecretString>,
     ) -> Result<(), String> {
-        if self.node.is_some() {
+        if self.engine.is_some() {
             return Ok(());
         }
         let dir = self.dir.clone();
@@ -375,7 +393,7 @@ impl Worker {
         .await
         .map_err(|e| sentence(&e))?
         .map_err(|e| sentence(&e))?;
-        self.start(profile).await.map_err(|e| sentence(&e))
+        self.start(profile).await
     }
 
     async fn handle(&mut self, command: Command) {
@@ -528,11 +546,11 @@ impl Worker {
     }
 
     fn write(&mut self, op: WriteOp, then: Option<UiFn>) {
-        let Some(node) = self.node.clone() else {
+        let Some(engine) = &self.engine else {
             self.notice("The journal isn't open yet.".into());
             return;
         };
-        let Some(me) = node.me() else {
+        let Some(me) = engine.me() else {
             self.notice("This device doesn't belong to a person, so it can't write here.".into());
             return;
         };
@@ -542,7 +560,7 @@ impl Worker {
             now: moment.now,
             today: moment.today(),
         };
-        match node.write(|j| op(j, &here)) {
+        match engine.write(|j| op(j, &here)) {
             Ok(()) => {
                 self.refresh();
                 if let Some(then) = then {
@@ -554,7 +572,7 @@ impl Worker {
     }
 
     fn invite(&mut self, role: Role) {
-        let Some(node) = self.node.clone() else {
+        let Some(node) = self.node() else {
             return;
         };
         if let Some(task) = self.invite.take() {
@@ -593,7 +611,7 @@ impl Worker {
     }
 
     fn join(&mut self, ticket: Ticket, at_start: bool) {
-        let Some(node) = self.node.clone() else {
+        let Some(node) = self.node() else {
             return;
         };
         let tx = self.tx.clone();
@@ -605,14 +623,16 @@ impl Worker {
 
     /// Rebuilds the screens and sends the ones that changed.
     fn refresh(&mut self) {
-        let Some(node) = &self.node else {
+        let Some(engine) = &self.engine else {
             return;
         };
         let moment = self.clock.moment();
-        let me = node.me();
-        let peers = node.peer_status();
+        let me = engine.me();
+        let peers = engine.peer_status();
         let limits = self.limits;
-        let views = node.read(|j| Views::build(j, me, &peers, moment, limits));
+        let Ok(views) = engine.read(|j| Views::build(j, me, &peers, moment, limits)) else {
+            return;
+        };
         let changed = Changed::between(self.last.as_ref(), &views);
         self.last = Some(views);
         if !changed.is_empty() {
