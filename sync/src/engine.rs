@@ -147,9 +147,17 @@ impl Engine {
     /// Starts an engine over a replica already loaded (a profile just opened, created or
     /// restored) on the caller's runtime.
     pub async fn start_in(replica: Replica, config: EngineConfig) -> Result<Engine> {
-        let engine = Engine::new(Handle::current(), None, replica, config);
+        let engine = Engine::suspended_in(replica, config)?;
         engine.start_async().await?;
         Ok(engine)
+    }
+
+    /// An engine over a loaded replica on the caller's runtime that has not bound its
+    /// endpoint: it reads and writes the journal; [`Engine::resume_async`] starts its network
+    /// side. (A command that works offline runs on one.)
+    pub fn suspended_in(replica: Replica, config: EngineConfig) -> Result<Engine> {
+        let handle = Handle::try_current().map_err(|_| SyncError::NoRuntime)?;
+        Ok(Engine::new(handle, None, replica, config))
     }
 
     fn new(
@@ -254,10 +262,9 @@ impl Engine {
         }
     }
 
-    /// Reads the journal, in any phase but closed.
-    pub fn read<T>(&self, f: impl FnOnce(&Journal) -> T) -> Result<T> {
-        self.check_open()?;
-        Ok(f(self.replica().journal()))
+    /// Reads the journal, in any phase (it stays in memory until the engine is dropped).
+    pub fn read<T>(&self, f: impl FnOnce(&Journal) -> T) -> T {
+        f(self.replica().journal())
     }
 
     /// Applies an intent: durable when this returns; running, it is on its way to connected
@@ -279,7 +286,7 @@ impl Engine {
     /// The partner this device belongs to; `None` on the home display (or before a member
     /// admitted this device and it claims no one).
     pub fn me(&self) -> Option<hearth_core::PartnerId> {
-        match self.read(|j| j.acting()).ok()? {
+        match self.read(|j| j.acting()) {
             hearth_core::Acting::Person(p) => Some(p),
             _ => None,
         }
@@ -297,11 +304,10 @@ impl Engine {
     }
 
     /// Runs `f` with the profile and the journal together (backups, exports, settings).
-    pub fn with_profile<T>(&self, f: impl FnOnce(&mut Profile, &mut Journal) -> T) -> Result<T> {
-        self.check_open()?;
+    pub fn with_profile<T>(&self, f: impl FnOnce(&mut Profile, &mut Journal) -> T) -> T {
         let mut replica = self.replica();
         let (profile, journal) = replica.parts_mut();
-        Ok(f(profile, journal))
+        f(profile, journal)
     }
 
     /// Stops the node, if one runs, and waits (at most the patience) until its tasks let go.
@@ -362,7 +368,26 @@ impl Engine {
     /// [`Engine::shutdown`]). Bounded by the engine's patience.
     pub async fn close_async(&self) -> Result<()> {
         let _step = self.steps.lock().await;
-        self.stop_node(Slot::Closed).await
+        let stopped = self.stop_node(Slot::Closed).await;
+        // A fold of the store's chunks that fell due is done before the profile goes (the node
+        // does it too when it stops; a suspended engine's writes leave it here).
+        let replica = Arc::clone(&self.replica);
+        let folded = tokio::task::spawn_blocking(move || {
+            let mut replica = replica.lock().unwrap_or_else(|e| e.into_inner());
+            if matches!(replica.fold_pending(), Ok(true)) {
+                for outcome in replica.fold_due()? {
+                    if let hearth_core::Compaction::Failed(e) = outcome {
+                        tracing::warn!(error = %e, "folding the store's chunks failed");
+                    }
+                }
+            }
+            Ok::<(), hearth_core::StoreError>(())
+        })
+        .await;
+        if let Ok(Err(e)) = folded {
+            tracing::warn!(error = %e, "could not fold the store's chunks");
+        }
+        stopped
     }
 
     /// Blocking [`Engine::suspend_async`].
@@ -384,6 +409,15 @@ impl Engine {
     /// nothing can wake).
     pub fn alive_tasks(&self) -> usize {
         self.handle.metrics().num_alive_tasks()
+    }
+
+    /// How many times the runtime's worker threads have woken from parking, in total: a
+    /// suspended engine on a runtime of its own adds none.
+    pub fn wake_ups(&self) -> u64 {
+        let metrics = self.handle.metrics();
+        (0..metrics.num_workers())
+            .map(|w| metrics.worker_park_unpark_count(w))
+            .sum()
     }
 
     /// Stops everything and gives the profile back. Bounded: a device that does not

@@ -72,6 +72,9 @@ pub enum SyncError {
     /// The node has shut down.
     #[error("the sync node has shut down")]
     Closed,
+    /// An engine was asked to run on the caller's runtime from outside any runtime.
+    #[error("the engine was started outside an async runtime")]
+    NoRuntime,
     /// The engine's async runtime could not start.
     #[error("could not start the engine's runtime: {0}")]
     Runtime(#[source] std::io::Error),

@@ -43,7 +43,7 @@ fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
 }
 
 fn me(engine: &Engine) -> PartnerId {
-    match engine.read(|j| j.acting()).unwrap() {
+    match engine.read(|j| j.acting()) {
         Acting::Person(p) => p,
         other => panic!("not a person's device: {other:?}"),
     }
@@ -57,14 +57,12 @@ fn note(engine: &Engine, text: &str) {
 }
 
 fn wall(engine: &Engine) -> Vec<String> {
-    engine
-        .read(|j| {
-            j.wall(&Default::default())
-                .into_iter()
-                .map(|n| n.text)
-                .collect()
-        })
-        .unwrap()
+    engine.read(|j| {
+        j.wall(&Default::default())
+            .into_iter()
+            .map(|n| n.text)
+            .collect()
+    })
 }
 
 #[test]
@@ -94,10 +92,25 @@ fn a_suspended_engine_runs_nothing_and_a_resume_brings_what_was_missed() {
         std::net::UdpSocket::bind(("127.0.0.1", port)).is_ok()
     });
     suspend_again_does_nothing(&ben);
-    // The engine's worker threads, parked, are not woken at all: their count of voluntary
-    // context switches stays where it was.
-    let switches = engine_thread_switches("ben-engine");
+    // The engine's threads, once parked, are not woken at all: their count of voluntary
+    // context switches stays where it was (first they finish parking), and so does the
+    // runtime's own count of worker wake-ups.
+    let mut switches = engine_thread_switches("ben-engine");
     assert!(!switches.is_empty(), "no engine threads found");
+    let settle = Instant::now() + DEADLINE;
+    loop {
+        std::thread::sleep(Duration::from_millis(50));
+        let now = engine_thread_switches("ben-engine");
+        if now == switches {
+            break;
+        }
+        assert!(
+            Instant::now() < settle,
+            "the engine's threads never settled"
+        );
+        switches = now;
+    }
+    let wake_ups = ben.wake_ups();
     let watched = Instant::now();
     while watched.elapsed() < Duration::from_millis(500) {
         assert_eq!(ben.alive_tasks(), 0, "a task started while suspended");
@@ -111,6 +124,7 @@ fn a_suspended_engine_runs_nothing_and_a_resume_brings_what_was_missed() {
         woken.is_empty(),
         "engine threads woke while suspended: {woken:?}"
     );
+    assert_eq!(ben.wake_ups(), wake_ups, "a worker woke while suspended");
     wait_until("Ana saw Ben go", || {
         !ana.node().unwrap().is_connected(&ben_id)
     });
@@ -128,7 +142,7 @@ fn a_suspended_engine_runs_nothing_and_a_resume_brings_what_was_missed() {
     );
 
     // Resume: one burst brings Ana's notes and takes Ben's, without reloading the journal.
-    let heads_before = ben.with_profile(|_, j| j.heads(DocKind::Shared)).unwrap();
+    let heads_before = ben.with_profile(|_, j| j.heads(DocKind::Shared));
     let resumed = ben.resume().unwrap();
     assert_eq!(ben.phase(), Phase::Running);
     assert_eq!(resumed.synced(), 1, "{resumed:?}");
@@ -138,7 +152,7 @@ fn a_suspended_engine_runs_nothing_and_a_resume_brings_what_was_missed() {
         assert!(texts.contains(&format!("While you slept {i}")), "{texts:?}");
     }
     assert_ne!(
-        ben.with_profile(|_, j| j.heads(DocKind::Shared)).unwrap(),
+        ben.with_profile(|_, j| j.heads(DocKind::Shared)),
         heads_before
     );
     wait_until("Ben's note on Ana's device", || {

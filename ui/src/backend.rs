@@ -1,114 +1,94 @@
-//! What a command works on: the profile opened by this process (no network), or the running
-//! node of `hearth serve` (changes reach connected devices at once). Command code is written
-//! once against [`Backend`].
+//! What a command works on: an engine over the profile, opened by this process (offline, or
+//! online for the commands that need the network) or the one of the running `hearth serve`
+//! (changes reach connected devices at once). Command code is written once against
+//! [`Backend`].
+
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use hearth_core::{Compaction, Journal, JournalError, PartnerId, Profile, Replica, ReplicaError};
-use hearth_sync::{Node, endpoint_id_of};
+use hearth_core::{Journal, JournalError, PartnerId, Profile, Replica};
+use hearth_sync::{Engine, EngineConfig, NetConfig, Node, SyncError, endpoint_id_of};
 
-/// A profile opened by this process, with its journal in memory.
+/// The journal a command reads and changes: an [`Engine`], offline (a command that needs no
+/// network), online (pairing, sync, change files) or the one a running `hearth serve` holds (a
+/// forwarded command).
 #[derive(Debug)]
-pub(crate) struct Local {
-    replica: Replica,
-}
-
-impl Local {
-    /// Loads the journal of an open profile.
-    pub(crate) fn open(profile: Profile) -> Result<Local> {
-        let replica = Replica::open(profile).context("could not load the journal")?;
-        Ok(Local { replica })
-    }
-
-    /// Reads the journal.
-    pub(crate) fn read<T>(&self, f: impl FnOnce(&Journal) -> T) -> T {
-        f(self.replica.journal())
-    }
-
-    /// Changes the journal and stores the change; on error nothing is stored. A command runs
-    /// once and exits, so a fold of the store's chunks that fell due is done right after (the
-    /// change is already durable; a failed fold is only worth a warning).
-    pub(crate) fn write<T>(
-        &mut self,
-        f: impl FnOnce(&mut Journal) -> Result<T, JournalError>,
-    ) -> Result<T> {
-        let (out, commit) = self.replica.write(f).map_err(|e| match e {
-            ReplicaError::Journal(e) => anyhow::Error::from(e),
-            ReplicaError::Profile(e) => anyhow::Error::from(e),
-            ReplicaError::Store(e) => anyhow::Error::from(e).context("could not save the change"),
-        })?;
-        if commit.fold_due() {
-            match self.replica.fold_due() {
-                Ok(outcomes) => {
-                    for outcome in outcomes {
-                        if let Compaction::Failed(e) = outcome {
-                            tracing::warn!(error = %e, "folding the store's chunks failed");
-                        }
-                    }
-                }
-                Err(e) => tracing::warn!(error = %e, "could not fold the store's chunks"),
-            }
-        }
-        Ok(out)
-    }
-
-    /// Gives the profile back (to start a node on it).
-    pub(crate) fn into_profile(self) -> Profile {
-        self.replica.into_profile()
-    }
-}
-
-/// The journal a command reads and changes.
-#[derive(Debug)]
-pub(crate) enum Backend {
-    /// Opened here, offline (boxed: a profile is large, a node handle small).
-    Local(Box<Local>),
-    /// A running node (this process's, or the one serving the profile).
-    Live(Node),
+pub(crate) struct Backend {
+    engine: Arc<Engine>,
+    /// Whether this command opened the engine (and closes it when done).
+    owned: bool,
 }
 
 impl Backend {
-    /// A profile opened here, offline.
-    pub(crate) fn local(profile: Profile) -> Result<Backend> {
-        Ok(Backend::Local(Box::new(Local::open(profile)?)))
+    /// A profile opened here, offline: the engine does not bind.
+    pub(crate) fn offline(profile: Profile) -> Result<Backend> {
+        let replica = Replica::open(profile).context("could not load the journal")?;
+        let engine = Engine::suspended_in(replica, EngineConfig::default())?;
+        Ok(Backend {
+            engine: Arc::new(engine),
+            owned: true,
+        })
+    }
+
+    /// A profile opened here with its network side (no live connections: a command syncs in
+    /// one burst, or pairs, and ends).
+    pub(crate) async fn online(profile: Profile, net: NetConfig) -> Result<Backend, SyncError> {
+        let replica = Replica::open(profile)?;
+        let config = EngineConfig {
+            net,
+            live: false,
+            ..EngineConfig::default()
+        };
+        Ok(Backend {
+            engine: Arc::new(Engine::start_in(replica, config).await?),
+            owned: true,
+        })
+    }
+
+    /// The engine of the process that owns the profile (a forwarded command).
+    pub(crate) fn shared(engine: Arc<Engine>) -> Backend {
+        Backend {
+            engine,
+            owned: false,
+        }
+    }
+
+    /// Closes an engine this command opened: connections closed, a due fold done.
+    pub(crate) async fn close(&self) {
+        if self.owned
+            && let Err(e) = self.engine.close_async().await
+        {
+            tracing::debug!(error = %e, "the engine did not close cleanly");
+        }
     }
 
     /// Reads the journal.
     pub(crate) fn read<T>(&self, f: impl FnOnce(&Journal) -> T) -> T {
-        match self {
-            Backend::Local(l) => l.read(f),
-            Backend::Live(n) => n.read(f),
-        }
+        self.engine.read(f)
     }
 
-    /// Changes the journal; the change is on disk when this returns (and, live, on its way to
-    /// connected devices). On error nothing is stored.
+    /// Changes the journal; the change is on disk when this returns (and, online, on its way
+    /// to connected devices). On error nothing is stored.
     pub(crate) fn write<T>(
         &mut self,
         f: impl FnOnce(&mut Journal) -> Result<T, JournalError>,
     ) -> Result<T> {
-        match self {
-            Backend::Local(l) => l.write(f),
-            Backend::Live(n) => Ok(n.write(f)?),
-        }
+        self.engine.write(f).map_err(|e| match e {
+            SyncError::Store(e) => anyhow::Error::from(e).context("could not save the change"),
+            other => other.into(),
+        })
     }
 
     /// Runs `f` with the profile and the journal together.
     pub(crate) fn with_profile<T>(&mut self, f: impl FnOnce(&mut Profile, &mut Journal) -> T) -> T {
-        match self {
-            Backend::Local(l) => {
-                let (profile, journal) = l.replica.parts_mut();
-                f(profile, journal)
-            }
-            Backend::Live(n) => n.with_profile(f),
-        }
+        self.engine.with_profile(f)
     }
 
     /// The running node, for the commands that need the network.
-    pub(crate) fn node(&self) -> Result<&Node> {
-        match self {
-            Backend::Live(n) => Ok(n),
-            Backend::Local(_) => anyhow::bail!("this command needs the network side of Hearth"),
-        }
+    pub(crate) fn node(&self) -> Result<Node> {
+        self.engine
+            .node()
+            .context("this command needs the network side of Hearth")
     }
 
     /// This device's endpoint id.
@@ -118,10 +98,7 @@ impl Backend {
 
     /// The partner this device belongs to; `None` on the home display.
     pub(crate) fn me(&mut self) -> Option<PartnerId> {
-        match self.read(|j| j.acting()) {
-            hearth_core::Acting::Person(p) => Some(p),
-            _ => None,
-        }
+        self.engine.me()
     }
 
     /// The partner writing: this device's owner, or on the home display the one named.

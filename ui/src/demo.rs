@@ -8,10 +8,9 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use chrono::{Days, Local, NaiveTime};
 use hearth_core::keys::KeySealing;
-use hearth_core::{DocKind, Journal, NewDate, PartnerId, Profile, Timestamp, WallFilter};
-use hearth_sync::{NetConfig, Node, Role, Setup, init_device};
+use hearth_core::{DocKind, Journal, NewDate, Profile, Replica, Timestamp, WallFilter};
+use hearth_sync::{Engine, EngineConfig, NetConfig, Node, Role, Setup, init_device};
 
-use crate::backend::Local as LocalProfile;
 use crate::io::Io;
 use crate::show;
 
@@ -39,20 +38,18 @@ pub(crate) async fn run(io: &Io) -> Result<()> {
     let display = start(display).await?;
 
     heading(io, "1. Pairing");
-    pair(&ana, &ben, Role::Partner).await?;
+    pair(&node(&ana)?, &node(&ben)?, Role::Partner).await?;
     io.line("Ana showed a one-time ticket; Ben's phone joined with it.");
-    pair(&ana, &display, Role::Display).await?;
+    pair(&node(&ana)?, &node(&display)?, Role::Display).await?;
     io.line("Ana showed another; the kitchen display joined. It belongs to no one and");
     io.line("shows only the notes marked for it.");
     converge(&[&ana, &ben, &display]).await?;
 
     heading(io, "2. Apart");
-    io.line("Ben's phone is off. Ana writes on hers; Ben writes on his while it is offline.");
-    let ben_profile = ben
-        .release(Duration::from_secs(10))
+    io.line("Ben's phone sleeps. Ana writes on hers; Ben writes on his while it is offline.");
+    ben.suspend_async()
         .await
-        .ok()
-        .context("Ben's device did not stop")?;
+        .context("Ben's device did not go to sleep")?;
     let now = Timestamp::now();
     let today = Local::now().date_naive();
     let at = |days: u64, hour: u32| -> Result<Timestamp> {
@@ -67,7 +64,7 @@ pub(crate) async fn run(io: &Io) -> Result<()> {
             .context("that time does not exist here")?;
         Ok(Timestamp::from(local))
     };
-    let ana_id = me(&ana)?;
+    let ana_id = ana.me().context("Ana's device has no owner")?;
     let picnic = NewDate {
         title: "Picnic by the river".into(),
         start: Some(at(3, 18)?),
@@ -83,8 +80,7 @@ pub(crate) async fn run(io: &Io) -> Result<()> {
             Ok(())
         })
     })?;
-    let mut ben_local = LocalProfile::open(ben_profile)?;
-    let ben_id = ben_local
+    let ben_id = ben
         .read(|j| j.find_partner("Ben"))
         .context("Ben is missing from his own journal")?
         .id;
@@ -94,7 +90,7 @@ pub(crate) async fn run(io: &Io) -> Result<()> {
         place: Some("Clay studio".into()),
         ..Default::default()
     };
-    ben_local.write(|j| {
+    ben.write(|j| {
         j.batch(now, |j| {
             j.add_appreciation(&ben_id, "I loved our walk on Sunday", false, now)?;
             j.plan_date(&ben_id, &pottery, now)?;
@@ -102,26 +98,42 @@ pub(crate) async fn run(io: &Io) -> Result<()> {
             Ok(())
         })
     })?;
-    let ben_columns = ben_local.read(|j| lines(j, now));
+    let ben_columns = ben.read(|j| lines(j, now));
     print_columns(
         io,
         &[
             ("Ana's phone", ana.read(|j| lines(j, now))),
             ("Ben's phone (offline)", ben_columns),
-            ("Kitchen display", display.read(|j| lines(j, now))),
+            ("Kitchen display", display.read(|j| screen_lines(j, now))),
         ],
     );
 
     heading(io, "3. Together again");
-    io.line("Ben's phone comes back; the devices find each other and sync.");
-    let ben = start(ben_local.into_profile()).await?;
+    io.line("Ben's phone wakes up and syncs once with every device it can reach.");
+    let resumed = ben
+        .resume_async()
+        .await
+        .context("Ben's device did not wake up")?;
+    io.line(format!(
+        "It reached {} of {} devices in {} ms.",
+        resumed.synced(),
+        resumed.peers.len(),
+        resumed.took.as_millis()
+    ));
     converge(&[&ana, &ben, &display]).await?;
     let columns = [
         ("Ana's phone", ana.read(|j| lines(j, now))),
         ("Ben's phone", ben.read(|j| lines(j, now))),
         ("Kitchen display", display.read(|j| lines(j, now))),
     ];
-    print_columns(io, &columns);
+    print_columns(
+        io,
+        &[
+            columns[0].clone(),
+            columns[1].clone(),
+            ("Kitchen display", display.read(|j| screen_lines(j, now))),
+        ],
+    );
 
     let heads: Vec<_> = [&ana, &ben, &display]
         .iter()
@@ -136,8 +148,9 @@ pub(crate) async fn run(io: &Io) -> Result<()> {
             j.checkins(None, None, None).len(),
         )
     });
-    for node in [ana, ben, display] {
-        node.shutdown().await;
+    for engine in [ana, ben, display] {
+        // The demo's profiles are deleted next; a device slow to close is left to it.
+        let _ = engine.close_async().await;
     }
     io.line("");
     if !(same_state && same_view && notes == 2 && dates == 2 && checkins == 2) {
@@ -152,7 +165,7 @@ pub(crate) async fn run(io: &Io) -> Result<()> {
         show::count(dates, "date plan", "date plans"),
         show::count(checkins, "check-in", "check-ins")
     ));
-    io.line("  The display shows only the note Ana marked for it; the phones show both.");
+    io.line("  The display's screen shows only the note Ana marked for it; the phones show both.");
     Ok(())
 }
 
@@ -161,14 +174,22 @@ fn heading(io: &Io, title: &str) {
     io.line(title);
 }
 
-async fn start(profile: Profile) -> Result<Node> {
-    Node::start(profile, NetConfig::loopback())
+async fn start(profile: Profile) -> Result<Engine> {
+    let config = EngineConfig {
+        net: NetConfig::loopback(),
+        live: false,
+        ..EngineConfig::default()
+    };
+    let replica = Replica::open(profile).context("could not load a device's journal")?;
+    Engine::start_in(replica, config)
         .await
         .context("could not start a device on loopback")
 }
 
-fn me(node: &Node) -> Result<PartnerId> {
-    node.me().context("the device has no owner")
+fn node(engine: &Engine) -> Result<Node> {
+    engine
+        .node()
+        .context("a device's network side is not running")
 }
 
 async fn pair(inviter: &Node, joiner: &Node, role: Role) -> Result<()> {
@@ -187,9 +208,13 @@ async fn pair(inviter: &Node, joiner: &Node, role: Role) -> Result<()> {
 
 /// Syncs rounds until every device holds the same shared journal (a few rounds at most:
 /// changes may need to travel through a third device).
-async fn converge(nodes: &[&Node]) -> Result<()> {
+async fn converge(engines: &[&Engine]) -> Result<()> {
+    let nodes = engines
+        .iter()
+        .map(|e| node(e))
+        .collect::<Result<Vec<_>>>()?;
     for _ in 0..5 {
-        for n in nodes {
+        for n in &nodes {
             n.sync_once(Duration::from_secs(10)).await;
         }
         let heads: Vec<_> = nodes
@@ -205,8 +230,21 @@ async fn converge(nodes: &[&Node]) -> Result<()> {
 
 /// One device's view of the journal, as lines that fit a column.
 fn lines(j: &Journal, now: Timestamp) -> Vec<String> {
+    lines_of(j, now, &WallFilter::default())
+}
+
+/// What the home display's screen shows: only the notes marked for it.
+fn screen_lines(j: &Journal, now: Timestamp) -> Vec<String> {
+    let filter = WallFilter {
+        wall_safe_only: true,
+        ..WallFilter::default()
+    };
+    lines_of(j, now, &filter)
+}
+
+fn lines_of(j: &Journal, now: Timestamp, filter: &WallFilter) -> Vec<String> {
     let mut out = vec!["Wall".to_owned()];
-    let wall = j.wall(&WallFilter::default());
+    let wall = j.wall(filter);
     if wall.is_empty() {
         out.push("  (empty)".into());
     }

@@ -2,7 +2,7 @@
 //! the profile directory (`hearth.sock`, owner-only `0600`, in the owner-only profile
 //! directory). Another `hearth` process that finds the profile locked sends its command line
 //! there instead of opening the store; the owner runs the same command function against its
-//! live node and streams the output back, so the command prints and exits as if it had run
+//! live engine and streams the output back, so the command prints and exits as if it had run
 //! directly.
 //!
 //! The protocol is JSON lines. The client sends one [`Request`]; the owner answers with
@@ -17,13 +17,14 @@
 //! its arguments: they hold journal text and tickets.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use clap::{ArgMatches, CommandFactory, FromArgMatches};
 use hearth_core::Profile;
 use hearth_core::keys::{DeviceKeys, SecretString};
-use hearth_sync::Node;
+use hearth_sync::Engine;
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
@@ -92,9 +93,9 @@ pub(crate) fn command_name(matches: &ArgMatches) -> String {
 /// process runs with. A key file without a passphrase needs none (it protects nothing a process
 /// of this user could not read), but it too must hold these keys: a file put in its place does
 /// not count.
-async fn check_key_proof(node: &Node, passphrase: Option<String>) -> Result<()> {
+async fn check_key_proof(engine: &Engine, passphrase: Option<String>) -> Result<()> {
     let (path, held) =
-        node.with_profile(|p, _| (p.dir().join(Profile::KEY_FILE), p.keys().clone()));
+        engine.with_profile(|p, _| (p.dir().join(Profile::KEY_FILE), p.keys().clone()));
     // scrypt takes a while: off the runtime's threads, and without holding the profile.
     tokio::task::spawn_blocking(move || {
         let passphrase = passphrase.map(SecretString::from);
@@ -245,13 +246,13 @@ impl Owner {
     }
 
     /// Accepts commands until `stop` turns true, then ends every command still running.
-    pub(crate) async fn run(self, node: Node, mut stop: watch::Receiver<bool>) {
+    pub(crate) async fn run(self, engine: Arc<Engine>, mut stop: watch::Receiver<bool>) {
         let mut tasks = JoinSet::new();
         loop {
             tokio::select! {
                 accepted = self.listener.accept() => match accepted {
                     Ok((stream, _)) => {
-                        tasks.spawn(handle(stream, node.clone(), self.uid));
+                        tasks.spawn(handle(stream, Arc::clone(&engine), self.uid));
                     }
                     Err(e) => {
                         tracing::warn!(error = %e, "could not accept a command");
@@ -279,13 +280,13 @@ async fn send(write: &mut tokio::net::unix::OwnedWriteHalf, frame: &Frame) -> Re
     Ok(())
 }
 
-async fn handle(stream: UnixStream, node: Node, uid: u32) {
-    if let Err(e) = serve_one(stream, node, uid).await {
+async fn handle(stream: UnixStream, engine: Arc<Engine>, uid: u32) {
+    if let Err(e) = serve_one(stream, engine, uid).await {
         tracing::debug!(error = %e, "a forwarded command ended early");
     }
 }
 
-async fn serve_one(stream: UnixStream, node: Node, uid: u32) -> Result<()> {
+async fn serve_one(stream: UnixStream, engine: Arc<Engine>, uid: u32) -> Result<()> {
     let peer = stream.peer_cred().context("could not tell who connected")?;
     let (read, mut write) = stream.into_split();
     if peer.uid() != uid {
@@ -359,7 +360,7 @@ async fn serve_one(stream: UnixStream, node: Node, uid: u32) -> Result<()> {
     // The name only: the arguments hold journal text, private drafts and tickets.
     tracing::debug!(command = %name, "running a forwarded command");
     if needs_key_proof(&command)
-        && let Err(e) = check_key_proof(&node, request.key_passphrase).await
+        && let Err(e) = check_key_proof(&engine, request.key_passphrase).await
     {
         tracing::debug!(command = %name, "refused a forwarded command: no valid passphrase");
         let e = e.context(format!(
@@ -371,7 +372,7 @@ async fn serve_one(stream: UnixStream, node: Node, uid: u32) -> Result<()> {
     }
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let mut ctx = Ctx {
-        backend: Backend::Live(node),
+        backend: Backend::shared(engine),
         io: Io::stream(tx, cli.json, request.stdout_tty),
         cwd: request.cwd,
         passphrase: request.passphrase.map(Passphrase::new),

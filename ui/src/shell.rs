@@ -4,13 +4,14 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow};
 use clap::{CommandFactory, Parser};
 use hearth_core::keys::{KeyError, KeySealing};
-use hearth_core::{Holder, LOCK_PATIENCE, OpenOptions, Profile, ProfileError};
-use hearth_sync::{NetConfig, Node, Relays, Setup, SyncError, init_device};
+use hearth_core::{Holder, LOCK_PATIENCE, OpenOptions, Profile, ProfileError, Replica};
+use hearth_sync::{Engine, EngineConfig, NetConfig, Relays, Setup, SyncError, init_device};
 use serde::Serialize;
 use tokio::sync::watch;
 
@@ -148,9 +149,9 @@ async fn run(cli: &Cli, command: &Command) -> Result<u8> {
             Command::Import(a) => bind_only(a.bind),
             _ => NetConfig::default(),
         };
-        Backend::Live(Node::start(profile, net).await.map_err(networking)?)
+        Backend::online(profile, net).await.map_err(networking)?
     } else {
-        Backend::local(profile)?
+        Backend::offline(profile)?
     };
     let mut ctx = Ctx {
         backend,
@@ -163,9 +164,7 @@ async fn run(cli: &Cli, command: &Command) -> Result<u8> {
         r = commands::run(command, &mut ctx) => r,
         _ = interrupted() => Err(anyhow!("interrupted; what was done so far is saved")),
     };
-    if let Backend::Live(node) = &ctx.backend {
-        node.shutdown().await;
-    }
+    ctx.backend.close().await;
     outcome.map(|()| 0)
 }
 
@@ -399,7 +398,7 @@ fn init(dir: &Path, a: &InitArgs, io: &Io) -> Result<()> {
     };
     let profile = init_device(dir, &a.name, setup, passphrase.as_ref(), sealing)
         .with_context(|| format!("could not set up {}", dir.display()))?;
-    let mut backend = Backend::local(profile)?;
+    let mut backend = Backend::offline(profile)?;
     let me = backend.me();
     let partner = me.and_then(|p| backend.read(|j| j.partner(&p)));
     let device_name = backend.with_profile(|p, _| p.config().device_name.clone());
@@ -452,9 +451,19 @@ async fn serve(profile: Profile, a: &ServeArgs, io: &Io) -> Result<()> {
     let dir = profile.dir().to_owned();
     // Open the socket first: commands sent while the node starts wait in its queue.
     let owner = Owner::bind(&dir)?;
-    let config = net_config(&a.net, a.mdns == OnOffArg::On)?;
-    let node = Node::start(profile, config).await.map_err(networking)?;
-    node.start_live();
+    let net = net_config(&a.net, a.mdns == OnOffArg::On)?;
+    let replica = Replica::open(profile).context("could not load the journal")?;
+    let config = EngineConfig {
+        net,
+        live: true,
+        ..EngineConfig::default()
+    };
+    let engine = Arc::new(
+        Engine::start_in(replica, config)
+            .await
+            .map_err(networking)?,
+    );
+    let node = engine.node().context("the network side did not start")?;
     let addrs = node.bound_sockets();
     if io.json {
         io.emit_json_line(&Serving {
@@ -494,14 +503,15 @@ async fn serve(profile: Profile, a: &ServeArgs, io: &Io) -> Result<()> {
         io.line("Other hearth commands for this profile are carried out here. Stop with Ctrl-C.");
     }
     let (stop_tx, stop_rx) = watch::channel(false);
-    let accepting = tokio::spawn(owner.run(node.clone(), stop_rx));
+    drop(node);
+    let accepting = tokio::spawn(owner.run(Arc::clone(&engine), stop_rx));
     interrupted().await;
     let _ = stop_tx.send(true);
     let _ = accepting.await;
     // Give the profile back in order (store closed, then the lock released) once the node's
     // tasks have let go; the lock goes with the process in any case.
-    if node.release(Duration::from_secs(5)).await.is_err() {
-        tracing::debug!("the node still had tasks running at exit");
+    if let Err(e) = engine.close_async().await {
+        tracing::debug!(error = %e, "the node still had tasks running at exit");
     }
     if !io.json {
         io.note(format!("Stopped serving {}.", dir.display()));

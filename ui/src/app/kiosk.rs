@@ -317,10 +317,7 @@ impl Worker {
         self.ui(|w| kiosk_adapter::set_busy(w, true));
         let author = Id::from(author);
         let now = self.clock.moment().now;
-        let name = engine
-            .read(|j| j.partner(&author).map(|p| p.name))
-            .ok()
-            .flatten();
+        let name = engine.read(|j| j.partner(&author).map(|p| p.name));
         match engine.write(|j| j.add_appreciation(&author, text, true, now)) {
             Ok(_) => {
                 self.refresh(engine);
@@ -342,9 +339,7 @@ impl Worker {
 
     fn refresh(&mut self, engine: &Engine) {
         let moment = self.clock.moment();
-        let Ok(view) = engine.read(|j| KioskView::build(j, moment)) else {
-            return;
-        };
+        let view = engine.read(|j| KioskView::build(j, moment));
         if self.last.as_ref() != Some(&view) {
             self.last = Some(view.clone());
             self.ui(move |w| kiosk_adapter::apply(w, &view));

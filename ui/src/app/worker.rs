@@ -630,9 +630,7 @@ impl Worker {
         let me = engine.me();
         let peers = engine.peer_status();
         let limits = self.limits;
-        let Ok(views) = engine.read(|j| Views::build(j, me, &peers, moment, limits)) else {
-            return;
-        };
+        let views = engine.read(|j| Views::build(j, me, &peers, moment, limits));
         let changed = Changed::between(self.last.as_ref(), &views);
         self.last = Some(views);
         if !changed.is_empty() {

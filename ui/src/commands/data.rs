@@ -138,7 +138,7 @@ pub(crate) fn export(ctx: &mut Ctx, a: &ExportArgs) -> Result<()> {
 }
 
 pub(crate) fn export_changes(ctx: &mut Ctx, a: &ExportChangesArgs) -> Result<()> {
-    let node = ctx.backend.node()?.clone();
+    let node = ctx.backend.node()?;
     let bytes = node
         .export_changes(a.all)
         .context("could not write the change file")?;
@@ -159,7 +159,7 @@ pub(crate) fn export_changes(ctx: &mut Ctx, a: &ExportChangesArgs) -> Result<()>
 }
 
 pub(crate) fn import(ctx: &mut Ctx, file: &Path) -> Result<()> {
-    let node = ctx.backend.node()?.clone();
+    let node = ctx.backend.node()?;
     let path = ctx.path(file);
     let bytes =
         std::fs::read(&path).with_context(|| format!("could not read {}", path.display()))?;
@@ -421,7 +421,7 @@ pub(crate) fn restore_new(dir: &Path, a: &RestoreArgs, io: &Io, cwd: &Path) -> R
             })
             .context("could not record whose device this is")?;
     }
-    let local = crate::backend::Backend::local(profile)?;
+    let local = crate::backend::Backend::offline(profile)?;
     drop(spinner);
     let notes = local.read(|j| j.wall(&Default::default()).len());
     if io.json {

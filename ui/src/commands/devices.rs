@@ -195,7 +195,7 @@ struct PairedOut<'a> {
 }
 
 async fn invite(ctx: &mut Ctx, a: &InviteArgs) -> Result<()> {
-    let node = ctx.backend.node()?.clone();
+    let node = ctx.backend.node()?;
     if ctx.served && a.net.bind.is_some() {
         ctx.io
             .note("note: `hearth serve` is already listening; --bind is ignored");
@@ -253,7 +253,7 @@ async fn invite(ctx: &mut Ctx, a: &InviteArgs) -> Result<()> {
 }
 
 async fn join(ctx: &mut Ctx, a: &JoinArgs) -> Result<()> {
-    let node = ctx.backend.node()?.clone();
+    let node = ctx.backend.node()?;
     let ticket = Ticket::parse(&a.ticket)?;
     let spinner = ctx.io.spinner("Joining and syncing for the first time…");
     let inviter = node

@@ -239,7 +239,7 @@ fn print_changes(ctx: &Ctx, title: &str, changes: &[Change]) {
 }
 
 pub(crate) async fn sync(ctx: &mut Ctx, a: &SyncArgs) -> Result<()> {
-    let node = ctx.backend.node()?.clone();
+    let node = ctx.backend.node()?;
     if !node.is_member() {
         anyhow::bail!(
             "this device is not a member of the journal yet, so no device will sync with it: run \
