@@ -55,7 +55,6 @@ use views::{Changed, Colour, Limits, Views};
 use worker::{Settings, Sink, WorkerHandle};
 
 /// How to open the app.
-#[derive(Debug)]
 pub struct AppOptions {
     /// The profile directory (created on first run).
     pub profile_dir: PathBuf,
@@ -65,6 +64,31 @@ pub struct AppOptions {
     pub net: NetConfig,
     /// Where "now" comes from.
     pub clock: Clock,
+    /// Run alongside the engine once it has started, until the window closes (the command
+    /// line serves the profile's command socket with it, so `hearth note ...` works while the
+    /// window is open).
+    pub with_engine: Option<EngineTask>,
+}
+
+/// Work started with the engine and dropped before it closes.
+pub type EngineTask = std::sync::Arc<
+    dyn Fn(
+            std::sync::Arc<hearth_sync::Engine>,
+        ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>
+        + Send
+        + Sync,
+>;
+
+impl std::fmt::Debug for AppOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppOptions")
+            .field("profile_dir", &self.profile_dir)
+            .field("passphrase", &self.passphrase.is_some())
+            .field("net", &self.net)
+            .field("clock", &self.clock)
+            .field("with_engine", &self.with_engine.is_some())
+            .finish()
+    }
 }
 
 impl AppOptions {
@@ -75,6 +99,7 @@ impl AppOptions {
             passphrase: None,
             net: NetConfig::default(),
             clock: Clock::System,
+            with_engine: None,
         }
     }
 }
@@ -105,6 +130,7 @@ impl App {
                 passphrase: options.passphrase,
                 net: options.net,
                 clock: options.clock,
+                with_engine: options.with_engine,
             },
             window.as_weak(),
         )?;
@@ -185,6 +211,7 @@ pub fn run_app(
     profile_dir: Option<PathBuf>,
     passphrase: Option<SecretString>,
     net: NetConfig,
+    with_engine: Option<EngineTask>,
 ) -> anyhow::Result<()> {
     let dir = match profile_dir {
         Some(dir) => dir,
@@ -193,6 +220,7 @@ pub fn run_app(
     let app = App::open(AppOptions {
         passphrase,
         net,
+        with_engine,
         ..AppOptions::new(dir)
     })?;
     // Evening colours after dark.

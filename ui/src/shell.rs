@@ -47,10 +47,11 @@ pub(crate) fn main() -> ExitCode {
             Ok(net) => net.unwrap_or_default(),
             Err(e) => return failed(&e),
         };
+        let serve = serve_commands();
         let outcome = if kiosk {
-            hearth_ui::run_kiosk(cli.profile.clone(), passphrase, net)
+            hearth_ui::run_kiosk(cli.profile.clone(), passphrase, net, Some(serve))
         } else {
-            hearth_ui::run_app(cli.profile.clone(), passphrase, net)
+            hearth_ui::run_app(cli.profile.clone(), passphrase, net, Some(serve))
         };
         return match outcome {
             Ok(()) => ExitCode::SUCCESS,
@@ -166,6 +167,27 @@ async fn run(cli: &Cli, command: &Command) -> Result<u8> {
     };
     ctx.backend.close().await;
     outcome.map(|()| 0)
+}
+
+/// While the app or the kiosk has the profile open, other `hearth` commands for it are carried
+/// out by the window's engine, as `hearth serve` does: the command socket is served until the
+/// window closes.
+fn serve_commands() -> hearth_ui::app::EngineTask {
+    Arc::new(|engine: Arc<Engine>| {
+        Box::pin(async move {
+            let dir = engine.with_profile(|p, _| p.dir().to_owned());
+            let owner = match Owner::bind(&dir) {
+                Ok(owner) => owner,
+                Err(e) => {
+                    tracing::warn!(error = %e, "other commands cannot reach this window");
+                    return;
+                }
+            };
+            // Never stopped from here: the window's worker drops this task when it closes.
+            let (_stop, stop) = watch::channel(false);
+            owner.run(engine, stop).await;
+        })
+    })
 }
 
 /// The passphrase a command needs (a backup's, or one to seal this device's keys), asked once

@@ -1,6 +1,7 @@
-//! The kiosk on a real X server with no window manager, as on a kitchen display started straight
-//! into X: its window must cover the screen (1024 x 600 here), not keep its own preferred 800 x 480. Needs
-//! `Xvfb` and `xwininfo` (scripts/setup installs them).
+//! The windows on a real X server with no window manager: the kiosk, as on a kitchen display
+//! started straight into X, must cover the screen (1024 x 600 here), not keep its own preferred
+//! 800 x 480; the app, while open, carries out `hearth` commands for its profile. Needs `Xvfb`
+//! and `xwininfo` (scripts/setup installs them).
 #![allow(clippy::unwrap_used)]
 
 mod cli_support;
@@ -93,4 +94,42 @@ fn the_kiosk_covers_the_screen_without_a_window_manager() {
     let _ = kiosk.kill();
     let _ = kiosk.wait();
     assert!(!seen.is_empty());
+}
+
+#[test]
+fn commands_reach_the_open_app_window() {
+    let x = Xvfb::start(1024, 768);
+    let ana = Device::person("Ana");
+    let mut app = ana.cmd(&["app", "--bind", LOOPBACK, "--relay", "off"]);
+    app.env("DISPLAY", &x.display)
+        .env_remove("WAYLAND_DISPLAY")
+        .env("SLINT_BACKEND", "winit")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut app = app.spawn().unwrap();
+    wait_until(60, "the app's window is up", || {
+        !x.windows("Hearth").is_empty()
+    });
+    // The window's engine serves the command socket once it has the journal open.
+    wait_until(60, "the app serves its command socket", || {
+        ana.dir.join("hearth.sock").exists()
+    });
+    let note = ana.run(&["note", "Written from the terminal"]);
+    assert_eq!(note.code, 0, "{}", note.stderr);
+    let wall = ana.run(&["wall"]);
+    assert_eq!(wall.code, 0, "{}", wall.stderr);
+    assert!(
+        wall.stdout.contains("Written from the terminal"),
+        "{}",
+        wall.stdout
+    );
+    let _ = app.kill();
+    let _ = app.wait();
+    // Stored by the app's engine: there after the window is gone.
+    let after = ana.run(&["wall"]);
+    assert!(
+        after.stdout.contains("Written from the terminal"),
+        "{}",
+        after.stdout
+    );
 }

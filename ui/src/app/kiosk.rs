@@ -85,6 +85,7 @@ impl Kiosk {
             dir: options.profile_dir,
             net: options.net,
             clock: options.clock,
+            with_engine: options.with_engine,
             ui: window.as_weak(),
             shared: node.clone(),
             last: None,
@@ -158,6 +159,7 @@ pub fn run_kiosk(
     profile_dir: Option<PathBuf>,
     passphrase: Option<SecretString>,
     net: hearth_sync::NetConfig,
+    with_engine: Option<super::EngineTask>,
 ) -> anyhow::Result<()> {
     let dir = match profile_dir {
         Some(dir) => dir,
@@ -172,6 +174,7 @@ pub fn run_kiosk(
     let kiosk = Kiosk::open(AppOptions {
         passphrase,
         net,
+        with_engine,
         ..AppOptions::new(dir)
     })?;
     // The lamp-lit colours after dark.
@@ -232,6 +235,7 @@ struct Worker {
     dir: PathBuf,
     net: hearth_sync::NetConfig,
     clock: Clock,
+    with_engine: Option<super::EngineTask>,
     ui: slint::Weak<KioskWindow>,
     shared: Arc<Mutex<Option<Node>>>,
     last: Option<KioskView>,
@@ -259,6 +263,11 @@ impl Worker {
                 return;
             }
         };
+        let engine = Arc::new(engine);
+        let alongside = self
+            .with_engine
+            .as_ref()
+            .map(|task| tokio::spawn(task(Arc::clone(&engine))));
         let mut events = engine.events();
         self.refresh(&engine);
         // On the minute, so the clock and the countdown change when they should.
@@ -287,6 +296,10 @@ impl Worker {
             }
         }
         *self.shared.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        if let Some(task) = alongside {
+            task.abort();
+            let _ = task.await;
+        }
         if let Err(e) = engine.close_async().await {
             tracing::warn!(error = %e, "the journal was still in use when the kiosk worker stopped");
         }

@@ -132,12 +132,21 @@ impl Sink {
 }
 
 /// How the worker starts.
-#[derive(Debug)]
 pub(crate) struct Settings {
     pub(crate) dir: PathBuf,
     pub(crate) passphrase: Option<SecretString>,
     pub(crate) net: NetConfig,
     pub(crate) clock: Clock,
+    pub(crate) with_engine: Option<super::EngineTask>,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("dir", &self.dir)
+            .field("net", &self.net)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The running worker thread.
@@ -160,6 +169,8 @@ impl WorkerHandle {
             dir: settings.dir,
             net: settings.net,
             clock: settings.clock,
+            with_engine: settings.with_engine,
+            alongside: None,
             ui,
             tx: tx.clone(),
             engine: None,
@@ -195,9 +206,12 @@ struct Worker {
     dir: PathBuf,
     net: NetConfig,
     clock: Clock,
+    with_engine: Option<super::EngineTask>,
+    /// The work started with the engine, while it runs.
+    alongside: Option<JoinHandle<()>>,
     ui: slint::Weak<AppWindow>,
     tx: mpsc::UnboundedSender<Command>,
-    engine: Option<Engine>,
+    engine: Option<Arc<Engine>>,
     shared: Arc<Mutex<Option<Node>>>,
     events: Option<broadcast::Receiver<Event>>,
     last: Option<Views>,
@@ -295,6 +309,10 @@ impl Worker {
             task.abort();
         }
         self.events = None;
+        if let Some(task) = self.alongside.take() {
+            task.abort();
+            let _ = task.await;
+        }
         if let Some(engine) = self.engine.take() {
             *self.shared.lock().unwrap_or_else(|e| e.into_inner()) = None;
             // Wait until the node's tasks let go of the profile, so it can be opened again.
@@ -359,8 +377,12 @@ impl Worker {
         let engine = Engine::start_in(replica, config)
             .await
             .map_err(|e| sentence(&e))?;
+        let engine = Arc::new(engine);
         self.events = Some(engine.events());
         *self.shared.lock().unwrap_or_else(|e| e.into_inner()) = engine.node();
+        if let Some(task) = &self.with_engine {
+            self.alongside = Some(tokio::spawn(task(Arc::clone(&engine))));
+        }
         self.engine = Some(engine);
         self.refresh();
         Ok(())
