@@ -16,7 +16,7 @@ struct Args {
     /// Items in the generated journal (the live scenario also runs at 1 000).
     #[arg(long)]
     items: Option<usize>,
-    /// A scenario to run: open, write, pull, live, bytes, sizes. Repeat for several; all by
+    /// A scenario to run: open, write, pull, live, bytes, sizes, lifecycle. Repeat for several; all by
     /// default.
     #[arg(long = "scenario", value_name = "NAME")]
     scenarios: Vec<Scenario>,

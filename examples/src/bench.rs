@@ -11,6 +11,7 @@
 
 mod fixture;
 mod floor;
+mod lifecycle;
 mod live;
 mod open;
 mod pull;
@@ -45,17 +46,20 @@ pub enum Scenario {
     Bytes,
     /// Open and pull times at several journal sizes, and their growth.
     Sizes,
+    /// The engine's lifecycle: a resume's burst, a cold start, idle while suspended.
+    Lifecycle,
 }
 
 impl Scenario {
     /// Every scenario, in the order they run.
-    pub const ALL: [Scenario; 6] = [
+    pub const ALL: [Scenario; 7] = [
         Scenario::Open,
         Scenario::Write,
         Scenario::Pull,
         Scenario::Live,
         Scenario::Bytes,
         Scenario::Sizes,
+        Scenario::Lifecycle,
     ];
 
     /// The scenario's name on the command line and in the JSON output.
@@ -67,6 +71,7 @@ impl Scenario {
             Scenario::Live => "live",
             Scenario::Bytes => "bytes",
             Scenario::Sizes => "sizes",
+            Scenario::Lifecycle => "lifecycle",
         }
     }
 }
@@ -115,6 +120,12 @@ pub struct Options {
     pub sizes: Vec<usize>,
     /// Repetitions per size in the sizes scenario.
     pub size_reps: usize,
+    /// Notes waiting on the partner when a suspended device resumes.
+    pub resume_notes: usize,
+    /// Resumes measured (median reported).
+    pub resume_reps: usize,
+    /// Seconds a suspended engine is watched for wake-ups.
+    pub idle_secs: u64,
     /// Where the temporary profiles go (the system's temporary directory if unset).
     pub tmp: Option<PathBuf>,
     /// Whether this is a quick run (recorded in the output).
@@ -136,6 +147,9 @@ impl Options {
             byte_notes: 200,
             sizes: vec![1_000, 5_000, 20_000, 80_000],
             size_reps: 3,
+            resume_notes: 10,
+            resume_reps: 9,
+            idle_secs: 60,
             tmp: None,
             quick: false,
         }
@@ -153,6 +167,8 @@ impl Options {
             byte_notes: 30,
             sizes: vec![500, 2_000],
             size_reps: 2,
+            resume_reps: 3,
+            idle_secs: 5,
             quick: true,
             ..Options::full()
         }
@@ -170,6 +186,9 @@ impl Options {
             byte_notes: 4,
             sizes: vec![60, 120],
             size_reps: 1,
+            resume_notes: 3,
+            resume_reps: 1,
+            idle_secs: 1,
             quick: true,
             ..Options::full()
         }
@@ -214,6 +233,8 @@ pub(crate) enum Goal {
     PlusBytes(f64),
     /// A growth factor per 4x items of at most this (linear is 4).
     Growth(f64),
+    /// At most this value, whatever the floor (a count that should be zero).
+    AtMost(f64),
 }
 
 impl Goal {
@@ -222,7 +243,7 @@ impl Goal {
             Goal::Times(k) => k * floor,
             Goal::TimesPlusMs(k, ms) => k * floor + ms,
             Goal::PlusBytes(b) => floor + b,
-            Goal::Growth(g) => g,
+            Goal::Growth(g) | Goal::AtMost(g) => g,
         }
     }
 
@@ -232,6 +253,7 @@ impl Goal {
             Goal::TimesPlusMs(k, ms) => format!("<= {k}x floor + {ms} ms"),
             Goal::PlusBytes(b) => format!("<= floor + {b} B"),
             Goal::Growth(g) => format!("<= {g} per 4x items"),
+            Goal::AtMost(v) => format!("<= {v}"),
         }
     }
 }
@@ -436,6 +458,7 @@ pub fn run(opts: &Options) -> Result<Report> {
             Scenario::Live => rt.block_on(live::run_live(&mut fx, opts)),
             Scenario::Bytes => rt.block_on(live::run_bytes(&mut fx, opts)),
             Scenario::Sizes => rt.block_on(sizes::run(&mut fx, opts)),
+            Scenario::Lifecycle => lifecycle::run(&rt, &mut fx, opts),
         };
         // A broken scenario is reported and the others still run.
         let mut sc = outcome.unwrap_or_else(|e| ScenarioReport {

@@ -47,6 +47,26 @@ async fn endpoint(seed: u8) -> Result<Endpoint> {
         .context("probe: binding an endpoint")
 }
 
+/// QUIC handshakes between two fresh endpoints on loopback (bound beforehand): from `connect`
+/// until the connection is up, milliseconds each.
+pub(crate) async fn handshakes(count: usize) -> Result<Vec<f64>> {
+    let mut out = Vec::with_capacity(count);
+    for i in 0..count {
+        let seed = u8::try_from(i % 100).unwrap_or(0);
+        let a = endpoint(0x10 + seed).await?;
+        let b = endpoint(0x80 + seed).await?;
+        let router = Router::builder(b.clone()).accept(ALPN, Answer).spawn();
+        let addr = b.addr();
+        let started = Instant::now();
+        let conn = a.connect(addr, ALPN).await.context("probe: connect")?;
+        out.push(stats::ms(started.elapsed()));
+        conn.close(0u32.into(), b"done");
+        let _ = router.shutdown().await;
+        a.close().await;
+    }
+    Ok(out)
+}
+
 /// Round trips of a `len`-byte frame: milliseconds each, after a few to warm up.
 pub(crate) async fn round_trips(len: usize, count: usize) -> Result<Vec<f64>> {
     const WARM_UP: usize = 20;
