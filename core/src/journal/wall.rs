@@ -121,18 +121,35 @@ impl Journal {
     }
 
     /// The wall, newest first.
+    ///
+    /// The order and the display filter come from plain fields, read for every note; the
+    /// checked reading of a note (who wrote it, by the changes' actors) is done only for the
+    /// notes shown, newest first, until `limit` are found.
     pub fn wall(&self, filter: &WallFilter) -> Vec<Appreciation> {
-        let r = self.reader(DocKind::Shared);
-        let mut out: Vec<Appreciation> = self
+        let d = self.doc(DocKind::Shared);
+        let mut candidates: Vec<(Timestamp, Id, ObjId)> = self
             .live_items(DocKind::Shared, Collection::Appreciations)
             .into_iter()
-            .filter_map(|(id, o)| read(&r, id, &o))
-            .filter(|a| !filter.wall_safe_only || a.wall_safe)
-            .filter(|a| filter.author.as_ref().is_none_or(|au| &a.author == au))
+            .filter_map(|(id, o)| {
+                let created = Timestamp(doc::int(d, &o, "created")?);
+                let shown = !filter.wall_safe_only
+                    || doc::boolean(d, &o, "wall_safe").unwrap_or(false);
+                shown.then_some((created, id, o))
+            })
             .collect();
-        out.sort_by(|a, b| (b.created, &b.id).cmp(&(a.created, &a.id)));
-        if let Some(limit) = filter.limit {
-            out.truncate(limit);
+        candidates.sort_by(|a, b| (b.0, &b.1).cmp(&(a.0, &a.1)));
+        let r = self.reader(DocKind::Shared);
+        let limit = filter.limit.unwrap_or(usize::MAX);
+        let mut out = Vec::new();
+        for (_, id, o) in candidates {
+            if out.len() >= limit {
+                break;
+            }
+            if let Some(a) = read(&r, id, &o)
+                && filter.author.as_ref().is_none_or(|au| &a.author == au)
+            {
+                out.push(a);
+            }
         }
         out
     }

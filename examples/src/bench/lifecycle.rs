@@ -125,16 +125,30 @@ fn sync_floor(t: &Template, notes: usize, reps: usize) -> Result<Vec<f64>> {
 }
 
 /// Cold starts to the first wall view and the floor beside each, in milliseconds.
-async fn cold_starts(fx: &mut Fixtures, t: &Template, reps: usize) -> Result<(Vec<f64>, Vec<f64>)> {
+#[derive(Debug, Default)]
+struct ColdStarts {
+    starts: Vec<f64>,
+    floors: Vec<f64>,
+    /// Of each start: the profile opened and the journal loaded.
+    loads: Vec<f64>,
+    /// The engine started over it (the endpoint bound).
+    engines: Vec<f64>,
+    /// The first wall view read.
+    walls: Vec<f64>,
+}
+
+async fn cold_starts(fx: &mut Fixtures, t: &Template, reps: usize) -> Result<ColdStarts> {
     let dir = fx.copy_profile(&t.a_dir)?;
-    let (mut starts, mut floors) = (Vec::new(), Vec::new());
+    let mut out = ColdStarts::default();
     // One of each first, unmeasured, so both start from a warm page cache.
     drop(floor::load(&t.a_docs.shared)?);
     for rep in 0..=reps.max(1) {
         let started = Instant::now();
         let profile = Profile::open(&dir, None).context("opening the profile")?;
         let replica = Replica::open(profile)?;
+        let loaded = started.elapsed();
         let engine = Engine::start_in(replica, config("bench-engine")).await?;
+        let bound = started.elapsed();
         let first = engine.read(|j| {
             j.wall(&WallFilter {
                 limit: Some(3),
@@ -153,11 +167,14 @@ async fn cold_starts(fx: &mut Fixtures, t: &Template, reps: usize) -> Result<(Ve
         let floor_ms = stats::ms(started.elapsed());
         drop((shared, private));
         if rep > 0 {
-            starts.push(took);
-            floors.push(floor_ms);
+            out.starts.push(took);
+            out.floors.push(floor_ms);
+            out.loads.push(stats::ms(loaded));
+            out.engines.push(stats::ms(bound - loaded));
+            out.walls.push(took - stats::ms(bound));
         }
     }
-    Ok((starts, floors))
+    Ok(out)
 }
 
 /// Voluntary context switches of this process's threads named `name`, summed.
@@ -235,14 +252,17 @@ pub(crate) fn run(
     sc.extra("resume_sync_floor_ms", stats::median(&synced));
     sc.extra("resume_handshake_ms", stats::median(&handshakes));
 
-    let (starts, floors) = rt.block_on(cold_starts(fx, &t, opts.open_reps))?;
+    let cold = rt.block_on(cold_starts(fx, &t, opts.open_reps))?;
     sc.row(Row::new(
         format!("cold start to the wall ({} items)", opts.items),
         "ms",
-        stats::median(&starts),
-        stats::median(&floors),
+        stats::median(&cold.starts),
+        stats::median(&cold.floors),
         Goal::Times(1.2),
     ));
+    sc.extra("cold_load_ms", stats::median(&cold.loads));
+    sc.extra("cold_engine_start_ms", stats::median(&cold.engines));
+    sc.extra("cold_first_wall_ms", stats::median(&cold.walls));
 
     let dir = fx.copy_profile(&t.a_dir)?;
     let secs = opts.idle_secs;
