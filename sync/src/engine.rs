@@ -279,7 +279,11 @@ impl Engine {
                 let _rt = self.handle.enter();
                 node.write(intent)
             }
-            None => Ok(self.replica().write(intent)?.0),
+            None => {
+                let out = self.replica().write(intent)?.0;
+                let _ = self.events.send(Event::Written);
+                Ok(out)
+            }
         }
     }
 

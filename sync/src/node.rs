@@ -71,6 +71,9 @@ pub enum Event {
         /// Its name.
         name: String,
     },
+    /// A change was written on this device (by this process or a command it carried out for
+    /// another): the journal's views may have changed.
+    Written,
     /// A session ended with an error.
     SessionError {
         /// The device.
@@ -382,6 +385,7 @@ impl Node {
         let (out, commit) = self.state().write(f)?;
         self.stored(&commit);
         self.after_change();
+        self.emit(Event::Written);
         Ok(out)
     }
 

@@ -1,6 +1,7 @@
 //! What a person types or aims at stays where it was: ideas typed one after another with Enter
 //! all reach the deck with the field still in view, a message never moves the page under the
-//! pointer and stays on its own screen, and the phone's menu closes once a screen is chosen.
+//! pointer and stays on its own screen, the phone's menu closes once a screen is chosen, and a
+//! note written on the window's engine by someone else (a forwarded command) shows at once.
 #![allow(clippy::unwrap_used)]
 
 mod app_support;
@@ -103,6 +104,41 @@ fn the_phone_menu_closes_after_a_choice() {
         })
         .await;
         wait_until("the menu closes", || !shows(&w, "Evening colours")).await;
+        drop(w);
+        app.close();
+    });
+}
+
+#[test]
+fn a_note_written_outside_the_window_shows_without_waiting() {
+    init_with_event_loop();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("ana");
+    run(async move {
+        let (app, w) = start_alone(&dir, 1280., 800.).await;
+        press(&w, "Wall").await;
+        // What a forwarded `hearth note` does: a write on the window's engine, not through the
+        // window. The screens follow the engine's event, not the half-minute refresh.
+        let node = app.node().unwrap();
+        let me = node.me().unwrap();
+        node.write(|j| {
+            j.add_appreciation(
+                &me,
+                "Left from the terminal",
+                false,
+                hearth_core::Timestamp::now(),
+            )
+        })
+        .unwrap();
+        // A deadline well short of the periodic refresh (every 30 s).
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !shows(&w, "Left from the terminal") {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the wall did not follow the engine's event"
+            );
+            sleep(std::time::Duration::from_millis(20)).await;
+        }
         drop(w);
         app.close();
     });

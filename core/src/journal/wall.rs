@@ -132,8 +132,8 @@ impl Journal {
             .into_iter()
             .filter_map(|(id, o)| {
                 let created = Timestamp(doc::int(d, &o, "created")?);
-                let shown = !filter.wall_safe_only
-                    || doc::boolean(d, &o, "wall_safe").unwrap_or(false);
+                let shown =
+                    !filter.wall_safe_only || doc::boolean(d, &o, "wall_safe").unwrap_or(false);
                 shown.then_some((created, id, o))
             })
             .collect();

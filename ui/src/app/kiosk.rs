@@ -281,7 +281,11 @@ impl Worker {
             tokio::select! {
                 command = rx.recv() => match command {
                     None | Some(KioskCommand::Shutdown) => break,
-                    Some(KioskCommand::Note { author, text }) => self.note(&engine, &author, &text),
+                    Some(KioskCommand::Note { author, text }) => {
+                        self.note(&engine, &author, &text);
+                        // The note's own `Written` event: its rebuild is done.
+                        while events.try_recv().is_ok() {}
+                    }
                 },
                 event = events.recv() => {
                     if matches!(event, Err(broadcast::error::RecvError::Closed)) {

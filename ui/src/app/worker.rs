@@ -584,7 +584,12 @@ impl Worker {
         };
         match engine.write(|j| op(j, &here)) {
             Ok(()) => {
+                // Rebuilt at once; the events already waiting (this write's `Written` among
+                // them) are covered by this rebuild.
                 self.refresh();
+                if let Some(rx) = self.events.as_mut() {
+                    while rx.try_recv().is_ok() {}
+                }
                 if let Some(then) = then {
                     self.ui(then);
                 }
