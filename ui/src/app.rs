@@ -19,6 +19,7 @@ mod kindness_adapter;
 mod kiosk;
 mod kiosk_adapter;
 mod qr;
+mod session;
 mod setup_adapter;
 mod shell_adapter;
 mod talk_adapter;

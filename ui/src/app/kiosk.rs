@@ -1,9 +1,10 @@
 //! The home display: a full-screen window for a touch screen, fed by its own small worker.
 //!
-//! The worker owns the sync node like the app's does, but it builds only the kiosk's view (so
-//! only wall-safe notes and the next date ever reach the screen), rebuilds it when the journal
-//! changes and once a minute on the minute (for the countdown and the clock), and stores notes
-//! left on the on-screen keyboard as wall-safe, written by whoever picked their name.
+//! The worker holds a [`Session`] (the engine over the profile) like the app's does, but it
+//! builds only the kiosk's view (so only wall-safe notes and the next date ever reach the
+//! screen), rebuilds it when the journal changes and once a minute on the minute (for the
+//! countdown and the clock), and stores notes left on the on-screen keyboard as wall-safe,
+//! written by whoever picked their name.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -11,15 +12,16 @@ use std::time::Duration;
 
 use anyhow::Context;
 use hearth_core::keys::SecretString;
-use hearth_core::{Id, Journal, Profile, Replica};
-use hearth_sync::{Engine, EngineConfig, Node};
+use hearth_core::{Id, Journal, Profile};
+use hearth_sync::{Engine, Node};
 use slint::ComponentHandle;
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::mpsc;
 
 use super::AppOptions;
 use super::clock::Clock;
 use super::job_thread::JobThread;
 use super::kiosk_adapter;
+use super::session::Session;
 use super::ui::{KioskWindow, Theme};
 use super::views::kiosk::KioskView;
 use super::worker::sentence;
@@ -253,8 +255,8 @@ impl Worker {
         mut rx: mpsc::UnboundedReceiver<KioskCommand>,
         passphrase: Option<SecretString>,
     ) {
-        let engine = match self.open(passphrase).await {
-            Ok(engine) => engine,
+        let mut session = match self.open(passphrase).await {
+            Ok(session) => session,
             Err(e) => {
                 let text = sentence(&format!("{e:#}"));
                 self.ui(move |w| kiosk_adapter::notice(w, &text));
@@ -263,13 +265,7 @@ impl Worker {
                 return;
             }
         };
-        let engine = Arc::new(engine);
-        let alongside = self
-            .with_engine
-            .as_ref()
-            .map(|task| tokio::spawn(task(Arc::clone(&engine))));
-        let mut events = engine.events();
-        self.refresh(&engine);
+        self.refresh(session.engine());
         // On the minute, so the clock and the countdown change when they should.
         let now_ms = self.clock.moment().now.0;
         let to_next_minute = 60_000 - now_ms.rem_euclid(60_000);
@@ -282,52 +278,31 @@ impl Worker {
                 command = rx.recv() => match command {
                     None | Some(KioskCommand::Shutdown) => break,
                     Some(KioskCommand::Note { author, text }) => {
-                        self.note(&engine, &author, &text);
+                        self.note(session.engine(), &author, &text);
                         // The note's own `Written` event: its rebuild is done.
-                        while events.try_recv().is_ok() {}
+                        session.settled();
                     }
                 },
-                event = events.recv() => {
-                    if matches!(event, Err(broadcast::error::RecvError::Closed)) {
-                        break;
-                    }
-                    // Let a burst of events settle, then rebuild once.
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    while events.try_recv().is_ok() {}
-                    self.refresh(&engine);
-                }
-                _ = tick.tick() => self.refresh(&engine),
+                () = session.changed(Duration::from_millis(50)) => self.refresh(session.engine()),
+                _ = tick.tick() => self.refresh(session.engine()),
             }
         }
-        *self.shared.lock().unwrap_or_else(|e| e.into_inner()) = None;
-        if let Some(task) = alongside {
-            task.abort();
-            let _ = task.await;
-        }
-        if let Err(e) = engine.close_async().await {
-            tracing::warn!(error = %e, "the journal was still in use when the kiosk worker stopped");
-        }
+        session.close().await;
     }
 
-    async fn open(&mut self, passphrase: Option<SecretString>) -> anyhow::Result<Engine> {
+    async fn open(&mut self, passphrase: Option<SecretString>) -> anyhow::Result<Session> {
         let dir = self.dir.clone();
-        let replica = tokio::task::spawn_blocking(move || {
-            Profile::open(&dir, passphrase.as_ref())
-                .map_err(anyhow::Error::from)
-                .and_then(|p| Ok(Replica::open(p)?))
-        })
-        .await
-        .context("could not open the journal")??;
-        let config = EngineConfig {
-            net: self.net.clone(),
-            live: true,
-            ..EngineConfig::default()
-        };
-        let engine = Engine::start_in(replica, config)
+        let profile = tokio::task::spawn_blocking(move || Profile::open(&dir, passphrase.as_ref()))
             .await
-            .context("could not start networking")?;
-        *self.shared.lock().unwrap_or_else(|e| e.into_inner()) = engine.node();
-        Ok(engine)
+            .context("could not open the journal")??;
+        Session::start(
+            profile,
+            self.net.clone(),
+            self.with_engine.as_ref(),
+            Arc::clone(&self.shared),
+        )
+        .await
+        .context("could not start networking")
     }
 
     fn note(&mut self, engine: &Engine, author: &str, text: &str) {

@@ -1,21 +1,21 @@
-//! The worker thread: a tokio runtime that owns the sync node. The UI thread sends it
-//! [`Command`]s; it answers with plain data through `upgrade_in_event_loop`, and rebuilds the
-//! screens whenever the journal changes, here or on the partner's device.
+//! The worker thread: a tokio runtime that holds the open journal's [`Session`] (its engine).
+//! The UI thread sends it [`Command`]s; it answers with plain data through
+//! `upgrade_in_event_loop`, and rebuilds the screens whenever the journal changes, here, by a
+//! forwarded command or on the partner's device.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hearth_core::keys::{KeySealing, SecretString};
-use hearth_core::{Journal, JournalError, PartnerId, Profile, ProfileError, Replica, Timestamp};
-use hearth_sync::{
-    Engine, EngineConfig, Event, NetConfig, Node, Role, Setup, SyncError, Ticket, init_device,
-};
-use tokio::sync::{broadcast, mpsc};
+use hearth_core::{Journal, JournalError, PartnerId, Profile, ProfileError, Timestamp};
+use hearth_sync::{NetConfig, Node, Role, Setup, SyncError, Ticket, init_device};
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::clock::Clock;
 use super::job_thread::JobThread;
+use super::session::{Session, SharedNode};
 use super::ui::{AppWindow, Phase, Screen};
 use super::views::{Changed, Limits, Views};
 use super::{devices_adapter, qr, setup_adapter, shell_adapter};
@@ -170,12 +170,10 @@ impl WorkerHandle {
             net: settings.net,
             clock: settings.clock,
             with_engine: settings.with_engine,
-            alongside: None,
             ui,
             tx: tx.clone(),
-            engine: None,
+            session: None,
             shared: node.clone(),
-            events: None,
             last: None,
             limits: Limits::default(),
             invite: None,
@@ -207,13 +205,11 @@ struct Worker {
     net: NetConfig,
     clock: Clock,
     with_engine: Option<super::EngineTask>,
-    /// The work started with the engine, while it runs.
-    alongside: Option<JoinHandle<()>>,
     ui: slint::Weak<AppWindow>,
     tx: mpsc::UnboundedSender<Command>,
-    engine: Option<Arc<Engine>>,
-    shared: Arc<Mutex<Option<Node>>>,
-    events: Option<broadcast::Receiver<Event>>,
+    /// The open journal, once there is one.
+    session: Option<Session>,
+    shared: SharedNode,
     last: Option<Views>,
     limits: Limits,
     invite: Option<JoinHandle<()>>,
@@ -252,19 +248,16 @@ fn unlock_error(error: &ProfileError) -> String {
     }
 }
 
-async fn next_event(events: &mut Option<broadcast::Receiver<Event>>) -> Option<Event> {
-    match events {
-        Some(rx) => loop {
-            match rx.recv().await {
-                Ok(event) => return Some(event),
-                // Missed some: the refresh that follows covers them.
-                Err(broadcast::error::RecvError::Lagged(_)) => {}
-                Err(broadcast::error::RecvError::Closed) => return None,
-            }
-        },
+/// The next moment the open journal's screens need rebuilding; never without a journal.
+async fn changed(session: &mut Option<Session>) {
+    match session {
+        Some(session) => session.changed(SETTLE).await,
         None => std::future::pending().await,
     }
 }
+
+/// How long a burst of events may settle before the screens are rebuilt once.
+const SETTLE: Duration = Duration::from_millis(30);
 
 impl Worker {
     fn ui(&self, f: impl FnOnce(&AppWindow) + Send + 'static) {
@@ -291,34 +284,15 @@ impl Worker {
                     None | Some(Command::Shutdown) => break,
                     Some(command) => self.handle(command).await,
                 },
-                event = next_event(&mut self.events) => {
-                    if event.is_none() {
-                        self.events = None;
-                    }
-                    // Let a burst of events settle, then rebuild once.
-                    tokio::time::sleep(Duration::from_millis(30)).await;
-                    if let Some(rx) = self.events.as_mut() {
-                        while rx.try_recv().is_ok() {}
-                    }
-                    self.refresh();
-                }
+                () = changed(&mut self.session) => self.refresh(),
                 _ = tick.tick() => self.refresh(),
             }
         }
         if let Some(task) = self.invite.take() {
             task.abort();
         }
-        self.events = None;
-        if let Some(task) = self.alongside.take() {
-            task.abort();
-            let _ = task.await;
-        }
-        if let Some(engine) = self.engine.take() {
-            *self.shared.lock().unwrap_or_else(|e| e.into_inner()) = None;
-            // Wait until the node's tasks let go of the profile, so it can be opened again.
-            if let Err(e) = engine.close_async().await {
-                tracing::warn!(error = %e, "the journal was still in use when the worker stopped");
-            }
+        if let Some(session) = self.session.take() {
+            session.close().await;
         }
     }
 
@@ -363,34 +337,24 @@ impl Worker {
         Ok(())
     }
 
-    /// Loads the journal (off the runtime's threads) and starts the engine over it.
+    /// Opens the session over the profile.
     async fn start(&mut self, profile: Profile) -> Result<(), String> {
-        let replica = tokio::task::spawn_blocking(move || Replica::open(profile))
-            .await
-            .map_err(|e| sentence(&e))?
-            .map_err(|e| sentence(&e))?;
-        let config = EngineConfig {
-            net: self.net.clone(),
-            live: true,
-            ..EngineConfig::default()
-        };
-        let engine = Engine::start_in(replica, config)
-            .await
-            .map_err(|e| sentence(&e))?;
-        let engine = Arc::new(engine);
-        self.events = Some(engine.events());
-        *self.shared.lock().unwrap_or_else(|e| e.into_inner()) = engine.node();
-        if let Some(task) = &self.with_engine {
-            self.alongside = Some(tokio::spawn(task(Arc::clone(&engine))));
-        }
-        self.engine = Some(engine);
+        let session = Session::start(
+            profile,
+            self.net.clone(),
+            self.with_engine.as_ref(),
+            Arc::clone(&self.shared),
+        )
+        .await
+        .map_err(|e| sentence(&e))?;
+        self.session = Some(session);
         self.refresh();
         Ok(())
     }
 
     /// The running node, for pairing and the devices' status.
     fn node(&self) -> Option<Node> {
-        self.engine.as_ref()?.node()
+        self.session.as_ref()?.engine().node()
     }
 
     /// Sets this device up with `name`, unless it already is.
@@ -399,7 +363,7 @@ impl Worker {
         name: String,
         passphrase: Option<SecretString>,
     ) -> Result<(), String> {
-        if self.engine.is_some() {
+        if self.session.is_some() {
             return Ok(());
         }
         let dir = self.dir.clone();
@@ -568,7 +532,7 @@ impl Worker {
     }
 
     fn write(&mut self, op: WriteOp, then: Option<UiFn>) {
-        let Some(engine) = &self.engine else {
+        let Some(engine) = self.session.as_ref().map(Session::engine) else {
             self.notice("The journal isn't open yet.".into());
             return;
         };
@@ -587,8 +551,8 @@ impl Worker {
                 // Rebuilt at once; the events already waiting (this write's `Written` among
                 // them) are covered by this rebuild.
                 self.refresh();
-                if let Some(rx) = self.events.as_mut() {
-                    while rx.try_recv().is_ok() {}
+                if let Some(session) = self.session.as_mut() {
+                    session.settled();
                 }
                 if let Some(then) = then {
                     self.ui(then);
@@ -650,7 +614,7 @@ impl Worker {
 
     /// Rebuilds the screens and sends the ones that changed.
     fn refresh(&mut self) {
-        let Some(engine) = &self.engine else {
+        let Some(engine) = self.session.as_ref().map(Session::engine) else {
             return;
         };
         let moment = self.clock.moment();
