@@ -7,8 +7,8 @@ use hearth_core::{JournalError, ProfileError, ReplicaError, StoreError};
 #[non_exhaustive]
 pub enum SyncError {
     /// The ticket text is not a Hearth ticket, or it was cut short.
-    #[error("this is not a valid pairing ticket ({0}); copy the whole ticket again")]
-    BadTicket(String),
+    #[error("this is not a valid pairing ticket: {0}")]
+    BadTicket(crate::TicketProblem),
     /// The ticket's time ran out.
     #[error("this pairing ticket has expired; ask for a new one")]
     TicketExpired,
@@ -23,7 +23,7 @@ pub enum SyncError {
     PairingRefused(crate::PairRefusal),
     /// The device is not (or no longer) allowed to sync.
     #[error("this device is not paired with the journal (or was revoked): {0}")]
-    NotAMember(String),
+    NotAMember(NotMember),
     /// The peer could not be reached.
     #[error("could not reach {peer}: {reason}; check that it is running and on the same network")]
     Unreachable {
@@ -94,6 +94,28 @@ impl From<ReplicaError> for SyncError {
             ReplicaError::Profile(e) => SyncError::Profile(e),
         }
     }
+}
+
+/// Why a sync or a pairing found a device outside the journal.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum NotMember {
+    /// The other device closed the connection with a refusal (`code`: not a member, revoked,
+    /// paused).
+    #[error("the other device refused this one (code {code})")]
+    RefusedByPeer {
+        /// The QUIC application close code.
+        code: u64,
+    },
+    /// This device's journal shares no document with the other one any more (a revocation of
+    /// one of them arrived).
+    #[error("this device's journal no longer counts both devices as members")]
+    NoSharedDocument,
+    /// A pairing ended without the other device's record in the journal.
+    #[error("the journal holds no record of the device {peer} after pairing")]
+    NoRecordAfterPairing {
+        /// The other device's endpoint id.
+        peer: String,
+    },
 }
 
 pub(crate) type Result<T, E = SyncError> = std::result::Result<T, E>;

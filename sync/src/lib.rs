@@ -36,7 +36,7 @@ mod ticket;
 pub use admission::{NOT_A_MEMBER, PAUSED, PROTOCOL_ERROR, REVOKED};
 pub use changes::{ChangeFile, Imported, MAX_CHANGE_FILE, open_change_file};
 pub use engine::{Engine, EngineConfig, Phase, Resumed};
-pub use error::SyncError;
+pub use error::{NotMember, SyncError};
 pub use frame::{FrameError, FrameHook, HookAction, MAX_FRAME, read as read_frame};
 pub use net::{NetConfig, Relays};
 pub use node::{
@@ -46,7 +46,7 @@ pub use pair::{
     CannotPair, DEFAULT_TICKET_TTL, HELLO_TIMEOUT, MAX_PAIRING_CONNECTIONS, PairRefusal, Pairing,
 };
 pub use setup::{FIRST_COLOUR, SECOND_COLOUR, Setup, init_device};
-pub use ticket::{Role, Ticket};
+pub use ticket::{Role, Ticket, TicketProblem};
 
 /// The pairing protocol.
 pub const PAIR_ALPN: &[u8] = b"hearth/pair/1";

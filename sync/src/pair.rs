@@ -473,9 +473,11 @@ impl Node {
         if let Some(addr) = crate::node::remote_addr(conn) {
             self.learn_addrs(&peer, &[addr]);
         }
-        let record = self
-            .read(|j| j.device(&peer.to_string()))
-            .ok_or_else(|| SyncError::NotAMember(peer.to_string()))?;
+        let record = self.read(|j| j.device(&peer.to_string())).ok_or_else(|| {
+            SyncError::NotAMember(crate::NotMember::NoRecordAfterPairing {
+                peer: peer.to_string(),
+            })
+        })?;
         self.emit(Event::Paired {
             peer: peer.to_string(),
             name: record.name.clone(),
@@ -684,7 +686,9 @@ impl Node {
         self.after_change();
         self.read(|j| j.device(&inviter.to_string()))
             .ok_or_else(|| {
-                SyncError::NotAMember("the inviter's device record did not arrive".into())
+                SyncError::NotAMember(crate::NotMember::NoRecordAfterPairing {
+                    peer: inviter.to_string(),
+                })
             })
     }
 }

@@ -255,9 +255,7 @@ impl Node {
         // No document to share: this device, or the peer, is not a member as this device's
         // journal sees it (say, a revocation of this device arrived). Nothing was synced.
         if kinds.is_empty() {
-            return Err(SyncError::NotAMember(
-                "this device's journal no longer counts both devices as members".into(),
-            ));
+            return Err(SyncError::NotAMember(crate::NotMember::NoSharedDocument));
         }
         self.sync_kinds(conn, peer, &kinds, mode).await
     }

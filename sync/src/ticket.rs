@@ -88,6 +88,26 @@ fn tag(secret: &[u8; 16], body: &[u8]) -> [u8; TAG_LEN] {
     out
 }
 
+/// What is wrong with a ticket's text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TicketProblem {
+    /// A ticket of the first format, from an older Hearth.
+    #[error("it comes from an older version of Hearth")]
+    OlderVersion,
+    /// Not a Hearth ticket at all.
+    #[error("it does not start with {}", PREFIX)]
+    WrongStart,
+    /// Letters outside the ticket's alphabet, or a cut in the middle of a letter group.
+    #[error("it has characters that do not belong or is cut short")]
+    NotBase32,
+    /// Shorter than any ticket.
+    #[error("it is too short")]
+    TooShort,
+    /// The checksum does not match: cut short or changed.
+    #[error("it was cut short or changed")]
+    Changed,
+}
+
 impl Ticket {
     /// The inviter's address for dialing.
     pub fn endpoint_addr(&self) -> EndpointAddr {
@@ -201,24 +221,18 @@ impl Ticket {
             .to_ascii_uppercase();
         let Some(rest) = clean.strip_prefix(PREFIX) else {
             if clean.starts_with("HEARTH1") {
-                return Err(SyncError::BadTicket(
-                    "it comes from an older version of Hearth: update the inviting device, or \
-                     ask it for a new ticket"
-                        .into(),
-                ));
+                return Err(SyncError::BadTicket(TicketProblem::OlderVersion));
             }
-            return Err(SyncError::BadTicket(format!(
-                "it does not start with {PREFIX}"
-            )));
+            return Err(SyncError::BadTicket(TicketProblem::WrongStart));
         };
-        let bytes = BASE32_NOPAD.decode(rest.as_bytes()).map_err(|_| {
-            SyncError::BadTicket("it has characters that do not belong or is cut short".into())
-        })?;
+        let bytes = BASE32_NOPAD
+            .decode(rest.as_bytes())
+            .map_err(|_| SyncError::BadTicket(TicketProblem::NotBase32))?;
         if bytes.len() <= TAG_LEN {
-            return Err(SyncError::BadTicket("it is too short".into()));
+            return Err(SyncError::BadTicket(TicketProblem::TooShort));
         }
         let (body, sum) = bytes.split_at(bytes.len() - TAG_LEN);
-        let changed = || SyncError::BadTicket("it was cut short or changed".into());
+        let changed = || SyncError::BadTicket(TicketProblem::Changed);
         let ticket = Ticket::decode(body).ok_or_else(changed)?;
         if tag(&ticket.secret, body) != sum {
             return Err(changed());

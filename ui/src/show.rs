@@ -147,7 +147,7 @@ pub(crate) fn error_chain(e: &anyhow::Error) -> String {
 /// library's words name only the cause.
 pub(crate) fn advice(e: &anyhow::Error) -> Option<&'static str> {
     use hearth_core::ProfileError;
-    use hearth_sync::{CannotPair, SyncError};
+    use hearth_sync::{CannotPair, SyncError, TicketProblem};
     e.chain().find_map(|cause| {
         if let Some(e) = cause.downcast_ref::<SyncError>() {
             return match e {
@@ -175,6 +175,10 @@ pub(crate) fn advice(e: &anyhow::Error) -> Option<&'static str> {
                     ),
                     _ => None,
                 },
+                SyncError::BadTicket(TicketProblem::OlderVersion) => {
+                    Some("update Hearth on the inviting device, or ask it for a new ticket")
+                }
+                SyncError::BadTicket(_) => Some("copy the whole ticket again"),
                 _ => None,
             };
         }

@@ -49,9 +49,9 @@ fn refusal(conn: &Connection) -> Option<SyncError> {
                 .into_iter()
                 .any(|code| c.error_code == code.into()) =>
         {
-            Some(SyncError::NotAMember(format!(
-                "the other device refused this one ({c})"
-            )))
+            Some(SyncError::NotAMember(crate::NotMember::RefusedByPeer {
+                code: c.error_code.into_inner(),
+            }))
         }
         _ => None,
     }
