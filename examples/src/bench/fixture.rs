@@ -297,12 +297,7 @@ impl Pair {
         let a = Node::start(a_profile, config(&a_frames))
             .await
             .context("starting A")?;
-        let a_addrs: Vec<String> = a
-            .bound_sockets()
-            .iter()
-            .filter(|s| !s.ip().is_unspecified())
-            .map(|s| s.to_string())
-            .collect();
+        let a_addrs = listening_addrs(&a);
         ensure!(!a_addrs.is_empty(), "A has no loopback address");
         let mut b_profile = Profile::open(&b_dir, None).context("opening B")?;
         b_profile
@@ -369,6 +364,15 @@ async fn stop(node: Node) {
     if node.release(Duration::from_secs(10)).await.is_err() {
         eprintln!("warning: a node kept its profile after shutdown; leaving it");
     }
+}
+
+/// Where a node listens, as addresses another device can dial (not the unspecified ones).
+pub(crate) fn listening_addrs(node: &Node) -> Vec<String> {
+    node.bound_sockets()
+        .iter()
+        .filter(|s| !s.ip().is_unspecified())
+        .map(|s| s.to_string())
+        .collect()
 }
 
 /// A realistic note of thanks, different for each `i`.

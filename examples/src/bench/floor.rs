@@ -59,6 +59,24 @@ pub(crate) fn sync_docs(
     }
 }
 
+/// Two in-memory journals of a template's journal (as device A holds it), synced with each other
+/// first, as two nodes in step are; with their sync states.
+pub(crate) fn pair_in_sync(
+    t: &super::fixture::Template,
+) -> Result<(hearth_core::Journal, hearth_core::Journal, State, State)> {
+    use hearth_core::{DocKind, Journal};
+    let mut a = Journal::load(&t.a_docs.shared, Some(&t.a_docs.private), b"floor-device-a")?;
+    let mut b = Journal::load(&t.a_docs.shared, Some(&t.a_docs.private), b"floor-device-b")?;
+    let (mut sa, mut sb) = (State::new(), State::new());
+    sync_docs(
+        a.doc_mut(DocKind::Shared),
+        b.doc_mut(DocKind::Shared),
+        &mut sa,
+        &mut sb,
+    )?;
+    Ok((a, b, sa, sb))
+}
+
 /// Loads `save()` bytes (not part of any timed section).
 pub(crate) fn load(bytes: &[u8]) -> Result<AutoCommit> {
     AutoCommit::load(bytes).context("loading a document")

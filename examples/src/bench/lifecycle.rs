@@ -13,8 +13,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, ensure};
-use automerge::sync::State;
-use hearth_core::{DocKind, Journal, Profile, Replica, Timestamp, WallFilter};
+use hearth_core::{DocKind, Profile, Replica, Timestamp, WallFilter};
 use hearth_sync::{Engine, EngineConfig, NetConfig};
 
 use super::fixture::{Fixtures, Template, note_text};
@@ -41,12 +40,7 @@ async fn engine(
     let mut replica = Replica::open(Profile::open(&dir, None).context("opening a profile")?)?;
     if let Some((other, what)) = peer {
         let node = other.node().context("the other engine is not running")?;
-        let addrs: Vec<String> = node
-            .bound_sockets()
-            .iter()
-            .filter(|s| !s.ip().is_unspecified())
-            .map(|s| s.to_string())
-            .collect();
+        let addrs = super::fixture::listening_addrs(&node);
         replica
             .profile_mut()
             .store_mut()
@@ -97,15 +91,7 @@ async fn resumes(fx: &mut Fixtures, t: &Template, notes: usize, reps: usize) -> 
 
 /// The in-memory sync of `notes` new notes between two documents in step, in milliseconds.
 fn sync_floor(t: &Template, notes: usize, reps: usize) -> Result<Vec<f64>> {
-    let mut a = Journal::load(&t.a_docs.shared, Some(&t.a_docs.private), b"floor-device-a")?;
-    let mut b = Journal::load(&t.a_docs.shared, Some(&t.a_docs.private), b"floor-device-b")?;
-    let (mut sa, mut sb) = (State::new(), State::new());
-    floor::sync_docs(
-        a.doc_mut(DocKind::Shared),
-        b.doc_mut(DocKind::Shared),
-        &mut sa,
-        &mut sb,
-    )?;
+    let (mut a, mut b, mut sa, mut sb) = floor::pair_in_sync(t)?;
     let mut out = Vec::new();
     for rep in 0..reps.max(1) {
         for i in 0..notes.max(1) {

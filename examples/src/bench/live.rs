@@ -9,8 +9,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
-use automerge::sync::State;
-use hearth_core::{DocKind, Journal, Timestamp};
+use hearth_core::{DocKind, Timestamp};
 use hearth_sync::Event;
 use tokio::sync::broadcast::error::RecvError;
 
@@ -135,16 +134,7 @@ async fn live_notes(pair: &Pair, t: &Template, notes: usize, db: &redb::Database
 }
 
 fn floor_notes(t: &Template, notes: usize) -> Result<Floor> {
-    let mut a = Journal::load(&t.a_docs.shared, Some(&t.a_docs.private), b"floor-device-a")?;
-    let mut b = Journal::load(&t.a_docs.shared, Some(&t.a_docs.private), b"floor-device-b")?;
-    let (mut sa, mut sb) = (State::new(), State::new());
-    // In sync first, as the two nodes are.
-    floor::sync_docs(
-        a.doc_mut(DocKind::Shared),
-        b.doc_mut(DocKind::Shared),
-        &mut sa,
-        &mut sb,
-    )?;
+    let (mut a, mut b, mut sa, mut sb) = floor::pair_in_sync(t)?;
     let mut out = Floor::default();
     let (mut bytes, mut messages) = (0usize, 0usize);
     for i in 0..notes.max(1) {
