@@ -175,42 +175,9 @@ pub(crate) fn list(ctx: &mut Ctx, a: &IdeasArgs) -> Result<()> {
     Ok(())
 }
 
-/// Starters for each bucket, in case the deck has none yet.
+/// A bucket's line and its starters (none for a bucket this version does not know).
 fn starters(b: &KindnessBucket) -> (&'static str, &'static [&'static str]) {
-    match b {
-        KindnessBucket::Words => (
-            "kind words, notes, compliments",
-            &[
-                "Tell them one thing they did this week that you admired",
-                "Hide a note in a coat pocket",
-            ],
-        ),
-        KindnessBucket::Help => (
-            "help with chores and errands",
-            &[
-                "Take over a chore they dislike, without being asked",
-                "Have the kettle on when they get home",
-            ],
-        ),
-        KindnessBucket::Gifts => (
-            "small gifts and surprises",
-            &[
-                "Bring back their favourite snack",
-                "A flower from the walk home",
-            ],
-        ),
-        KindnessBucket::Time => (
-            "time together, undivided",
-            &[
-                "A walk with both phones left at home",
-                "Ask about their day and just listen",
-            ],
-        ),
-        _ => (
-            "hugs, a hand held",
-            &["A long hug when you meet again", "Hold hands on the sofa"],
-        ),
-    }
+    hearth_ui::words::kindness_bucket(b).map_or(("", &[]), |k| (k.about, &k.starters[..]))
 }
 
 pub(crate) fn kindness(ctx: &mut Ctx, c: &KindnessCommand) -> Result<()> {

@@ -40,66 +40,9 @@ pub(crate) struct KindnessView {
 
 const LOG: usize = 30;
 
-/// Each bucket's name, a line about it and a few suggestions to start from.
-const BUCKETS: [(KindnessBucket, &str, &str, [&str; 3]); 5] = [
-    (
-        KindnessBucket::Words,
-        "Words",
-        "Saying it out loud, or on paper.",
-        [
-            "Leave a note where they'll find it",
-            "Tell them one thing you admire about them",
-            "Send a message in the middle of the day",
-        ],
-    ),
-    (
-        KindnessBucket::Help,
-        "Help",
-        "Taking something off their plate.",
-        [
-            "Do the chore they like least",
-            "Handle an errand they've been putting off",
-            "Make their morning easier",
-        ],
-    ),
-    (
-        KindnessBucket::Gifts,
-        "Gifts",
-        "Small things that say \"I thought of you\".",
-        [
-            "Bring home their favourite snack",
-            "Pick a flower on the way back",
-            "Find something small that fits an inside joke",
-        ],
-    ),
-    (
-        KindnessBucket::Time,
-        "Time",
-        "Undivided attention, phones away.",
-        [
-            "A walk together after dinner",
-            "Ask about their day and just listen",
-            "Cook something together",
-        ],
-    ),
-    (
-        KindnessBucket::Touch,
-        "Touch",
-        "Closeness without words.",
-        [
-            "A long hug when they come home",
-            "Hold hands on a walk",
-            "A shoulder rub at the end of the day",
-        ],
-    ),
-];
-
 /// The display name of a bucket.
 pub(crate) fn bucket_name(bucket: &KindnessBucket) -> String {
-    BUCKETS
-        .iter()
-        .find(|(b, ..)| b == bucket)
-        .map_or_else(|| bucket.to_string(), |(_, name, ..)| (*name).to_owned())
+    crate::words::kindness_bucket(bucket).map_or_else(|| bucket.to_string(), |k| k.name.to_owned())
 }
 
 pub(crate) fn build(journal: &Journal, people: &People, at: Moment) -> KindnessView {
@@ -108,9 +51,10 @@ pub(crate) fn build(journal: &Journal, people: &People, at: Moment) -> KindnessV
         .into_iter()
         .filter(|i| i.kind == IdeaKind::Kindness)
         .collect();
-    let buckets = BUCKETS
+    let buckets = crate::words::KINDNESS_BUCKETS
         .iter()
-        .map(|(bucket, name, blurb, starters)| {
+        .map(|k| {
+            let (bucket, name, blurb, starters) = (&k.bucket, k.name, k.about, &k.starters);
             let mut list: Vec<KindIdeaView> = ideas
                 .iter()
                 .filter(|i| i.bucket.as_ref() == Some(bucket))
