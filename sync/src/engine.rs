@@ -273,8 +273,12 @@ impl Engine {
         &self,
         intent: impl FnOnce(&mut Journal) -> Result<T, JournalError>,
     ) -> Result<T> {
-        self.check_open()?;
-        match self.node() {
+        let node = match &*self.slot() {
+            Slot::Running(node) => Some(node.clone()),
+            Slot::Suspended => None,
+            Slot::Closed => return Err(SyncError::Closed),
+        };
+        match node {
             Some(node) => {
                 let _rt = self.handle.enter();
                 node.write(intent)
@@ -290,10 +294,7 @@ impl Engine {
     /// The partner this device belongs to; `None` on the home display (or before a member
     /// admitted this device and it claims no one).
     pub fn me(&self) -> Option<hearth_core::PartnerId> {
-        match self.read(|j| j.acting()) {
-            hearth_core::Acting::Person(p) => Some(p),
-            _ => None,
-        }
+        self.read(|j| j.acting()).person()
     }
 
     /// Every device of the journal with its connection and last sync; while suspended, none

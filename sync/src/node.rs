@@ -357,10 +357,7 @@ impl Node {
     /// The partner this device belongs to (none for a home display): as the signed
     /// membership says, or, before any member has admitted this device, as its profile claims.
     pub fn me(&self) -> Option<PartnerId> {
-        match self.read(|j| j.acting()) {
-            hearth_core::Acting::Person(p) => Some(p),
-            _ => None,
-        }
+        self.read(|j| j.acting()).person()
     }
 
     /// Whether this device is a current member of its journal.

@@ -758,6 +758,16 @@ pub enum Acting {
     Anyone,
 }
 
+impl Acting {
+    /// The person acting, if a person is (not the home display, not a tool).
+    pub fn person(self) -> Option<PartnerId> {
+        match self {
+            Acting::Person(p) => Some(p),
+            Acting::Display | Acting::Anyone => None,
+        }
+    }
+}
+
 /// The key a journal signs its membership statements with.
 pub(crate) struct Identity {
     key: SigningKey,
