@@ -16,6 +16,8 @@
 //! - [`membership`]: who belongs to the journal, decided by statements devices sign; the rules
 //!   of who may add and revoke which device, and whose devices get a private journal.
 //! - [`backup`]: passphrase-sealed backups that standard `age` and `tar` can open.
+//! - [`views`]: what each screen shows, as plain data built from the journal, and [`words`], the
+//!   copy the app and the command line share for it.
 //! - [`bound`]: measures how large untrusted Automerge bytes inflate to, before Automerge reads
 //!   them, so a small compressed input cannot make a device allocate gigabytes.
 //!
@@ -87,6 +89,10 @@ pub mod membership;
 mod profile;
 mod replica;
 mod store;
+
+// What the screens and the command line show.
+pub mod views;
+pub mod words;
 
 pub use error::JournalError;
 

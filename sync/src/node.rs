@@ -83,18 +83,7 @@ pub enum Event {
     },
 }
 
-/// A paired device as the node sees it now.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct PeerStatus {
-    /// The device record.
-    pub device: Device,
-    /// Connected right now.
-    pub connected: bool,
-    /// When a document last matched this device's.
-    pub last_sync: Option<Timestamp>,
-    /// Is this the local device.
-    pub this_device: bool,
-}
+pub use hearth_core::views::PeerStatus;
 
 pub(crate) struct Inner {
     state: Arc<Mutex<Replica>>,

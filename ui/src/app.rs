@@ -24,7 +24,7 @@ mod setup_adapter;
 mod shell_adapter;
 mod talk_adapter;
 mod trash_adapter;
-mod views;
+use hearth_core::views;
 mod wall_adapter;
 mod worker;
 

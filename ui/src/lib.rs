@@ -5,6 +5,5 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod app;
-pub mod words;
 
 pub use app::{run_app, run_kiosk};

@@ -137,7 +137,7 @@ pub(crate) fn list(ctx: &mut Ctx, a: &IdeasArgs) -> Result<()> {
             ctx.io.line(
                 "The deck is empty. A few to start from (add one with hearth idea add \"...\"):",
             );
-            for idea in hearth_ui::words::DATE_IDEAS.iter().take(5) {
+            for idea in hearth_core::words::DATE_IDEAS.iter().take(5) {
                 ctx.io.line(format!("  {idea}"));
             }
         } else {
@@ -177,7 +177,7 @@ pub(crate) fn list(ctx: &mut Ctx, a: &IdeasArgs) -> Result<()> {
 
 /// A bucket's line and its starters (none for a bucket this version does not know).
 fn starters(b: &KindnessBucket) -> (&'static str, &'static [&'static str]) {
-    hearth_ui::words::kindness_bucket(b).map_or(("", &[]), |k| (k.about, &k.starters[..]))
+    hearth_core::words::kindness_bucket(b).map_or(("", &[]), |k| (k.about, &k.starters[..]))
 }
 
 pub(crate) fn kindness(ctx: &mut Ctx, c: &KindnessCommand) -> Result<()> {

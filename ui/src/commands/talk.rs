@@ -200,7 +200,7 @@ pub(crate) fn listen(ctx: &mut Ctx, c: &ListenCommand) -> Result<()> {
                 ));
                 ctx.io.line(format!("  {}", x.exchange.statement));
                 for line in ctx.backend.read(|j| {
-                    hearth_ui::words::provenance(false, &x.exchange.foreign, |p| show::name(j, p))
+                    hearth_core::words::provenance(false, &x.exchange.foreign, |p| show::name(j, p))
                 }) {
                     ctx.io.line(format!("  ({line})"));
                 }
@@ -384,7 +384,9 @@ pub(crate) fn i_statement(ctx: &mut Ctx, c: &IStatementCommand) -> Result<()> {
                 ));
                 ctx.io.line(format!("  {}", s.statement.parts.sentence()));
                 for line in ctx.backend.read(|j| {
-                    hearth_ui::words::provenance(false, &s.statement.foreign, |p| show::name(j, p))
+                    hearth_core::words::provenance(false, &s.statement.foreign, |p| {
+                        show::name(j, p)
+                    })
                 }) {
                     ctx.io.line(format!("  ({line})"));
                 }
@@ -547,7 +549,7 @@ pub(crate) fn repair(ctx: &mut Ctx, c: &RepairCommand) -> Result<()> {
                 ));
                 ctx.io.line(format!("  {}", r.repair.hurt));
                 for line in ctx.backend.read(|j| {
-                    hearth_ui::words::provenance(false, &r.repair.foreign, |p| show::name(j, p))
+                    hearth_core::words::provenance(false, &r.repair.foreign, |p| show::name(j, p))
                 }) {
                     ctx.io.line(format!("  ({line})"));
                 }

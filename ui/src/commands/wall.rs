@@ -159,7 +159,7 @@ pub(crate) fn wall(ctx: &mut Ctx, a: &WallArgs) -> Result<()> {
             ctx.io.line(format!("  {}", reactions.join("  ")));
         }
         let origin = ctx.backend.read(|j| {
-            hearth_ui::words::provenance(n.note.left_on_display, &n.note.foreign, |p| {
+            hearth_core::words::provenance(n.note.left_on_display, &n.note.foreign, |p| {
                 show::name(j, p)
             })
         });

@@ -1,24 +1,24 @@
 //! Recently deleted: what can still be restored, and for how long.
 
-use hearth_core::Journal;
+use crate::Journal;
 
 use super::{Moment, People, format};
 
 #[derive(Clone, Debug, PartialEq, Default)]
-pub(crate) struct TrashItemView {
-    pub(crate) id: String,
-    pub(crate) what: String,
-    pub(crate) preview: String,
-    pub(crate) when: String,
-    pub(crate) left: String,
+pub struct TrashItemView {
+    pub id: String,
+    pub what: String,
+    pub preview: String,
+    pub when: String,
+    pub left: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Default)]
-pub(crate) struct TrashView {
-    pub(crate) items: Vec<TrashItemView>,
+pub struct TrashView {
+    pub items: Vec<TrashItemView>,
 }
 
-pub(crate) fn build(journal: &Journal, people: &People, at: Moment) -> TrashView {
+pub fn build(journal: &Journal, people: &People, at: Moment) -> TrashView {
     let items = journal
         .trash()
         .into_iter()

@@ -2,51 +2,51 @@
 //! carousel, the next date with a countdown, the two people who may leave a note, and whether a
 //! tech-free date is on (then the display goes quiet and shows only its title).
 
-use hearth_core::{Journal, PartnerId, WallFilter};
+use crate::{Journal, PartnerId, WallFilter};
 
 use super::{Colour, Moment, People, format};
 
 /// How many notes the carousel cycles through.
-pub(crate) const CAROUSEL_NOTES: usize = 40;
+pub const CAROUSEL_NOTES: usize = 40;
 
 #[derive(Clone, Debug, PartialEq, Default)]
-pub(crate) struct KioskNote {
-    pub(crate) author: String,
-    pub(crate) colour: Colour,
-    pub(crate) text: String,
-    pub(crate) when: String,
+pub struct KioskNote {
+    pub author: String,
+    pub colour: Colour,
+    pub text: String,
+    pub when: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Default)]
-pub(crate) struct KioskDate {
-    pub(crate) title: String,
-    pub(crate) when: String,
-    pub(crate) place: String,
-    pub(crate) countdown: String,
+pub struct KioskDate {
+    pub title: String,
+    pub when: String,
+    pub place: String,
+    pub countdown: String,
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) struct KioskPerson {
-    pub(crate) id: PartnerId,
-    pub(crate) name: String,
-    pub(crate) colour: Colour,
+pub struct KioskPerson {
+    pub id: PartnerId,
+    pub name: String,
+    pub colour: Colour,
 }
 
 #[derive(Clone, Debug, PartialEq, Default)]
-pub(crate) struct KioskView {
+pub struct KioskView {
     /// Wall-safe notes only, newest first.
-    pub(crate) notes: Vec<KioskNote>,
-    pub(crate) next_date: Option<KioskDate>,
+    pub notes: Vec<KioskNote>,
+    pub next_date: Option<KioskDate>,
     /// Who may leave a note (both partners).
-    pub(crate) people: Vec<KioskPerson>,
+    pub people: Vec<KioskPerson>,
     /// The title of the tech-free date going on now: the display stays quiet until it ends.
-    pub(crate) quiet: Option<String>,
+    pub quiet: Option<String>,
     /// The time of day, for the corner.
-    pub(crate) clock: String,
+    pub clock: String,
 }
 
 impl KioskView {
-    pub(crate) fn build(journal: &Journal, moment: Moment) -> KioskView {
+    pub fn build(journal: &Journal, moment: Moment) -> KioskView {
         let people = People::of(journal, None);
         if let Some(date) = journal.tech_free_now(moment.now) {
             // Quiet: nothing but the date's title leaves the journal.
@@ -103,11 +103,11 @@ impl KioskView {
 }
 
 /// The longest note the on-screen keyboard takes.
-pub(crate) const MAX_NOTE: usize = 280;
+pub const MAX_NOTE: usize = 280;
 
 /// What the draft becomes after a key of the on-screen keyboard: a letter or mark (typed in
 /// lower case, with a capital to start each sentence), `"space"` or `"backspace"`.
-pub(crate) fn type_key(draft: &str, key: &str) -> String {
+pub fn type_key(draft: &str, key: &str) -> String {
     let mut out = draft.to_owned();
     match key {
         "backspace" => {
@@ -134,8 +134,8 @@ pub(crate) fn type_key(draft: &str, key: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use crate::{NewDate, Timestamp};
     use chrono::FixedOffset;
-    use hearth_core::{NewDate, Timestamp};
 
     use super::*;
 

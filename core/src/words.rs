@@ -1,14 +1,14 @@
 //! Words the command line and the app share for what the journal's views carry.
 
-use hearth_core::KindnessBucket;
+use crate::KindnessBucket;
 
 /// Says where an item came from when it was not simply written by its author on their own
 /// device: left on the home display, or a value another device wrote (the author's own value is
 /// what shows; this names the other one so it can be looked at).
 pub fn provenance(
     left_on_display: bool,
-    foreign: &[hearth_core::Foreign],
-    name_of: impl Fn(&hearth_core::PartnerId) -> String,
+    foreign: &[crate::Foreign],
+    name_of: impl Fn(&crate::PartnerId) -> String,
 ) -> Vec<String> {
     let mut out = Vec::new();
     if left_on_display {
@@ -16,18 +16,18 @@ pub fn provenance(
     }
     for f in foreign {
         let on = match &f.device {
-            Some(d) => format!("on {}", hearth_core::display_safe(d)),
+            Some(d) => format!("on {}", crate::display_safe(d)),
             None => "on a device this journal does not know".to_owned(),
         };
         out.push(match (f.field.as_str(), &f.value) {
             ("author", Some(v)) => format!(
                 "Written {on}, in {}'s name.",
-                name_of(&hearth_core::PartnerId::from(v.as_str()))
+                name_of(&crate::PartnerId::from(v.as_str()))
             ),
             (field, Some(v)) => format!(
                 "Its {} was changed {on}, to: \u{201c}{}\u{201d} (not shown above).",
                 field.replace('_', " "),
-                hearth_core::display_safe(v)
+                crate::display_safe(v)
             ),
             (field, None) => format!("Its {} was changed {on}.", field.replace('_', " ")),
         });

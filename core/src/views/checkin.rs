@@ -1,46 +1,46 @@
 //! Check-in: today's mood and closeness, a trend of the last weeks, and the weekly review that
 //! opens with the week's appreciations.
 
+use crate::Journal;
 use chrono::Days;
-use hearth_core::Journal;
 
 use super::wall::{NoteView, note};
 use super::{Colour, Moment, People, chart, format};
 
 #[derive(Clone, Debug, PartialEq, Default)]
-pub(crate) struct LineView {
-    pub(crate) name: String,
-    pub(crate) colour: Colour,
-    pub(crate) line: chart::Line,
+pub struct LineView {
+    pub name: String,
+    pub colour: Colour,
+    pub line: chart::Line,
 }
 
 #[derive(Clone, Debug, PartialEq, Default)]
-pub(crate) struct ReviewPersonView {
-    pub(crate) name: String,
-    pub(crate) colour: Colour,
-    pub(crate) text: String,
+pub struct ReviewPersonView {
+    pub name: String,
+    pub colour: Colour,
+    pub text: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Default)]
-pub(crate) struct CheckinView {
-    pub(crate) done_today: bool,
-    pub(crate) mood: u8,
-    pub(crate) closeness: u8,
-    pub(crate) note: String,
-    pub(crate) mood_lines: Vec<LineView>,
-    pub(crate) closeness_lines: Vec<LineView>,
-    pub(crate) chart_from: String,
-    pub(crate) chart_to: String,
-    pub(crate) chart_empty: bool,
-    pub(crate) review_range: String,
-    pub(crate) review_notes: Vec<NoteView>,
-    pub(crate) review_people: Vec<ReviewPersonView>,
+pub struct CheckinView {
+    pub done_today: bool,
+    pub mood: u8,
+    pub closeness: u8,
+    pub note: String,
+    pub mood_lines: Vec<LineView>,
+    pub closeness_lines: Vec<LineView>,
+    pub chart_from: String,
+    pub chart_to: String,
+    pub chart_empty: bool,
+    pub review_range: String,
+    pub review_notes: Vec<NoteView>,
+    pub review_people: Vec<ReviewPersonView>,
 }
 
 /// How many weeks the chart covers.
-pub(crate) const WEEKS: u64 = 8;
+pub const WEEKS: u64 = 8;
 
-pub(crate) fn build(journal: &Journal, people: &People, at: Moment) -> CheckinView {
+pub fn build(journal: &Journal, people: &People, at: Moment) -> CheckinView {
     let today = at.today();
     let first = today
         .checked_sub_days(Days::new(WEEKS * 7 - 1))

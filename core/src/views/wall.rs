@@ -1,50 +1,50 @@
 //! The Wall: notes of thanks, newest first, and this week's gentle count per person.
 
-use hearth_core::{Journal, WallFilter};
+use crate::{Journal, WallFilter};
 
 use super::{Colour, Moment, People, format};
 
 #[derive(Clone, Debug, PartialEq, Default)]
-pub(crate) struct ReactionView {
-    pub(crate) name: String,
-    pub(crate) colour: Colour,
-    pub(crate) text: String,
+pub struct ReactionView {
+    pub name: String,
+    pub colour: Colour,
+    pub text: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Default)]
-pub(crate) struct NoteView {
-    pub(crate) id: String,
-    pub(crate) author: String,
-    pub(crate) colour: Colour,
-    pub(crate) text: String,
-    pub(crate) when: String,
-    pub(crate) wall_safe: bool,
-    pub(crate) mine: bool,
-    pub(crate) reactions: Vec<ReactionView>,
-    pub(crate) i_reacted: bool,
+pub struct NoteView {
+    pub id: String,
+    pub author: String,
+    pub colour: Colour,
+    pub text: String,
+    pub when: String,
+    pub wall_safe: bool,
+    pub mine: bool,
+    pub reactions: Vec<ReactionView>,
+    pub i_reacted: bool,
     /// Where it came from, when not simply from its author's device (left on the display, or
     /// changed on another device).
-    pub(crate) origin: String,
+    pub origin: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Default)]
-pub(crate) struct WeekCountView {
-    pub(crate) name: String,
-    pub(crate) colour: Colour,
-    pub(crate) text: String,
+pub struct WeekCountView {
+    pub name: String,
+    pub colour: Colour,
+    pub text: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Default)]
-pub(crate) struct WallView {
-    pub(crate) notes: Vec<NoteView>,
-    pub(crate) week: Vec<WeekCountView>,
-    pub(crate) has_more: bool,
+pub struct WallView {
+    pub notes: Vec<NoteView>,
+    pub week: Vec<WeekCountView>,
+    pub has_more: bool,
 }
 
 /// The reaction the app sends: a heart.
-pub(crate) const HEART: &str = "♥";
+pub const HEART: &str = "♥";
 
-pub(crate) fn note(a: &hearth_core::Appreciation, people: &People, at: Moment) -> NoteView {
+pub fn note(a: &crate::Appreciation, people: &People, at: Moment) -> NoteView {
     let author = people.get(&a.author);
     NoteView {
         id: a.id.to_string(),
@@ -72,7 +72,7 @@ pub(crate) fn note(a: &hearth_core::Appreciation, people: &People, at: Moment) -
     }
 }
 
-pub(crate) fn build(journal: &Journal, people: &People, at: Moment, limit: usize) -> WallView {
+pub fn build(journal: &Journal, people: &People, at: Moment, limit: usize) -> WallView {
     let mut notes = journal.wall(&WallFilter {
         limit: Some(limit + 1),
         ..WallFilter::default()

@@ -5,19 +5,19 @@
 use std::fmt::Write;
 
 /// The box's width; its height is 100.
-pub(crate) const WIDTH: f32 = 400.0;
+pub const WIDTH: f32 = 400.0;
 
 /// One person's line: path commands for the runs of weeks next to each other, and a dot for
 /// each week that stands alone.
 #[derive(Clone, Debug, PartialEq, Default)]
-pub(crate) struct Line {
-    pub(crate) commands: String,
+pub struct Line {
+    pub commands: String,
     /// Lone weeks, as fractions of the box: 0..1 from the left and 0..1 from the top.
-    pub(crate) dots: Vec<(f32, f32)>,
+    pub dots: Vec<(f32, f32)>,
 }
 
 /// The line for `points` (one per week, oldest first; `None` is a gap).
-pub(crate) fn line(points: &[Option<f32>]) -> Line {
+pub fn line(points: &[Option<f32>]) -> Line {
     let n = points.len();
     let mut out = Line::default();
     if n == 0 {

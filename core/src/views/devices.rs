@@ -1,12 +1,13 @@
 //! Devices: who is paired, who is connected, and the sync status every screen shows.
 
-use hearth_core::{DeviceKind, DeviceOwner};
-use hearth_sync::PeerStatus;
+use crate::{DeviceKind, DeviceOwner};
+
+use super::PeerStatus;
 
 use super::{Colour, Moment, People, format};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub(crate) enum SyncKind {
+pub enum SyncKind {
     /// No other device yet.
     #[default]
     Alone,
@@ -17,32 +18,32 @@ pub(crate) enum SyncKind {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
-pub(crate) struct SyncView {
-    pub(crate) kind: SyncKind,
-    pub(crate) text: String,
+pub struct SyncView {
+    pub kind: SyncKind,
+    pub text: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Default)]
-pub(crate) struct DeviceView {
-    pub(crate) id: String,
-    pub(crate) name: String,
-    pub(crate) owner: String,
-    pub(crate) colour: Colour,
-    pub(crate) status: String,
-    pub(crate) connected: bool,
-    pub(crate) revoked: bool,
-    pub(crate) this_device: bool,
+pub struct DeviceView {
+    pub id: String,
+    pub name: String,
+    pub owner: String,
+    pub colour: Colour,
+    pub status: String,
+    pub connected: bool,
+    pub revoked: bool,
+    pub this_device: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Default)]
-pub(crate) struct DevicesView {
-    pub(crate) devices: Vec<DeviceView>,
-    pub(crate) can_invite_partner: bool,
+pub struct DevicesView {
+    pub devices: Vec<DeviceView>,
+    pub can_invite_partner: bool,
 }
 
 /// A long code in groups of `n` characters, easier to read and to compare by eye; pairing
 /// tickets ignore the spaces when read back.
-pub(crate) fn grouped(code: &str, n: usize) -> String {
+pub fn grouped(code: &str, n: usize) -> String {
     let chars: Vec<char> = code.chars().filter(|c| !c.is_whitespace()).collect();
     chars
         .chunks(n.max(1))
@@ -51,7 +52,7 @@ pub(crate) fn grouped(code: &str, n: usize) -> String {
         .join(" ")
 }
 
-pub(crate) fn build(peers: &[PeerStatus], people: &People, at: Moment) -> DevicesView {
+pub fn build(peers: &[PeerStatus], people: &People, at: Moment) -> DevicesView {
     let mut devices: Vec<DeviceView> = peers
         .iter()
         .map(|p| {
@@ -107,7 +108,7 @@ pub(crate) fn build(peers: &[PeerStatus], people: &People, at: Moment) -> Device
     }
 }
 
-pub(crate) fn sync_view(peers: &[PeerStatus], at: Moment) -> SyncView {
+pub fn sync_view(peers: &[PeerStatus], at: Moment) -> SyncView {
     let others: Vec<&PeerStatus> = peers
         .iter()
         .filter(|p| !p.this_device && p.device.is_member())
@@ -149,7 +150,7 @@ pub(crate) fn sync_view(peers: &[PeerStatus], at: Moment) -> SyncView {
 mod tests {
     use super::super::fixtures::*;
     use super::*;
-    use hearth_core::{Device, Timestamp};
+    use crate::{Device, Timestamp};
 
     fn peer(name: &str, this: bool, connected: bool, last: Option<Timestamp>) -> PeerStatus {
         PeerStatus {
@@ -163,7 +164,7 @@ mod tests {
                 added_at: at_hours(-100),
                 revoked_at: None,
                 addrs: vec![],
-                standing: hearth_core::membership::Standing::Member,
+                standing: crate::membership::Standing::Member,
                 role: None,
                 actor: String::new(),
             },
@@ -204,7 +205,7 @@ mod tests {
         let (j, ana, _) = couple();
         let mut gone = peer("Old tablet", false, false, None);
         gone.device.revoked_at = Some(at_hours(-1));
-        gone.device.standing = hearth_core::membership::Standing::Revoked { by: "x".into() };
+        gone.device.standing = crate::membership::Standing::Revoked { by: "x".into() };
         let v = build(
             &[
                 gone,

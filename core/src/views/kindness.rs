@@ -1,51 +1,51 @@
 //! Kindness: a menu of ideas in five buckets (a menu, not a personality test) and a log of what
 //! was done. Nothing is scored.
 
-use hearth_core::{IdeaKind, Journal, KindnessBucket};
+use crate::{IdeaKind, Journal, KindnessBucket};
 
 use super::{Colour, Moment, People, format};
 
 #[derive(Clone, Debug, PartialEq, Default)]
-pub(crate) struct KindIdeaView {
+pub struct KindIdeaView {
     /// The idea's id, or `suggested:...` for one of the built-in suggestions.
-    pub(crate) id: String,
-    pub(crate) title: String,
+    pub id: String,
+    pub title: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Default)]
-pub(crate) struct BucketView {
-    pub(crate) key: String,
-    pub(crate) name: String,
-    pub(crate) blurb: String,
-    pub(crate) ideas: Vec<KindIdeaView>,
+pub struct BucketView {
+    pub key: String,
+    pub name: String,
+    pub blurb: String,
+    pub ideas: Vec<KindIdeaView>,
 }
 
 #[derive(Clone, Debug, PartialEq, Default)]
-pub(crate) struct ActView {
-    pub(crate) id: String,
-    pub(crate) by: String,
-    pub(crate) colour: Colour,
-    pub(crate) what: String,
-    pub(crate) when: String,
-    pub(crate) bucket: String,
-    pub(crate) mine: bool,
+pub struct ActView {
+    pub id: String,
+    pub by: String,
+    pub colour: Colour,
+    pub what: String,
+    pub when: String,
+    pub bucket: String,
+    pub mine: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Default)]
-pub(crate) struct KindnessView {
-    pub(crate) buckets: Vec<BucketView>,
-    pub(crate) log: Vec<ActView>,
-    pub(crate) week: String,
+pub struct KindnessView {
+    pub buckets: Vec<BucketView>,
+    pub log: Vec<ActView>,
+    pub week: String,
 }
 
 const LOG: usize = 30;
 
 /// The display name of a bucket.
-pub(crate) fn bucket_name(bucket: &KindnessBucket) -> String {
+pub fn bucket_name(bucket: &KindnessBucket) -> String {
     crate::words::kindness_bucket(bucket).map_or_else(|| bucket.to_string(), |k| k.name.to_owned())
 }
 
-pub(crate) fn build(journal: &Journal, people: &People, at: Moment) -> KindnessView {
+pub fn build(journal: &Journal, people: &People, at: Moment) -> KindnessView {
     let ideas: Vec<_> = journal
         .ideas()
         .into_iter()

@@ -1,77 +1,77 @@
 //! Talk: listening exchanges, "I" statements with the coach's hints, and repairs.
 
-use hearth_core::coach;
-use hearth_core::{IStatementParts, Journal, ListeningState, StepKind};
+use crate::coach;
+use crate::{IStatementParts, Journal, ListeningState, StepKind};
 
 use super::{Colour, Moment, People, format};
 
 #[derive(Clone, Debug, PartialEq, Default)]
-pub(crate) struct StepView {
-    pub(crate) name: String,
-    pub(crate) colour: Colour,
-    pub(crate) kind: String,
-    pub(crate) text: String,
+pub struct StepView {
+    pub name: String,
+    pub colour: Colour,
+    pub kind: String,
+    pub text: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Default)]
-pub(crate) struct ExchangeView {
-    pub(crate) id: String,
-    pub(crate) speaker: String,
-    pub(crate) colour: Colour,
-    pub(crate) statement: String,
-    pub(crate) when: String,
-    pub(crate) steps: Vec<StepView>,
-    pub(crate) state: String,
-    pub(crate) can_reflect: bool,
-    pub(crate) can_answer: bool,
+pub struct ExchangeView {
+    pub id: String,
+    pub speaker: String,
+    pub colour: Colour,
+    pub statement: String,
+    pub when: String,
+    pub steps: Vec<StepView>,
+    pub state: String,
+    pub can_reflect: bool,
+    pub can_answer: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Default)]
-pub(crate) struct StatementView {
-    pub(crate) id: String,
-    pub(crate) author: String,
-    pub(crate) colour: Colour,
-    pub(crate) text: String,
-    pub(crate) when: String,
-    pub(crate) shared: bool,
-    pub(crate) mine: bool,
+pub struct StatementView {
+    pub id: String,
+    pub author: String,
+    pub colour: Colour,
+    pub text: String,
+    pub when: String,
+    pub shared: bool,
+    pub mine: bool,
     /// The parts as written, for rewriting one's own draft.
-    pub(crate) parts: hearth_core::IStatementParts,
+    pub parts: crate::IStatementParts,
 }
 
 #[derive(Clone, Debug, PartialEq, Default)]
-pub(crate) struct RepairView {
-    pub(crate) id: String,
-    pub(crate) author: String,
-    pub(crate) colour: Colour,
-    pub(crate) hurt: String,
-    pub(crate) when: String,
-    pub(crate) shared: bool,
-    pub(crate) steps: Vec<StepView>,
-    pub(crate) can_share: bool,
-    pub(crate) can_acknowledge: bool,
-    pub(crate) can_understand: bool,
-    pub(crate) can_release: bool,
+pub struct RepairView {
+    pub id: String,
+    pub author: String,
+    pub colour: Colour,
+    pub hurt: String,
+    pub when: String,
+    pub shared: bool,
+    pub steps: Vec<StepView>,
+    pub can_share: bool,
+    pub can_acknowledge: bool,
+    pub can_understand: bool,
+    pub can_release: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Default)]
-pub(crate) struct TalkView {
-    pub(crate) exchanges: Vec<ExchangeView>,
-    pub(crate) statements: Vec<StatementView>,
-    pub(crate) repairs: Vec<RepairView>,
+pub struct TalkView {
+    pub exchanges: Vec<ExchangeView>,
+    pub statements: Vec<StatementView>,
+    pub repairs: Vec<RepairView>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
-pub(crate) struct HintView {
-    pub(crate) part: String,
-    pub(crate) words: String,
-    pub(crate) suggestion: String,
+pub struct HintView {
+    pub part: String,
+    pub words: String,
+    pub suggestion: String,
 }
 
 const LIST: usize = 20;
 
 /// The coach's hints for a draft, part by part.
-pub(crate) fn hints(parts: &IStatementParts) -> Vec<HintView> {
+pub fn hints(parts: &IStatementParts) -> Vec<HintView> {
     let named = [
         ("When I saw or heard", &parts.observation),
         ("I felt", &parts.feeling),
@@ -90,7 +90,7 @@ pub(crate) fn hints(parts: &IStatementParts) -> Vec<HintView> {
         .collect()
 }
 
-pub(crate) fn build(journal: &Journal, people: &People, at: Moment) -> TalkView {
+pub fn build(journal: &Journal, people: &People, at: Moment) -> TalkView {
     let exchanges = journal
         .listening_exchanges()
         .into_iter()
@@ -236,7 +236,7 @@ pub(crate) fn build(journal: &Journal, people: &People, at: Moment) -> TalkView 
 mod tests {
     use super::super::fixtures::*;
     use super::*;
-    use hearth_core::Visibility;
+    use crate::Visibility;
 
     #[test]
     fn the_coach_speaks_up_as_you_type() {
@@ -307,10 +307,10 @@ mod tests {
 }
 
 /// How long a pause lasts: long enough for a racing heart to settle.
-pub(crate) const PAUSE: std::time::Duration = std::time::Duration::from_secs(20 * 60);
+pub const PAUSE: std::time::Duration = std::time::Duration::from_secs(20 * 60);
 
 /// What the pause card says while the break runs.
-pub(crate) fn pause_text(remaining: std::time::Duration, back_at: &str) -> String {
+pub fn pause_text(remaining: std::time::Duration, back_at: &str) -> String {
     let minutes = remaining.as_secs().div_ceil(60);
     format!(
         "Back together at {back_at}, {} from now. Breathe, walk, make tea.",

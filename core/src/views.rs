@@ -1,34 +1,48 @@
-//! What each screen shows, built from the journal as plain data: no Slint here, so these are
-//! tested like any other Rust. The worker builds them off the UI thread; the adapters copy them
-//! into Slint models.
+//! What each screen shows, built from the journal as plain data (no UI toolkit, no clock of
+//! their own: the moment to build for is handed in). The app builds them off its UI thread and
+//! copies them into its models; the command line prints from the same views.
 
-pub(crate) mod chart;
-pub(crate) mod checkin;
-pub(crate) mod dates;
-pub(crate) mod devices;
-pub(crate) mod format;
-pub(crate) mod kindness;
-pub(crate) mod kiosk;
-pub(crate) mod talk;
-pub(crate) mod trash;
-pub(crate) mod wall;
+pub mod chart;
+pub mod checkin;
+pub mod dates;
+pub mod devices;
+pub mod format;
+pub mod kindness;
+pub mod kiosk;
+pub mod talk;
+pub mod trash;
+pub mod wall;
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
-use hearth_core::{Journal, PartnerId, Timestamp};
-use hearth_sync::PeerStatus;
+use serde::Serialize;
+
+use crate::{Device, Journal, PartnerId, Timestamp};
+
+/// A paired device as this device sees it now: its record and how sync with it is going.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PeerStatus {
+    /// The device record.
+    pub device: Device,
+    /// Connected right now.
+    pub connected: bool,
+    /// When a document last matched this device's.
+    pub last_sync: Option<Timestamp>,
+    /// Is this the local device.
+    pub this_device: bool,
+}
 
 /// A colour as `0xrrggbb`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub(crate) struct Colour(pub(crate) u32);
+pub struct Colour(pub u32);
 
 impl Colour {
     /// A warm grey for someone the journal does not know (yet).
-    pub(crate) const UNKNOWN: Colour = Colour(0x9a8e7f);
+    pub const UNKNOWN: Colour = Colour(0x9a8e7f);
 
     /// Parses `#rrggbb`; anything else is the neutral colour.
-    pub(crate) fn parse(text: &str) -> Colour {
+    pub fn parse(text: &str) -> Colour {
         text.strip_prefix('#')
             .filter(|h| h.len() == 6)
             .and_then(|h| u32::from_str_radix(h, 16).ok())
@@ -38,20 +52,20 @@ impl Colour {
 
 /// A person as the screens show them.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
-pub(crate) struct PersonView {
-    pub(crate) name: String,
-    pub(crate) colour: Colour,
+pub struct PersonView {
+    pub name: String,
+    pub colour: Colour,
 }
 
 /// Who is who: names and colours by partner id, and which one is this device's person.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct People {
+pub struct People {
     by_id: HashMap<PartnerId, PersonView>,
-    pub(crate) me: Option<PartnerId>,
+    pub me: Option<PartnerId>,
 }
 
 impl People {
-    pub(crate) fn of(journal: &Journal, me: Option<PartnerId>) -> People {
+    pub fn of(journal: &Journal, me: Option<PartnerId>) -> People {
         let by_id = journal
             .partners()
             .into_iter()
@@ -69,19 +83,19 @@ impl People {
     }
 
     /// The name and colour of `id`, or a gentle stand-in.
-    pub(crate) fn get(&self, id: &PartnerId) -> PersonView {
+    pub fn get(&self, id: &PartnerId) -> PersonView {
         self.by_id.get(id).cloned().unwrap_or_else(|| PersonView {
             name: "Someone".into(),
             colour: Colour::UNKNOWN,
         })
     }
 
-    pub(crate) fn is_me(&self, id: &PartnerId) -> bool {
+    pub fn is_me(&self, id: &PartnerId) -> bool {
         self.me.as_ref() == Some(id)
     }
 
     /// The other partner, once they have joined.
-    pub(crate) fn partner(&self) -> Option<(PartnerId, PersonView)> {
+    pub fn partner(&self) -> Option<(PartnerId, PersonView)> {
         let mut others: Vec<_> = self
             .by_id
             .iter()
@@ -93,7 +107,7 @@ impl People {
     }
 
     /// Both partners, this device's person first.
-    pub(crate) fn ordered(&self) -> Vec<(PartnerId, PersonView)> {
+    pub fn ordered(&self) -> Vec<(PartnerId, PersonView)> {
         let mut all: Vec<_> = self
             .by_id
             .iter()
@@ -106,18 +120,18 @@ impl People {
 
 /// The moment the screens are built for, and the local time zone to show it in.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Moment {
-    pub(crate) now: Timestamp,
-    pub(crate) offset: FixedOffset,
+pub struct Moment {
+    pub now: Timestamp,
+    pub offset: FixedOffset,
 }
 
 impl Moment {
-    pub(crate) fn local(&self, at: Timestamp) -> Option<DateTime<FixedOffset>> {
+    pub fn local(&self, at: Timestamp) -> Option<DateTime<FixedOffset>> {
         at.to_datetime().map(|t| t.with_timezone(&self.offset))
     }
 
     /// Today, in local time.
-    pub(crate) fn today(&self) -> NaiveDate {
+    pub fn today(&self) -> NaiveDate {
         self.local(self.now)
             .map(|t| t.date_naive())
             .unwrap_or_default()
@@ -126,30 +140,30 @@ impl Moment {
 
 /// The header and navigation: who is here and how sync is going.
 #[derive(Clone, Debug, PartialEq, Default)]
-pub(crate) struct ShellView {
-    pub(crate) me: PersonView,
-    pub(crate) partner: Option<PersonView>,
-    pub(crate) today: String,
-    pub(crate) sync: devices::SyncView,
+pub struct ShellView {
+    pub me: PersonView,
+    pub partner: Option<PersonView>,
+    pub today: String,
+    pub sync: devices::SyncView,
 }
 
 /// Everything the screens show at one moment.
 #[derive(Clone, Debug, PartialEq, Default)]
-pub(crate) struct Views {
-    pub(crate) shell: ShellView,
-    pub(crate) wall: wall::WallView,
-    pub(crate) dates: dates::DatesView,
-    pub(crate) kindness: kindness::KindnessView,
-    pub(crate) checkin: checkin::CheckinView,
-    pub(crate) talk: talk::TalkView,
-    pub(crate) devices: devices::DevicesView,
-    pub(crate) trash: trash::TrashView,
+pub struct Views {
+    pub shell: ShellView,
+    pub wall: wall::WallView,
+    pub dates: dates::DatesView,
+    pub kindness: kindness::KindnessView,
+    pub checkin: checkin::CheckinView,
+    pub talk: talk::TalkView,
+    pub devices: devices::DevicesView,
+    pub trash: trash::TrashView,
 }
 
 /// How much of the long lists to show.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Limits {
-    pub(crate) wall: usize,
+pub struct Limits {
+    pub wall: usize,
 }
 
 impl Default for Limits {
@@ -160,7 +174,7 @@ impl Default for Limits {
 
 impl Views {
     /// Builds every screen from the journal and the devices' state.
-    pub(crate) fn build(
+    pub fn build(
         journal: &Journal,
         me: Option<PartnerId>,
         peers: &[PeerStatus],
@@ -190,19 +204,19 @@ impl Views {
 
 /// Only the parts of `new` that differ from `old`: the screens whose models need rebuilding.
 #[derive(Debug, Default)]
-pub(crate) struct Changed {
-    pub(crate) shell: Option<ShellView>,
-    pub(crate) wall: Option<wall::WallView>,
-    pub(crate) dates: Option<dates::DatesView>,
-    pub(crate) kindness: Option<kindness::KindnessView>,
-    pub(crate) checkin: Option<checkin::CheckinView>,
-    pub(crate) talk: Option<talk::TalkView>,
-    pub(crate) devices: Option<devices::DevicesView>,
-    pub(crate) trash: Option<trash::TrashView>,
+pub struct Changed {
+    pub shell: Option<ShellView>,
+    pub wall: Option<wall::WallView>,
+    pub dates: Option<dates::DatesView>,
+    pub kindness: Option<kindness::KindnessView>,
+    pub checkin: Option<checkin::CheckinView>,
+    pub talk: Option<talk::TalkView>,
+    pub devices: Option<devices::DevicesView>,
+    pub trash: Option<trash::TrashView>,
 }
 
 impl Changed {
-    pub(crate) fn between(old: Option<&Views>, new: &Views) -> Changed {
+    pub fn between(old: Option<&Views>, new: &Views) -> Changed {
         fn pick<T: PartialEq + Clone>(old: Option<&T>, new: &T) -> Option<T> {
             (old != Some(new)).then(|| new.clone())
         }
@@ -218,7 +232,7 @@ impl Changed {
         }
     }
 
-    pub(crate) fn is_empty(&self) -> bool {
+    pub fn is_empty(&self) -> bool {
         self.shell.is_none()
             && self.wall.is_none()
             && self.dates.is_none()

@@ -1,7 +1,7 @@
 //! Times and counts in plain, friendly words.
 
+use crate::Timestamp;
 use chrono::{Datelike, NaiveDate, Timelike};
-use hearth_core::Timestamp;
 
 use super::Moment;
 
@@ -10,12 +10,12 @@ const HOUR: i64 = 60 * MINUTE;
 const DAY: i64 = 24 * HOUR;
 
 /// "Monday 1 December".
-pub(crate) fn long_day(day: NaiveDate) -> String {
+pub fn long_day(day: NaiveDate) -> String {
     day.format("%A %-d %B").to_string()
 }
 
 /// When something was written: "today 08:12", "yesterday 21:40", "Tue 25 Nov", "3 Mar 2024".
-pub(crate) fn written(at: Timestamp, moment: Moment) -> String {
+pub fn written(at: Timestamp, moment: Moment) -> String {
     let (Some(t), today) = (moment.local(at), moment.today()) else {
         return String::new();
     };
@@ -33,7 +33,7 @@ pub(crate) fn written(at: Timestamp, moment: Moment) -> String {
 }
 
 /// When a date happens: "Sat 6 Dec, 19:30" (with the year when it is not this year's).
-pub(crate) fn when(at: Timestamp, moment: Moment) -> String {
+pub fn when(at: Timestamp, moment: Moment) -> String {
     let Some(t) = moment.local(at) else {
         return String::new();
     };
@@ -45,7 +45,7 @@ pub(crate) fn when(at: Timestamp, moment: Moment) -> String {
 }
 
 /// How long until `at`: "in 3 days", "tomorrow", "in 5 hours", "happening now".
-pub(crate) fn countdown(at: Timestamp, moment: Moment) -> String {
+pub fn countdown(at: Timestamp, moment: Moment) -> String {
     let ms = at.0 - moment.now.0;
     if ms <= 0 {
         return "happening now".into();
@@ -66,7 +66,7 @@ pub(crate) fn countdown(at: Timestamp, moment: Moment) -> String {
 }
 
 /// How long ago: "just now", "5 min ago", "2 hours ago", "3 days ago".
-pub(crate) fn ago(at: Timestamp, moment: Moment) -> String {
+pub fn ago(at: Timestamp, moment: Moment) -> String {
     let ms = (moment.now.0 - at.0).max(0);
     match ms {
         ms if ms < MINUTE => "just now".into(),
@@ -79,7 +79,7 @@ pub(crate) fn ago(at: Timestamp, moment: Moment) -> String {
 }
 
 /// "1 note", "3 notes".
-pub(crate) fn count(n: usize, one: &str, many: &str) -> String {
+pub fn count(n: usize, one: &str, many: &str) -> String {
     if n == 1 {
         format!("1 {one}")
     } else {
@@ -88,7 +88,7 @@ pub(crate) fn count(n: usize, one: &str, many: &str) -> String {
 }
 
 /// Text cut to `max` characters with an ellipsis.
-pub(crate) fn short(text: &str, max: usize) -> String {
+pub fn short(text: &str, max: usize) -> String {
     let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if one_line.chars().count() <= max {
         one_line

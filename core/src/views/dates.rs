@@ -1,66 +1,66 @@
 //! Dates: the next one with its countdown, what's coming, what was (with reflections), and the
 //! idea deck where matches surface.
 
+use crate::{DatePlan, DateStatus, IdeaKind, Journal, Timestamp};
 use chrono::{Datelike, Days, NaiveDate, NaiveTime, TimeZone, Weekday};
-use hearth_core::{DatePlan, DateStatus, IdeaKind, Journal, Timestamp};
 
 use super::{Colour, Moment, People, format};
 
 /// A date's fields as the editor shows them.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
-pub(crate) struct DateFields {
-    pub(crate) title: String,
-    pub(crate) day: String,
-    pub(crate) time: String,
-    pub(crate) place: String,
-    pub(crate) notes: String,
-    pub(crate) tech_free: bool,
+pub struct DateFields {
+    pub title: String,
+    pub day: String,
+    pub time: String,
+    pub place: String,
+    pub notes: String,
+    pub tech_free: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Default)]
-pub(crate) struct ReflectionView {
-    pub(crate) name: String,
-    pub(crate) colour: Colour,
-    pub(crate) text: String,
+pub struct ReflectionView {
+    pub name: String,
+    pub colour: Colour,
+    pub text: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Default)]
-pub(crate) struct DateView {
-    pub(crate) id: String,
-    pub(crate) title: String,
-    pub(crate) when: String,
-    pub(crate) place: String,
-    pub(crate) notes: String,
-    pub(crate) tech_free: bool,
-    pub(crate) planner: String,
-    pub(crate) colour: Colour,
-    pub(crate) countdown: String,
-    pub(crate) status: String,
-    pub(crate) reflections: Vec<ReflectionView>,
-    pub(crate) can_reflect: bool,
-    pub(crate) fields: DateFields,
+pub struct DateView {
+    pub id: String,
+    pub title: String,
+    pub when: String,
+    pub place: String,
+    pub notes: String,
+    pub tech_free: bool,
+    pub planner: String,
+    pub colour: Colour,
+    pub countdown: String,
+    pub status: String,
+    pub reflections: Vec<ReflectionView>,
+    pub can_reflect: bool,
+    pub fields: DateFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Default)]
-pub(crate) struct IdeaView {
-    pub(crate) id: String,
-    pub(crate) title: String,
-    pub(crate) by: String,
-    pub(crate) colour: Colour,
-    pub(crate) i_enjoy: bool,
-    pub(crate) matched: bool,
+pub struct IdeaView {
+    pub id: String,
+    pub title: String,
+    pub by: String,
+    pub colour: Colour,
+    pub i_enjoy: bool,
+    pub matched: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Default)]
-pub(crate) struct DatesView {
-    pub(crate) next_title: String,
-    pub(crate) next_countdown: String,
-    pub(crate) upcoming: Vec<DateView>,
+pub struct DatesView {
+    pub next_title: String,
+    pub next_countdown: String,
+    pub upcoming: Vec<DateView>,
     /// Plans without a time yet ("ideas for later").
-    pub(crate) later: Vec<DateView>,
-    pub(crate) past: Vec<DateView>,
-    pub(crate) ideas: Vec<IdeaView>,
-    pub(crate) matches: Vec<IdeaView>,
+    pub later: Vec<DateView>,
+    pub past: Vec<DateView>,
+    pub ideas: Vec<IdeaView>,
+    pub matches: Vec<IdeaView>,
 }
 
 /// How many past dates and deck ideas to show.
@@ -69,7 +69,7 @@ const DECK: usize = 40;
 
 /// The id prefix of a suggested idea that is not in the journal yet; marking or planning one
 /// adds it.
-pub(crate) const SUGGESTED: &str = "suggested:";
+pub const SUGGESTED: &str = "suggested:";
 /// Suggestions show until the deck holds this many ideas of the couple's own.
 const STARTERS_UNTIL: usize = 8;
 
@@ -150,7 +150,7 @@ fn when_with_end(d: &DatePlan, at: Moment) -> String {
     }
 }
 
-pub(crate) fn build(journal: &Journal, people: &People, at: Moment) -> DatesView {
+pub fn build(journal: &Journal, people: &People, at: Moment) -> DatesView {
     // By time: what is still ahead (a date called off or marked done early included, with
     // its status), then what is over.
     let coming = journal.dates_coming_up(at.now);
@@ -183,7 +183,7 @@ pub(crate) fn build(journal: &Journal, people: &People, at: Moment) -> DatesView
             "An evening together doesn't need to be big. The deck below has ideas.".to_owned(),
         ),
     };
-    let idea_view = |i: &hearth_core::Idea| {
+    let idea_view = |i: &crate::Idea| {
         let by = people.get(&i.added_by);
         IdeaView {
             id: i.id.to_string(),
@@ -245,7 +245,7 @@ fn capitalise(text: &str) -> String {
 }
 
 /// What the editor offers for a new date: the coming Saturday at seven in the evening.
-pub(crate) fn new_fields(at: Moment) -> DateFields {
+pub fn new_fields(at: Moment) -> DateFields {
     let today = at.today();
     let ahead =
         (Weekday::Sat.num_days_from_monday() + 7 - today.weekday().num_days_from_monday()) % 7;
@@ -261,7 +261,7 @@ pub(crate) fn new_fields(at: Moment) -> DateFields {
 }
 
 /// Reads the editor's day and time (local) into a timestamp, or says what to fix.
-pub(crate) fn parse_when(day: &str, time: &str, at: Moment) -> Result<Timestamp, String> {
+pub fn parse_when(day: &str, time: &str, at: Moment) -> Result<Timestamp, String> {
     use chrono::format::ParseErrorKind::{Impossible, OutOfRange};
     let (day, time) = (day.trim(), time.trim());
     let day = NaiveDate::parse_from_str(day, "%Y-%m-%d").map_err(|e| match e.kind() {
@@ -287,7 +287,7 @@ pub(crate) fn parse_when(day: &str, time: &str, at: Moment) -> Result<Timestamp,
 mod tests {
     use super::super::fixtures::*;
     use super::*;
-    use hearth_core::NewDate;
+    use crate::NewDate;
 
     #[test]
     fn upcoming_past_and_matches() {
@@ -386,7 +386,7 @@ mod tests {
             .unwrap();
         j.update_date(
             &called_off,
-            &hearth_core::DateChange {
+            &crate::DateChange {
                 status: Some(DateStatus::Cancelled),
                 ..Default::default()
             },
