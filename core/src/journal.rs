@@ -21,6 +21,8 @@ use automerge::{
     ActorId, AutoCommit, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, transaction::CommitOptions,
     transaction::Transactable,
 };
+use std::ops::Bound;
+
 use rand::{RngExt, SeedableRng, rngs::StdRng};
 use serde::{Deserialize, Serialize};
 
@@ -437,12 +439,96 @@ impl Journal {
 
     /// The live items of a collection in one document, as (id, map) pairs.
     fn live_items(&self, kind: DocKind, c: Collection) -> Vec<(Id, ObjId)> {
+        self.live_in(kind, c, (Bound::Unbounded, Bound::Unbounded))
+    }
+
+    /// Up to `limit` live items of a collection, newest first by a time of theirs in
+    /// `after..=until`, looked at a window of time at a time.
+    ///
+    /// Ids carry the moment they were made (ULIDs) and a collection's keys are ordered, so a
+    /// window of ids costs what it holds, not what the collection holds: the newest few items
+    /// of a ten-year journal are found in its last days. `time` reads an item's own time (and
+    /// may leave it out, `None`); it is at most a day later than its id's (a kindness can be
+    /// logged for tomorrow morning), so an item is placed only once no older window can hold a
+    /// later one. `take` reads the whole item, or leaves it out.
+    fn newest_first<T>(
+        &self,
+        kind: DocKind,
+        c: Collection,
+        (after, until): (Option<Timestamp>, Option<Timestamp>),
+        limit: Option<usize>,
+        mut time: impl FnMut(&ObjId) -> Option<Timestamp>,
+        mut take: impl FnMut(Id, ObjId) -> Option<T>,
+    ) -> Vec<T> {
+        const DAY: i64 = 86_400_000;
+        let limit = limit.unwrap_or(usize::MAX);
+        let mut out = Vec::new();
+        let Ok(coll) = self.coll(kind, c) else {
+            return out;
+        };
+        let floor = after.map_or(0, |t| t.0.saturating_add(1).max(0));
+        let mut top = match until {
+            Some(t) => Bound::Included(id_bound(t.0, u128::MAX)),
+            None => Bound::Unbounded,
+        };
+        // The first window ends where the newest id is.
+        let anchor = until.map_or_else(|| newest_key_time(self.doc(kind), &coll), |t| t.0);
+        let mut waiting: Vec<(Timestamp, Id, ObjId)> = Vec::new();
+        let mut span = 7 * DAY;
+        while out.len() < limit {
+            let start = anchor.saturating_sub(span);
+            let last = start <= floor;
+            let bottom = match (last, floor > 0) {
+                (false, _) => Bound::Included(id_bound(start, 0)),
+                (true, true) => Bound::Included(id_bound(floor, 0)),
+                (true, false) => Bound::Unbounded,
+            };
+            for (id, o) in self.live_in(kind, c, (bottom.clone(), top)) {
+                if let Some(t) = time(&o)
+                    && after.is_none_or(|a| t > a)
+                    && until.is_none_or(|u| t <= u)
+                {
+                    waiting.push((t, id, o));
+                }
+            }
+            waiting.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+            // Newest at the end: place what no older window can come before.
+            while out.len() < limit
+                && let Some((t, _, _)) = waiting.last()
+                && (last || t.0 >= start.saturating_add(DAY))
+            {
+                let Some((_, id, o)) = waiting.pop() else {
+                    break;
+                };
+                if let Some(item) = take(id, o) {
+                    out.push(item);
+                }
+            }
+            if last {
+                break;
+            }
+            top = match bottom {
+                Bound::Included(k) => Bound::Excluded(k),
+                other => other,
+            };
+            span = span.saturating_mul(4);
+        }
+        out
+    }
+
+    /// The live items of a collection whose keys are in `range`.
+    fn live_in(
+        &self,
+        kind: DocKind,
+        c: Collection,
+        range: (Bound<String>, Bound<String>),
+    ) -> Vec<(Id, ObjId)> {
         let Ok(coll) = self.coll(kind, c) else {
             return Vec::new();
         };
         let trash = self.map(kind, "trash").ok();
         let d = self.doc(kind);
-        d.map_range(&coll, ..)
+        d.map_range(&coll, range)
             .filter_map(|item| {
                 let obj = match item.value {
                     automerge::ValueRef::Object(ObjType::Map) => item.id(),
@@ -458,6 +544,35 @@ impl Journal {
             })
             .collect()
     }
+}
+
+/// The smallest (`random` 0) or largest (`u128::MAX`) id made at `ms`.
+fn id_bound(ms: i64, random: u128) -> String {
+    ulid::Ulid::from_parts(u64::try_from(ms).unwrap_or(0), random).to_string()
+}
+
+/// The time of a map's greatest id, found by halving the span of possible times (each step one
+/// seek among the ordered keys); 0 for an empty map.
+fn newest_key_time(d: &AutoCommit, coll: &ObjId) -> i64 {
+    let any_from = |ms: i64| {
+        d.map_range(coll, (Bound::Included(id_bound(ms, 0)), Bound::Unbounded))
+            .next()
+            .is_some()
+    };
+    // ULID times are 48 bits of milliseconds.
+    let (mut lo, mut hi) = (0_i64, (1_i64 << 48) - 1);
+    if any_from(hi) {
+        return hi;
+    }
+    while lo + 1 < hi {
+        let mid = lo + (hi - lo) / 2;
+        if any_from(mid) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
 }
 
 #[cfg(test)]

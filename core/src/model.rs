@@ -779,6 +779,10 @@ pub struct WallFilter {
     pub wall_safe_only: bool,
     /// At most this many.
     pub limit: Option<usize>,
+    /// Only notes written after this moment.
+    pub after: Option<Timestamp>,
+    /// Only notes written at or before this moment.
+    pub until: Option<Timestamp>,
 }
 
 /// One partner's week, gently counted.

@@ -18,6 +18,7 @@ mod pull;
 mod quic;
 mod sizes;
 mod stats;
+mod views;
 mod write;
 
 use std::collections::BTreeMap;
@@ -48,11 +49,13 @@ pub enum Scenario {
     Sizes,
     /// The engine's lifecycle: a resume's burst, a cold start, idle while suspended.
     Lifecycle,
+    /// The screens' views: a change until the open screen is rebuilt, a tick, the CLI's wall.
+    Views,
 }
 
 impl Scenario {
     /// Every scenario, in the order they run.
-    pub const ALL: [Scenario; 7] = [
+    pub const ALL: [Scenario; 8] = [
         Scenario::Open,
         Scenario::Write,
         Scenario::Pull,
@@ -60,6 +63,7 @@ impl Scenario {
         Scenario::Bytes,
         Scenario::Sizes,
         Scenario::Lifecycle,
+        Scenario::Views,
     ];
 
     /// The scenario's name on the command line and in the JSON output.
@@ -72,6 +76,7 @@ impl Scenario {
             Scenario::Bytes => "bytes",
             Scenario::Sizes => "sizes",
             Scenario::Lifecycle => "lifecycle",
+            Scenario::Views => "views",
         }
     }
 }
@@ -459,6 +464,7 @@ pub fn run(opts: &Options) -> Result<Report> {
             Scenario::Bytes => rt.block_on(live::run_bytes(&mut fx, opts)),
             Scenario::Sizes => rt.block_on(sizes::run(&mut fx, opts)),
             Scenario::Lifecycle => lifecycle::run(&rt, &mut fx, opts),
+            Scenario::Views => views::run(&mut fx, opts),
         };
         // A broken scenario is reported and the others still run.
         let mut sc = outcome.unwrap_or_else(|e| ScenarioReport {

@@ -87,6 +87,11 @@ impl Journal {
         to: Option<NaiveDate>,
     ) -> Vec<CheckIn> {
         let d = &self.shared;
+        if let (Some(from), Some(to)) = (from, to)
+            && to.signed_duration_since(from).num_days() <= MAX_LOOKUP_DAYS
+        {
+            return self.checkins_by_key(partner, from, to);
+        }
         let mut out: Vec<CheckIn> = self
             .live_items(DocKind::Shared, Collection::Checkins)
             .into_iter()
@@ -97,7 +102,49 @@ impl Journal {
         out.sort_by(|a, b| (a.day, &a.partner).cmp(&(b.day, &b.partner)));
         out
     }
+
+    /// Check-ins within a short span of days, looked up by their keys (person and day) instead
+    /// of read from the whole collection; only an item whose fields agree with its key counts.
+    fn checkins_by_key(
+        &self,
+        partner: Option<&PartnerId>,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Vec<CheckIn> {
+        let (Ok(coll), Ok(trash)) = (
+            self.coll(DocKind::Shared, Collection::Checkins),
+            self.map(DocKind::Shared, "trash"),
+        ) else {
+            return Vec::new();
+        };
+        let d = &self.shared;
+        let mut people: Vec<PartnerId> = match partner {
+            Some(p) => vec![p.clone()],
+            None => self.partners().into_iter().map(|p| p.id).collect(),
+        };
+        people.sort();
+        let mut out = Vec::new();
+        for day in from.iter_days().take_while(|day| *day <= to) {
+            for p in &people {
+                let k = key(p, day);
+                if doc::obj(d, &trash, &k).is_some() {
+                    continue;
+                }
+                if let Some(c) = doc::obj(d, &coll, &k).and_then(|o| read(d, Id::from(k), &o))
+                    && &c.partner == p
+                    && c.day == day
+                {
+                    out.push(c);
+                }
+            }
+        }
+        out
+    }
 }
+
+/// The longest span of days [`Journal::checkins`] looks up by key rather than by reading the
+/// whole collection.
+const MAX_LOOKUP_DAYS: i64 = 400;
 
 #[cfg(test)]
 mod tests {
@@ -106,6 +153,37 @@ mod tests {
 
     fn day(s: &str) -> NaiveDate {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_span_of_days_reads_the_same_by_key_as_by_scanning() {
+        let (mut a, mut b, ana, ben) = couple();
+        for (n, d) in ["2025-12-20", "2025-12-24", "2025-12-31"]
+            .iter()
+            .enumerate()
+        {
+            let n = u8::try_from(n).unwrap();
+            a.check_in(&ana, day(d), 1 + n, 2, None, at(-1)).unwrap();
+            b.check_in(&ben, day(d), 5 - n, 3, Some("ok"), at(-1))
+                .unwrap();
+        }
+        sync(&mut a, &mut b);
+        b.delete(&Id::from(format!("{ben}/2025-12-24")), &ben, at(0))
+            .unwrap();
+        sync(&mut a, &mut b);
+        let (from, to) = (day("2025-12-21"), day("2025-12-31"));
+        let scanned: Vec<CheckIn> = a
+            .checkins(None, None, None)
+            .into_iter()
+            .filter(|c| c.day >= from && c.day <= to)
+            .collect();
+        assert_eq!(scanned.len(), 3);
+        assert_eq!(a.checkins(None, Some(from), Some(to)), scanned);
+        let anas: Vec<CheckIn> = scanned.into_iter().filter(|c| c.partner == ana).collect();
+        assert_eq!(a.checkins(Some(&ana), Some(from), Some(to)), anas);
+        // A span longer than the lookup reads the collection, with the same answer.
+        let long = a.checkins(None, Some(day("2024-01-01")), Some(to));
+        assert_eq!(long.len(), 5);
     }
 
     #[test]

@@ -156,11 +156,26 @@ impl Journal {
 
     /// Kindnesses done, newest first.
     pub fn kindness_log(&self) -> Vec<KindnessAct> {
+        self.kindness_acts(None, None, None)
+    }
+
+    /// Kindness acts done after `after` and at or before `until`, newest first, at most
+    /// `limit`: looked at a window of time at a time (by when they were logged, in their ids),
+    /// and the times compared before anything else of an act is read.
+    pub fn kindness_acts(
+        &self,
+        after: Option<Timestamp>,
+        until: Option<Timestamp>,
+        limit: Option<usize>,
+    ) -> Vec<KindnessAct> {
         let d = &self.shared;
-        let mut out: Vec<KindnessAct> = self
-            .live_items(DocKind::Shared, Collection::Kindness)
-            .into_iter()
-            .filter_map(|(id, o)| {
+        self.newest_first(
+            DocKind::Shared,
+            Collection::Kindness,
+            (after, until),
+            limit,
+            |o| doc::int(d, o, "when").map(Timestamp),
+            |id, o| {
                 Some(KindnessAct {
                     by: Id::from(doc::string(d, &o, "by")?),
                     what: doc::string(d, &o, "what")?,
@@ -168,10 +183,8 @@ impl Journal {
                     bucket: doc::string(d, &o, "bucket").map(KindnessBucket::from),
                     id,
                 })
-            })
-            .collect();
-        out.sort_by(|a, b| (b.when, &b.id).cmp(&(a.when, &a.id)));
-        out
+            },
+        )
     }
 }
 
@@ -229,6 +242,33 @@ mod tests {
     }
 
     #[test]
+    fn kindness_is_ordered_by_when_it_was_done_not_when_it_was_logged() {
+        use rand::{RngExt, SeedableRng, rngs::StdRng};
+        let (mut a, _, ana, _) = couple();
+        let mut rng = StdRng::seed_from_u64(5);
+        for n in 0..120 {
+            let logged = -rng.random_range(0..24 * 365 * 2);
+            let done = logged - rng.random_range(-23..24 * 40);
+            a.log_kindness(&ana, &format!("act {n}"), at(done), None, at(logged))
+                .unwrap();
+        }
+        let all = a.kindness_log();
+        assert_eq!(all.len(), 120);
+        let times: Vec<_> = all.iter().map(|k| (k.when, k.id.clone())).collect();
+        let mut sorted = times.clone();
+        sorted.sort_by(|x, y| y.cmp(x));
+        assert_eq!(times, sorted);
+        for limit in [1, 7, 30, 119] {
+            let some: Vec<_> = a
+                .kindness_acts(None, None, Some(limit))
+                .into_iter()
+                .map(|k| (k.when, k.id))
+                .collect();
+            assert_eq!(some, sorted[..limit], "limit {limit}");
+        }
+    }
+
+    #[test]
     fn kindness_log_newest_first() {
         let (mut a, _, ana, _) = couple();
         a.log_kindness(
@@ -244,6 +284,16 @@ mod tests {
         let log = a.kindness_log();
         assert_eq!(log[0].what, "Left a note");
         assert_eq!(log[1].bucket, Some(KindnessBucket::Help));
+        let newest = a.kindness_acts(None, None, Some(1));
+        assert_eq!(
+            newest.iter().map(|k| &k.what).collect::<Vec<_>>(),
+            ["Left a note"]
+        );
+        let early = a.kindness_acts(Some(at(0)), Some(at(2)), None);
+        assert_eq!(
+            early.iter().map(|k| &k.what).collect::<Vec<_>>(),
+            ["Packed lunch"]
+        );
         assert!(
             a.log_kindness(&ana, "Future", at(100), None, at(3))
                 .is_err()

@@ -12,21 +12,18 @@ impl Journal {
     pub fn week_summary(&self, today: NaiveDate, now: Timestamp) -> WeekSummary {
         let from = today.checked_sub_days(Days::new(6)).unwrap_or(today);
         let since = now.plus_days(-7);
-        let appreciations: Vec<_> = self
-            .wall(&WallFilter::default())
-            .into_iter()
-            .filter(|a| a.created > since && a.created <= now)
-            .collect();
-        let kindness = self.kindness_log();
+        let appreciations = self.wall(&WallFilter {
+            after: Some(since),
+            until: Some(now),
+            ..WallFilter::default()
+        });
+        let kindness = self.kindness_acts(Some(since), Some(now), None);
         let partners = self
             .partners()
             .into_iter()
             .map(|p| PartnerWeek {
                 appreciations: appreciations.iter().filter(|a| a.author == p.id).count(),
-                kindnesses: kindness
-                    .iter()
-                    .filter(|k| k.by == p.id && k.when > since && k.when <= now)
-                    .count(),
+                kindnesses: kindness.iter().filter(|k| k.by == p.id).count(),
                 checkins: self.checkins(Some(&p.id), Some(from), Some(today)),
                 name: p.name,
                 partner: p.id,

@@ -122,36 +122,27 @@ impl Journal {
 
     /// The wall, newest first.
     ///
-    /// The order and the display filter come from plain fields, read for every note; the
-    /// checked reading of a note (who wrote it, by the changes' actors) is done only for the
-    /// notes shown, newest first, until `limit` are found.
+    /// Notes are looked at a window of time at a time, newest first (by the moment in their id,
+    /// which is when they were written), until `limit` are found; within a window the order
+    /// and the display filter come from plain fields, and the checked reading of a note (who
+    /// wrote it, by the changes' actors) is done only for the notes shown.
     pub fn wall(&self, filter: &WallFilter) -> Vec<Appreciation> {
         let d = self.doc(DocKind::Shared);
-        let mut candidates: Vec<(Timestamp, Id, ObjId)> = self
-            .live_items(DocKind::Shared, Collection::Appreciations)
-            .into_iter()
-            .filter_map(|(id, o)| {
-                let created = Timestamp(doc::int(d, &o, "created")?);
-                let shown =
-                    !filter.wall_safe_only || doc::boolean(d, &o, "wall_safe").unwrap_or(false);
-                shown.then_some((created, id, o))
-            })
-            .collect();
-        candidates.sort_by(|a, b| (b.0, &b.1).cmp(&(a.0, &a.1)));
         let r = self.reader(DocKind::Shared);
-        let limit = filter.limit.unwrap_or(usize::MAX);
-        let mut out = Vec::new();
-        for (_, id, o) in candidates {
-            if out.len() >= limit {
-                break;
-            }
-            if let Some(a) = read(&r, id, &o)
-                && filter.author.as_ref().is_none_or(|au| &a.author == au)
-            {
-                out.push(a);
-            }
-        }
-        out
+        self.newest_first(
+            DocKind::Shared,
+            Collection::Appreciations,
+            (filter.after, filter.until),
+            filter.limit,
+            |o| {
+                let shown =
+                    !filter.wall_safe_only || doc::boolean(d, o, "wall_safe").unwrap_or(false);
+                shown.then(|| doc::int(d, o, "created").map(Timestamp))?
+            },
+            |id, o| {
+                read(&r, id, &o).filter(|a| filter.author.as_ref().is_none_or(|au| &a.author == au))
+            },
+        )
     }
 
     /// One appreciation.
@@ -205,6 +196,66 @@ mod tests {
             ..Default::default()
         });
         assert_eq!(limited.len(), 2);
+        let between = a.wall(&WallFilter {
+            after: Some(at(1)),
+            until: Some(at(2)),
+            ..Default::default()
+        });
+        assert_eq!(between.iter().map(|x| &x.id).collect::<Vec<_>>(), [&n2]);
+    }
+
+    #[test]
+    fn the_newest_notes_come_first_across_years_of_them() {
+        use rand::{RngExt, SeedableRng, rngs::StdRng};
+        let (mut a, _, ana, ben) = couple();
+        let mut rng = StdRng::seed_from_u64(11);
+        for n in 0..150 {
+            let hours = -rng.random_range(0..24 * 365 * 4);
+            let who = if n % 3 == 0 { &ben } else { &ana };
+            a.add_appreciation(who, &format!("note {n}"), n % 2 == 0, at(hours))
+                .unwrap();
+        }
+        let mut all: Vec<(Timestamp, Id)> = a
+            .wall(&WallFilter::default())
+            .into_iter()
+            .map(|x| (x.created, x.id))
+            .collect();
+        assert_eq!(all.len(), 150);
+        let mut expected = all.clone();
+        expected.sort_by(|x, y| y.cmp(x));
+        assert_eq!(all, expected);
+        for limit in [1, 3, 40, 149, 150, 500] {
+            let some: Vec<(Timestamp, Id)> = a
+                .wall(&WallFilter {
+                    limit: Some(limit),
+                    ..Default::default()
+                })
+                .into_iter()
+                .map(|x| (x.created, x.id))
+                .collect();
+            assert_eq!(some, expected[..limit.min(150)], "limit {limit}");
+        }
+        let (after, until) = (at(-24 * 400), at(-24 * 30));
+        let between: Vec<Id> = a
+            .wall(&WallFilter {
+                after: Some(after),
+                until: Some(until),
+                author: Some(ben.clone()),
+                wall_safe_only: true,
+                ..Default::default()
+            })
+            .into_iter()
+            .map(|x| x.id)
+            .collect();
+        all.retain(|(t, id)| {
+            let n = a.appreciation(id).unwrap();
+            *t > after && *t <= until && n.author == ben && n.wall_safe
+        });
+        assert!(!all.is_empty());
+        assert_eq!(
+            between,
+            all.into_iter().map(|(_, id)| id).collect::<Vec<_>>()
+        );
     }
 
     #[test]

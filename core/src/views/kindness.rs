@@ -81,12 +81,10 @@ pub fn build(journal: &Journal, people: &People, at: Moment) -> KindnessView {
             }
         })
         .collect();
-    let log = journal.kindness_log();
-    let since = at.now.plus_days(-7);
-    let this_week = log
-        .iter()
-        .filter(|a| a.when > since && a.when <= at.now)
-        .count();
+    let log = journal.kindness_acts(None, None, Some(LOG));
+    let this_week = journal
+        .kindness_acts(Some(at.now.plus_days(-7)), Some(at.now), None)
+        .len();
     let week = match this_week {
         0 => String::new(),
         n => format!(
@@ -98,7 +96,6 @@ pub fn build(journal: &Journal, people: &People, at: Moment) -> KindnessView {
         buckets,
         log: log
             .iter()
-            .take(LOG)
             .map(|a| {
                 let by = people.get(&a.by);
                 ActView {

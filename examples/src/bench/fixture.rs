@@ -69,6 +69,8 @@ pub(crate) struct Template {
     pub(crate) b_docs: Docs,
     /// How long generating the journal took.
     pub(crate) generate_ms: f64,
+    /// The time of the journal's last item: "now" for its screens.
+    pub(crate) end: Timestamp,
 }
 
 /// Templates by size, and fresh directories, under one temporary directory removed at the end.
@@ -212,6 +214,7 @@ fn build_template(dir: &Path, items: usize, seed: u64) -> Result<Template> {
         a_docs,
         b_docs,
         generate_ms,
+        end: full.end,
     })
 }
 
