@@ -250,6 +250,11 @@ impl DatePlan {
         self.end
             .unwrap_or(Timestamp(self.start.0.saturating_add(2 * 3_600_000)))
     }
+
+    /// Whether this is a tech-free date going on at `now` (the home display stays quiet).
+    pub fn quiet_at(&self, now: Timestamp) -> bool {
+        self.tech_free && self.start <= now && now < self.ends()
+    }
 }
 
 /// What a caller supplies to plan a date.

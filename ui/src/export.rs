@@ -144,7 +144,7 @@ pub(crate) fn markdown(j: &Journal, me: Option<&PartnerId>, now: Timestamp) -> S
     o.push("## Dates".into());
     let sections = [
         ("Coming up", j.dates_coming_up(now)),
-        ("Before", j.dates_before(now)),
+        ("Before", j.dates_before(now, None)),
         ("Ideas for later", j.date_ideas()),
     ];
     if sections.iter().all(|(_, l)| l.is_empty()) {

@@ -215,58 +215,87 @@ impl Journal {
         out
     }
 
+    /// Dates whose status and time `keep` picks, by start time (then id), at most `limit`
+    /// from the end of that order when `latest` (most recent first) or from its start. Only
+    /// the plain fields are read to pick; a plan is read whole only once it is picked.
+    fn dates_where(
+        &self,
+        keep: impl Fn(&DateStatus, Timestamp, Timestamp) -> bool,
+        latest: bool,
+        limit: Option<usize>,
+    ) -> Vec<DatePlan> {
+        let d = &self.shared;
+        let mut picked: Vec<(Timestamp, Id, ObjId)> = self
+            .live_items(DocKind::Shared, Collection::Dates)
+            .into_iter()
+            .filter_map(|(id, o)| {
+                let start = Timestamp(doc::int(d, &o, "start")?);
+                let end = doc::int(d, &o, "end").map(Timestamp);
+                let ends = end.unwrap_or(Timestamp(start.0.saturating_add(2 * 3_600_000)));
+                let status = DateStatus::from(
+                    doc::string(d, &o, "status").unwrap_or_else(|| "planned".into()),
+                );
+                keep(&status, start, ends).then_some((start, id, o))
+            })
+            .collect();
+        picked.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+        if latest {
+            picked.reverse();
+        }
+        picked
+            .into_iter()
+            .filter_map(|(_, id, o)| read(d, id, &o))
+            .take(limit.unwrap_or(usize::MAX))
+            .collect()
+    }
+
     /// Planned dates not yet over, soonest first.
     pub fn upcoming_dates(&self, now: Timestamp) -> Vec<DatePlan> {
-        self.dates()
-            .into_iter()
-            .filter(|d| d.status == DateStatus::Planned && d.ends() > now)
-            .collect()
+        self.dates_where(
+            |status, _, ends| *status == DateStatus::Planned && ends > now,
+            false,
+            None,
+        )
     }
 
     /// Every date with a time that is not over yet, whatever its status (a date called off
     /// or already marked done is still in the future), soonest first. This is the "coming up"
     /// of a list; [`Journal::upcoming_dates`] is the planned ones only.
     pub fn dates_coming_up(&self, now: Timestamp) -> Vec<DatePlan> {
-        self.dates()
-            .into_iter()
-            .filter(|d| d.status != DateStatus::Idea && d.ends() > now)
-            .collect()
+        self.dates_where(
+            |status, _, ends| *status != DateStatus::Idea && ends > now,
+            false,
+            None,
+        )
     }
 
     /// Every date with a time that is over, whatever its status, most recent first: the
-    /// "before" of a list, sorted by time alone.
-    pub fn dates_before(&self, now: Timestamp) -> Vec<DatePlan> {
-        let mut out: Vec<DatePlan> = self
-            .dates()
-            .into_iter()
-            .filter(|d| d.status != DateStatus::Idea && d.ends() <= now)
-            .collect();
-        out.reverse();
-        out
+    /// "before" of a list, sorted by time alone; at most `limit` of them.
+    pub fn dates_before(&self, now: Timestamp, limit: Option<usize>) -> Vec<DatePlan> {
+        self.dates_where(
+            |status, _, ends| *status != DateStatus::Idea && ends <= now,
+            true,
+            limit,
+        )
     }
 
     /// Dates that are over, done or cancelled, most recent first (ideas without a time are
     /// left out). Lists sorted by time use [`Journal::dates_before`].
     pub fn past_dates(&self, now: Timestamp) -> Vec<DatePlan> {
-        let mut out: Vec<DatePlan> = self
-            .dates()
-            .into_iter()
-            .filter(|d| match d.status {
+        self.dates_where(
+            |status, _, ends| match status {
                 DateStatus::Done | DateStatus::Cancelled => true,
-                DateStatus::Planned => d.ends() <= now,
+                DateStatus::Planned => ends <= now,
                 _ => false,
-            })
-            .collect();
-        out.reverse();
-        out
+            },
+            true,
+            None,
+        )
     }
 
     /// Date ideas not yet on the calendar.
     pub fn date_ideas(&self) -> Vec<DatePlan> {
-        self.dates()
-            .into_iter()
-            .filter(|d| d.status == DateStatus::Idea)
-            .collect()
+        self.dates_where(|status, _, _| *status == DateStatus::Idea, false, None)
     }
 
     /// The next planned date (or the one going on now).
@@ -278,7 +307,7 @@ impl Journal {
     pub fn tech_free_now(&self, now: Timestamp) -> Option<DatePlan> {
         self.upcoming_dates(now)
             .into_iter()
-            .find(|d| d.tech_free && d.start <= now && now < d.ends())
+            .find(|d| d.quiet_at(now))
     }
 }
 
@@ -366,7 +395,8 @@ mod tests {
             ids(a.dates_coming_up(now)),
             vec![called_off, planned.clone(), done_early]
         );
-        assert_eq!(ids(a.dates_before(now)), vec![over]);
+        assert_eq!(ids(a.dates_before(now, None)), vec![over.clone()]);
+        assert_eq!(ids(a.dates_before(now, Some(1))), vec![over]);
         assert_eq!(ids(a.upcoming_dates(now)), vec![planned]);
     }
 

@@ -246,14 +246,19 @@ impl Journal {
 
     /// Listening exchanges, newest first.
     pub fn listening_exchanges(&self) -> Vec<ListeningExchange> {
+        self.recent_listening(None)
+    }
+
+    /// The newest listening exchanges, at most `limit`.
+    pub fn recent_listening(&self, limit: Option<usize>) -> Vec<ListeningExchange> {
         let r = self.reader(DocKind::Shared);
-        let mut out: Vec<ListeningExchange> = self
-            .live_items(DocKind::Shared, Collection::Conversations)
-            .into_iter()
-            .filter_map(|(id, o)| read_listening(&r, id, &o))
-            .collect();
-        out.sort_by(|a, b| (b.created, &b.id).cmp(&(a.created, &a.id)));
-        out
+        self.newest_of(
+            DocKind::Shared,
+            Collection::Conversations,
+            Some(LISTENING),
+            limit,
+            |id, o| read_listening(&r, id, &o),
+        )
     }
 
     /// Writes an "I" statement: a private draft, or shared at once.
@@ -289,18 +294,30 @@ impl Journal {
 
     /// "I" statements: shared ones and this person's private drafts, newest first.
     pub fn i_statements(&self) -> Vec<IStatement> {
+        self.recent_i_statements(None)
+    }
+
+    /// The newest "I" statements, shared and this person's private ones, at most `limit`.
+    pub fn recent_i_statements(&self, limit: Option<usize>) -> Vec<IStatement> {
         let mut out: Vec<IStatement> = DocKind::ALL
             .into_iter()
             .flat_map(|kind| {
                 let r = self.reader(kind);
-                self.live_items(kind, Collection::Conversations)
-                    .into_iter()
-                    .filter_map(move |(id, o)| read_statement(&r, id, &o))
-                    // A shared draft shows once: as the shared copy.
-                    .filter(move |s| kind == DocKind::Shared || s.shared_at.is_none())
+                // A shared draft shows once: as the shared copy.
+                self.newest_of(
+                    kind,
+                    Collection::Conversations,
+                    Some(I_STATEMENT),
+                    limit,
+                    |id, o| {
+                        read_statement(&r, id, &o)
+                            .filter(|s| kind == DocKind::Shared || s.shared_at.is_none())
+                    },
+                )
             })
             .collect();
         out.sort_by(|a, b| (b.created, &b.id).cmp(&(a.created, &a.id)));
+        out.truncate(limit.unwrap_or(usize::MAX));
         out
     }
 
@@ -457,18 +474,52 @@ impl Journal {
 
     /// Repairs: shared ones and this person's private ones, newest first.
     pub fn repairs(&self) -> Vec<Repair> {
+        self.recent_repairs(None)
+    }
+
+    /// The newest repairs, shared and this person's private drafts, at most `limit`.
+    pub fn recent_repairs(&self, limit: Option<usize>) -> Vec<Repair> {
         let mut out: Vec<Repair> = DocKind::ALL
             .into_iter()
             .flat_map(|kind| {
                 let r = self.reader(kind);
-                self.live_items(kind, Collection::Repairs)
-                    .into_iter()
-                    .filter_map(move |(id, o)| read_repair(&r, id, &o))
-                    .filter(move |r| kind == DocKind::Shared || r.shared_at.is_none())
+                self.newest_of(kind, Collection::Repairs, None, limit, |id, o| {
+                    read_repair(&r, id, &o)
+                        .filter(|x| kind == DocKind::Shared || x.shared_at.is_none())
+                })
             })
             .collect();
         out.sort_by(|a, b| (b.created, &b.id).cmp(&(a.created, &a.id)));
+        out.truncate(limit.unwrap_or(usize::MAX));
         out
+    }
+
+    /// The newest items of a conversation collection (of one `kind` when given), by their
+    /// creation time, at most `limit`.
+    fn newest_of<T>(
+        &self,
+        doc_kind: DocKind,
+        c: Collection,
+        kind: Option<&str>,
+        limit: Option<usize>,
+        take: impl FnMut(Id, ObjId) -> Option<T>,
+    ) -> Vec<T> {
+        let d = self.doc(doc_kind);
+        self.newest_first(
+            doc_kind,
+            c,
+            (None, None),
+            limit,
+            |o| {
+                if let Some(k) = kind
+                    && doc::string(d, o, "kind").as_deref() != Some(k)
+                {
+                    return None;
+                }
+                Some(Timestamp(doc::int(d, o, "created").unwrap_or(0)))
+            },
+            take,
+        )
     }
 
     /// Shares a private item (an "I" statement or a hurt) with the partner: it is copied into

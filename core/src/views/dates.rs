@@ -164,9 +164,8 @@ pub fn build(journal: &Journal, people: &People, at: Moment) -> DatesView {
         .map(|d| date_view(d, people, at, false))
         .collect();
     let past = journal
-        .dates_before(at.now)
+        .dates_before(at.now, Some(PAST))
         .iter()
-        .take(PAST)
         .map(|d| date_view(d, people, at, true))
         .collect();
     let next = coming

@@ -48,7 +48,9 @@ pub struct KioskView {
 impl KioskView {
     pub fn build(journal: &Journal, moment: Moment) -> KioskView {
         let people = People::of(journal, None);
-        if let Some(date) = journal.tech_free_now(moment.now) {
+        // One read of the plans serves both the quiet hour and the next date.
+        let upcoming = journal.upcoming_dates(moment.now);
+        if let Some(date) = upcoming.iter().find(|d| d.quiet_at(moment.now)).cloned() {
             // Quiet: nothing but the date's title leaves the journal.
             return KioskView {
                 quiet: Some(date.title),
@@ -73,7 +75,7 @@ impl KioskView {
                 }
             })
             .collect();
-        let next_date = journal.next_date(moment.now).map(|d| KioskDate {
+        let next_date = upcoming.into_iter().next().map(|d| KioskDate {
             countdown: format::countdown(d.start, moment),
             when: format::when(d.start, moment),
             place: d.place.unwrap_or_default(),

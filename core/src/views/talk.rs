@@ -92,9 +92,8 @@ pub fn hints(parts: &IStatementParts) -> Vec<HintView> {
 
 pub fn build(journal: &Journal, people: &People, at: Moment) -> TalkView {
     let exchanges = journal
-        .listening_exchanges()
+        .recent_listening(Some(LIST))
         .into_iter()
-        .take(LIST)
         .map(|x| {
             let speaker = people.get(&x.speaker);
             let i_speak = people.is_me(&x.speaker);
@@ -150,9 +149,8 @@ pub fn build(journal: &Journal, people: &People, at: Moment) -> TalkView {
         .collect();
 
     let statements = journal
-        .i_statements()
+        .recent_i_statements(Some(LIST))
         .into_iter()
-        .take(LIST)
         .map(|s| {
             let author = people.get(&s.author);
             StatementView {
@@ -169,9 +167,8 @@ pub fn build(journal: &Journal, people: &People, at: Moment) -> TalkView {
         .collect();
 
     let repairs = journal
-        .repairs()
+        .recent_repairs(Some(LIST))
         .into_iter()
-        .take(LIST)
         .map(|r| {
             let author = people.get(&r.author);
             let mine = people.is_me(&r.author);

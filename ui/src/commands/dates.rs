@@ -204,7 +204,7 @@ pub(crate) fn dates(ctx: &mut Ctx, a: &DatesArgs) -> Result<()> {
             past: if a.upcoming {
                 Vec::new()
             } else {
-                view_all(j.dates_before(now))
+                view_all(j.dates_before(now, None))
             },
             ideas: if a.upcoming {
                 Vec::new()
