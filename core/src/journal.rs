@@ -14,8 +14,10 @@ mod search;
 pub use members::Acting;
 mod summary;
 mod talk;
+mod touched;
 mod trash;
 mod wall;
+pub use touched::Touched;
 
 use automerge::{
     ActorId, AutoCommit, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, transaction::CommitOptions,
@@ -91,6 +93,17 @@ pub struct Journal {
     /// The person this device says it belongs to before a member admits it (a restored
     /// device); decides nothing about access.
     claimed: Option<crate::ids::PartnerId>,
+    /// Bumped by every path that may change a document; what [`Indexes`] were built at.
+    generation: u64,
+    /// Typed summaries of collections, kept while no document changes.
+    indexes: std::sync::Mutex<Indexes>,
+}
+
+/// Typed summaries of collections in memory, each valid for the journal generation it was
+/// built at: a query picks from them instead of reading every item from the document.
+#[derive(Debug, Default)]
+struct Indexes {
+    dates: Option<(u64, std::sync::Arc<Vec<dates::DateEntry>>)>,
 }
 
 impl std::fmt::Debug for Journal {
@@ -232,6 +245,8 @@ impl Journal {
             members_cache: std::sync::Mutex::new(None),
             provenance: std::sync::Mutex::new(provenance::Memo::default()),
             claimed: None,
+            generation: 0,
+            indexes: std::sync::Mutex::new(Indexes::default()),
         })
     }
 
@@ -291,6 +306,7 @@ impl Journal {
     /// One of the two documents, for saving and syncing. Changes made through it bypass the
     /// model's validation: use the typed operations for edits.
     pub fn doc_mut(&mut self, kind: DocKind) -> &mut AutoCommit {
+        self.may_change();
         match kind {
             DocKind::Shared => &mut self.shared,
             DocKind::Private => &mut self.private,
@@ -299,6 +315,7 @@ impl Journal {
 
     /// Both documents at once (shared, private), for storing them together.
     pub fn docs_mut(&mut self) -> (&mut AutoCommit, &mut AutoCommit) {
+        self.may_change();
         (&mut self.shared, &mut self.private)
     }
 
@@ -329,6 +346,7 @@ impl Journal {
     /// Merges another replica of the same journal into this one: both documents when the
     /// other is a device of the same person, only the shared one otherwise.
     pub fn merge(&mut self, other: &mut Journal, private_too: bool) -> Result<()> {
+        self.may_change();
         self.shared.merge(&mut other.shared)?;
         if private_too {
             self.private.merge(&mut other.private)?;
@@ -342,6 +360,7 @@ impl Journal {
         now: Timestamp,
         f: impl FnOnce(&mut Self) -> Result<T>,
     ) -> Result<T> {
+        self.may_change();
         if self.in_batch {
             return f(self);
         }
@@ -360,19 +379,40 @@ impl Journal {
         }
     }
 
+    /// Something may change a document: what the indexes hold is no longer current.
+    fn may_change(&mut self) {
+        self.generation = self.generation.wrapping_add(1);
+    }
+
+    /// The index of date plans for this generation, built if it is not.
+    fn date_index(&self) -> std::sync::Arc<Vec<dates::DateEntry>> {
+        let mut indexes = self.indexes.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((built, index)) = &indexes.dates
+            && *built == self.generation
+        {
+            return std::sync::Arc::clone(index);
+        }
+        let index = std::sync::Arc::new(dates::index(self));
+        indexes.dates = Some((self.generation, std::sync::Arc::clone(&index)));
+        index
+    }
+
     fn commit(&mut self, now: Timestamp) {
+        self.may_change();
         let opts = || CommitOptions::default().with_time(now.0.div_euclid(1000));
         self.shared.commit_with(opts());
         self.private.commit_with(opts());
     }
 
     fn rollback(&mut self) {
+        self.may_change();
         self.shared.rollback();
         self.private.rollback();
     }
 
     /// Runs the mutating part of an operation: commits on success, rolls back on error.
     fn write<T>(&mut self, now: Timestamp, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+        self.may_change();
         if self.in_batch {
             return f(self);
         }

@@ -247,8 +247,12 @@ pub struct DatePlan {
 impl DatePlan {
     /// When the date is over: its end, or two hours after its start.
     pub fn ends(&self) -> Timestamp {
-        self.end
-            .unwrap_or(Timestamp(self.start.0.saturating_add(2 * 3_600_000)))
+        DatePlan::ends_of(self.start, self.end)
+    }
+
+    /// When a date starting at `start` ends: at `end`, or two hours later without one.
+    pub(crate) fn ends_of(start: Timestamp, end: Option<Timestamp>) -> Timestamp {
+        end.unwrap_or(Timestamp(start.0.saturating_add(2 * 3_600_000)))
     }
 
     /// Whether this is a tech-free date going on at `now` (the home display stays quiet).

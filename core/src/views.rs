@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::Serialize;
 
-use crate::{Device, Journal, PartnerId, Timestamp};
+use crate::{Collection, Device, Journal, PartnerId, Timestamp, Touched};
 
 /// A paired device as this device sees it now: its record and how sync with it is going.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -172,6 +172,24 @@ impl Default for Limits {
     }
 }
 
+/// The collections each screen reads, so a change rebuilds only the screens it concerns.
+pub mod reads {
+    use crate::Collection::{self, *};
+
+    /// The wall: notes (and this week's count of them).
+    pub const WALL: &[Collection] = &[Appreciations];
+    /// Dates: plans and the idea deck.
+    pub const DATES: &[Collection] = &[Dates, Ideas];
+    /// Kindness: the log and the deck's kindness ideas.
+    pub const KINDNESS: &[Collection] = &[Kindness, Ideas];
+    /// Check-in: the check-ins and the week in review (notes, kindness).
+    pub const CHECKIN: &[Collection] = &[Checkins, Appreciations, Kindness];
+    /// Talk: listening, "I" statements and repairs.
+    pub const TALK: &[Collection] = &[Conversations, Repairs];
+    /// The home display: wall-safe notes and the next date.
+    pub const KIOSK: &[Collection] = &[Appreciations, Dates];
+}
+
 impl Views {
     /// Builds every screen from the journal and the devices' state.
     pub fn build(
@@ -181,24 +199,110 @@ impl Views {
         at: Moment,
         limits: Limits,
     ) -> Views {
+        let mut views = Views::default();
+        views.rebuild(journal, &Touched::everything(), me, peers, at, limits);
+        views
+    }
+
+    /// Rebuilds the screens that `touched` concerns; the header and the devices always (they
+    /// show the devices' state, which is not in the journal, and read no collection).
+    fn rebuild(
+        &mut self,
+        journal: &Journal,
+        touched: &Touched,
+        me: Option<PartnerId>,
+        peers: &[PeerStatus],
+        at: Moment,
+        limits: Limits,
+    ) {
         let people = People::of(journal, me.clone());
-        let me_view = me.as_ref().map(|id| people.get(id)).unwrap_or_default();
-        let devices = devices::build(peers, &people, at);
-        Views {
-            shell: ShellView {
-                me: me_view,
-                partner: people.partner().map(|(_, p)| p),
-                today: format::long_day(at.today()),
-                sync: devices::sync_view(peers, at),
-            },
-            wall: wall::build(journal, &people, at, limits.wall),
-            dates: dates::build(journal, &people, at),
-            kindness: kindness::build(journal, &people, at),
-            checkin: checkin::build(journal, &people, at),
-            talk: talk::build(journal, &people, at),
-            devices,
-            trash: trash::build(journal, &people, at),
+        self.shell = ShellView {
+            me: me.as_ref().map(|id| people.get(id)).unwrap_or_default(),
+            partner: people.partner().map(|(_, p)| p),
+            today: format::long_day(at.today()),
+            sync: devices::sync_view(peers, at),
+        };
+        self.devices = devices::build(peers, &people, at);
+        // This week's counts, read once for the two screens that show them.
+        let week = if touched.concerns(reads::WALL) || touched.concerns(reads::CHECKIN) {
+            journal.week_counts(at.today(), at.now)
+        } else {
+            Vec::new()
+        };
+        if touched.concerns(reads::WALL) {
+            self.wall = wall::build(journal, &people, at, limits.wall, &week);
         }
+        if touched.concerns(reads::DATES) {
+            self.dates = dates::build(journal, &people, at);
+        }
+        if touched.concerns(reads::KINDNESS) {
+            self.kindness = kindness::build(journal, &people, at);
+        }
+        if touched.concerns(reads::CHECKIN) {
+            self.checkin = checkin::build(journal, &people, at, &week);
+        }
+        if touched.concerns(reads::TALK) {
+            self.talk = talk::build(journal, &people, at);
+        }
+        if touched.concerns(&Collection::ALL) {
+            self.trash = trash::build(journal, &people, at);
+        }
+    }
+}
+
+/// The screens as last built, kept between changes: a change rebuilds only the screens it
+/// concerns, and a new minute (relative times, countdowns, today) all of them.
+#[derive(Debug, Default)]
+pub struct Screens {
+    shown: Option<Views>,
+    /// What the shown views were built for: the person, the limits and the minute.
+    built_for: Option<(Option<PartnerId>, Limits, i64)>,
+}
+
+impl Screens {
+    /// Nothing built yet.
+    pub fn new() -> Screens {
+        Screens::default()
+    }
+
+    /// The views as last built.
+    pub fn views(&self) -> Option<&Views> {
+        self.shown.as_ref()
+    }
+
+    /// Brings the screens up to date with `touched` (what changed in the journal since the last
+    /// update, see [`Journal::touched`]), the devices' state and the moment, and returns the
+    /// screens that now differ from what was shown.
+    pub fn update(
+        &mut self,
+        journal: &Journal,
+        touched: &Touched,
+        me: Option<PartnerId>,
+        peers: &[PeerStatus],
+        at: Moment,
+        limits: Limits,
+    ) -> Changed {
+        let minute = at.now.0.div_euclid(60_000);
+        let everything = Touched::everything();
+        let touched = match (&self.shown, &self.built_for) {
+            (Some(_), Some((m, l, built))) if *m == me && *built == minute => {
+                if *l == limits {
+                    touched.clone()
+                } else {
+                    let mut t = touched.clone();
+                    t.merge(&Touched::of(reads::WALL));
+                    t
+                }
+            }
+            _ => everything,
+        };
+        let old = self.shown.clone();
+        let mut views = self.shown.take().unwrap_or_default();
+        views.rebuild(journal, &touched, me.clone(), peers, at, limits);
+        let changed = Changed::between(old.as_ref(), &views);
+        self.shown = Some(views);
+        self.built_for = Some((me, limits, minute));
+        changed
     }
 }
 
@@ -294,6 +398,58 @@ mod tests {
         assert!(changed.wall.is_some());
         assert!(changed.dates.is_none());
         assert!(changed.devices.is_none());
+    }
+
+    #[test]
+    fn a_change_rebuilds_only_the_screens_it_concerns() {
+        let (mut j, ana, _) = couple();
+        let mut screens = Screens::new();
+        let at = moment();
+        let limits = Limits::default();
+        let first = j.touched();
+        assert!(
+            !screens
+                .update(&j, &first, Some(ana.clone()), &[], at, limits)
+                .is_empty()
+        );
+
+        // A note: the wall and the check-in's week review are rebuilt, nothing else.
+        j.add_appreciation(&ana, "Thank you for the tea", true, at_hours(-1))
+            .unwrap();
+        let touched = j.touched();
+        let changed = screens.update(&j, &touched, Some(ana.clone()), &[], at, limits);
+        assert!(changed.wall.is_some());
+        assert!(changed.checkin.is_some(), "the week in review counts notes");
+        assert!(changed.dates.is_none() && changed.talk.is_none() && changed.kindness.is_none());
+
+        // A date planned but reported as touching only the wall: the dates screen is not
+        // rebuilt (it would show the plan if it were).
+        let plan = crate::NewDate {
+            title: "Picnic".into(),
+            start: Some(at_hours(24)),
+            ..Default::default()
+        };
+        j.plan_date(&ana, &plan, at_hours(-1)).unwrap();
+        j.touched();
+        let wall_only = Touched::of(reads::WALL);
+        screens.update(&j, &wall_only, Some(ana.clone()), &[], at, limits);
+        let shown = screens.views().unwrap();
+        assert!(shown.dates.upcoming.is_empty(), "not rebuilt");
+        let fresh = Views::build(&j, Some(ana.clone()), &[], at, limits);
+        assert_eq!(fresh.dates.upcoming.len(), 1);
+
+        // Nothing changed: nothing is sent.
+        let none = screens.update(&j, &Touched::default(), Some(ana.clone()), &[], at, limits);
+        assert!(none.is_empty());
+
+        // A new minute rebuilds every screen (times and countdowns move).
+        let later = Moment {
+            now: Timestamp(at.now.0 + 60_000),
+            ..at
+        };
+        let changed = screens.update(&j, &Touched::default(), Some(ana), &[], later, limits);
+        assert!(changed.dates.is_some());
+        assert_eq!(screens.views().unwrap().dates.upcoming.len(), 1);
     }
 
     #[test]

@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use hearth_core::keys::SecretString;
-use hearth_core::{Journal, JournalError, Profile, Replica};
+use hearth_core::{Journal, JournalError, Profile, Replica, Touched};
 use tokio::runtime::{Handle, Runtime};
 use tokio::sync::broadcast;
 
@@ -265,6 +265,15 @@ impl Engine {
     /// Reads the journal, in any phase (it stays in memory until the engine is dropped).
     pub fn read<T>(&self, f: impl FnOnce(&Journal) -> T) -> T {
         f(self.replica().journal())
+    }
+
+    /// Reads the journal together with what changed in it since the last such read (see
+    /// [`Journal::touched`]): how a host's views learn which screens to rebuild. One reader of
+    /// changes per engine; the first read says everything.
+    pub fn read_touched<T>(&self, f: impl FnOnce(&Journal, &Touched) -> T) -> T {
+        let mut replica = self.replica();
+        let touched = replica.journal_mut().touched();
+        f(replica.journal(), &touched)
     }
 
     /// Applies an intent: durable when this returns; running, it is on its way to connected

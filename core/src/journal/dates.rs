@@ -33,6 +33,40 @@ fn read(d: &AutoCommit, id: Id, o: &ObjId) -> Option<DatePlan> {
     })
 }
 
+/// A live date plan's status and times, for picking plans without reading them.
+#[derive(Debug)]
+pub(super) struct DateEntry {
+    start: Timestamp,
+    ends: Timestamp,
+    status: DateStatus,
+    id: Id,
+    obj: ObjId,
+}
+
+/// Every live plan's entry, by start time (then id).
+pub(super) fn index(j: &Journal) -> Vec<DateEntry> {
+    let d = &j.shared;
+    let mut out: Vec<DateEntry> = j
+        .live_items(DocKind::Shared, Collection::Dates)
+        .into_iter()
+        .filter_map(|(id, obj)| {
+            let start = Timestamp(doc::int(d, &obj, "start")?);
+            let end = doc::int(d, &obj, "end").map(Timestamp);
+            Some(DateEntry {
+                start,
+                ends: DatePlan::ends_of(start, end),
+                status: DateStatus::from(
+                    doc::string(d, &obj, "status").unwrap_or_else(|| "planned".into()),
+                ),
+                id,
+                obj,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| (a.start, &a.id).cmp(&(b.start, &b.id)));
+    out
+}
+
 fn check_span(start: Timestamp, end: Option<Timestamp>) -> Result<()> {
     start.check("start")?;
     if let Some(end) = end {
@@ -205,19 +239,13 @@ impl Journal {
 
     /// Every date plan, soonest first.
     pub fn dates(&self) -> Vec<DatePlan> {
-        let d = &self.shared;
-        let mut out: Vec<DatePlan> = self
-            .live_items(DocKind::Shared, Collection::Dates)
-            .into_iter()
-            .filter_map(|(id, o)| read(d, id, &o))
-            .collect();
-        out.sort_by(|a, b| (a.start, &a.id).cmp(&(b.start, &b.id)));
-        out
+        self.dates_where(|_, _, _| true, false, None)
     }
 
     /// Dates whose status and time `keep` picks, by start time (then id), at most `limit`
-    /// from the end of that order when `latest` (most recent first) or from its start. Only
-    /// the plain fields are read to pick; a plan is read whole only once it is picked.
+    /// from the end of that order when `latest` (most recent first) or from its start. They
+    /// are picked from the index of plans (their status and times, kept while the journal
+    /// does not change); a plan is read whole only once it is picked.
     fn dates_where(
         &self,
         keep: impl Fn(&DateStatus, Timestamp, Timestamp) -> bool,
@@ -225,28 +253,15 @@ impl Journal {
         limit: Option<usize>,
     ) -> Vec<DatePlan> {
         let d = &self.shared;
-        let mut picked: Vec<(Timestamp, Id, ObjId)> = self
-            .live_items(DocKind::Shared, Collection::Dates)
-            .into_iter()
-            .filter_map(|(id, o)| {
-                let start = Timestamp(doc::int(d, &o, "start")?);
-                let end = doc::int(d, &o, "end").map(Timestamp);
-                let ends = end.unwrap_or(Timestamp(start.0.saturating_add(2 * 3_600_000)));
-                let status = DateStatus::from(
-                    doc::string(d, &o, "status").unwrap_or_else(|| "planned".into()),
-                );
-                keep(&status, start, ends).then_some((start, id, o))
-            })
-            .collect();
-        picked.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+        let index = self.date_index();
+        let picked = index.iter().filter(|e| keep(&e.status, e.start, e.ends));
+        let read_one = |e: &DateEntry| read(d, e.id.clone(), &e.obj);
+        let limit = limit.unwrap_or(usize::MAX);
         if latest {
-            picked.reverse();
+            picked.rev().filter_map(read_one).take(limit).collect()
+        } else {
+            picked.filter_map(read_one).take(limit).collect()
         }
-        picked
-            .into_iter()
-            .filter_map(|(_, id, o)| read(d, id, &o))
-            .take(limit.unwrap_or(usize::MAX))
-            .collect()
     }
 
     /// Planned dates not yet over, soonest first.
@@ -315,6 +330,40 @@ impl Journal {
 mod tests {
     use super::super::testing::*;
     use super::*;
+
+    #[test]
+    fn the_index_of_plans_follows_every_change() {
+        let (mut a, mut b, ana, ben) = couple();
+        let ids = |v: Vec<DatePlan>| v.into_iter().map(|d| d.id).collect::<Vec<_>>();
+        let now = at(0);
+        let id = a.plan_date(&ana, &picnic(at(5)), now).unwrap();
+        assert_eq!(ids(a.upcoming_dates(now)), vec![id.clone()]);
+        // Moved into the past: the index built a moment ago does not hide it.
+        let moved = DateChange {
+            start: Some(at(-5)),
+            ..Default::default()
+        };
+        a.update_date(&id, &moved, now).unwrap();
+        assert!(a.upcoming_dates(now).is_empty());
+        assert_eq!(ids(a.dates_before(now, None)), vec![id.clone()]);
+        // A plan received from the partner's device.
+        let theirs = b.plan_date(&ben, &picnic(at(7)), now).unwrap();
+        sync(&mut a, &mut b);
+        assert_eq!(ids(a.upcoming_dates(now)), vec![theirs.clone()]);
+        // Deleted on the other device.
+        b.delete(&theirs, &ben, now).unwrap();
+        sync(&mut a, &mut b);
+        assert!(a.upcoming_dates(now).is_empty());
+        // Changed below the typed operations, straight in the document.
+        let later = a.plan_date(&ana, &picnic(at(9)), now).unwrap();
+        assert_eq!(ids(a.upcoming_dates(now)), vec![later.clone()]);
+        let o = a.item(DocKind::Shared, Collection::Dates, &later).unwrap();
+        a.doc_mut(DocKind::Shared)
+            .put(&o, "status", "cancelled")
+            .unwrap();
+        a.doc_mut(DocKind::Shared).commit();
+        assert!(a.upcoming_dates(now).is_empty());
+    }
 
     fn picnic(start: Timestamp) -> NewDate {
         NewDate {

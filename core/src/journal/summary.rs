@@ -10,31 +10,46 @@ use crate::model::{PartnerWeek, WallFilter, WeekSummary};
 impl Journal {
     /// The last seven days up to `today` (the caller's local day) and `now`.
     pub fn week_summary(&self, today: NaiveDate, now: Timestamp) -> WeekSummary {
-        let from = today.checked_sub_days(Days::new(6)).unwrap_or(today);
-        let since = now.plus_days(-7);
-        let appreciations = self.wall(&WallFilter {
-            after: Some(since),
-            until: Some(now),
-            ..WallFilter::default()
-        });
+        let (from, since) = WeekSummary::bounds(today, now);
+        WeekSummary {
+            from,
+            to: today,
+            appreciations: self.wall(&WallFilter {
+                after: Some(since),
+                until: Some(now),
+                ..WallFilter::default()
+            }),
+            partners: self.week_counts(today, now),
+        }
+    }
+
+    /// Each partner's week, counted: [`Journal::week_summary`] without the notes themselves,
+    /// so only who wrote each of the week's notes is read, not what they say.
+    pub fn week_counts(&self, today: NaiveDate, now: Timestamp) -> Vec<PartnerWeek> {
+        let (from, since) = WeekSummary::bounds(today, now);
+        let authors = self.authors_between(since, now);
         let kindness = self.kindness_acts(Some(since), Some(now), None);
-        let partners = self
-            .partners()
+        self.partners()
             .into_iter()
             .map(|p| PartnerWeek {
-                appreciations: appreciations.iter().filter(|a| a.author == p.id).count(),
+                appreciations: authors.iter().filter(|a| **a == p.id).count(),
                 kindnesses: kindness.iter().filter(|k| k.by == p.id).count(),
                 checkins: self.checkins(Some(&p.id), Some(from), Some(today)),
                 name: p.name,
                 partner: p.id,
             })
-            .collect();
-        WeekSummary {
-            from,
-            to: today,
-            appreciations,
-            partners,
-        }
+            .collect()
+    }
+}
+
+impl WeekSummary {
+    /// The week a summary covers: its first day (the week ends `today`) and the moment seven
+    /// days before `now` (what was written after it counts).
+    pub fn bounds(today: NaiveDate, now: Timestamp) -> (NaiveDate, Timestamp) {
+        (
+            today.checked_sub_days(Days::new(6)).unwrap_or(today),
+            now.plus_days(-7),
+        )
     }
 }
 

@@ -1,7 +1,7 @@
 //! Check-in: today's mood and closeness, a trend of the last weeks, and the weekly review that
 //! opens with the week's appreciations.
 
-use crate::Journal;
+use crate::{Journal, PartnerWeek, WallFilter, WeekSummary};
 use chrono::Days;
 
 use super::wall::{NoteView, note};
@@ -37,10 +37,14 @@ pub struct CheckinView {
     pub review_people: Vec<ReviewPersonView>,
 }
 
+/// How many of the week's notes the review opens with.
+const REVIEW_NOTES: usize = 6;
+
 /// How many weeks the chart covers.
 pub const WEEKS: u64 = 8;
 
-pub fn build(journal: &Journal, people: &People, at: Moment) -> CheckinView {
+/// Check-in, with the week in review counted in `week` (from [`Journal::week_counts`]).
+pub fn build(journal: &Journal, people: &People, at: Moment, week: &[PartnerWeek]) -> CheckinView {
     let today = at.today();
     let first = today
         .checked_sub_days(Days::new(WEEKS * 7 - 1))
@@ -86,12 +90,13 @@ pub fn build(journal: &Journal, people: &People, at: Moment) -> CheckinView {
         }
     }
 
-    let summary = journal.week_summary(today, at.now);
+    let (week_from, since) = WeekSummary::bounds(today, at.now);
+    let counts = week;
     let review_people = people
         .ordered()
         .into_iter()
         .map(|(id, person)| {
-            let week = summary.partners.iter().find(|w| w.partner == id);
+            let week = counts.iter().find(|w| w.partner == id);
             let (notes, kind, checks) = week.map_or((0, 0, 0), |w| {
                 (w.appreciations, w.kindnesses, w.checkins.len())
             });
@@ -120,13 +125,17 @@ pub fn build(journal: &Journal, people: &People, at: Moment) -> CheckinView {
         chart_to: "this week".into(),
         review_range: format!(
             "{} to {}",
-            summary.from.format("%a %-d %b"),
-            summary.to.format("%a %-d %b")
+            week_from.format("%a %-d %b"),
+            today.format("%a %-d %b")
         ),
-        review_notes: summary
-            .appreciations
+        review_notes: journal
+            .wall(&WallFilter {
+                after: Some(since),
+                until: Some(at.now),
+                limit: Some(REVIEW_NOTES),
+                ..WallFilter::default()
+            })
             .iter()
-            .take(6)
             .map(|a| note(a, people, at))
             .collect(),
         review_people,
@@ -149,7 +158,8 @@ mod tests {
             .unwrap();
         j.add_appreciation(&ben, "Thanks for the tea", false, at_hours(-3))
             .unwrap();
-        let v = build(&j, &People::of(&j, Some(ana)), moment());
+        let week = j.week_counts(moment().today(), moment().now);
+        let v = build(&j, &People::of(&j, Some(ana)), moment(), &week);
         assert!(v.done_today);
         assert_eq!((v.mood, v.closeness, v.note.as_str()), (4, 5, "good day"));
         assert!(!v.chart_empty);

@@ -1,6 +1,6 @@
 //! The Wall: notes of thanks, newest first, and this week's gentle count per person.
 
-use crate::{Journal, WallFilter};
+use crate::{Journal, PartnerWeek, WallFilter};
 
 use super::{Colour, Moment, People, format};
 
@@ -72,20 +72,27 @@ pub fn note(a: &crate::Appreciation, people: &People, at: Moment) -> NoteView {
     }
 }
 
-pub fn build(journal: &Journal, people: &People, at: Moment, limit: usize) -> WallView {
+/// The wall: the newest `limit` notes, and each partner's count of this week's (`week`, from
+/// [`Journal::week_counts`]).
+pub fn build(
+    journal: &Journal,
+    people: &People,
+    at: Moment,
+    limit: usize,
+    week: &[PartnerWeek],
+) -> WallView {
     let mut notes = journal.wall(&WallFilter {
         limit: Some(limit + 1),
         ..WallFilter::default()
     });
     let has_more = notes.len() > limit;
     notes.truncate(limit);
-    let summary = journal.week_summary(at.today(), at.now);
+    let counts = week;
     let week = people
         .ordered()
         .into_iter()
         .map(|(id, p)| {
-            let n = summary
-                .partners
+            let n = counts
                 .iter()
                 .find(|w| w.partner == id)
                 .map_or(0, |w| w.appreciations);
@@ -126,7 +133,8 @@ mod tests {
             .unwrap();
         j.react(&older, &ben, Some(HEART), at_hours(-1)).unwrap();
         let people = People::of(&j, Some(ana.clone()));
-        let view = build(&j, &people, moment(), 10);
+        let week = j.week_counts(moment().today(), moment().now);
+        let view = build(&j, &people, moment(), 10, &week);
         let texts: Vec<_> = view.notes.iter().map(|n| n.text.as_str()).collect();
         assert_eq!(texts, ["Thank you for the walk", "Thank you for the soup"]);
         assert_eq!(view.notes[0].colour, Colour(0x3b7fc0));
@@ -137,6 +145,6 @@ mod tests {
         assert_eq!(view.week[0].text, "Ana: 1 note this week");
         assert_eq!(view.week[1].text, "Ben: 1 note this week");
         assert!(!view.has_more);
-        assert!(build(&j, &people, moment(), 1).has_more);
+        assert!(build(&j, &people, moment(), 1, &week).has_more);
     }
 }

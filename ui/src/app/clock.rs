@@ -39,4 +39,16 @@ impl Clock {
             },
         }
     }
+
+    /// A tick on every minute of this clock (the first at the next whole minute), for what
+    /// shows the time: relative times, countdowns, the kiosk's clock. Missed ticks are not
+    /// made up.
+    pub(crate) fn minutes(&self) -> tokio::time::Interval {
+        let to_next = 60_000 - self.moment().now.0.rem_euclid(60_000);
+        let first = tokio::time::Instant::now()
+            + std::time::Duration::from_millis(u64::try_from(to_next).unwrap_or(60_000));
+        let mut tick = tokio::time::interval_at(first, std::time::Duration::from_secs(60));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tick
+    }
 }

@@ -23,7 +23,7 @@ use super::job_thread::JobThread;
 use super::kiosk_adapter;
 use super::session::Session;
 use super::ui::{KioskWindow, Theme};
-use super::views::kiosk::KioskView;
+use super::views::{self, kiosk::KioskView};
 use super::worker::sentence;
 
 enum KioskCommand {
@@ -265,14 +265,9 @@ impl Worker {
                 return;
             }
         };
-        self.refresh(session.engine());
+        self.refresh(session.engine(), true);
         // On the minute, so the clock and the countdown change when they should.
-        let now_ms = self.clock.moment().now.0;
-        let to_next_minute = 60_000 - now_ms.rem_euclid(60_000);
-        let first = tokio::time::Instant::now()
-            + Duration::from_millis(u64::try_from(to_next_minute).unwrap_or(60_000));
-        let mut tick = tokio::time::interval_at(first, Duration::from_secs(60));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut tick = self.clock.minutes();
         loop {
             tokio::select! {
                 command = rx.recv() => match command {
@@ -283,8 +278,10 @@ impl Worker {
                         session.settled();
                     }
                 },
-                () = session.changed(Duration::from_millis(50)) => self.refresh(session.engine()),
-                _ = tick.tick() => self.refresh(session.engine()),
+                () = session.changed(Duration::from_millis(50)) => {
+                    self.refresh(session.engine(), false);
+                }
+                _ = tick.tick() => self.refresh(session.engine(), true),
             }
         }
         session.close().await;
@@ -312,7 +309,7 @@ impl Worker {
         let name = engine.read(|j| j.partner(&author).map(|p| p.name));
         match engine.write(|j| j.add_appreciation(&author, text, true, now)) {
             Ok(_) => {
-                self.refresh(engine);
+                self.refresh(engine, false);
                 let thanks = match name {
                     Some(name) => format!("Thank you, {name}. Your note is on the wall."),
                     None => "Your note is on the wall.".to_owned(),
@@ -329,9 +326,16 @@ impl Worker {
         }
     }
 
-    fn refresh(&mut self, engine: &Engine) {
+    /// Rebuilds the display's view when a change concerns what it shows, or at a new minute.
+    fn refresh(&mut self, engine: &Engine, minute: bool) {
         let moment = self.clock.moment();
-        let view = engine.read(|j| KioskView::build(j, moment));
+        let rebuilt = engine.read_touched(|j, touched| {
+            (minute || self.last.is_none() || touched.concerns(views::reads::KIOSK))
+                .then(|| KioskView::build(j, moment))
+        });
+        let Some(view) = rebuilt else {
+            return;
+        };
         if self.last.as_ref() != Some(&view) {
             self.last = Some(view.clone());
             self.ui(move |w| kiosk_adapter::apply(w, &view));

@@ -17,7 +17,7 @@ use super::clock::Clock;
 use super::job_thread::JobThread;
 use super::session::{Session, SharedNode};
 use super::ui::{AppWindow, Phase, Screen};
-use super::views::{Changed, Limits, Views};
+use super::views::{Limits, Screens};
 use super::{devices_adapter, qr, setup_adapter, shell_adapter};
 
 /// Something to do on the UI thread once the worker is done.
@@ -174,7 +174,7 @@ impl WorkerHandle {
             tx: tx.clone(),
             session: None,
             shared: node.clone(),
-            last: None,
+            screens: Screens::new(),
             limits: Limits::default(),
             invite: None,
         };
@@ -210,7 +210,7 @@ struct Worker {
     /// The open journal, once there is one.
     session: Option<Session>,
     shared: SharedNode,
-    last: Option<Views>,
+    screens: Screens,
     limits: Limits,
     invite: Option<JoinHandle<()>>,
 }
@@ -276,8 +276,8 @@ impl Worker {
         passphrase: Option<SecretString>,
     ) {
         self.boot(passphrase).await;
-        let mut tick = tokio::time::interval(Duration::from_secs(30));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // Relative times and countdowns move on the minute; nothing else needs a timer.
+        let mut tick = self.clock.minutes();
         loop {
             tokio::select! {
                 command = rx.recv() => match command {
@@ -612,7 +612,7 @@ impl Worker {
         });
     }
 
-    /// Rebuilds the screens and sends the ones that changed.
+    /// Rebuilds the screens a change (or a new minute) concerns and sends the ones that differ.
     fn refresh(&mut self) {
         let Some(engine) = self.session.as_ref().map(Session::engine) else {
             return;
@@ -621,9 +621,9 @@ impl Worker {
         let me = engine.me();
         let peers = engine.peer_status();
         let limits = self.limits;
-        let views = engine.read(|j| Views::build(j, me, &peers, moment, limits));
-        let changed = Changed::between(self.last.as_ref(), &views);
-        self.last = Some(views);
+        let screens = &mut self.screens;
+        let changed = engine
+            .read_touched(|j, touched| screens.update(j, touched, me, &peers, moment, limits));
         if !changed.is_empty() {
             self.ui(move |w| super::apply(w, changed));
         }

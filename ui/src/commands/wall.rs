@@ -113,6 +113,7 @@ pub(crate) fn wall(ctx: &mut Ctx, a: &WallArgs) -> Result<()> {
         author,
         wall_safe_only: a.wall_safe,
         limit: a.limit,
+        ..WallFilter::default()
     };
     let notes: Vec<NoteView> = ctx
         .backend
