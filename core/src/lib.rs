@@ -18,6 +18,7 @@
 //! - [`backup`]: passphrase-sealed backups that standard `age` and `tar` can open.
 //! - [`views`]: what each screen shows, as plain data built from the journal, and [`words`], the
 //!   copy the app and the command line share for it.
+//! - [`export`]: the journal as JSON, Markdown and iCalendar.
 //! - [`bound`]: measures how large untrusted Automerge bytes inflate to, before Automerge reads
 //!   them, so a small compressed input cannot make a device allocate gigabytes.
 //!
@@ -91,6 +92,7 @@ mod replica;
 mod store;
 
 // What the screens and the command line show.
+pub mod export;
 pub mod views;
 pub mod words;
 

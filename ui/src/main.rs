@@ -9,7 +9,6 @@ mod backend;
 mod cli;
 mod commands;
 mod demo;
-mod export;
 mod io;
 mod owner;
 mod qr;

@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 
 use anyhow::Result;
-use chrono::{Local, TimeZone};
+use chrono::Local;
 use hearth_core::{Collection, Id, Journal, PartnerId, Timestamp};
 
 /// The short form of an id that lists show: its last six characters (the random part of a
@@ -119,10 +119,7 @@ fn matching<'a>(ids: &'a [Id], needle: &str) -> Vec<&'a Id> {
 
 /// A time in the local zone, for people: `Fri 12 Jun 2026, 19:30`.
 pub(crate) fn when(t: Timestamp) -> String {
-    match Local.timestamp_millis_opt(t.millis()).single() {
-        Some(local) => local.format("%a %-d %b %Y, %H:%M").to_string(),
-        None => t.to_string(),
-    }
+    hearth_core::views::format::local_time(&Local, t)
 }
 
 /// An error and its causes in one line, as `{e:#}` writes them, but without a cause whose text
@@ -308,23 +305,7 @@ pub(crate) fn rfc3339(t: Timestamp) -> String {
 /// When a date is on: `Fri 12 Jun 2026, 19:30`, with its end when it has one (`to 22:00` the
 /// same day, the whole time on another day).
 pub(crate) fn span(start: Timestamp, end: Option<Timestamp>) -> String {
-    let from = when(start);
-    let Some(end) = end else {
-        return from;
-    };
-    let day = |t: Timestamp| {
-        Local
-            .timestamp_millis_opt(t.millis())
-            .single()
-            .map(|l| l.date_naive())
-    };
-    match (
-        day(start),
-        Local.timestamp_millis_opt(end.millis()).single(),
-    ) {
-        (Some(d), Some(e)) if e.date_naive() == d => format!("{from} to {}", e.format("%H:%M")),
-        _ => format!("{from} to {}", when(end)),
-    }
+    hearth_core::views::format::local_span(&Local, start, end)
 }
 
 /// A partner's name, or a gentle placeholder; safe to print ([`safe`]).

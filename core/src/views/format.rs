@@ -1,7 +1,7 @@
 //! Times and counts in plain, friendly words.
 
 use crate::Timestamp;
-use chrono::{Datelike, NaiveDate, Timelike};
+use chrono::{Datelike, NaiveDate, TimeZone, Timelike};
 
 use super::Moment;
 
@@ -95,6 +95,37 @@ pub fn short(text: &str, max: usize) -> String {
     } else {
         let cut: String = one_line.chars().take(max.saturating_sub(1)).collect();
         format!("{}…", cut.trim_end())
+    }
+}
+
+/// A moment in `tz` the way lists and exports write it: `Fri 12 Jun 2026, 19:30`.
+pub fn local_time<Tz: TimeZone>(tz: &Tz, t: Timestamp) -> String
+where
+    Tz::Offset: std::fmt::Display,
+{
+    match tz.timestamp_millis_opt(t.millis()).single() {
+        Some(local) => local.format("%a %-d %b %Y, %H:%M").to_string(),
+        None => t.to_string(),
+    }
+}
+
+/// When a date is on, in `tz`: [`local_time`] of its start, with its end when it has one (`to
+/// 22:00` the same day, the whole time on another day).
+pub fn local_span<Tz: TimeZone>(tz: &Tz, start: Timestamp, end: Option<Timestamp>) -> String
+where
+    Tz::Offset: std::fmt::Display,
+{
+    let from = local_time(tz, start);
+    let Some(end) = end else {
+        return from;
+    };
+    let day = tz
+        .timestamp_millis_opt(start.millis())
+        .single()
+        .map(|l| l.date_naive());
+    match (day, tz.timestamp_millis_opt(end.millis()).single()) {
+        (Some(d), Some(e)) if e.date_naive() == d => format!("{from} to {}", e.format("%H:%M")),
+        _ => format!("{from} to {}", local_time(tz, end)),
     }
 }
 

@@ -18,9 +18,9 @@ use super::Ctx;
 use crate::cli::{
     BackupArgs, ExportArgs, ExportChangesArgs, ExportFormat, PassphraseCommand, RestoreArgs,
 };
-use crate::export;
 use crate::io::{self, Io};
 use crate::show;
+use hearth_core::export;
 
 /// Writes `bytes` to `path` readable by the owner only, through a temporary file and a rename,
 /// so a failure never leaves half a file under the real name.
@@ -93,8 +93,8 @@ pub(crate) fn export(ctx: &mut Ctx, a: &ExportArgs) -> Result<()> {
         .backend
         .with_profile(|p, _| p.config().device_name.clone());
     let text = ctx.backend.read(|j| match a.format {
-        ExportFormat::Json => export::json(j, &device, now),
-        ExportFormat::Markdown => Ok(export::markdown(j, me.as_ref(), now)),
+        ExportFormat::Json => export::json(j, &device, now).context("could not write JSON"),
+        ExportFormat::Markdown => Ok(export::markdown(j, me.as_ref(), now, &chrono::Local)),
         ExportFormat::Ics => Ok(export::ics(j, now)),
     })?;
     let Some(out) = &a.out else {

@@ -1,22 +1,31 @@
 //! The journal in other forms: typed JSON data, a readable Markdown document, and the date
-//! plans as an iCalendar file. Pure functions of the journal and the time given.
+//! plans as an iCalendar file. Pure functions of the journal, the time and the time zone given.
 
-use anyhow::{Context, Result};
-use hearth_core::{
+use std::fmt::Display;
+
+use chrono::TimeZone;
+
+use crate::views::format::{local_span, local_time};
+use crate::{
     Appreciation, CheckIn, DatePlan, DateStatus, Device, IStatement, Idea, Journal, KindnessAct,
     ListeningExchange, Partner, PartnerId, Repair, Timestamp, TrashEntry, WallFilter,
 };
 use icalendar::{Calendar, Component, EventLike, EventStatus, Property};
 use serde::Serialize;
 
-use crate::show;
+/// A partner's name as the exports write it, or a gentle placeholder.
+fn name(j: &Journal, id: &PartnerId) -> String {
+    j.partner(id)
+        .map(|p| crate::display_safe(&p.name).into_owned())
+        .unwrap_or_else(|| "someone".to_owned())
+}
 
 /// The JSON export's format version.
-pub(crate) const JSON_FORMAT: u32 = 1;
+pub const JSON_FORMAT: u32 = 1;
 
 /// Everything this device holds, as the typed structs of `hearth-core`.
 #[derive(Debug, Serialize)]
-pub(crate) struct JournalExport<'a> {
+pub struct JournalExport<'a> {
     format: u32,
     exported_at: Timestamp,
     device: &'a str,
@@ -36,7 +45,7 @@ pub(crate) struct JournalExport<'a> {
 }
 
 /// The journal as one JSON document.
-pub(crate) fn json(j: &Journal, device: &str, now: Timestamp) -> Result<String> {
+pub fn json(j: &Journal, device: &str, now: Timestamp) -> Result<String, serde_json::Error> {
     let export = JournalExport {
         format: JSON_FORMAT,
         exported_at: now,
@@ -53,7 +62,7 @@ pub(crate) fn json(j: &Journal, device: &str, now: Timestamp) -> Result<String> 
         repairs: j.repairs(),
         trash: j.trash(),
     };
-    let mut text = serde_json::to_string_pretty(&export).context("could not write JSON")?;
+    let mut text = serde_json::to_string_pretty(&export)?;
     text.push('\n');
     Ok(text)
 }
@@ -77,10 +86,13 @@ fn md(text: &str) -> String {
     out
 }
 
-fn date_line(j: &Journal, d: &DatePlan) -> String {
+fn date_line<Tz: TimeZone>(j: &Journal, d: &DatePlan, tz: &Tz) -> String
+where
+    Tz::Offset: Display,
+{
     let mut line = match d.status {
         DateStatus::Idea => format!("- **{}**", md(&d.title)),
-        _ => format!("- **{}**, {}", md(&d.title), show::span(d.start, d.end)),
+        _ => format!("- **{}**, {}", md(&d.title), local_span(tz, d.start, d.end)),
     };
     if let Some(place) = &d.place {
         line.push_str(&format!(" · {}", md(place)));
@@ -93,24 +105,33 @@ fn date_line(j: &Journal, d: &DatePlan) -> String {
         DateStatus::Cancelled => line.push_str(" · called off"),
         _ => {}
     }
-    line.push_str(&format!(" (planned by {})", md(&show::name(j, &d.planner))));
+    line.push_str(&format!(" (planned by {})", md(&name(j, &d.planner))));
     if !d.notes.trim().is_empty() {
         line.push_str(&format!("\n  {}", md(d.notes.trim())));
     }
     for (p, r) in &d.reflections {
-        line.push_str(&format!("\n  *{}:* {}", md(&show::name(j, p)), md(r)));
+        line.push_str(&format!("\n  *{}:* {}", md(&name(j, p)), md(r)));
     }
     line
 }
 
 /// The journal as a document to read, print or keep. Private entries appear only in their own
 /// section, and only this person's (they live in this device's private journal).
-pub(crate) fn markdown(j: &Journal, me: Option<&PartnerId>, now: Timestamp) -> String {
+/// The journal as a readable Markdown document, times shown in `tz`.
+pub fn markdown<Tz: TimeZone>(
+    j: &Journal,
+    me: Option<&PartnerId>,
+    now: Timestamp,
+    tz: &Tz,
+) -> String
+where
+    Tz::Offset: Display,
+{
     let mut o: Vec<String> = Vec::new();
     let names: Vec<String> = j.partners().into_iter().map(|p| p.name).collect();
     o.push(format!("# Our journal: {}", md(&names.join(" and "))));
     o.push(String::new());
-    o.push(format!("Written out on {}.", show::when(now)));
+    o.push(format!("Written out on {}.", local_time(tz, now)));
 
     o.push(String::new());
     o.push("## The wall".into());
@@ -122,8 +143,8 @@ pub(crate) fn markdown(j: &Journal, me: Option<&PartnerId>, now: Timestamp) -> S
     for a in &wall {
         let mut line = format!(
             "- **{}**, {}: {}",
-            md(&show::name(j, &a.author)),
-            show::when(a.created),
+            md(&name(j, &a.author)),
+            local_time(tz, a.created),
             md(&a.text)
         );
         if a.wall_safe {
@@ -132,7 +153,7 @@ pub(crate) fn markdown(j: &Journal, me: Option<&PartnerId>, now: Timestamp) -> S
         let reactions: Vec<String> = a
             .reactions
             .iter()
-            .map(|(p, r)| format!("{} {}", md(r), md(&show::name(j, p))))
+            .map(|(p, r)| format!("{} {}", md(r), md(&name(j, p))))
             .collect();
         if !reactions.is_empty() {
             line.push_str(&format!("  \n  {}", reactions.join(" · ")));
@@ -159,7 +180,7 @@ pub(crate) fn markdown(j: &Journal, me: Option<&PartnerId>, now: Timestamp) -> S
         o.push(format!("### {title}"));
         o.push(String::new());
         for d in list {
-            o.push(date_line(j, d));
+            o.push(date_line(j, d, tz));
         }
     }
 
@@ -169,7 +190,7 @@ pub(crate) fn markdown(j: &Journal, me: Option<&PartnerId>, now: Timestamp) -> S
         o.push("## Idea deck".into());
         o.push(String::new());
         for i in &ideas {
-            let who: Vec<String> = i.enjoyed_by.iter().map(|p| show::name(j, p)).collect();
+            let who: Vec<String> = i.enjoyed_by.iter().map(|p| name(j, p)).collect();
             let mark = if i.matched {
                 " · you both would enjoy it".to_owned()
             } else if who.is_empty() {
@@ -189,8 +210,8 @@ pub(crate) fn markdown(j: &Journal, me: Option<&PartnerId>, now: Timestamp) -> S
         for k in &kindness {
             o.push(format!(
                 "- {}, {}: {}",
-                md(&show::name(j, &k.by)),
-                show::when(k.when),
+                md(&name(j, &k.by)),
+                local_time(tz, k.when),
                 md(&k.what)
             ));
         }
@@ -207,7 +228,7 @@ pub(crate) fn markdown(j: &Journal, me: Option<&PartnerId>, now: Timestamp) -> S
             o.push(format!(
                 "| {} | {} | {} | {} | {} |",
                 c.day,
-                md(&show::name(j, &c.partner)),
+                md(&name(j, &c.partner)),
                 c.mood,
                 c.closeness,
                 md(c.note.as_deref().unwrap_or(""))
@@ -223,12 +244,12 @@ pub(crate) fn markdown(j: &Journal, me: Option<&PartnerId>, now: Timestamp) -> S
             o.push(String::new());
             o.push(format!(
                 "- **{}**, {}: {}",
-                md(&show::name(j, &x.speaker)),
-                show::when(x.created),
+                md(&name(j, &x.speaker)),
+                local_time(tz, x.created),
                 md(&x.statement)
             ));
             for s in &x.steps {
-                let who = md(&show::name(j, &s.by));
+                let who = md(&name(j, &s.by));
                 let text = if s.text.is_empty() {
                     "yes, that's it".to_owned()
                 } else {
@@ -253,8 +274,8 @@ pub(crate) fn markdown(j: &Journal, me: Option<&PartnerId>, now: Timestamp) -> S
         for s in &shared_statements {
             o.push(format!(
                 "- **{}**, {}: {}",
-                md(&show::name(j, &s.author)),
-                show::when(s.created),
+                md(&name(j, &s.author)),
+                local_time(tz, s.created),
                 md(&s.parts.sentence())
             ));
         }
@@ -264,7 +285,7 @@ pub(crate) fn markdown(j: &Journal, me: Option<&PartnerId>, now: Timestamp) -> S
         o.push("## Repairs".into());
         o.push(String::new());
         for r in &shared_repairs {
-            o.push(repair_line(j, r));
+            o.push(repair_line(j, r, tz));
         }
     }
 
@@ -294,7 +315,7 @@ pub(crate) fn markdown(j: &Journal, me: Option<&PartnerId>, now: Timestamp) -> S
             for s in &private_statements {
                 o.push(format!(
                     "- {} *(private draft)*: {}",
-                    show::when(s.created),
+                    local_time(tz, s.created),
                     md(&s.parts.sentence())
                 ));
             }
@@ -304,7 +325,7 @@ pub(crate) fn markdown(j: &Journal, me: Option<&PartnerId>, now: Timestamp) -> S
             o.push("### Hurts written down".into());
             o.push(String::new());
             for r in &private_repairs {
-                o.push(format!("{} *(private)*", repair_line(j, r)));
+                o.push(format!("{} *(private)*", repair_line(j, r, tz)));
             }
         }
     }
@@ -312,39 +333,42 @@ pub(crate) fn markdown(j: &Journal, me: Option<&PartnerId>, now: Timestamp) -> S
     o.join("\n")
 }
 
-fn repair_line(j: &Journal, r: &Repair) -> String {
+fn repair_line<Tz: TimeZone>(j: &Journal, r: &Repair, tz: &Tz) -> String
+where
+    Tz::Offset: Display,
+{
     let mut line = format!(
         "- **{}**, {}: {}",
-        md(&show::name(j, &r.author)),
-        show::when(r.created),
+        md(&name(j, &r.author)),
+        local_time(tz, r.created),
         md(&r.hurt)
     );
     if let Some((at, words)) = &r.acknowledged {
-        line.push_str(&format!("\n  - acknowledged {}", show::when(*at)));
+        line.push_str(&format!("\n  - acknowledged {}", local_time(tz, *at)));
         if let Some(w) = words {
             line.push_str(&format!(": {}", md(w)));
         }
     }
     if let Some(at) = r.understood_at {
-        line.push_str(&format!("\n  - understood {}", show::when(at)));
+        line.push_str(&format!("\n  - understood {}", local_time(tz, at)));
     }
     for (p, at) in &r.released {
         line.push_str(&format!(
             "\n  - released by {} {}",
-            md(&show::name(j, p)),
-            show::when(*at)
+            md(&name(j, p)),
+            local_time(tz, *at)
         ));
     }
     line
 }
 
 /// The UID of a date's calendar event: stable, so importing again updates it.
-pub(crate) fn event_uid(date: &DatePlan) -> String {
+pub fn event_uid(date: &DatePlan) -> String {
     format!("{}@hearth", date.id)
 }
 
 /// Date plans with a time as an iCalendar file: one VEVENT per date.
-pub(crate) fn ics(j: &Journal, now: Timestamp) -> String {
+pub fn ics(j: &Journal, now: Timestamp) -> String {
     let utc = |t: Timestamp| t.to_datetime().unwrap_or_default();
     let mut cal = Calendar::empty();
     cal.append_property(Property::new("VERSION", "2.0"));
@@ -376,10 +400,7 @@ pub(crate) fn ics(j: &Journal, now: Timestamp) -> String {
         if d.tech_free {
             description.push("Screens away for this one.".to_owned());
         }
-        description.push(format!(
-            "Planned by {} in Hearth.",
-            show::name(j, &d.planner)
-        ));
+        description.push(format!("Planned by {} in Hearth.", name(j, &d.planner)));
         e.description(&description.join("\n\n"));
         cal.push(e.done());
     }
@@ -389,7 +410,7 @@ pub(crate) fn ics(j: &Journal, now: Timestamp) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hearth_core::NewDate;
+    use crate::NewDate;
 
     fn journal() -> (Journal, PartnerId) {
         let mut j = Journal::new(b"export-test-device").unwrap_or_else(|e| panic!("{e}"));
@@ -429,7 +450,8 @@ mod tests {
     #[test]
     fn markdown_escapes_and_holds_the_wall() {
         let (j, ana) = journal();
-        let text = markdown(&j, Some(&ana), Timestamp(1_767_225_600_000));
+        let text = markdown(&j, Some(&ana), Timestamp(1_767_225_600_000), &chrono::Utc);
+        assert!(text.contains("Thu 1 Jan 2026, 00:00"), "{text}");
         assert!(text.contains("Thank you for the \\*soup\\*"), "{text}");
         assert!(text.contains("Picnic"));
         assert!(!text.contains("## Private"));
