@@ -31,6 +31,10 @@ pub const MANIFEST_NAME: &str = "manifest.json";
 pub const JOURNAL_NAME: &str = "journal.automerge";
 /// The private journal's name in the archive.
 pub const PRIVATE_NAME: &str = "private.automerge";
+/// The manifest field naming the journal's founder (its endpoint id).
+pub const FOUNDER_KEY: &str = "founder";
+/// The manifest field naming the device the backup was made on (its endpoint id).
+pub const DEVICE_KEY: &str = "device";
 
 /// The largest member a backup may hold; more is not a Hearth backup. A document decodes to at
 /// least its own length, and no more than [`crate::bound::MAX_DECODED`] is accepted, so a larger

@@ -15,7 +15,8 @@
 //!   store (an intent applied here, changes received, the fold of chunks into a snapshot).
 //! - [`membership`]: who belongs to the journal, decided by statements devices sign; the rules
 //!   of who may add and revoke which device, and whose devices get a private journal.
-//! - [`backup`]: passphrase-sealed backups that standard `age` and `tar` can open.
+//! - [`backup`]: passphrase-sealed backups that standard `age` and `tar` can open, and
+//!   [`restore`]: what restoring one as a new device makes.
 //! - [`views`]: what each screen shows, as plain data built from the journal, and [`words`], the
 //!   copy the app and the command line share for it.
 //! - [`export`]: the journal as JSON, Markdown and iCalendar.
@@ -89,6 +90,7 @@ pub mod keys;
 pub mod membership;
 mod profile;
 mod replica;
+pub mod restore;
 mod store;
 
 // What the screens and the command line show.

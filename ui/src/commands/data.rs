@@ -6,12 +6,9 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use hearth_core::CLAIMED_PERSON;
 use hearth_core::backup::{self, Backup, Manifest};
 use hearth_core::keys::{KeySealing, SecretString};
-use hearth_core::{
-    CreateOptions, DeviceKind, DeviceOwner, Journal, PartnerId, Profile, Timestamp, Trust,
-};
+use hearth_core::{DeviceOwner, Profile, Timestamp};
 use serde::Serialize;
 
 use super::Ctx;
@@ -21,6 +18,7 @@ use crate::cli::{
 use crate::io::{self, Io};
 use crate::show;
 use hearth_core::export;
+use hearth_core::restore::{RestoreAs, RestoreError, RestorePlan};
 
 /// Writes `bytes` to `path` readable by the owner only, through a temporary file and a rename,
 /// so a failure never leaves half a file under the real name.
@@ -203,10 +201,12 @@ pub(crate) fn backup(ctx: &mut Ctx, a: &BackupArgs) -> Result<()> {
         let names = j.partners().into_iter().map(|p| p.name).collect();
         let mut manifest = Manifest::new(chrono::Utc::now(), p.config().device_name.clone(), names);
         if let Some(root) = j.root() {
-            manifest.extra.insert(FOUNDER_KEY.into(), root.into());
+            manifest
+                .extra
+                .insert(backup::FOUNDER_KEY.into(), root.into());
         }
         manifest.extra.insert(
-            DEVICE_KEY.into(),
+            backup::DEVICE_KEY.into(),
             hearth_sync::endpoint_id_of(p.keys().endpoint_secret()).into(),
         );
         (manifest, j.wall(&Default::default()).len())
@@ -253,65 +253,14 @@ fn read_backup_with(io: &Io, path: &Path, passphrase: &SecretString) -> Result<B
     Ok(backup)
 }
 
-/// The authors of the private items in a backup's private journal.
-fn private_authors(j: &Journal) -> Vec<PartnerId> {
-    let mut authors: Vec<PartnerId> = j
-        .i_statements()
-        .into_iter()
-        .filter(|s| s.shared_at.is_none())
-        .map(|s| s.author)
-        .chain(
-            j.repairs()
-                .into_iter()
-                .filter(|r| r.shared_at.is_none())
-                .map(|r| r.author),
-        )
-        .collect();
-    authors.sort();
-    authors.dedup();
-    authors
-}
+/// Said when a backup's private entries are someone else's.
+const LEFT_OUT: &str =
+    "note: the backup's private journal belongs to someone else, so it was left out";
 
-/// Keeps a backup's private journal only if it belongs to `owner`: private entries never go to
-/// another person's device or the home display.
-fn private_for(io: &Io, backup: &mut Backup, journal: &Journal, owner: &DeviceOwner) {
-    if backup.private.is_none() {
-        return;
+fn left_out_note(io: &Io, plan: &RestorePlan) {
+    if plan.private_left_out {
+        io.note(LEFT_OUT);
     }
-    let authors = private_authors(journal);
-    let keep = match owner {
-        DeviceOwner::Home => false,
-        DeviceOwner::Partner(p) => authors.iter().all(|a| a == p),
-    };
-    if !keep {
-        backup.private = None;
-        if !authors.is_empty() {
-            io.note(
-                "note: the backup's private journal belongs to someone else, so it was left out",
-            );
-        }
-    }
-}
-
-/// The manifest field naming the journal's founder (its endpoint id).
-const FOUNDER_KEY: &str = "founder";
-/// The manifest field naming the device the backup was made on (its endpoint id).
-const DEVICE_KEY: &str = "device";
-
-/// The device a backup was made on, as the backup's journal records it.
-fn made_on(backup: &Backup, journal: &Journal) -> Option<hearth_core::Device> {
-    let id = backup.manifest.extra.get(DEVICE_KEY)?.as_str()?;
-    journal.devices().into_iter().find(|d| d.endpoint_id == id)
-}
-
-/// The founder a backup names, if the backup's own statements bear it out.
-fn founder_of(backup: &Backup, journal: &Journal) -> Option<String> {
-    let founder = backup.manifest.extra.get(FOUNDER_KEY)?.as_str()?.to_owned();
-    let m = journal.membership_under(Some(&founder));
-    m.devices()
-        .get(&founder)
-        .is_some_and(|d| d.role == hearth_core::membership::AddRole::Founder)
-        .then_some(founder)
 }
 
 /// `hearth restore FILE`: a new profile from a backup.
@@ -325,62 +274,28 @@ pub(crate) fn restore_new(dir: &Path, a: &RestoreArgs, io: &Io, cwd: &Path) -> R
         );
     }
     let path = cwd.join(&a.file);
-    let mut backup = read_backup(io, &path)?;
-    let journal = Journal::load(&backup.shared, backup.private.as_deref(), b"hearth-restore")
-        .context("the backup's journal does not load")?;
-    let partners = journal.partners();
-    let source = made_on(&backup, &journal);
-    let owner = if a.display {
-        DeviceOwner::Home
+    let backup = read_backup(io, &path)?;
+    let restore_as = if a.display {
+        RestoreAs::Display
     } else if let Some(name) = &a.person {
-        DeviceOwner::Partner(journal.find_partner(name)?.id)
-    } else if let Some(device) = &source {
-        // Whose the device it was made on was: the same answer for every backup of it.
-        device.owner.clone()
+        RestoreAs::Person(name.clone())
     } else {
-        let authors = private_authors(&journal);
-        match (partners.as_slice(), authors.as_slice()) {
-            ([one], _) => DeviceOwner::Partner(one.id.clone()),
-            (_, [one]) => DeviceOwner::Partner(one.clone()),
-            _ => anyhow::bail!(
+        RestoreAs::Guess
+    };
+    let today = chrono::Local::now().date_naive();
+    let plan = RestorePlan::new(&backup, &restore_as, a.device_name.as_deref(), today).map_err(
+        |e| match e {
+            RestoreError::WhoseDevice { partners } => anyhow::anyhow!(
                 "this journal belongs to {}: say whose device this is with --as NAME (or \
                  --display for the home display)",
-                partners
-                    .iter()
-                    .map(|p| p.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" and ")
+                partners.join(" and ")
             ),
-        }
-    };
-    private_for(io, &mut backup, &journal, &owner);
-    let (kind, default_name) = match &owner {
-        DeviceOwner::Home => (DeviceKind::Display, "Home display".to_owned()),
-        DeviceOwner::Partner(p) => (
-            DeviceKind::Personal,
-            format!("{}'s device", show::name(&journal, p)),
-        ),
-    };
-    // Beside the device it replaces, a restored one needs a name of its own, or `revoke NAME`
-    // could not tell them apart.
-    let taken = |name: &str| journal.devices().iter().any(|d| d.name == name);
-    let device_name = a.device_name.clone().unwrap_or_else(|| {
-        let restored = format!("{default_name} (restored)");
-        if !taken(&default_name) {
-            default_name
-        } else if !taken(&restored) {
-            restored
-        } else {
-            let day = chrono::Local::now().format("%-d %b %Y");
-            format!("{default_name} (restored {day})")
-        }
-    });
-    let options = CreateOptions {
-        device_name: device_name.clone(),
-        kind: kind.clone(),
-        sealing: KeySealing {
-            work_factor: io::work_factor()?,
+            other => anyhow::Error::new(other),
         },
+    )?;
+    left_out_note(io, &plan);
+    let sealing = KeySealing {
+        work_factor: io::work_factor()?,
     };
     // Only now that the backup has proved good: the old profile goes aside, whole.
     let aside = if a.replace && dir.exists() {
@@ -389,7 +304,7 @@ pub(crate) fn restore_new(dir: &Path, a: &RestoreArgs, io: &Io, cwd: &Path) -> R
         None
     };
     let spinner = io.spinner("Restoring…");
-    let profile = match Profile::restore(dir, &backup, None, &options) {
+    let profile = match plan.make(dir, &backup, None, sealing) {
         Ok(p) => p,
         Err(e) => {
             // Put the old profile back as it was before saying what went wrong.
@@ -401,26 +316,7 @@ pub(crate) fn restore_new(dir: &Path, a: &RestoreArgs, io: &Io, cwd: &Path) -> R
                 .with_context(|| format!("could not restore into {}", dir.display()));
         }
     };
-    // The restored device is not a member: nothing about it is written into the journal, so
-    // it cannot mint itself a place there. It trusts the backup's founder (to read the chain)
-    // and remembers whom it says it belongs to until a member admits it by pairing.
-    let mut profile = profile;
-    let founder = founder_of(&backup, &journal);
-    profile
-        .store_mut()
-        .set_trust(Trust {
-            root: founder,
-            own: Default::default(),
-        })
-        .context("could not record the journal's founder")?;
-    if let DeviceOwner::Partner(p) = &owner {
-        profile
-            .update_config(|c| {
-                c.extra
-                    .insert(CLAIMED_PERSON.into(), p.as_str().to_owned().into());
-            })
-            .context("could not record whose device this is")?;
-    }
+    let device_name = plan.device_name.clone();
     let local = crate::backend::Backend::offline(profile)?;
     drop(spinner);
     let notes = local.read(|j| j.wall(&Default::default()).len());
@@ -461,7 +357,7 @@ pub(crate) fn restore_new(dir: &Path, a: &RestoreArgs, io: &Io, cwd: &Path) -> R
             hearth_core::membership::Standing::Revoked { .. }
         )
     };
-    if let Some(old) = source.filter(|d| !revoked(d)) {
+    if let Some(old) = plan.made_on.filter(|d| !revoked(d)) {
         io.line(format!(
             "The backup was made on \"{}\", which may still sync. If that device is lost or \
              replaced by this one, stop it from syncing from one of your devices: hearth revoke {}",
@@ -512,28 +408,25 @@ pub(crate) fn merge_backup(ctx: &mut Ctx, a: &RestoreArgs) -> Result<()> {
     }
     let path = ctx.path(&a.file);
     let mut backup = read_backup(&ctx.io, &path)?;
-    let journal = Journal::load(&backup.shared, backup.private.as_deref(), b"hearth-restore")
-        .context("the backup's journal does not load")?;
     // Only a backup of this same journal: its statements must include this device's founder's.
     let root = ctx.backend.read(|j| j.root().map(str::to_owned));
-    let same = root.as_deref().is_some_and(|r| {
-        journal
-            .membership_under(Some(r))
-            .devices()
-            .get(r)
-            .is_some_and(|d| d.role == hearth_core::membership::AddRole::Founder)
-    });
-    if !same {
-        anyhow::bail!(
-            "this backup is of another journal (not one this device belongs to); nothing was \
-             merged. Restore it into a new profile with --profile DIR instead"
-        );
-    }
     let owner = match ctx.backend.me() {
         Some(p) => DeviceOwner::Partner(p),
         None => DeviceOwner::Home,
     };
-    private_for(&ctx.io, &mut backup, &journal, &owner);
+    let (keeps_private, left_out) = match RestorePlan::merge(&backup, root.as_deref(), &owner) {
+        Err(RestoreError::OtherJournal) => anyhow::bail!(
+            "this backup is of another journal (not one this device belongs to); nothing was \
+             merged. Restore it into a new profile with --profile DIR instead"
+        ),
+        other => other?,
+    };
+    if left_out {
+        ctx.io.note(LEFT_OUT);
+    }
+    if !keeps_private {
+        backup.private = None;
+    }
     ctx.backend
         .with_profile(|p, _| p.merge_backup(&backup))
         .context("could not merge the backup")?;
