@@ -8,6 +8,8 @@
 //! - [`Journal`]: the couple's shared Automerge document and one person's private document,
 //!   with typed, intent-level operations (`add_appreciation`, `plan_date`, `mark_idea`,
 //!   `check_in`, `delete`, ...) and the queries the app and command line need.
+//! - [`intent`]: every change a person makes, as plain data ([`intent::Intent`]), applied as
+//!   this device's person at a moment the host gives.
 //! - [`coach`]: the local "I"-statement coach, a pure function that flags blame patterns.
 //! - [`keys`], [`Profile`], [`Store`]: the device's keys, the profile directory and the redb store
 //!   where every Automerge chunk is sealed with age before it touches the disk.
@@ -79,6 +81,7 @@ mod error;
 #[cfg(feature = "generator")]
 pub mod generator;
 mod ids;
+pub mod intent;
 mod journal;
 mod model;
 mod text;

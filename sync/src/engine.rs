@@ -23,7 +23,10 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use hearth_core::keys::SecretString;
+use hearth_core::backup::{Backup, DEVICE_KEY, FOUNDER_KEY, Manifest};
+use hearth_core::intent::{Applied, Here, Intent};
+use hearth_core::keys::{KeySealing, SecretString};
+use hearth_core::restore::RestorePlan;
 use hearth_core::{Journal, JournalError, Profile, Replica, Touched};
 use tokio::runtime::{Handle, Runtime};
 use tokio::sync::broadcast;
@@ -31,6 +34,7 @@ use tokio::sync::broadcast;
 use crate::error::{Result, SyncError};
 use crate::net::NetConfig;
 use crate::node::{Event, Node, PeerSync};
+use crate::setup::{Setup, init_device};
 
 /// How an engine runs.
 #[derive(Debug, Clone)]
@@ -131,7 +135,41 @@ impl Engine {
         config: EngineConfig,
     ) -> Result<Engine> {
         let profile = Profile::open(dir, passphrase)?;
-        let replica = Replica::open(profile)?;
+        Engine::run_own(Replica::open(profile)?, config)
+    }
+
+    /// Creates a new profile at `dir` (see [`init_device`]: a person's first device founds a
+    /// journal; a display waits to be paired) and starts it as [`Engine::open`] does. Nothing
+    /// is left at `dir` if the name is refused.
+    pub fn create(
+        dir: &Path,
+        name: &str,
+        setup: Setup,
+        passphrase: Option<&SecretString>,
+        sealing: KeySealing,
+        config: EngineConfig,
+    ) -> Result<Engine> {
+        let profile = init_device(dir, name, setup, passphrase, sealing)?;
+        Engine::run_own(Replica::open(profile)?, config)
+    }
+
+    /// Restores `backup` as a new device at `dir`, as `plan` says (see
+    /// [`hearth_core::restore`]), and starts it as [`Engine::open`] does. It is not a member
+    /// until a member pairs it.
+    pub fn restore(
+        dir: &Path,
+        backup: &Backup,
+        plan: &RestorePlan,
+        passphrase: Option<&SecretString>,
+        sealing: KeySealing,
+        config: EngineConfig,
+    ) -> Result<Engine> {
+        let profile = plan.make(dir, backup, passphrase, sealing)?;
+        Engine::run_own(Replica::open(profile)?, config)
+    }
+
+    /// An engine over `replica` on a runtime of its own, started.
+    fn run_own(replica: Replica, config: EngineConfig) -> Result<Engine> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name(config.threads.clone())
@@ -298,6 +336,41 @@ impl Engine {
                 Ok(out)
             }
         }
+    }
+
+    /// Applies a person's change ([`Intent`]) as this device's person, now (the system clock,
+    /// the local day): durable when this returns, as [`Engine::write`] is.
+    pub fn apply(&self, intent: &Intent) -> Result<Applied> {
+        let here = Here {
+            me: self.me(),
+            now: hearth_core::Timestamp::now(),
+            today: chrono::Local::now().date_naive(),
+        };
+        self.write(|j| intent.apply(j, &here))
+    }
+
+    /// Writes a backup of everything this device holds, sealed with `passphrase`, to `out`, and
+    /// says what its manifest records (who the journal's people are, this device, the founder).
+    pub fn backup<W: std::io::Write>(
+        &self,
+        out: W,
+        passphrase: &SecretString,
+        work_factor: Option<u8>,
+    ) -> Result<(W, Manifest)> {
+        self.with_profile(|p, j| {
+            let names = j.partners().into_iter().map(|p| p.name).collect();
+            let mut manifest =
+                Manifest::new(chrono::Utc::now(), p.config().device_name.clone(), names);
+            if let Some(root) = j.root() {
+                manifest.extra.insert(FOUNDER_KEY.into(), root.into());
+            }
+            manifest.extra.insert(
+                DEVICE_KEY.into(),
+                crate::endpoint_id_of(p.keys().endpoint_secret()).into(),
+            );
+            let out = p.write_backup(out, passphrase, &manifest, work_factor)?;
+            Ok((out, manifest))
+        })
     }
 
     /// The partner this device belongs to; `None` on the home display (or before a member

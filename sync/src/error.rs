@@ -69,6 +69,9 @@ pub enum SyncError {
     /// The profile failed.
     #[error(transparent)]
     Profile(#[from] ProfileError),
+    /// A backup could not be restored as asked.
+    #[error(transparent)]
+    Restore(Box<hearth_core::restore::RestoreError>),
     /// The node has shut down.
     #[error("the sync node has shut down")]
     Closed,
@@ -84,6 +87,12 @@ pub enum SyncError {
         /// How long it was given.
         waited: std::time::Duration,
     },
+}
+
+impl From<hearth_core::restore::RestoreError> for SyncError {
+    fn from(e: hearth_core::restore::RestoreError) -> SyncError {
+        SyncError::Restore(Box::new(e))
+    }
 }
 
 impl From<ReplicaError> for SyncError {

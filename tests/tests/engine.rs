@@ -246,3 +246,99 @@ fn a_locked_or_missing_profile_is_refused_and_nothing_changes() {
     assert_eq!(again.phase(), Phase::Running);
     again.shutdown().unwrap();
 }
+
+/// A profile made, written to with intents, backed up and restored as a new device, all
+/// through the engine at paths the host chose.
+#[test]
+fn an_engine_creates_takes_intents_backs_up_and_restores() {
+    use hearth_core::intent::{Applied, Intent};
+    use hearth_core::keys::{KeySealing, SecretString};
+    use hearth_core::restore::{RestoreAs, RestorePlan};
+
+    let dir = tempfile::tempdir().unwrap();
+    let ana_dir = dir.path().join("ana");
+    // A name that is refused leaves nothing behind.
+    assert!(
+        Engine::create(
+            &ana_dir,
+            "  ",
+            Setup::Person,
+            None,
+            KeySealing::default(),
+            config("engine-create"),
+        )
+        .is_err()
+    );
+    assert!(!ana_dir.exists());
+    let engine = Engine::create(
+        &ana_dir,
+        "Ana",
+        Setup::Person,
+        None,
+        KeySealing::default(),
+        config("engine-create"),
+    )
+    .unwrap();
+    assert_eq!(engine.phase(), Phase::Running);
+
+    let note = Intent::AddNote {
+        text: "Thank you for the soup".into(),
+        wall_safe: true,
+        author: None,
+    };
+    let Applied::Created(id) = engine.apply(&note).unwrap() else {
+        panic!("no note was made");
+    };
+    let checkin = Intent::CheckIn {
+        mood: 4,
+        closeness: 5,
+        note: Some("A quiet evening".into()),
+    };
+    engine.apply(&checkin).unwrap();
+    // Bad input: a typed refusal, nothing stored.
+    let before = engine.read(|j| j.wall(&Default::default()).len());
+    let bad = Intent::CheckIn {
+        mood: 9,
+        closeness: 1,
+        note: None,
+    };
+    assert!(matches!(
+        engine.apply(&bad),
+        Err(hearth_sync::SyncError::Journal(
+            hearth_core::JournalError::OutOfRange { .. }
+        ))
+    ));
+    assert_eq!(engine.read(|j| j.wall(&Default::default()).len()), before);
+    assert_eq!(
+        engine.read(|j| j.appreciation(&id).unwrap().text),
+        "Thank you for the soup"
+    );
+
+    let passphrase = SecretString::from("correct horse battery staple".to_owned());
+    let (bytes, manifest) = engine.backup(Vec::new(), &passphrase, Some(1)).unwrap();
+    assert_eq!(manifest.partner_names, ["Ana"]);
+    engine.shutdown().unwrap();
+
+    let backup = hearth_core::backup::read(&bytes[..], &passphrase).unwrap();
+    let today = chrono::Local::now().date_naive();
+    let plan = RestorePlan::new(&backup, &RestoreAs::Guess, None, today).unwrap();
+    assert_eq!(plan.device_name, "Ana's device (restored)");
+    let restored_dir = dir.path().join("restored");
+    let restored = Engine::restore(
+        &restored_dir,
+        &backup,
+        &plan,
+        None,
+        KeySealing::default(),
+        config("engine-restored"),
+    )
+    .unwrap();
+    assert_eq!(
+        restored.read(|j| j.appreciation(&id).unwrap().text),
+        "Thank you for the soup"
+    );
+    assert_eq!(restored.read(|j| j.checkins(None, None, None).len()), 1);
+    // Not a member until paired: it holds the journal but is nobody's yet in the membership.
+    assert!(restored.read(|j| !j.devices().iter().any(|d| d.name == plan.device_name)));
+    restored.shutdown().unwrap();
+}

@@ -63,6 +63,11 @@ impl Backend {
     }
 
     /// Reads the journal.
+    /// The engine underneath.
+    pub(crate) fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
     pub(crate) fn read<T>(&self, f: impl FnOnce(&Journal) -> T) -> T {
         self.engine.read(f)
     }

@@ -197,27 +197,19 @@ pub(crate) fn backup(ctx: &mut Ctx, a: &BackupArgs) -> Result<()> {
         .secret();
     let work_factor = io::work_factor()?;
     let out = ctx.path(&a.out);
-    let (manifest, notes) = ctx.backend.with_profile(|p, j| {
-        let names = j.partners().into_iter().map(|p| p.name).collect();
-        let mut manifest = Manifest::new(chrono::Utc::now(), p.config().device_name.clone(), names);
-        if let Some(root) = j.root() {
-            manifest
-                .extra
-                .insert(backup::FOUNDER_KEY.into(), root.into());
-        }
-        manifest.extra.insert(
-            backup::DEVICE_KEY.into(),
-            hearth_sync::endpoint_id_of(p.keys().endpoint_secret()).into(),
-        );
-        (manifest, j.wall(&Default::default()).len())
-    });
+    let notes = ctx.backend.read(|j| j.wall(&Default::default()).len());
     let spinner = ctx.io.spinner("Sealing the backup…");
+    let mut manifest = None;
     write_private_with(&out, |w| {
-        ctx.backend
-            .with_profile(|p, _| p.write_backup(w, &passphrase, &manifest, work_factor))
+        let (_, written) = ctx
+            .backend
+            .engine()
+            .backup(w, &passphrase, work_factor)
             .context("could not write the backup")?;
+        manifest = Some(written);
         Ok(())
     })?;
+    let manifest = manifest.context("the backup was not written")?;
     drop(spinner);
     if ctx.io.json {
         #[derive(Serialize)]
