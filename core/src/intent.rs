@@ -28,8 +28,8 @@ pub struct Here {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Intent {
-    /// A note of thanks on the wall, as this device's person (or, on the home display, as
-    /// `author`, whoever picked their name).
+    /// A note of thanks on the wall, as this device's person, or on the home display as
+    /// `author` (whoever picked their name; a person's device may name only its own person).
     AddNote {
         /// What it says.
         text: String,
@@ -75,7 +75,8 @@ pub enum Intent {
         /// The words.
         text: String,
     },
-    /// A new idea in the deck.
+    /// A new idea in the deck (with `enjoy`, marked as one this person would enjoy, in the
+    /// same change: a suggestion taken up).
     AddIdea {
         /// What it is for.
         kind: IdeaKind,
@@ -83,6 +84,8 @@ pub enum Intent {
         title: String,
         /// For a kindness idea: which kind.
         bucket: Option<KindnessBucket>,
+        /// Marked at once.
+        enjoy: bool,
     },
     /// Marks an idea as one this person would enjoy, or takes the mark back.
     MarkIdea {
@@ -176,12 +179,14 @@ pub enum Intent {
         /// The new text.
         text: String,
     },
-    /// Rewrites an "I" statement.
+    /// Rewrites an "I" statement (a draft; with `share`, shared in the same change).
     EditIStatement {
         /// The statement.
         id: Id,
         /// Its new parts.
         parts: IStatementParts,
+        /// Shared with the rewrite.
+        share: bool,
     },
     /// Puts an item in the trash.
     Delete {
@@ -192,6 +197,16 @@ pub enum Intent {
     Restore {
         /// The item.
         id: Id,
+    },
+    /// Stops a device from syncing (a lost phone, a replaced display).
+    RevokeDevice {
+        /// Its endpoint id.
+        endpoint_id: String,
+    },
+    /// Lets a revoked device sync again.
+    UnrevokeDevice {
+        /// Its endpoint id.
+        endpoint_id: String,
     },
     /// Renames this device's person, or changes their colour.
     UpdateMe {
@@ -224,11 +239,12 @@ impl Intent {
                 wall_safe,
                 author,
             } => {
-                let author = match (author, &here.me) {
-                    (_, Some(me)) => me,
-                    (Some(picked), None) => picked,
-                    (None, None) => return Err(JournalError::DisplayCannot),
-                };
+                // The name picked on the display, or this device's person; the journal refuses
+                // a person's device writing in the other's name.
+                let author = author
+                    .as_ref()
+                    .or(here.me.as_ref())
+                    .ok_or(JournalError::DisplayCannot)?;
                 Created(j.add_appreciation(author, text, *wall_safe, now)?)
             }
             Intent::EditNote { id, text } => {
@@ -256,7 +272,17 @@ impl Intent {
                 kind,
                 title,
                 bucket,
-            } => Created(j.add_idea(me()?, kind, title, bucket.as_ref(), now)?),
+                enjoy,
+            } => {
+                let me = me()?;
+                Created(j.batch(now, |j| {
+                    let id = j.add_idea(me, kind, title, bucket.as_ref(), now)?;
+                    if *enjoy {
+                        j.mark_idea(&id, me, true, now)?;
+                    }
+                    Ok(id)
+                })?)
+            }
             Intent::MarkIdea { id, enjoy } => {
                 j.mark_idea(id, me()?, *enjoy, now)?;
                 Changed
@@ -310,8 +336,14 @@ impl Intent {
                 j.edit_text(id, text, now)?;
                 Changed
             }
-            Intent::EditIStatement { id, parts } => {
-                j.edit_i_statement(id, parts, now)?;
+            Intent::EditIStatement { id, parts, share } => {
+                j.batch(now, |j| {
+                    j.edit_i_statement(id, parts, now)?;
+                    if *share {
+                        j.share(id, now)?;
+                    }
+                    Ok(())
+                })?;
                 Changed
             }
             Intent::Delete { id } => {
@@ -320,6 +352,14 @@ impl Intent {
             }
             Intent::Restore { id } => {
                 j.restore(id, now)?;
+                Changed
+            }
+            Intent::RevokeDevice { endpoint_id } => {
+                j.revoke_device(endpoint_id, now)?;
+                Changed
+            }
+            Intent::UnrevokeDevice { endpoint_id } => {
+                j.unrevoke_device(endpoint_id, now)?;
                 Changed
             }
             Intent::UpdateMe { name, colour } => {

@@ -1,5 +1,6 @@
 //! `CheckinAdapter`: today's check-in, the trend chart and the weekly review.
 
+use hearth_core::intent::Intent;
 use slint::ComponentHandle;
 
 use super::ui::{AppWindow, ChartDot, ChartLine, CheckinAdapter, ReviewPerson};
@@ -34,10 +35,10 @@ pub(crate) fn connect(window: &AppWindow, sink: &Sink) {
                 return;
             };
             let note = note.trim().to_owned();
-            s.write(move |j, h| {
-                let note = (!note.is_empty()).then_some(note.as_str());
-                j.check_in(&h.me, h.today, mood, closeness, note, h.now)
-                    .map(drop)
+            s.write(Intent::CheckIn {
+                mood,
+                closeness,
+                note: (!note.is_empty()).then_some(note),
             });
         });
 }

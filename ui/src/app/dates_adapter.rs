@@ -1,5 +1,6 @@
 //! `DatesAdapter`: date plans, the editor, reflections and the idea deck.
 
+use hearth_core::intent::Intent;
 use hearth_core::{DateChange, DateStatus, Id, IdeaKind, NewDate};
 use slint::{ComponentHandle, Model, SharedString};
 
@@ -144,21 +145,14 @@ pub(crate) fn connect(window: &AppWindow, sink: &Sink, clock: Clock) {
         };
         if id.is_empty() {
             s.write_then(
-                move |j, h| {
-                    j.plan_date(
-                        &h.me,
-                        &NewDate {
-                            title,
-                            start: Some(start),
-                            end: None,
-                            place,
-                            notes: (!notes.trim().is_empty()).then_some(notes),
-                            tech_free,
-                        },
-                        h.now,
-                    )
-                    .map(drop)
-                },
+                Intent::PlanDate(NewDate {
+                    title,
+                    start: Some(start),
+                    end: None,
+                    place,
+                    notes: (!notes.trim().is_empty()).then_some(notes),
+                    tech_free,
+                }),
                 close,
             );
         } else {
@@ -166,20 +160,17 @@ pub(crate) fn connect(window: &AppWindow, sink: &Sink, clock: Clock) {
             let was_idea = g.get_later().iter().any(|d| d.id == id.as_str());
             let id = Id::from(id);
             s.write_then(
-                move |j, h| {
-                    j.update_date(
-                        &id,
-                        &DateChange {
-                            title: Some(title),
-                            start: Some(start),
-                            place: Some(place),
-                            notes: Some(notes),
-                            tech_free: Some(tech_free),
-                            status: was_idea.then_some(DateStatus::Planned),
-                            ..DateChange::default()
-                        },
-                        h.now,
-                    )
+                Intent::UpdateDate {
+                    id,
+                    change: DateChange {
+                        title: Some(title),
+                        start: Some(start),
+                        place: Some(place),
+                        notes: Some(notes),
+                        tech_free: Some(tech_free),
+                        status: was_idea.then_some(DateStatus::Planned),
+                        ..DateChange::default()
+                    },
                 },
                 close,
             );
@@ -192,15 +183,12 @@ pub(crate) fn connect(window: &AppWindow, sink: &Sink, clock: Clock) {
             let id = Id::from(id.as_str());
             let status = status.clone();
             s.write_then(
-                move |j, h| {
-                    j.update_date(
-                        &id,
-                        &DateChange {
-                            status: Some(status),
-                            ..DateChange::default()
-                        },
-                        h.now,
-                    )
+                Intent::UpdateDate {
+                    id,
+                    change: DateChange {
+                        status: Some(status),
+                        ..DateChange::default()
+                    },
                 },
                 move |w| shell_adapter::notice(w, words),
             );
@@ -220,14 +208,14 @@ pub(crate) fn connect(window: &AppWindow, sink: &Sink, clock: Clock) {
     let s = sink.clone();
     g.on_delete_date(move |id| {
         let id = Id::from(id.as_str());
-        s.write(move |j, h| j.delete(&id, &h.me, h.now));
+        s.write(Intent::Delete { id });
     });
 
     let s = sink.clone();
     g.on_reflect(move |id, text| {
         let id = Id::from(id.as_str());
         let text = text.trim().to_owned();
-        s.write(move |j, h| j.reflect_on_date(&id, &h.me, &text, h.now));
+        s.write(Intent::ReflectOnDate { id, text });
     });
 
     let s = sink.clone();
@@ -245,28 +233,32 @@ pub(crate) fn connect(window: &AppWindow, sink: &Sink, clock: Clock) {
             else {
                 return;
             };
-            s.write(move |j, h| {
-                let id = j.add_idea(&h.me, &IdeaKind::Date, &title, None, h.now)?;
-                j.mark_idea(&id, &h.me, enjoy, h.now)
+            s.write(Intent::AddIdea {
+                kind: IdeaKind::Date,
+                title,
+                bucket: None,
+                enjoy,
             });
             return;
         }
         let id = Id::from(id.as_str());
-        s.write(move |j, h| j.mark_idea(&id, &h.me, enjoy, h.now));
+        s.write(Intent::MarkIdea { id, enjoy });
     });
 
     let s = sink.clone();
     g.on_edit_idea(move |id, title| {
         let id = Id::from(id.as_str());
         let title = title.trim().to_owned();
-        s.write(move |j, h| j.edit_idea(&id, &title, h.now));
+        s.write(Intent::EditText { id, text: title });
     });
     let s = sink.clone();
     g.on_add_idea(move |title| {
         let title = title.trim().to_owned();
-        s.write(move |j, h| {
-            j.add_idea(&h.me, &IdeaKind::Date, &title, None, h.now)
-                .map(drop)
+        s.write(Intent::AddIdea {
+            kind: IdeaKind::Date,
+            title,
+            bucket: None,
+            enjoy: false,
         });
     });
 }

@@ -1,5 +1,6 @@
 //! `DevicesAdapter`: pairing (QR code and text), joining, the device list, stop and resume.
 
+use hearth_core::intent::Intent;
 use slint::{ComponentHandle, Image, Rgba8Pixel, SharedPixelBuffer, SharedString};
 
 use super::qr::Pixels;
@@ -22,23 +23,19 @@ pub(crate) fn connect(window: &AppWindow, sink: &Sink) {
     let s = sink.clone();
     g.on_revoke(move |id| {
         let id = id.to_string();
-        s.write_then(
-            move |j, h| j.revoke_device(&id, h.now),
-            |w| {
-                shell_adapter::notice(
-                    w,
-                    "That device no longer syncs. You can let it sync again from its card below.",
-                );
-            },
-        );
+        s.write_then(Intent::RevokeDevice { endpoint_id: id }, |w| {
+            shell_adapter::notice(
+                w,
+                "That device no longer syncs. You can let it sync again from its card below.",
+            );
+        });
     });
     let s = sink.clone();
     g.on_unrevoke(move |id| {
         let id = id.to_string();
-        s.write_then(
-            move |j, h| j.unrevoke_device(&id, h.now),
-            |w| shell_adapter::notice(w, "It syncs again."),
-        );
+        s.write_then(Intent::UnrevokeDevice { endpoint_id: id }, |w| {
+            shell_adapter::notice(w, "It syncs again.")
+        });
     });
 }
 

@@ -1,5 +1,6 @@
 //! `KindnessAdapter`: the idea buckets and the log of kindnesses.
 
+use hearth_core::intent::Intent;
 use hearth_core::{Id, IdeaKind, KindnessBucket};
 use slint::{ComponentHandle, Model};
 
@@ -19,9 +20,10 @@ pub(crate) fn connect(window: &AppWindow, sink: &Sink) {
         let what = what.trim().to_owned();
         let b = bucket(&key);
         s.write_then(
-            move |j, h| {
-                j.log_kindness(&h.me, &what, h.now, b.as_ref(), h.now)
-                    .map(drop)
+            Intent::LogKindness {
+                what,
+                when: None,
+                bucket: b,
             },
             |w| shell_adapter::notice(w, "Kept in the log."),
         );
@@ -30,9 +32,11 @@ pub(crate) fn connect(window: &AppWindow, sink: &Sink) {
     g.on_add_idea(move |title, key| {
         let title = title.trim().to_owned();
         let b = bucket(&key);
-        s.write(move |j, h| {
-            j.add_idea(&h.me, &IdeaKind::Kindness, &title, b.as_ref(), h.now)
-                .map(drop)
+        s.write(Intent::AddIdea {
+            kind: IdeaKind::Kindness,
+            title,
+            bucket: b,
+            enjoy: false,
         });
     });
     let s = sink.clone();
@@ -51,9 +55,10 @@ pub(crate) fn connect(window: &AppWindow, sink: &Sink) {
             });
         if let Some((what, b)) = found {
             s.write_then(
-                move |j, h| {
-                    j.log_kindness(&h.me, &what, h.now, b.as_ref(), h.now)
-                        .map(drop)
+                Intent::LogKindness {
+                    what,
+                    when: None,
+                    bucket: b,
                 },
                 |w| shell_adapter::notice(w, "Kept in the log."),
             );
@@ -63,15 +68,14 @@ pub(crate) fn connect(window: &AppWindow, sink: &Sink) {
     g.on_edit_act(move |id, what| {
         let id = Id::from(id.as_str());
         let what = what.trim().to_owned();
-        s.write(move |j, h| j.edit_kindness(&id, &what, h.now));
+        s.write(Intent::EditText { id, text: what });
     });
     let s = sink.clone();
     g.on_delete_act(move |id| {
         let id = Id::from(id.as_str());
-        s.write_then(
-            move |j, h| j.delete(&id, &h.me, h.now),
-            |w| shell_adapter::notice(w, shell_adapter::DELETED),
-        );
+        s.write_then(Intent::Delete { id }, |w| {
+            shell_adapter::notice(w, shell_adapter::DELETED)
+        });
     });
 }
 

@@ -25,6 +25,7 @@ use super::session::Session;
 use super::ui::{KioskWindow, Theme};
 use super::views::{self, kiosk::KioskView};
 use super::worker::sentence;
+use hearth_core::intent::{Here, Intent};
 
 enum KioskCommand {
     Note { author: String, text: String },
@@ -307,7 +308,17 @@ impl Worker {
         let author = Id::from(author);
         let now = self.clock.moment().now;
         let name = engine.read(|j| j.partner(&author).map(|p| p.name));
-        match engine.write(|j| j.add_appreciation(&author, text, true, now)) {
+        let here = Here {
+            me: engine.me(),
+            now,
+            today: self.clock.moment().today(),
+        };
+        let note = Intent::AddNote {
+            text: text.to_owned(),
+            wall_safe: true,
+            author: Some(author.clone()),
+        };
+        match engine.write(|j| note.apply(j, &here)) {
             Ok(_) => {
                 self.refresh(engine, false);
                 let thanks = match name {

@@ -1,6 +1,7 @@
 //! `TalkAdapter`: listening exchanges, the "I"-statement composer and its coach, repairs, and
 //! the twenty-minute pause.
 
+use hearth_core::intent::Intent;
 use std::cell::Cell;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
@@ -43,24 +44,24 @@ pub(crate) fn connect(window: &AppWindow, sink: &Sink, clock: Clock) {
     let s = sink.clone();
     g.on_start_listening(move |text| {
         let text = text.trim().to_owned();
-        s.write(move |j, h| j.start_listening(&h.me, &text, h.now).map(drop));
+        s.write(Intent::StartListening { statement: text });
     });
     let s = sink.clone();
     g.on_reflect(move |id, text| {
         let id = Id::from(id.as_str());
         let text = text.trim().to_owned();
-        s.write(move |j, h| j.reflect(&id, &h.me, &text, h.now));
+        s.write(Intent::Reflect { id, text });
     });
     let s = sink.clone();
     g.on_confirm(move |id| {
         let id = Id::from(id.as_str());
-        s.write(move |j, h| j.confirm_reflection(&id, &h.me, h.now));
+        s.write(Intent::ConfirmReflection { id });
     });
     let s = sink.clone();
     g.on_correct(move |id, text| {
         let id = Id::from(id.as_str());
         let text = text.trim().to_owned();
-        s.write(move |j, h| j.correct_reflection(&id, &h.me, &text, h.now));
+        s.write(Intent::CorrectReflection { id, text });
     });
 
     // The coach runs here, as you type: it is pure and quick.
@@ -93,36 +94,29 @@ pub(crate) fn connect(window: &AppWindow, sink: &Sink, clock: Clock) {
         };
         // A draft being rewritten keeps its id; sharing it then is one change with the rewrite.
         let editing = (!editing.is_empty()).then(|| Id::from(editing.as_str()));
-        s.write_then(
-            move |j, h| match &editing {
-                Some(id) => j.batch(h.now, |j| {
-                    j.edit_i_statement(id, &parts, h.now)?;
-                    if share {
-                        j.share(id, h.now)?;
-                    }
-                    Ok(())
-                }),
-                None => j
-                    .write_i_statement(&h.me, &parts, visibility(share), h.now)
-                    .map(drop),
+        let intent = match editing {
+            Some(id) => Intent::EditIStatement { id, parts, share },
+            None => Intent::WriteIStatement {
+                parts,
+                visibility: visibility(share),
             },
-            move |w| {
-                shell_adapter::notice(
-                    w,
-                    if share {
-                        "Shared."
-                    } else {
-                        "Kept as a private draft. Share it when it feels right."
-                    },
-                );
-            },
-        );
+        };
+        s.write_then(intent, move |w| {
+            shell_adapter::notice(
+                w,
+                if share {
+                    "Shared."
+                } else {
+                    "Kept as a private draft. Share it when it feels right."
+                },
+            );
+        });
     });
     let share = |sink: &Sink| {
         let s = sink.clone();
         move |id: slint::SharedString| {
             let id = Id::from(id.as_str());
-            s.write(move |j, h| j.share(&id, h.now));
+            s.write(Intent::Share { id });
         }
     };
     g.on_share_statement(share(sink));
@@ -131,42 +125,41 @@ pub(crate) fn connect(window: &AppWindow, sink: &Sink, clock: Clock) {
     g.on_edit_hurt(move |id, hurt| {
         let id = Id::from(id.as_str());
         let hurt = hurt.trim().to_owned();
-        s.write(move |j, h| j.edit_hurt(&id, &hurt, h.now));
+        s.write(Intent::EditText { id, text: hurt });
     });
     let s = sink.clone();
     g.on_delete_draft(move |id| {
         let id = Id::from(id.as_str());
-        s.write_then(
-            move |j, h| j.delete(&id, &h.me, h.now),
-            |w| shell_adapter::notice(w, shell_adapter::DELETED),
-        );
+        s.write_then(Intent::Delete { id }, |w| {
+            shell_adapter::notice(w, shell_adapter::DELETED)
+        });
     });
     let s = sink.clone();
     g.on_write_hurt(move |hurt, share| {
         let hurt = hurt.trim().to_owned();
-        s.write(move |j, h| {
-            j.write_hurt(&h.me, &hurt, visibility(share), h.now)
-                .map(drop)
+        s.write(Intent::WriteHurt {
+            text: hurt,
+            visibility: visibility(share),
         });
     });
     let s = sink.clone();
     g.on_acknowledge(move |id, words| {
         let id = Id::from(id.as_str());
         let words = words.trim().to_owned();
-        s.write(move |j, h| {
-            let words = (!words.is_empty()).then_some(words.as_str());
-            j.acknowledge_hurt(&id, &h.me, words, h.now)
+        s.write(Intent::AcknowledgeHurt {
+            id,
+            words: (!words.is_empty()).then_some(words),
         });
     });
     let s = sink.clone();
     g.on_understood(move |id| {
         let id = Id::from(id.as_str());
-        s.write(move |j, h| j.mark_understood(&id, &h.me, h.now));
+        s.write(Intent::MarkUnderstood { id });
     });
     let s = sink.clone();
     g.on_release(move |id| {
         let id = Id::from(id.as_str());
-        s.write(move |j, h| j.release_hurt(&id, &h.me, h.now));
+        s.write(Intent::ReleaseHurt { id });
     });
 
     // The pause: a timer on the UI thread, nothing written to the journal.

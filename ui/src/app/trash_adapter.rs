@@ -1,6 +1,7 @@
 //! `TrashAdapter`: recently deleted items, and restoring them.
 
 use hearth_core::Id;
+use hearth_core::intent::Intent;
 use slint::ComponentHandle;
 
 use super::ui::{AppWindow, TrashAdapter, TrashRow};
@@ -12,10 +13,9 @@ pub(crate) fn connect(window: &AppWindow, sink: &Sink) {
     let s = sink.clone();
     window.global::<TrashAdapter>().on_restore(move |id| {
         let id = Id::from(id.as_str());
-        s.write_then(
-            move |j, h| j.restore(&id, h.now),
-            |w| shell_adapter::notice(w, "Restored. It's back where it was."),
-        );
+        s.write_then(Intent::Restore { id }, |w| {
+            shell_adapter::notice(w, "Restored. It's back where it was.")
+        });
     });
 }
 

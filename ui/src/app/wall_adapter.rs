@@ -1,6 +1,7 @@
 //! `WallAdapter`: the notes, the composer, hearts and the wall-safe switch.
 
 use hearth_core::Id;
+use hearth_core::intent::Intent;
 use slint::{ComponentHandle, Model};
 
 use super::ui::{AppWindow, Note, Reaction, WallAdapter, WeekCount};
@@ -38,25 +39,34 @@ pub(crate) fn connect(window: &AppWindow, sink: &Sink) {
     let s = sink.clone();
     g.on_add_note(move |text, wall_safe| {
         let text = tidy(&text);
-        s.write(move |j, h| j.add_appreciation(&h.me, &text, wall_safe, h.now).map(drop));
+        s.write(Intent::AddNote {
+            text,
+            wall_safe,
+            author: None,
+        });
     });
     let s = sink.clone();
     g.on_react(move |id, on| {
         let id = Id::from(id.as_str());
-        s.write(move |j, h| j.react(&id, &h.me, on.then_some(HEART), h.now));
+        s.write(Intent::React {
+            id,
+            reaction: on.then(|| HEART.to_owned()),
+        });
     });
     let s = sink.clone();
     g.on_set_wall_safe(move |id, safe| {
         let id = Id::from(id.as_str());
-        s.write(move |j, h| j.set_wall_safe(&id, safe, h.now));
+        s.write(Intent::SetWallSafe {
+            id,
+            wall_safe: safe,
+        });
     });
     let s = sink.clone();
     g.on_delete_note(move |id| {
         let id = Id::from(id.as_str());
-        s.write_then(
-            move |j, h| j.delete(&id, &h.me, h.now),
-            |w| shell_adapter::notice(w, shell_adapter::DELETED),
-        );
+        s.write_then(Intent::Delete { id }, |w| {
+            shell_adapter::notice(w, shell_adapter::DELETED)
+        });
     });
     let s = sink.clone();
     let weak = window.as_weak();

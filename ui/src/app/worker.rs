@@ -7,8 +7,9 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use hearth_core::intent::{Here, Intent};
 use hearth_core::keys::{KeySealing, SecretString};
-use hearth_core::{Journal, JournalError, PartnerId, Profile, ProfileError, Timestamp};
+use hearth_core::{Profile, ProfileError};
 use hearth_sync::{NetConfig, Node, Role, Setup, SyncError, Ticket, init_device};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -22,19 +23,6 @@ use super::{devices_adapter, qr, setup_adapter, shell_adapter};
 
 /// Something to do on the UI thread once the worker is done.
 pub(crate) type UiFn = Box<dyn FnOnce(&AppWindow) + Send>;
-
-/// A change to the journal, run on the worker with what it needs to know.
-pub(crate) type WriteOp = Box<dyn FnOnce(&mut Journal, &Here) -> Result<(), JournalError> + Send>;
-
-/// Who and when, for a write.
-#[derive(Clone, Debug)]
-pub(crate) struct Here {
-    /// This device's person.
-    pub(crate) me: PartnerId,
-    pub(crate) now: Timestamp,
-    /// Today, in local time.
-    pub(crate) today: chrono::NaiveDate,
-}
 
 /// What the UI asks of the worker.
 pub(crate) enum Command {
@@ -54,7 +42,7 @@ pub(crate) enum Command {
     /// Try opening the journal again (it was held by another process).
     Retry,
     /// Change the journal; `then` runs on the UI thread if it worked.
-    Write { op: WriteOp, then: Option<UiFn> },
+    Write { intent: Intent, then: Option<UiFn> },
     /// Show a pairing ticket for `role`.
     Invite(Role),
     /// Stop showing the ticket.
@@ -108,24 +96,18 @@ impl Sink {
     }
 
     /// Sends a journal change.
-    pub(crate) fn write(
-        &self,
-        op: impl FnOnce(&mut Journal, &Here) -> Result<(), JournalError> + Send + 'static,
-    ) {
-        self.send(Command::Write {
-            op: Box::new(op),
-            then: None,
-        });
+    pub(crate) fn write(&self, intent: Intent) {
+        self.send(Command::Write { intent, then: None });
     }
 
     /// Sends a journal change and what to do on screen once it is stored.
     pub(crate) fn write_then(
         &self,
-        op: impl FnOnce(&mut Journal, &Here) -> Result<(), JournalError> + Send + 'static,
+        intent: Intent,
         then: impl FnOnce(&AppWindow) + Send + 'static,
     ) {
         self.send(Command::Write {
-            op: Box::new(op),
+            intent,
             then: Some(Box::new(then)),
         });
     }
@@ -443,7 +425,7 @@ impl Worker {
                     }
                 });
             }
-            Command::Write { op, then } => self.write(op, then),
+            Command::Write { intent, then } => self.write(intent, then),
             Command::Invite(role) => self.invite(role),
             Command::CancelInvite => {
                 if let Some(task) = self.invite.take() {
@@ -531,7 +513,7 @@ impl Worker {
         }
     }
 
-    fn write(&mut self, op: WriteOp, then: Option<UiFn>) {
+    fn write(&mut self, intent: Intent, then: Option<UiFn>) {
         let Some(engine) = self.session.as_ref().map(Session::engine) else {
             self.notice("The journal isn't open yet.".into());
             return;
@@ -542,12 +524,12 @@ impl Worker {
         };
         let moment = self.clock.moment();
         let here = Here {
-            me,
+            me: Some(me),
             now: moment.now,
             today: moment.today(),
         };
-        match engine.write(|j| op(j, &here)) {
-            Ok(()) => {
+        match engine.write(|j| intent.apply(j, &here)) {
+            Ok(_) => {
                 // Rebuilt at once; the events already waiting (this write's `Written` among
                 // them) are covered by this rebuild.
                 self.refresh();
