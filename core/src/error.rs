@@ -56,7 +56,7 @@ pub enum JournalError {
     },
     /// The step is not allowed in the item's current state.
     #[error("{0}")]
-    NotAllowed(String),
+    NotAllowed(Rule),
     /// A membership statement would not count (see [`crate::membership`]).
     #[error(transparent)]
     Refused(#[from] crate::membership::Refusal),
@@ -131,6 +131,108 @@ fn grouped(n: usize) -> String {
 
 pub(crate) type Result<T, E = JournalError> = std::result::Result<T, E>;
 
+/// What the journal's rules do not allow: the operation is refused and nothing is written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Rule {
+    #[error("a shared repair is kept with every step dated; it cannot be deleted")]
+    /// A shared repair is kept with every step dated; it cannot be deleted.
+    SharedRepairKept,
+    #[error("the listener reflects; the speaker confirms or corrects")]
+    /// The listener reflects; the speaker confirms or corrects.
+    ListenerReflects,
+    #[error("wait for the speaker to confirm or correct the last reflection")]
+    /// Wait for the speaker to confirm or correct the last reflection.
+    AwaitingConfirmation,
+    #[error("only the speaker confirms or corrects")]
+    /// Only the speaker confirms or corrects.
+    SpeakerConfirms,
+    #[error("there is no reflection to confirm or correct yet")]
+    /// There is no reflection to confirm or correct yet.
+    NothingToConfirm,
+    #[error("this hurt is still private: share it first")]
+    /// This hurt is still private: share it first.
+    HurtStillPrivate,
+    #[error("the partner who caused the hurt acknowledges it")]
+    /// The partner who caused the hurt acknowledges it.
+    CauserAcknowledges,
+    #[error("this hurt is already acknowledged")]
+    /// This hurt is already acknowledged.
+    AlreadyAcknowledged,
+    #[error("the partner who was hurt marks it understood")]
+    /// The partner who was hurt marks it understood.
+    HurtMarksUnderstood,
+    #[error("wait for the hurt to be acknowledged")]
+    /// Wait for the hurt to be acknowledged.
+    AwaitingAcknowledgement,
+    #[error("this is already marked understood")]
+    /// This is already marked understood.
+    AlreadyUnderstood,
+    #[error("the partner who was hurt is the one who lets it go")]
+    /// The partner who was hurt is the one who lets it go.
+    HurtLetsGo,
+    #[error("a shared hurt is let go after it is acknowledged and understood")]
+    /// A shared hurt is let go after it is acknowledged and understood.
+    ReleasedTooSoon,
+    #[error("already marked released")]
+    /// Already marked released.
+    AlreadyReleased,
+    #[error("this is already shared")]
+    /// This is already shared.
+    AlreadyShared,
+    #[error("this person already has entries in the journal; they cannot be removed")]
+    /// This person already has entries in the journal; they cannot be removed.
+    PersonHasEntries,
+    #[error("this journal has no device identity to sign with")]
+    /// This journal has no device identity to sign with.
+    NoIdentity,
+    #[error("this device already belongs to a journal founded elsewhere")]
+    /// This device already belongs to a journal founded elsewhere.
+    FoundedElsewhere,
+    #[error("a journal is founded by the device itself")]
+    /// A journal is founded by the device itself.
+    FoundByItself,
+    #[error("an \"I\" statement has four parts; rewrite them together")]
+    /// An "I" statement has four parts; rewrite them together.
+    StatementHasParts,
+    #[error("a listening exchange keeps every step as it was said")]
+    /// A listening exchange keeps every step as it was said.
+    ListeningKept,
+    #[error("it was shared, and what was said stays as it was said: write a new one")]
+    /// It was shared, and what was said stays as it was said: write a new one.
+    StatementShared,
+    #[error("it was shared with your partner and stays as it was: add to it when you talk")]
+    /// It was shared with your partner and stays as it was: add to it when you talk.
+    HurtShared,
+    #[error("this date happened; it cannot be called off afterwards")]
+    /// This date happened; it cannot be called off afterwards.
+    DateHappened,
+    #[error("this date has not started yet; only the one who planned it can mark it done early")]
+    /// This date has not started yet; only the one who planned it can mark it done early.
+    NotStartedYet,
+    /// The device is revoked already.
+    #[error("{name} is already revoked")]
+    AlreadyRevoked {
+        /// The device's name.
+        name: String,
+    },
+    /// The device is not revoked, so there is nothing to undo.
+    #[error("{name} is not revoked")]
+    NotRevoked {
+        /// The device's name.
+        name: String,
+    },
+    /// A device was named by a part of its id that fits more than one.
+    #[error("{needle:?} matches more than one device; give more of its id")]
+    AmbiguousDevice {
+        /// What was given.
+        needle: String,
+    },
+    /// A membership statement could not be signed.
+    #[error("the membership statement could not be signed: {0}")]
+    Unsigned(crate::membership::StatementError),
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,5 +250,32 @@ mod tests {
         );
         assert_eq!(grouped(950), "950");
         assert_eq!(grouped(1_000_000), "1 000 000");
+    }
+}
+
+#[cfg(test)]
+mod rule_tests {
+    use super::*;
+
+    #[test]
+    fn refusals_word_the_rule_they_name() {
+        let e = JournalError::NotAllowed(Rule::AlreadyShared);
+        assert_eq!(e.to_string(), "this is already shared");
+        let e = JournalError::NotAllowed(Rule::StatementHasParts);
+        assert_eq!(
+            e.to_string(),
+            "an \"I\" statement has four parts; rewrite them together"
+        );
+        let e = Rule::AlreadyRevoked {
+            name: "Ana's phone".into(),
+        };
+        assert_eq!(e.to_string(), "Ana's phone is already revoked");
+        let e = Rule::AmbiguousDevice {
+            needle: "ab".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "\"ab\" matches more than one device; give more of its id"
+        );
     }
 }

@@ -4,7 +4,7 @@ use automerge::{AutoCommit, ObjId, ObjType, transaction::Transactable};
 
 use super::{DocKind, Journal};
 use crate::doc;
-use crate::error::{JournalError, Result};
+use crate::error::{JournalError, Result, Rule};
 use crate::ids::{Id, PartnerId, Timestamp};
 use crate::model::{Collection, DateChange, DatePlan, DateStatus, NewDate};
 use crate::text;
@@ -193,15 +193,13 @@ impl Journal {
     ) -> Result<()> {
         match (&current.status, next) {
             (a, b) if a == b => Ok(()),
-            (DateStatus::Done, DateStatus::Cancelled) => Err(JournalError::NotAllowed(
-                "this date happened; it cannot be called off afterwards".into(),
-            )),
+            (DateStatus::Done, DateStatus::Cancelled) => {
+                Err(JournalError::NotAllowed(Rule::DateHappened))
+            }
             (_, DateStatus::Done) if start > now => match self.acting() {
-                crate::Acting::Person(p) if p != current.planner => Err(JournalError::NotAllowed(
-                    "this date has not started yet; only the one who planned it can mark it \
-                         done early"
-                        .into(),
-                )),
+                crate::Acting::Person(p) if p != current.planner => {
+                    Err(JournalError::NotAllowed(Rule::NotStartedYet))
+                }
                 _ => Ok(()),
             },
             _ => Ok(()),

@@ -5,7 +5,7 @@
 use automerge::transaction::Transactable;
 
 use super::{DocKind, Journal};
-use crate::error::{JournalError, Result};
+use crate::error::{JournalError, Result, Rule};
 use crate::ids::{Id, Timestamp};
 use crate::model::{Collection, IStatementParts};
 use crate::{doc, text};
@@ -36,9 +36,9 @@ impl Journal {
             Collection::Conversations => {
                 let statement = self.i_statements().into_iter().any(|s| &s.id == id);
                 return Err(JournalError::NotAllowed(if statement {
-                    "an \"I\" statement has four parts; rewrite them together".into()
+                    Rule::StatementHasParts
                 } else {
-                    "a listening exchange keeps every step as it was said".into()
+                    Rule::ListeningKept
                 }));
             }
         }
@@ -117,9 +117,7 @@ impl Journal {
             })?;
         self.require_author(&s.author, "edit this statement")?;
         if kind == DocKind::Shared || s.shared_at.is_some() {
-            return Err(JournalError::NotAllowed(
-                "it was shared, and what was said stays as it was said: write a new one".into(),
-            ));
+            return Err(JournalError::NotAllowed(Rule::StatementShared));
         }
         self.write(now, |j| {
             let d = j.doc_mut(kind);
@@ -142,10 +140,7 @@ impl Journal {
             .ok_or_else(|| not_found(Collection::Repairs, id))?;
         self.require_author(&r.author, "edit this hurt")?;
         if kind == DocKind::Shared || r.shared_at.is_some() {
-            return Err(JournalError::NotAllowed(
-                "it was shared with your partner and stays as it was: add to it when you talk"
-                    .into(),
-            ));
+            return Err(JournalError::NotAllowed(Rule::HurtShared));
         }
         self.write(now, |j| {
             j.doc_mut(kind).put(&o, "hurt", hurt.as_str())?;

@@ -4,7 +4,7 @@ use automerge::{ObjType, transaction::Transactable};
 
 use super::{DocKind, Journal};
 use crate::doc;
-use crate::error::{JournalError, Result};
+use crate::error::{JournalError, Result, Rule};
 use crate::ids::{Id, PartnerId, Timestamp};
 use crate::keys::hex_encode;
 use crate::membership::{
@@ -93,9 +93,7 @@ impl Journal {
             });
         }
         if self.partner_has_entries(id) {
-            return Err(JournalError::NotAllowed(
-                "this person already has entries in the journal; they cannot be removed".into(),
-            ));
+            return Err(JournalError::NotAllowed(Rule::PersonHasEntries));
         }
         self.write(now, |j| {
             j.shared.delete(&partners, id.as_str())?;
@@ -300,9 +298,9 @@ impl Journal {
     }
 
     fn identity(&self) -> Result<&Identity> {
-        self.identity.as_ref().ok_or_else(|| {
-            JournalError::NotAllowed("this journal has no device identity to sign with".into())
-        })
+        self.identity
+            .as_ref()
+            .ok_or_else(|| JournalError::NotAllowed(Rule::NoIdentity))
     }
 
     /// Signs and records a membership statement, after checking that it will count.
@@ -319,7 +317,7 @@ impl Journal {
         membership.check_new(&statement)?;
         let signed = statement
             .sign(id.key.as_bytes())
-            .map_err(|e| JournalError::NotAllowed(e.to_string()))?;
+            .map_err(|e| JournalError::NotAllowed(Rule::Unsigned(e)))?;
         self.write(now, |j| {
             let devices = j.map(DocKind::Shared, "devices")?;
             j.shared.put(
@@ -337,18 +335,14 @@ impl Journal {
         let me = self.identity()?.endpoint_id.clone();
         match self.root.as_deref() {
             Some(r) if r != me => {
-                return Err(JournalError::NotAllowed(
-                    "this device already belongs to a journal founded elsewhere".into(),
-                ));
+                return Err(JournalError::NotAllowed(Rule::FoundedElsewhere));
             }
             Some(_) => {}
             None => self.set_root(Some(&me)),
         }
         let entry = self.entry(device)?;
         if entry.endpoint_id != me {
-            return Err(JournalError::NotAllowed(
-                "a journal is founded by the device itself".into(),
-            ));
+            return Err(JournalError::NotAllowed(Rule::FoundByItself));
         }
         self.state_membership(
             Act::Add {
@@ -548,15 +542,12 @@ impl Journal {
                 id: endpoint_id.to_owned(),
             })?;
         if d.revoked.is_some() != revoked {
-            let state = if revoked {
-                "is not revoked"
+            let name = d.entry.name.clone();
+            return Err(JournalError::NotAllowed(if revoked {
+                Rule::NotRevoked { name }
             } else {
-                "is already revoked"
-            };
-            return Err(JournalError::NotAllowed(format!(
-                "{} {state}",
-                d.entry.name
-            )));
+                Rule::AlreadyRevoked { name }
+            }));
         }
         Ok((membership, d))
     }
@@ -726,9 +717,9 @@ impl Journal {
                 kind: "device",
                 id: needle.to_owned(),
             }),
-            _ => Err(JournalError::NotAllowed(format!(
-                "{needle:?} matches more than one device; give more of its id"
-            ))),
+            _ => Err(JournalError::NotAllowed(Rule::AmbiguousDevice {
+                needle: needle.to_owned(),
+            })),
         }
     }
 
@@ -1070,7 +1061,7 @@ mod tests {
             .unwrap();
         assert!(matches!(
             a.update_date(&id, &status(DateStatus::Cancelled), at(60)),
-            Err(JournalError::NotAllowed(_))
+            Err(JournalError::NotAllowed(Rule::DateHappened))
         ));
         // Each reflects only as themselves.
         assert!(a.reflect_on_date(&id, &ben, "lovely", at(60)).is_err());

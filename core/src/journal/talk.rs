@@ -6,7 +6,7 @@ use automerge::{ObjId, ObjType, transaction::Transactable};
 use super::provenance::Reader;
 use super::{DocKind, Journal};
 use crate::doc;
-use crate::error::{JournalError, Result};
+use crate::error::{JournalError, Result, Rule};
 use crate::ids::{Id, PartnerId, Timestamp};
 use crate::model::{
     Collection, IStatement, IStatementParts, ListeningExchange, ListeningState, ListeningStep,
@@ -163,26 +163,18 @@ impl Journal {
         let speaker = &x.speaker == by;
         match (&kind, x.state) {
             (StepKind::Reflection, _) if speaker => {
-                return Err(JournalError::NotAllowed(
-                    "the listener reflects; the speaker confirms or corrects".into(),
-                ));
+                return Err(JournalError::NotAllowed(Rule::ListenerReflects));
             }
             (StepKind::Reflection, ListeningState::AwaitingReflection) => {}
             (StepKind::Reflection, _) => {
-                return Err(JournalError::NotAllowed(
-                    "wait for the speaker to confirm or correct the last reflection".into(),
-                ));
+                return Err(JournalError::NotAllowed(Rule::AwaitingConfirmation));
             }
             (_, _) if !speaker => {
-                return Err(JournalError::NotAllowed(
-                    "only the speaker confirms or corrects".into(),
-                ));
+                return Err(JournalError::NotAllowed(Rule::SpeakerConfirms));
             }
             (_, ListeningState::AwaitingConfirmation) => {}
             (_, _) => {
-                return Err(JournalError::NotAllowed(
-                    "there is no reflection to confirm or correct yet".into(),
-                ));
+                return Err(JournalError::NotAllowed(Rule::NothingToConfirm));
             }
         }
         let step_id = self.new_id(now);
@@ -353,9 +345,7 @@ impl Journal {
     fn shared_repair(&self, id: &Id) -> Result<(Repair, ObjId)> {
         let (kind, o) = self.live(Collection::Repairs, id)?;
         if kind != DocKind::Shared {
-            return Err(JournalError::NotAllowed(
-                "this hurt is still private: share it first".into(),
-            ));
+            return Err(JournalError::NotAllowed(Rule::HurtStillPrivate));
         }
         let r = read_repair(&self.reader(DocKind::Shared), id.clone(), &o).ok_or_else(|| {
             JournalError::NotFound {
@@ -380,14 +370,10 @@ impl Journal {
         now.check("time")?;
         let (r, o) = self.shared_repair(id)?;
         if &r.author == by {
-            return Err(JournalError::NotAllowed(
-                "the partner who caused the hurt acknowledges it".into(),
-            ));
+            return Err(JournalError::NotAllowed(Rule::CauserAcknowledges));
         }
         if r.acknowledged.is_some() {
-            return Err(JournalError::NotAllowed(
-                "this hurt is already acknowledged".into(),
-            ));
+            return Err(JournalError::NotAllowed(Rule::AlreadyAcknowledged));
         }
         self.write(now, |j| {
             j.shared.put(&o, "acknowledged_at", now.0)?;
@@ -402,19 +388,13 @@ impl Journal {
         now.check("time")?;
         let (r, o) = self.shared_repair(id)?;
         if &r.author != by {
-            return Err(JournalError::NotAllowed(
-                "the partner who was hurt marks it understood".into(),
-            ));
+            return Err(JournalError::NotAllowed(Rule::HurtMarksUnderstood));
         }
         if r.acknowledged.is_none() {
-            return Err(JournalError::NotAllowed(
-                "wait for the hurt to be acknowledged".into(),
-            ));
+            return Err(JournalError::NotAllowed(Rule::AwaitingAcknowledgement));
         }
         if r.understood_at.is_some() {
-            return Err(JournalError::NotAllowed(
-                "this is already marked understood".into(),
-            ));
+            return Err(JournalError::NotAllowed(Rule::AlreadyUnderstood));
         }
         self.write(now, |j| {
             j.shared.put(&o, "understood_at", now.0)?;
@@ -443,17 +423,13 @@ impl Journal {
             });
         }
         if &r.author != by {
-            return Err(JournalError::NotAllowed(
-                "the partner who was hurt is the one who lets it go".into(),
-            ));
+            return Err(JournalError::NotAllowed(Rule::HurtLetsGo));
         }
         if kind == DocKind::Shared && r.understood_at.is_none() {
-            return Err(JournalError::NotAllowed(
-                "a shared hurt is let go after it is acknowledged and understood".into(),
-            ));
+            return Err(JournalError::NotAllowed(Rule::ReleasedTooSoon));
         }
         if r.released.iter().any(|(p, _)| p == by) {
-            return Err(JournalError::NotAllowed("already marked released".into()));
+            return Err(JournalError::NotAllowed(Rule::AlreadyReleased));
         }
         self.write(now, |j| {
             let d = j.doc_mut(kind);
@@ -545,7 +521,7 @@ impl Journal {
         if doc::int(&self.private, &o, "shared_at").is_some()
             || self.item(DocKind::Shared, coll, id).is_some()
         {
-            return Err(JournalError::NotAllowed("this is already shared".into()));
+            return Err(JournalError::NotAllowed(Rule::AlreadyShared));
         }
         let fields: Vec<(String, String)> = doc::keys(&self.private, &o)
             .into_iter()
@@ -734,7 +710,7 @@ mod tests {
         assert_eq!(a.repairs().len(), 1);
         assert!(matches!(
             a.delete(&id, &ana, at(7)),
-            Err(JournalError::NotAllowed(_))
+            Err(JournalError::NotAllowed(Rule::SharedRepairKept))
         ));
     }
 }

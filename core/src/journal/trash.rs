@@ -5,7 +5,7 @@ use automerge::{ObjType, transaction::Transactable};
 
 use super::{DocKind, Journal, TRASH_DAYS};
 use crate::doc;
-use crate::error::{JournalError, Result};
+use crate::error::{JournalError, Result, Rule};
 use crate::ids::{Id, PartnerId, Timestamp};
 use crate::model::{Collection, TrashEntry, Visibility};
 
@@ -45,9 +45,7 @@ impl Journal {
                     .iter()
                     .any(|r| &r.id == id && r.shared_at.is_some()))
         {
-            return Err(JournalError::NotAllowed(
-                "a shared repair is kept with every step dated; it cannot be deleted".into(),
-            ));
+            return Err(JournalError::NotAllowed(Rule::SharedRepairKept));
         }
         if self.is_trashed(kind, id) {
             return Err(JournalError::InTrash {
