@@ -80,12 +80,7 @@ impl Node {
                 .devices()
                 .into_iter()
                 .any(|d| d.endpoint_id != me);
-            return Err(SyncError::NotAllowed(if others {
-                "no other device may receive changes now: the others are revoked or not admitted"
-                    .into()
-            } else {
-                "no other device is paired yet; pair one first".into()
-            }));
+            return Err(SyncError::NoRecipients { others });
         }
         let mut recipients: Vec<age::x25519::Recipient> = Vec::new();
         for d in &targets {

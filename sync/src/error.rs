@@ -57,9 +57,31 @@ pub enum SyncError {
     /// A change file could not be read.
     #[error("{0}")]
     ChangeFile(String),
-    /// The device's setup does not allow this.
-    #[error("{0}")]
-    NotAllowed(String),
+    /// No other device may receive changes now (`others`: there are other devices, revoked or
+    /// not admitted; else none is paired yet).
+    #[error("{}", if *others {
+        "no other device may receive changes now: the others are revoked or not admitted"
+    } else {
+        "no other device is paired yet; pair one first"
+    })]
+    NoRecipients {
+        /// Other devices exist.
+        others: bool,
+    },
+    /// A relay setting this build does not know.
+    #[error("unknown relay setting {0:?}: use off, default or an https:// URL")]
+    UnknownRelays(String),
+    /// A relay URL that does not parse.
+    #[error("bad relay URL {url:?}: {source}")]
+    BadRelayUrl {
+        /// What was given.
+        url: String,
+        /// Why it does not parse.
+        source: iroh::RelayUrlParseError,
+    },
+    /// A pairing role this build does not know.
+    #[error("unknown role {0:?}: use partner, me or display")]
+    UnknownRole(String),
     /// The journal refused an operation.
     #[error(transparent)]
     Journal(#[from] JournalError),

@@ -32,12 +32,13 @@ impl std::str::FromStr for Relays {
             "default" => Ok(Relays::Default),
             url if url.starts_with("https://") || url.starts_with("http://") => {
                 url.parse::<RelayUrl>()
-                    .map_err(|e| SyncError::NotAllowed(format!("bad relay URL {url:?}: {e}")))?;
+                    .map_err(|source| SyncError::BadRelayUrl {
+                        url: url.to_owned(),
+                        source,
+                    })?;
                 Ok(Relays::Custom(url.to_owned()))
             }
-            other => Err(SyncError::NotAllowed(format!(
-                "unknown relay setting {other:?}: use off, default or an https:// URL"
-            ))),
+            other => Err(SyncError::UnknownRelays(other.to_owned())),
         }
     }
 }

@@ -50,9 +50,7 @@ impl std::str::FromStr for Role {
             "partner" => Ok(Role::Partner),
             "me" => Ok(Role::Me),
             "display" => Ok(Role::Display),
-            other => Err(SyncError::NotAllowed(format!(
-                "unknown role {other:?}: use partner, me or display"
-            ))),
+            other => Err(SyncError::UnknownRole(other.to_owned())),
         }
     }
 }

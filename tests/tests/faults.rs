@@ -117,7 +117,7 @@ async fn change_files_carry_changes_without_a_link() {
     assert!(
         matches!(
             eve.node().export_changes(false),
-            Err(SyncError::NotAllowed(_))
+            Err(SyncError::NoRecipients { others: false })
         ),
         "nobody to export for"
     );

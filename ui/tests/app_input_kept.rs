@@ -42,15 +42,20 @@ fn ideas_typed_one_after_another_all_arrive() {
                 "after idea {n} the field is out of view at {at:?}"
             );
         }
-        let titles: Vec<String> = w
-            .global::<DatesAdapter>()
-            .get_ideas()
-            .iter()
-            .map(|i| i.title.to_string())
-            .collect();
-        for n in 1..=14 {
-            assert!(titles.contains(&format!("Idea number {n}")), "{titles:?}");
-        }
+        // The deck on screen follows the journal a moment later (the worker rebuilds it and
+        // hands it to the UI thread): every idea shows.
+        let titles = || -> Vec<String> {
+            w.global::<DatesAdapter>()
+                .get_ideas()
+                .iter()
+                .map(|i| i.title.to_string())
+                .collect()
+        };
+        wait_until("every idea on screen", || {
+            let shown = titles();
+            (1..=14).all(|n| shown.contains(&format!("Idea number {n}")))
+        })
+        .await;
         drop(w);
         app.close();
     });
