@@ -172,13 +172,20 @@ impl RestorePlan {
             kind: self.kind.clone(),
             sealing,
         };
-        let kept = Backup {
-            manifest: backup.manifest.clone(),
-            shared: backup.shared.clone(),
-            private: backup.private.clone().filter(|_| self.keeps_private),
+        // Only a backup whose private journal is left out needs a copy without it.
+        let without_private;
+        let kept = if self.keeps_private || backup.private.is_none() {
+            backup
+        } else {
+            without_private = Backup {
+                manifest: backup.manifest.clone(),
+                shared: backup.shared.clone(),
+                private: None,
+            };
+            &without_private
         };
         let mut profile =
-            Profile::restore(dir, &kept, passphrase, &options).map_err(RestoreError::Profile)?;
+            Profile::restore(dir, kept, passphrase, &options).map_err(RestoreError::Profile)?;
         let finish = |profile: &mut Profile| -> Result<(), RestoreError> {
             profile
                 .store_mut()

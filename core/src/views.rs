@@ -130,6 +130,16 @@ impl Moment {
         at.to_datetime().map(|t| t.with_timezone(&self.offset))
     }
 
+    /// Who acts at this moment, for an [`Intent`](crate::intent::Intent): `me` now, on
+    /// today's local day.
+    pub fn here(&self, me: Option<PartnerId>) -> crate::intent::Here {
+        crate::intent::Here {
+            me,
+            now: self.now,
+            today: self.today(),
+        }
+    }
+
     /// Today, in local time.
     pub fn today(&self) -> NaiveDate {
         self.local(self.now)

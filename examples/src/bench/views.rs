@@ -20,6 +20,9 @@ use hearth_core::{DocKind, Journal, Profile, Replica, Timestamp, Touched, WallFi
 use super::fixture::{Fixtures, note_text};
 use super::{Goal, Options, Row, ScenarioReport, floor, stats};
 
+/// A screen's build, timed by name.
+type Build<'a> = Box<dyn Fn() + 'a>;
+
 /// One frame at 60 Hz.
 const FRAME_MS: f64 = 16.0;
 
@@ -59,42 +62,47 @@ pub(crate) fn run(fx: &mut Fixtures, opts: &Options) -> Result<ScenarioReport> {
         let j = replica.journal();
         let people = People::of(j, me.clone());
         let week = j.week_counts(at.today(), at.now);
-        sc.extra(
-            "build_week_counts_ms",
-            time(reps, || j.week_counts(at.today(), at.now)),
-        );
-        sc.extra(
-            "build_wall_ms",
-            time(reps, || views::wall::build(j, &people, at, 40, &week)),
-        );
-        sc.extra(
-            "build_dates_ms",
-            time(reps, || views::dates::build(j, &people, at)),
-        );
-        sc.extra(
-            "build_kindness_ms",
-            time(reps, || views::kindness::build(j, &people, at)),
-        );
-        sc.extra(
-            "build_checkin_ms",
-            time(reps, || views::checkin::build(j, &people, at, &week)),
-        );
-        sc.extra(
-            "build_talk_ms",
-            time(reps, || views::talk::build(j, &people, at)),
-        );
-        sc.extra(
-            "build_trash_ms",
-            time(reps, || views::trash::build(j, &people, at)),
-        );
-        sc.extra(
-            "build_kiosk_ms",
-            time(reps, || views::kiosk::KioskView::build(j, at)),
-        );
-        sc.extra(
-            "build_all_ms",
-            time(reps, || Views::build(j, me.clone(), &[], at, limits)),
-        );
+        let builds: [(&str, Build<'_>); 9] = [
+            (
+                "week_counts",
+                Box::new(|| drop(j.week_counts(at.today(), at.now))),
+            ),
+            (
+                "wall",
+                Box::new(|| drop(views::wall::build(j, &people, at, 40, &week))),
+            ),
+            (
+                "dates",
+                Box::new(|| drop(views::dates::build(j, &people, at))),
+            ),
+            (
+                "kindness",
+                Box::new(|| drop(views::kindness::build(j, &people, at))),
+            ),
+            (
+                "checkin",
+                Box::new(|| drop(views::checkin::build(j, &people, at, &week))),
+            ),
+            (
+                "talk",
+                Box::new(|| drop(views::talk::build(j, &people, at))),
+            ),
+            (
+                "trash",
+                Box::new(|| drop(views::trash::build(j, &people, at))),
+            ),
+            (
+                "kiosk",
+                Box::new(|| drop(views::kiosk::KioskView::build(j, at))),
+            ),
+            (
+                "all",
+                Box::new(|| drop(Views::build(j, me.clone(), &[], at, limits))),
+            ),
+        ];
+        for (name, build) in &builds {
+            sc.extra(format!("build_{name}_ms"), time(reps, build));
+        }
     }
 
     let mut mine = Screens::new();

@@ -25,7 +25,7 @@ use super::session::Session;
 use super::ui::{KioskWindow, Theme};
 use super::views::{self, kiosk::KioskView};
 use super::worker::sentence;
-use hearth_core::intent::{Here, Intent};
+use hearth_core::intent::Intent;
 
 enum KioskCommand {
     Note { author: String, text: String },
@@ -306,13 +306,8 @@ impl Worker {
     fn note(&mut self, engine: &Engine, author: &str, text: &str) {
         self.ui(|w| kiosk_adapter::set_busy(w, true));
         let author = Id::from(author);
-        let now = self.clock.moment().now;
         let name = engine.read(|j| j.partner(&author).map(|p| p.name));
-        let here = Here {
-            me: engine.me(),
-            now,
-            today: self.clock.moment().today(),
-        };
+        let here = self.clock.moment().here(engine.me());
         let note = Intent::AddNote {
             text: text.to_owned(),
             wall_safe: true,

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use hearth_core::intent::{Here, Intent};
+use hearth_core::intent::Intent;
 use hearth_core::keys::{KeySealing, SecretString};
 use hearth_core::{Profile, ProfileError};
 use hearth_sync::{NetConfig, Node, Role, Setup, SyncError, Ticket, init_device};
@@ -522,12 +522,7 @@ impl Worker {
             self.notice("This device doesn't belong to a person, so it can't write here.".into());
             return;
         };
-        let moment = self.clock.moment();
-        let here = Here {
-            me: Some(me),
-            now: moment.now,
-            today: moment.today(),
-        };
+        let here = self.clock.moment().here(Some(me));
         match engine.write(|j| intent.apply(j, &here)) {
             Ok(_) => {
                 // Rebuilt at once; the events already waiting (this write's `Written` among
