@@ -44,6 +44,9 @@ pub enum Intent {
         id: Id,
         /// Its new text.
         text: String,
+        /// Also shows it on the home display (`Some(true)`) or hides it (`Some(false)`), in
+        /// the same change.
+        wall_safe: Option<bool>,
     },
     /// Shows a note on the home display, or hides it.
     SetWallSafe {
@@ -111,6 +114,8 @@ pub enum Intent {
         closeness: u8,
         /// A line about the day.
         note: Option<String>,
+        /// The day it is for; `None` for today. A day's second check-in replaces the first.
+        day: Option<NaiveDate>,
     },
     /// Starts a listening exchange as the speaker.
     StartListening {
@@ -198,6 +203,8 @@ pub enum Intent {
         /// The item.
         id: Id,
     },
+    /// Removes for good what has been in the trash longer than it keeps things.
+    PurgeTrash,
     /// Stops a device from syncing (a lost phone, a replaced display).
     RevokeDevice {
         /// Its endpoint id.
@@ -224,13 +231,25 @@ pub enum Applied {
     Created(Id),
     /// An existing item changed.
     Changed,
+    /// This many items left the trash for good.
+    Purged(usize),
+}
+
+impl Applied {
+    /// The new item's id, if this made one.
+    pub fn created(&self) -> Option<&Id> {
+        match self {
+            Applied::Created(id) => Some(id),
+            Applied::Changed | Applied::Purged(_) => None,
+        }
+    }
 }
 
 impl Intent {
     /// Applies this intent to `j` as `here` says: the journal's own rules decide, and on error
     /// nothing is written.
     pub fn apply(&self, j: &mut Journal, here: &Here) -> Result<Applied, JournalError> {
-        use Applied::{Changed, Created};
+        use Applied::{Changed, Created, Purged};
         let now = here.now;
         let me = || here.me.as_ref().ok_or(JournalError::DisplayCannot);
         Ok(match self {
@@ -247,8 +266,18 @@ impl Intent {
                     .ok_or(JournalError::DisplayCannot)?;
                 Created(j.add_appreciation(author, text, *wall_safe, now)?)
             }
-            Intent::EditNote { id, text } => {
-                j.edit_appreciation(id, text, now)?;
+            Intent::EditNote {
+                id,
+                text,
+                wall_safe,
+            } => {
+                j.batch(now, |j| {
+                    j.edit_appreciation(id, text, now)?;
+                    if let Some(on) = wall_safe {
+                        j.set_wall_safe(id, *on, now)?;
+                    }
+                    Ok(())
+                })?;
                 Changed
             }
             Intent::SetWallSafe { id, wall_safe } => {
@@ -294,7 +323,15 @@ impl Intent {
                 mood,
                 closeness,
                 note,
-            } => Created(j.check_in(me()?, here.today, *mood, *closeness, note.as_deref(), now)?),
+                day,
+            } => Created(j.check_in(
+                me()?,
+                day.unwrap_or(here.today),
+                *mood,
+                *closeness,
+                note.as_deref(),
+                now,
+            )?),
             Intent::StartListening { statement } => {
                 Created(j.start_listening(me()?, statement, now)?)
             }
@@ -354,6 +391,7 @@ impl Intent {
                 j.restore(id, now)?;
                 Changed
             }
+            Intent::PurgeTrash => Purged(j.purge_trash(now)?),
             Intent::RevokeDevice { endpoint_id } => {
                 j.revoke_device(endpoint_id, now)?;
                 Changed
@@ -386,10 +424,7 @@ mod tests {
     }
 
     fn created(a: Applied) -> Id {
-        match a {
-            Applied::Created(id) => id,
-            Applied::Changed => panic!("nothing was created"),
-        }
+        a.created().cloned().expect("nothing was created")
     }
 
     #[test]
@@ -439,6 +474,7 @@ mod tests {
             mood: 4,
             closeness: 5,
             note: None,
+            day: None,
         };
         created(check.apply(&mut j, &h).unwrap());
         assert_eq!(j.checkins(None, None, None)[0].day, h.today);
@@ -476,6 +512,7 @@ mod tests {
                 mood: 9,
                 closeness: 3,
                 note: None,
+                day: None,
             },
             Intent::Delete {
                 id: Id::from("nope"),
@@ -492,7 +529,8 @@ mod tests {
             Intent::CheckIn {
                 mood: 3,
                 closeness: 3,
-                note: None
+                note: None,
+                day: None,
             }
             .apply(&mut j, &display),
             Err(JournalError::DisplayCannot)

@@ -449,6 +449,11 @@ impl Journal {
         doc::obj(self.doc(kind), &coll, id.as_str())
     }
 
+    /// Which collection an item is in, trashed or not; `None` if this journal has no such item.
+    pub fn collection_of(&self, id: &Id) -> Option<Collection> {
+        self.locate(id).map(|(_, c, _)| c)
+    }
+
     /// Finds an item anywhere (shared first), trashed or not.
     fn locate(&self, id: &Id) -> Option<(DocKind, Collection, ObjId)> {
         DocKind::ALL.into_iter().find_map(|kind| {

@@ -293,6 +293,7 @@ fn an_engine_creates_takes_intents_backs_up_and_restores() {
         mood: 4,
         closeness: 5,
         note: Some("A quiet evening".into()),
+        day: None,
     };
     engine.apply(&checkin).unwrap();
     // Bad input: a typed refusal, nothing stored.
@@ -301,6 +302,7 @@ fn an_engine_creates_takes_intents_backs_up_and_restores() {
         mood: 9,
         closeness: 1,
         note: None,
+        day: None,
     };
     assert!(matches!(
         engine.apply(&bad),

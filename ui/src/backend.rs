@@ -6,7 +6,8 @@
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use hearth_core::{Journal, JournalError, PartnerId, Profile, Replica};
+use hearth_core::intent::{Applied, Intent};
+use hearth_core::{Id, Journal, JournalError, PartnerId, Profile, Replica};
 use hearth_sync::{Engine, EngineConfig, NetConfig, Node, SyncError, endpoint_id_of};
 
 /// The journal a command reads and changes: an [`Engine`], offline (a command that needs no
@@ -62,26 +63,54 @@ impl Backend {
         }
     }
 
-    /// Reads the journal.
     /// The engine underneath.
     pub(crate) fn engine(&self) -> &Engine {
         &self.engine
     }
 
+    /// Reads the journal.
     pub(crate) fn read<T>(&self, f: impl FnOnce(&Journal) -> T) -> T {
         self.engine.read(f)
     }
 
-    /// Changes the journal; the change is on disk when this returns (and, online, on its way
-    /// to connected devices). On error nothing is stored.
-    pub(crate) fn write<T>(
+    /// Applies a person's change as this device's person, now: on disk when this returns (and,
+    /// online, on its way to connected devices). On error nothing is stored.
+    pub(crate) fn apply(&mut self, intent: &Intent) -> Result<Applied> {
+        self.apply_worded(intent, |e| e)
+    }
+
+    /// [`Backend::apply`], with the journal's refusal reworded for this command (a note's
+    /// text is "the note" to the person, an appreciation to the journal).
+    pub(crate) fn apply_worded(
         &mut self,
-        f: impl FnOnce(&mut Journal) -> Result<T, JournalError>,
-    ) -> Result<T> {
-        self.engine.write(f).map_err(|e| match e {
+        intent: &Intent,
+        word: impl FnOnce(JournalError) -> JournalError,
+    ) -> Result<Applied> {
+        self.engine.apply(intent).map_err(|e| match e {
             SyncError::Store(e) => anyhow::Error::from(e).context("could not save the change"),
+            SyncError::Journal(JournalError::DisplayCannot) => anyhow::anyhow!(
+                "this is the home display, which belongs to no one; do this from your own device"
+            ),
+            SyncError::Journal(e) => word(e).into(),
             other => other.into(),
         })
+    }
+
+    /// [`Backend::apply`] for an intent that makes an item: its id.
+    pub(crate) fn create(&mut self, intent: &Intent) -> Result<Id> {
+        self.create_worded(intent, |e| e)
+    }
+
+    /// [`Backend::apply_worded`] for an intent that makes an item: its id.
+    pub(crate) fn create_worded(
+        &mut self,
+        intent: &Intent,
+        word: impl FnOnce(JournalError) -> JournalError,
+    ) -> Result<Id> {
+        match self.apply_worded(intent, word)? {
+            Applied::Created(id) => Ok(id),
+            other => anyhow::bail!("the change was saved but made no new item ({other:?})"),
+        }
     }
 
     /// Runs `f` with the profile and the journal together.

@@ -777,65 +777,6 @@ pub(crate) fn parse_time(s: &str) -> Result<Timestamp, String> {
     ))
 }
 
-impl Command {
-    /// Whether a running owner of the profile can carry this command out for another process.
-    pub(crate) fn forwardable(&self) -> Result<(), &'static str> {
-        match self {
-            Command::Init(_) => Err("init makes a new profile; this one exists already"),
-            Command::Serve(_) => Err("this profile is already being served"),
-            Command::Restore(_) => Err(
-                "a backup can be restored into this profile only while nothing else has it open; \
-                 stop `hearth serve` (or the app) first",
-            ),
-            _ => Ok(()),
-        }
-    }
-
-    /// Whether the command only reads the profile, so it may open it where nothing can be
-    /// written (a full disk). A command not listed here is treated as one that writes.
-    pub(crate) fn only_reads(&self) -> bool {
-        matches!(
-            self,
-            Command::Wall(_)
-                | Command::Dates(_)
-                | Command::Ideas(_)
-                | Command::Idea(IdeaCommand::List(_))
-                | Command::Kindness(KindnessCommand::List | KindnessCommand::Buckets)
-                | Command::Checkins(_)
-                | Command::Week
-                | Command::Listen(ListenCommand::List)
-                | Command::IStatement(IStatementCommand::List)
-                | Command::Repair(RepairCommand::List)
-                | Command::Trash(TrashCommand::List)
-                | Command::Devices
-                | Command::Search(_)
-                | Command::Status
-                | Command::Export(_)
-                | Command::Backup(_)
-        )
-    }
-
-    /// Whether the command needs the network (a running node) when it opens the profile itself.
-    pub(crate) fn needs_node(&self) -> bool {
-        matches!(
-            self,
-            Command::Pair(_)
-                | Command::Sync(_)
-                | Command::ExportChanges(_)
-                | Command::Import(_)
-                | Command::Serve(_)
-        )
-    }
-
-    /// Whether the command asks for a passphrase of its own (not the key file's).
-    pub(crate) fn wants_passphrase(&self) -> bool {
-        matches!(
-            self,
-            Command::Backup(_) | Command::Passphrase(PassphraseCommand::Set)
-        )
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

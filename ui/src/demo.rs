@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use chrono::{Days, Local, NaiveTime};
+use hearth_core::intent::Intent;
 use hearth_core::keys::KeySealing;
 use hearth_core::{DocKind, Journal, NewDate, Profile, Replica, Timestamp, WallFilter};
 use hearth_sync::{Engine, EngineConfig, NetConfig, Node, Role, Setup, init_device};
@@ -64,7 +65,6 @@ pub(crate) async fn run(io: &Io) -> Result<()> {
             .context("that time does not exist here")?;
         Ok(Timestamp::from(local))
     };
-    let ana_id = ana.me().context("Ana's device has no owner")?;
     let picnic = NewDate {
         title: "Picnic by the river".into(),
         start: Some(at(3, 18)?),
@@ -72,32 +72,28 @@ pub(crate) async fn run(io: &Io) -> Result<()> {
         tech_free: true,
         ..Default::default()
     };
-    ana.write(|j| {
-        j.batch(now, |j| {
-            j.add_appreciation(&ana_id, "Thank you for the coffee this morning", true, now)?;
-            j.plan_date(&ana_id, &picnic, now)?;
-            j.check_in(&ana_id, today, 4, 4, Some("A good day"), now)?;
-            Ok(())
-        })
-    })?;
-    let ben_id = ben
-        .read(|j| j.find_partner("Ben"))
-        .context("Ben is missing from his own journal")?
-        .id;
+    write(
+        &ana,
+        [
+            note("Thank you for the coffee this morning", true),
+            Intent::PlanDate(picnic),
+            check_in(4, 4, Some("A good day")),
+        ],
+    )?;
     let pottery = NewDate {
         title: "Pottery class".into(),
         start: Some(at(10, 19)?),
         place: Some("Clay studio".into()),
         ..Default::default()
     };
-    ben.write(|j| {
-        j.batch(now, |j| {
-            j.add_appreciation(&ben_id, "I loved our walk on Sunday", false, now)?;
-            j.plan_date(&ben_id, &pottery, now)?;
-            j.check_in(&ben_id, today, 3, 5, None, now)?;
-            Ok(())
-        })
-    })?;
+    write(
+        &ben,
+        [
+            note("I loved our walk on Sunday", false),
+            Intent::PlanDate(pottery),
+            check_in(3, 5, None),
+        ],
+    )?;
     let ben_columns = ben.read(|j| lines(j, now));
     print_columns(
         io,
@@ -318,4 +314,33 @@ fn print_columns(io: &Io, columns: &[(&str, Vec<String>)]) {
             .map(|(_, l)| show::cell(l.get(i).map(String::as_str).unwrap_or(""), COLUMN))
             .collect()));
     }
+}
+
+/// A note of thanks, as the device's person.
+fn note(text: &str, wall_safe: bool) -> Intent {
+    Intent::AddNote {
+        text: text.into(),
+        wall_safe,
+        author: None,
+    }
+}
+
+/// Today's check-in.
+fn check_in(mood: u8, closeness: u8, note: Option<&str>) -> Intent {
+    Intent::CheckIn {
+        mood,
+        closeness,
+        note: note.map(str::to_owned),
+        day: None,
+    }
+}
+
+/// What a person does on their device, one change after another.
+fn write(device: &Engine, intents: impl IntoIterator<Item = Intent>) -> Result<()> {
+    for intent in intents {
+        device
+            .apply(&intent)
+            .with_context(|| format!("the demo could not write {intent:?}"))?;
+    }
+    Ok(())
 }

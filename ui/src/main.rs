@@ -11,6 +11,7 @@ mod commands;
 mod demo;
 mod io;
 mod owner;
+mod plan;
 mod qr;
 mod shell;
 mod show;

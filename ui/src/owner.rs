@@ -11,7 +11,7 @@
 //!
 //! Any process of the same user can reach the socket, so it does not stand in for the key's
 //! passphrase: a command that hands over or changes what a sealed key protects (a backup, an
-//! export, setting or removing the passphrase: [`needs_key_proof`]) runs only when the request
+//! export, setting or removing the passphrase: `Plan::key_proof`) runs only when the request
 //! carries the passphrase that opens the key file and that file holds the keys this process
 //! runs with. The owner logs a forwarded command by its name only ("note", "pair join"), never
 //! its arguments: they hold journal text and tickets.
@@ -32,7 +32,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use crate::backend::Backend;
-use crate::cli::{Cli, Command};
+use crate::cli::Cli;
 use crate::commands::{self, Ctx};
 use crate::io::{Frame, Io, Passphrase};
 
@@ -58,23 +58,9 @@ struct Request {
     /// A passphrase the client collected for the command (backup, passphrase set).
     passphrase: Option<String>,
     /// The passphrase of this device's sealed key file, for the commands that need it
-    /// ([`needs_key_proof`]).
+    /// (`Plan::key_proof`).
     #[serde(default)]
     key_passphrase: Option<String>,
-}
-
-/// Whether a forwarded command hands over or changes what a sealed key file protects, so the
-/// owner runs it only for a client that knows the key's passphrase: a backup and an export
-/// (the journal in a form the asker can read), setting or removing the passphrase, and an
-/// invitation (which could pair a device of the asker's as one of this person's own).
-pub(crate) fn needs_key_proof(command: &Command) -> bool {
-    matches!(
-        command,
-        Command::Passphrase(_)
-            | Command::Backup(_)
-            | Command::Export(_)
-            | Command::Pair(crate::cli::PairCommand::Invite(_))
-    )
 }
 
 /// A command's name as clap knows it, subcommands included ("note", "pair join"); never its
@@ -353,13 +339,14 @@ async fn serve_one(stream: UnixStream, engine: Arc<Engine>, uid: u32) -> Result<
         .await?;
         return send(&mut write, &Frame::Exit(1)).await;
     };
-    if let Err(why) = command.forwardable() {
+    let plan = command.plan();
+    if let Err(why) = plan.forward {
         send(&mut write, &Frame::Err(format!("error: {why}\n"))).await?;
         return send(&mut write, &Frame::Exit(1)).await;
     }
     // The name only: the arguments hold journal text, private drafts and tickets.
     tracing::debug!(command = %name, "running a forwarded command");
-    if needs_key_proof(&command)
+    if plan.key_proof
         && let Err(e) = check_key_proof(&engine, request.key_passphrase).await
     {
         tracing::debug!(command = %name, "refused a forwarded command: no valid passphrase");

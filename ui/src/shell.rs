@@ -11,16 +11,17 @@ use anyhow::{Context, Result, anyhow};
 use clap::{CommandFactory, Parser};
 use hearth_core::keys::{KeyError, KeySealing};
 use hearth_core::{Holder, LOCK_PATIENCE, OpenOptions, Profile, ProfileError, Replica};
-use hearth_sync::{Engine, EngineConfig, NetConfig, Relays, Setup, SyncError, init_device};
+use hearth_sync::{Engine, EngineConfig, Setup, SyncError, init_device};
 use serde::Serialize;
 use tokio::sync::watch;
 
 use crate::backend::Backend;
-use crate::cli::{Cli, Command, InitArgs, NetArgs, OnOffArg, PairCommand, ServeArgs};
+use crate::cli::{Cli, Command, InitArgs, OnOffArg, ServeArgs};
 use crate::commands::{self, Ctx};
 use crate::demo;
 use crate::io::{self, Io};
 use crate::owner::{self, Owner};
+use crate::plan::{self, Plan, Runs};
 use crate::show;
 
 /// Runs the command line (or, with no command, the app) and returns the exit code.
@@ -32,16 +33,18 @@ pub(crate) fn main() -> ExitCode {
     init_tracing();
     // The window (the app, or the home display's kiosk) runs on this thread: the UI's event
     // loop needs the main thread.
-    let window = match &cli.command {
+    let window = match cli.command.as_ref().map(Command::plan) {
         None => Some((false, None)),
-        Some(Command::App(a)) => Some((false, Some(a))),
-        Some(Command::Kiosk(a)) => Some((true, Some(a))),
+        Some(Plan {
+            runs: Runs::Window { kiosk, net },
+            ..
+        }) => Some((kiosk, net)),
         Some(_) => None,
     };
-    if let Some((kiosk, args)) = window {
+    if let Some((kiosk, net)) = window {
         let passphrase = io::passphrase_from_env().map(|p| p.secret());
-        let net = match args
-            .map(|a| net_config(&a.net, a.mdns == OnOffArg::On))
+        let net = match net
+            .map(|(net, mdns)| plan::net_config(net, mdns))
             .transpose()
         {
             Ok(net) => net.unwrap_or_default(),
@@ -118,41 +121,40 @@ fn profile_dir(cli: &Cli) -> Result<PathBuf> {
 async fn run(cli: &Cli, command: &Command) -> Result<u8> {
     let io = Io::direct(cli.json);
     let cwd = std::env::current_dir().context("could not read the current directory")?;
-    match command {
-        Command::Demo => return demo::run(&io).await.map(|()| 0),
-        Command::PackageFiles(a) => return package_files(&a.dir).map(|()| 0),
-        Command::Coach(a) => return commands::coach(&io, a).map(|()| 0),
-        Command::Init(a) => return init(&profile_dir(cli)?, a, &io).map(|()| 0),
-        Command::Restore(a) if !a.merge => {
-            return commands::restore_new(&profile_dir(cli)?, a, &io, &cwd).map(|()| 0);
+    let plan = command.plan();
+    if let Runs::Alone = plan.runs {
+        match command {
+            Command::Demo => return demo::run(&io).await.map(|()| 0),
+            Command::PackageFiles(a) => return package_files(&a.dir).map(|()| 0),
+            Command::Coach(a) => return commands::coach(&io, a).map(|()| 0),
+            Command::Init(a) => return init(&profile_dir(cli)?, a, &io).map(|()| 0),
+            Command::Restore(a) => {
+                return commands::restore_new(&profile_dir(cli)?, a, &io, &cwd).map(|()| 0);
+            }
+            _ => anyhow::bail!("this command needs a profile"),
         }
-        _ => {}
     }
     let dir = profile_dir(cli)?;
-    let options = open_options(command);
+    let options = open_options(&plan);
     // Opening may wait for another process to let go of the profile: off the runtime's threads.
     let profile = match tokio::task::block_in_place(|| open(&dir, &options, &io)) {
         Ok(profile) => profile,
-        Err(Opened::Locked(pid)) => return forward(&dir, pid, command).await,
+        Err(Opened::Locked(pid)) => return forward(&dir, pid, &plan).await,
         Err(Opened::Failed(e)) => return Err(e),
     };
     tell_permission_fixes(&profile, &io);
-    if let Command::Serve(a) = command {
-        return serve(profile, a, &io).await.map(|()| 0);
-    }
-    let passphrase = command_passphrase(command)?;
-    let backend = if command.needs_node() {
-        let net = match command {
-            Command::Pair(PairCommand::Invite(a)) => net_config(&a.net, false)?,
-            Command::Pair(PairCommand::Join(a)) => net_config(&a.net, false)?,
-            Command::Sync(a) => net_config(&a.net, false)?,
-            Command::ExportChanges(a) => bind_only(a.bind),
-            Command::Import(a) => bind_only(a.bind),
-            _ => NetConfig::default(),
-        };
-        Backend::online(profile, net).await.map_err(networking)?
-    } else {
-        Backend::offline(profile)?
+    let passphrase = command_passphrase(&plan)?;
+    let backend = match plan.runs {
+        Runs::Serves => {
+            let Command::Serve(a) = command else {
+                anyhow::bail!("only `serve` serves");
+            };
+            return serve(profile, a, &io).await.map(|()| 0);
+        }
+        Runs::Online(net) => Backend::online(profile, net.config()?)
+            .await
+            .map_err(networking)?,
+        Runs::Offline | Runs::Alone | Runs::Window { .. } => Backend::offline(profile)?,
     };
     let mut ctx = Ctx {
         backend,
@@ -192,22 +194,17 @@ fn serve_commands() -> hearth_ui::app::EngineTask {
 
 /// The passphrase a command needs (a backup's, or one to seal this device's keys), asked once
 /// here whether the command runs in this process or is handed to the one holding the profile.
-fn command_passphrase(command: &Command) -> Result<Option<io::Passphrase>> {
-    if !command.wants_passphrase() {
-        return Ok(None);
-    }
-    let what = match command {
-        Command::Backup(_) => "the backup",
-        _ => "this device's keys",
-    };
-    io::ask_passphrase(what, true).map(Some)
+fn command_passphrase(plan: &Plan<'_>) -> Result<Option<io::Passphrase>> {
+    plan.asks
+        .map(|asks| io::ask_passphrase(asks.what(), true))
+        .transpose()
 }
 
 /// Hands the command to the process that holds the profile. A command that hands over or
-/// changes what a sealed key protects (see [`owner::needs_key_proof`]) goes with the key's
-/// passphrase, which the owner checks against the key file: holding the socket is not enough.
-async fn forward(dir: &Path, pid: Option<u32>, command: &Command) -> Result<u8> {
-    if let Err(why) = command.forwardable() {
+/// changes what a sealed key protects ([`Plan::key_proof`]) goes with the key's passphrase,
+/// which the owner checks against the key file: holding the socket is not enough.
+async fn forward(dir: &Path, pid: Option<u32>, plan: &Plan<'_>) -> Result<u8> {
+    if let Err(why) = plan.forward {
         let task = Profile::holder(dir)
             .and_then(|h| h.task)
             .unwrap_or_else(|| "another Hearth process".to_owned());
@@ -219,15 +216,14 @@ async fn forward(dir: &Path, pid: Option<u32>, command: &Command) -> Result<u8> 
     }
     // Asked first, as when this process opens the profile itself. A key file that cannot be
     // read is left to the owner to report.
-    let key_passphrase =
-        if owner::needs_key_proof(command) && Profile::needs_passphrase(dir).unwrap_or(false) {
-            Some(io::ask_passphrase("this device's keys", false).context(
-                "the running hearth carries out this command only with this device's passphrase",
-            )?)
-        } else {
-            None
-        };
-    let passphrase = command_passphrase(command)?;
+    let key_passphrase = if plan.key_proof && Profile::needs_passphrase(dir).unwrap_or(false) {
+        Some(io::ask_passphrase("this device's keys", false).context(
+            "the running hearth carries out this command only with this device's passphrase",
+        )?)
+    } else {
+        None
+    };
+    let passphrase = command_passphrase(plan)?;
     let argv = std::env::args_os()
         .map(|a| {
             a.into_string().map_err(|_| {
@@ -247,12 +243,12 @@ enum Opened {
 /// such command to finish ([`hearth_core::LOCK_PATIENCE`]); `serve` waits as long as one runs
 /// (a service manager starts it whenever it likes); one that only reads opens even where the
 /// lock file cannot be written (a full disk).
-fn open_options(command: &Command) -> OpenOptions {
+fn open_options(plan: &Plan<'_>) -> OpenOptions {
     let name = Cli::command()
         .try_get_matches_from(std::env::args_os())
         .map(|m| owner::command_name(&m))
         .unwrap_or_default();
-    let serve = matches!(command, Command::Serve(_));
+    let serve = matches!(plan.runs, Runs::Serves);
     OpenOptions {
         task: if name.is_empty() {
             "hearth".to_owned()
@@ -261,7 +257,7 @@ fn open_options(command: &Command) -> OpenOptions {
         },
         stays: serve,
         patience: if serve { None } else { Some(LOCK_PATIENCE) },
-        read_only: command.only_reads(),
+        read_only: plan.reads_only,
     }
 }
 
@@ -350,32 +346,6 @@ fn networking(e: SyncError) -> anyhow::Error {
         e @ SyncError::Bind { .. } => anyhow!(e),
         other => anyhow!(other).context("could not start networking"),
     }
-}
-
-fn net_config(a: &NetArgs, mdns: bool) -> Result<NetConfig> {
-    let relays: Relays = a.relay.parse()?;
-    let mut config = NetConfig {
-        relays,
-        mdns,
-        ..NetConfig::default()
-    };
-    if let Some(bind) = a.bind {
-        config.bind = bind;
-    }
-    Ok(config)
-}
-
-/// For commands that only carry change files: the node never publishes its addresses, so a
-/// short-lived socket does not replace the real ones in the journal.
-fn bind_only(bind: Option<std::net::SocketAddr>) -> NetConfig {
-    let mut config = NetConfig {
-        publish_addrs: false,
-        ..NetConfig::default()
-    };
-    if let Some(bind) = bind {
-        config.bind = bind;
-    }
-    config
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
@@ -473,7 +443,7 @@ async fn serve(profile: Profile, a: &ServeArgs, io: &Io) -> Result<()> {
     let dir = profile.dir().to_owned();
     // Open the socket first: commands sent while the node starts wait in its queue.
     let owner = Owner::bind(&dir)?;
-    let net = net_config(&a.net, a.mdns == OnOffArg::On)?;
+    let net = plan::net_config(&a.net, a.mdns == OnOffArg::On)?;
     let replica = Replica::open(profile).context("could not load the journal")?;
     let config = EngineConfig {
         net,

@@ -39,6 +39,7 @@ pub(crate) fn connect(window: &AppWindow, sink: &Sink) {
                 mood,
                 closeness,
                 note: (!note.is_empty()).then_some(note),
+                day: None,
             });
         });
 }

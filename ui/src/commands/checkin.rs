@@ -2,6 +2,7 @@
 
 use anyhow::{Context, Result};
 use chrono::{Days, Local};
+use hearth_core::intent::Intent;
 use hearth_core::{CheckIn, Timestamp};
 use serde::Serialize;
 
@@ -20,18 +21,15 @@ pub(crate) struct CheckInView {
 pub(crate) fn checkin(ctx: &mut Ctx, a: &CheckinArgs) -> Result<()> {
     let me = ctx.backend.person()?;
     let day = a.day.unwrap_or_else(|| Local::now().date_naive());
+    let check_in = Intent::CheckIn {
+        mood: a.mood,
+        closeness: a.closeness,
+        note: a.note.clone(),
+        day: Some(day),
+    };
     let id = ctx
         .backend
-        .write(|j| {
-            j.check_in(
-                &me,
-                day,
-                a.mood,
-                a.closeness,
-                a.note.as_deref(),
-                Timestamp::now(),
-            )
-        })
+        .create(&check_in)
         .context("could not save the check-in")?;
     let saved = ctx.backend.read(|j| {
         j.checkins(Some(&me), Some(day), Some(day))

@@ -1,6 +1,7 @@
 //! Date plans: planning, changing, marking done, reflecting, and the list.
 
 use anyhow::{Context, Result};
+use hearth_core::intent::Intent;
 use hearth_core::{Collection, DateChange, DatePlan, DateStatus, Id, Journal, NewDate, Timestamp};
 use serde::Serialize;
 
@@ -53,9 +54,12 @@ pub(crate) fn date(ctx: &mut Ctx, c: &DateCommand) -> Result<()> {
         DateCommand::Cancel(a) => status(ctx, &a.id, DateStatus::Cancelled),
         DateCommand::Reflect(a) => {
             let id = date_id(ctx, &a.id)?;
-            let me = ctx.backend.person()?;
+            let reflect = Intent::ReflectOnDate {
+                id: id.clone(),
+                text: a.text.clone(),
+            };
             ctx.backend
-                .write(|j| j.reflect_on_date(&id, &me, &a.text, Timestamp::now()))
+                .apply(&reflect)
                 .context("could not save your reflection")?;
             print_one(
                 ctx,
@@ -70,7 +74,7 @@ fn plan(ctx: &mut Ctx, a: &DatePlanArgs) -> Result<()> {
     if a.until.is_some() && a.when.is_none() {
         anyhow::bail!("--until needs --when: say when the date starts first");
     }
-    let planner = ctx.backend.person()?;
+    ctx.backend.person()?;
     let title = match (&a.title, &a.from_idea) {
         (Some(title), _) => title.clone(),
         (None, Some(idea)) => {
@@ -94,7 +98,7 @@ fn plan(ctx: &mut Ctx, a: &DatePlanArgs) -> Result<()> {
     };
     let id = ctx
         .backend
-        .write(|j| j.plan_date(&planner, &new, Timestamp::now()))
+        .create(&Intent::PlanDate(new))
         .context("could not plan the date")?;
     let human = match a.when {
         Some(t) => format!(
@@ -140,8 +144,12 @@ fn edit(ctx: &mut Ctx, a: &DateEditArgs) -> Result<()> {
             "nothing to change: pass --title, --when, --until, --place, --notes or --tech-free"
         );
     }
+    let update = Intent::UpdateDate {
+        id: id.clone(),
+        change,
+    };
     ctx.backend
-        .write(|j| j.update_date(&id, &change, Timestamp::now()))
+        .apply(&update)
         .context("could not change the date")?;
     print_one(ctx, &id, &format!("Date {} updated.", show::short(&id)))
 }
@@ -152,8 +160,12 @@ fn status(ctx: &mut Ctx, needle: &str, status: DateStatus) -> Result<()> {
         status: Some(status.clone()),
         ..Default::default()
     };
+    let update = Intent::UpdateDate {
+        id: id.clone(),
+        change,
+    };
     ctx.backend
-        .write(|j| j.update_date(&id, &change, Timestamp::now()))
+        .apply(&update)
         .context("could not change the date")?;
     let human = if status == DateStatus::Done {
         format!(

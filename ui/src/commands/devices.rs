@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow};
+use hearth_core::intent::Intent;
 use hearth_core::membership::Standing;
 use hearth_core::{Device, DeviceKind, DeviceOwner, Journal, Timestamp};
 use hearth_sync::{Role, SyncError, Ticket};
@@ -147,15 +148,14 @@ pub(crate) fn revoke(ctx: &mut Ctx, a: &RevokeArgs) -> Result<()> {
             "that is this device; revoke it from another of your devices, or just stop using it"
         );
     }
-    let now = Timestamp::now();
+    let endpoint_id = device.endpoint_id.clone();
+    let change = if a.undo {
+        Intent::UnrevokeDevice { endpoint_id }
+    } else {
+        Intent::RevokeDevice { endpoint_id }
+    };
     ctx.backend
-        .write(|j| {
-            if a.undo {
-                j.unrevoke_device(&device.endpoint_id, now)
-            } else {
-                j.revoke_device(&device.endpoint_id, now)
-            }
-        })
+        .apply(&change)
         .context("could not change the device")?;
     let updated = ctx
         .backend

@@ -1,9 +1,8 @@
 //! The idea deck ("I'd enjoy this", matches) and small kindnesses (the log and the buckets).
 
 use anyhow::{Context, Result};
-use hearth_core::{
-    Collection, Id, Idea, IdeaKind, Journal, KindnessAct, KindnessBucket, Timestamp,
-};
+use hearth_core::intent::Intent;
+use hearth_core::{Collection, Id, Idea, IdeaKind, Journal, KindnessAct, KindnessBucket};
 use serde::Serialize;
 
 use super::Ctx;
@@ -56,13 +55,13 @@ pub(crate) fn bucket(b: Bucket) -> KindnessBucket {
 pub(crate) fn idea(ctx: &mut Ctx, c: &IdeaCommand) -> Result<()> {
     match c {
         IdeaCommand::Add(a) => {
-            let me = ctx.backend.person()?;
-            let k = kind(a.kind);
-            let b = a.bucket.map(bucket);
-            let id = ctx
-                .backend
-                .write(|j| j.add_idea(&me, &k, &a.title, b.as_ref(), Timestamp::now()))
-                .context("could not add the idea")?;
+            let add = Intent::AddIdea {
+                kind: kind(a.kind),
+                title: a.title.clone(),
+                bucket: a.bucket.map(bucket),
+                enjoy: false,
+            };
+            let id = ctx.backend.create(&add).context("could not add the idea")?;
             print_one(
                 ctx,
                 &id,
@@ -74,9 +73,12 @@ pub(crate) fn idea(ctx: &mut Ctx, c: &IdeaCommand) -> Result<()> {
         }
         IdeaCommand::Enjoy(a) => {
             let id = idea_id(ctx, &a.id)?;
-            let me = ctx.backend.person()?;
+            let mark = Intent::MarkIdea {
+                id: id.clone(),
+                enjoy: !a.undo,
+            };
             ctx.backend
-                .write(|j| j.mark_idea(&id, &me, !a.undo, Timestamp::now()))
+                .apply(&mark)
                 .context("could not mark the idea")?;
             let matched = ctx
                 .backend
@@ -183,12 +185,14 @@ fn starters(b: &KindnessBucket) -> (&'static str, &'static [&'static str]) {
 pub(crate) fn kindness(ctx: &mut Ctx, c: &KindnessCommand) -> Result<()> {
     match c {
         KindnessCommand::Log(a) => {
-            let me = ctx.backend.person()?;
-            let now = Timestamp::now();
-            let b = a.bucket.map(bucket);
+            let log = Intent::LogKindness {
+                what: a.what.clone(),
+                when: a.when,
+                bucket: a.bucket.map(bucket),
+            };
             let id = ctx
                 .backend
-                .write(|j| j.log_kindness(&me, &a.what, a.when.unwrap_or(now), b.as_ref(), now))
+                .create(&log)
                 .context("could not log the kindness")?;
             let act = ctx.backend.read(|j| {
                 j.kindness_log()

@@ -3,9 +3,10 @@
 
 use anyhow::{Context, Result};
 use hearth_core::coach::{self, Hint};
+use hearth_core::intent::Intent;
 use hearth_core::{
     Collection, IStatement, IStatementParts, Id, Journal, ListeningExchange, ListeningState,
-    Repair, StepKind, Timestamp, Visibility,
+    Repair, StepKind, Visibility,
 };
 use serde::Serialize;
 
@@ -93,13 +94,14 @@ fn print_exchange(ctx: &Ctx, id: &Id, human: &str) -> Result<()> {
 }
 
 pub(crate) fn listen(ctx: &mut Ctx, c: &ListenCommand) -> Result<()> {
-    let now = Timestamp::now();
     match c {
         ListenCommand::Start(a) => {
-            let me = ctx.backend.person()?;
+            let start = Intent::StartListening {
+                statement: a.text.clone(),
+            };
             let id = ctx
                 .backend
-                .write(|j| j.start_listening(&me, &a.text, now))
+                .create(&start)
                 .context("could not start the exchange")?;
             print_exchange(
                 ctx,
@@ -113,9 +115,12 @@ pub(crate) fn listen(ctx: &mut Ctx, c: &ListenCommand) -> Result<()> {
         }
         ListenCommand::Reflect(a) => {
             let id = exchange_id(ctx, &a.id)?;
-            let me = ctx.backend.person()?;
+            let reflect = Intent::Reflect {
+                id: id.clone(),
+                text: a.text.clone(),
+            };
             ctx.backend
-                .write(|j| j.reflect(&id, &me, &a.text, now))
+                .apply(&reflect)
                 .context("could not save your reflection")?;
             print_exchange(
                 ctx,
@@ -125,17 +130,19 @@ pub(crate) fn listen(ctx: &mut Ctx, c: &ListenCommand) -> Result<()> {
         }
         ListenCommand::Confirm(a) => {
             let id = exchange_id(ctx, &a.id)?;
-            let me = ctx.backend.person()?;
             ctx.backend
-                .write(|j| j.confirm_reflection(&id, &me, now))
+                .apply(&Intent::ConfirmReflection { id: id.clone() })
                 .context("could not confirm")?;
             print_exchange(ctx, &id, "Heard and understood. Thank you both.")
         }
         ListenCommand::Correct(a) => {
             let id = exchange_id(ctx, &a.id)?;
-            let me = ctx.backend.person()?;
+            let correct = Intent::CorrectReflection {
+                id: id.clone(),
+                text: a.text.clone(),
+            };
             ctx.backend
-                .write(|j| j.correct_reflection(&id, &me, &a.text, now))
+                .apply(&correct)
                 .context("could not save the correction")?;
             print_exchange(
                 ctx,
@@ -257,7 +264,7 @@ fn draft_id(ctx: &Ctx, needle: &str) -> Result<Id> {
 }
 
 fn write_statement(ctx: &mut Ctx, a: &IStatementArgs) -> Result<()> {
-    let me = ctx.backend.person()?;
+    ctx.backend.person()?;
     let parts = IStatementParts {
         observation: a.observation.clone().unwrap_or_default(),
         feeling: a.feeling.clone(),
@@ -281,23 +288,22 @@ fn write_statement(ctx: &mut Ctx, a: &IStatementArgs) -> Result<()> {
     let id = match &a.edit {
         Some(draft) => {
             let id = draft_id(ctx, draft)?;
-            let now = Timestamp::now();
+            let edit = Intent::EditIStatement {
+                id: id.clone(),
+                parts: parts.clone(),
+                share: a.share,
+            };
             ctx.backend
-                .write(|j| {
-                    j.batch(now, |j| {
-                        j.edit_i_statement(&id, &parts, now)?;
-                        if a.share {
-                            j.share(&id, now)?;
-                        }
-                        Ok(())
-                    })
-                })
+                .apply(&edit)
                 .context("could not change the statement")?;
             id
         }
         None => ctx
             .backend
-            .write(|j| j.write_i_statement(&me, &parts, visibility, Timestamp::now()))
+            .create(&Intent::WriteIStatement {
+                parts: parts.clone(),
+                visibility,
+            })
             .context("could not save the statement")?,
     };
     if ctx.io.json {
@@ -353,7 +359,7 @@ pub(crate) fn i_statement(ctx: &mut Ctx, c: &IStatementCommand) -> Result<()> {
         IStatementCommand::Share(a) => {
             let id = draft_id(ctx, &a.id)?;
             ctx.backend
-                .write(|j| j.share(&id, Timestamp::now()))
+                .apply(&Intent::Share { id: id.clone() })
                 .context("could not share the statement")?;
             print_statement(ctx, &id, "Shared with your partner.")
         }
@@ -437,18 +443,20 @@ fn print_repair(ctx: &Ctx, id: &Id, human: &str) -> Result<()> {
 }
 
 pub(crate) fn repair(ctx: &mut Ctx, c: &RepairCommand) -> Result<()> {
-    let now = Timestamp::now();
     match c {
         RepairCommand::Hurt(a) => {
-            let me = ctx.backend.person()?;
             let visibility = if a.share {
                 Visibility::Shared
             } else {
                 Visibility::Private
             };
+            let hurt = Intent::WriteHurt {
+                text: a.text.clone(),
+                visibility,
+            };
             let id = ctx
                 .backend
-                .write(|j| j.write_hurt(&me, &a.text, visibility, now))
+                .create(&hurt)
                 .context("could not write the hurt down")?;
             let human = if a.share {
                 format!(
@@ -465,9 +473,12 @@ pub(crate) fn repair(ctx: &mut Ctx, c: &RepairCommand) -> Result<()> {
         }
         RepairCommand::Acknowledge(a) => {
             let id = repair_id(ctx, &a.id, false)?;
-            let me = ctx.backend.person()?;
+            let acknowledge = Intent::AcknowledgeHurt {
+                id: id.clone(),
+                words: a.words.clone(),
+            };
             ctx.backend
-                .write(|j| j.acknowledge_hurt(&id, &me, a.words.as_deref(), now))
+                .apply(&acknowledge)
                 .context("could not acknowledge the hurt")?;
             print_repair(
                 ctx,
@@ -477,17 +488,15 @@ pub(crate) fn repair(ctx: &mut Ctx, c: &RepairCommand) -> Result<()> {
         }
         RepairCommand::Understood(a) => {
             let id = repair_id(ctx, &a.id, false)?;
-            let me = ctx.backend.person()?;
             ctx.backend
-                .write(|j| j.mark_understood(&id, &me, now))
+                .apply(&Intent::MarkUnderstood { id: id.clone() })
                 .context("could not mark it understood")?;
             print_repair(ctx, &id, "Marked understood.")
         }
         RepairCommand::Release(a) => {
             let id = repair_id(ctx, &a.id, false)?;
-            let me = ctx.backend.person()?;
             ctx.backend
-                .write(|j| j.release_hurt(&id, &me, now))
+                .apply(&Intent::ReleaseHurt { id: id.clone() })
                 .context("could not mark it released")?;
             print_repair(
                 ctx,
@@ -498,7 +507,7 @@ pub(crate) fn repair(ctx: &mut Ctx, c: &RepairCommand) -> Result<()> {
         RepairCommand::Share(a) => {
             let id = repair_id(ctx, &a.id, true)?;
             ctx.backend
-                .write(|j| j.share(&id, now))
+                .apply(&Intent::Share { id: id.clone() })
                 .context("could not share the hurt")?;
             print_repair(ctx, &id, "Shared with your partner.")
         }

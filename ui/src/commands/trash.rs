@@ -1,7 +1,8 @@
 //! Soft delete: items go to the trash and can come back for 30 days.
 
 use anyhow::{Context, Result};
-use hearth_core::{Collection, Id, Journal, Timestamp, TrashEntry, WallFilter};
+use hearth_core::intent::{Applied, Intent};
+use hearth_core::{Collection, Id, Journal, TrashEntry, WallFilter};
 use serde::Serialize;
 
 use super::Ctx;
@@ -78,10 +79,15 @@ pub(crate) fn edit(ctx: &mut Ctx, needle: &str, text: &str) -> Result<()> {
             show::short(&id)
         );
     }
+    let edit = Intent::EditText {
+        id: id.clone(),
+        text: text.to_owned(),
+    };
+    ctx.backend.apply(&edit).context("could not change it")?;
     let collection = ctx
         .backend
-        .write(|j| j.edit_text(&id, text, Timestamp::now()))
-        .context("could not change it")?;
+        .read(|j| j.collection_of(&id))
+        .context("the item was changed but is gone")?;
     let what = noun(collection);
     let mut human = what[..1].to_uppercase();
     human.push_str(&what[1..]);
@@ -99,9 +105,8 @@ pub(crate) fn edit(ctx: &mut Ctx, needle: &str, text: &str) -> Result<()> {
 pub(crate) fn delete(ctx: &mut Ctx, needle: &str) -> Result<()> {
     let (ids, trashed) = ctx.backend.read(|j| (all_ids(j), show::trashed(j, &[])));
     let id = show::resolve_with_trash("item", ids, trashed, needle)?;
-    let me = ctx.backend.person()?;
     ctx.backend
-        .write(|j| j.delete(&id, &me, Timestamp::now()))
+        .apply(&Intent::Delete { id: id.clone() })
         .context("could not delete it")?;
     if ctx.io.json {
         return ctx.io.emit_json(&ctx.backend.read(|j| {
@@ -140,7 +145,7 @@ pub(crate) fn trash(ctx: &mut Ctx, c: &TrashCommand) -> Result<()> {
                 },
             };
             ctx.backend
-                .write(|j| j.restore(&id, Timestamp::now()))
+                .apply(&Intent::Restore { id: id.clone() })
                 .context("could not restore it")?;
             if ctx.io.json {
                 return ctx.io.emit_json(&ctx.backend.read(|j| {
@@ -157,10 +162,14 @@ pub(crate) fn trash(ctx: &mut Ctx, c: &TrashCommand) -> Result<()> {
             Ok(())
         }
         TrashCommand::Purge => {
-            let n = ctx
+            let n = match ctx
                 .backend
-                .write(|j| j.purge_trash(Timestamp::now()))
-                .context("could not empty the old trash")?;
+                .apply(&Intent::PurgeTrash)
+                .context("could not empty the old trash")?
+            {
+                Applied::Purged(n) => n,
+                other => anyhow::bail!("emptying the trash said {other:?}"),
+            };
             if ctx.io.json {
                 #[derive(Serialize)]
                 struct Purged {

@@ -1,7 +1,8 @@
 //! The wall: notes of thanks and love notes, reactions, and what the home display may show.
 
 use anyhow::{Context, Result};
-use hearth_core::{Appreciation, Collection, Id, Journal, JournalError, Timestamp, WallFilter};
+use hearth_core::intent::Intent;
+use hearth_core::{Appreciation, Collection, Id, Journal, JournalError, WallFilter};
 use serde::Serialize;
 
 use super::Ctx;
@@ -68,29 +69,27 @@ fn print_one(ctx: &Ctx, id: &Id, human: &str) -> Result<()> {
 }
 
 pub(crate) fn note(ctx: &mut Ctx, a: &NoteArgs) -> Result<()> {
-    let now = Timestamp::now();
     if let Some(edit) = &a.edit {
         let id = note_id(ctx, edit)?;
+        let edit = Intent::EditNote {
+            id: id.clone(),
+            text: a.text.clone(),
+            wall_safe: a.wall_safe.then_some(true),
+        };
         ctx.backend
-            .write(|j| {
-                j.batch(now, |j| {
-                    j.edit_appreciation(&id, &a.text, now).map_err(as_note)?;
-                    if a.wall_safe {
-                        j.set_wall_safe(&id, true, now)?;
-                    }
-                    Ok(())
-                })
-            })
+            .apply_worded(&edit, as_note)
             .context("could not change the note")?;
         return print_one(ctx, &id, &format!("Note {} updated.", show::short(&id)));
     }
     let author = ctx.backend.author(a.author.as_deref())?;
+    let add = Intent::AddNote {
+        text: a.text.clone(),
+        wall_safe: a.wall_safe,
+        author: Some(author),
+    };
     let id = ctx
         .backend
-        .write(|j| {
-            j.add_appreciation(&author, &a.text, a.wall_safe, now)
-                .map_err(as_note)
-        })
+        .create_worded(&add, as_note)
         .context("could not add the note")?;
     let where_ = if a.wall_safe {
         "It will show on the home display too."
@@ -174,10 +173,13 @@ pub(crate) fn wall(ctx: &mut Ctx, a: &WallArgs) -> Result<()> {
 
 pub(crate) fn react(ctx: &mut Ctx, a: &ReactArgs) -> Result<()> {
     let id = note_id(ctx, &a.id)?;
-    let me = ctx.backend.person()?;
     let reaction = (!a.remove).then_some(a.reaction.as_str());
+    let react = Intent::React {
+        id: id.clone(),
+        reaction: reaction.map(str::to_owned),
+    };
     ctx.backend
-        .write(|j| j.react(&id, &me, reaction, Timestamp::now()))
+        .apply(&react)
         .context("could not react to the note")?;
     let human = match reaction {
         Some(r) => format!("You reacted {r} to note {}.", show::short(&id)),
@@ -189,8 +191,12 @@ pub(crate) fn react(ctx: &mut Ctx, a: &ReactArgs) -> Result<()> {
 pub(crate) fn wall_safe(ctx: &mut Ctx, a: &WallSafeArgs) -> Result<()> {
     let id = note_id(ctx, &a.id)?;
     let on = a.state.on();
+    let set = Intent::SetWallSafe {
+        id: id.clone(),
+        wall_safe: on,
+    };
     ctx.backend
-        .write(|j| j.set_wall_safe(&id, on, Timestamp::now()))
+        .apply(&set)
         .context("could not change where the note shows")?;
     let human = if on {
         format!(
