@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use hearth_core::{DocKind, PartnerId, Timestamp};
 use hearth_sync::{Role, Setup};
-use hearth_tests::{TestDevice, pair, wait_until};
+use hearth_test_kit::{TestDevice, pair, wait_until};
 use rand::{RngExt, SeedableRng, rngs::StdRng};
 
 fn env_or(name: &str, default: u64) -> u64 {

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use hearth_core::{Acting, DocKind, PartnerId, Replica, Timestamp};
 use hearth_sync::{Engine, EngineConfig, NetConfig, Phase, Role, Setup};
-use hearth_tests::{TestDevice, pair};
+use hearth_test_kit::{TestDevice, pair};
 
 const DEADLINE: Duration = Duration::from_secs(20);
 
@@ -34,12 +34,8 @@ fn paired_profiles() -> (TestDevice, TestDevice) {
 }
 
 /// Waits, on a plain thread, until `cond` holds; fails at the deadline.
-fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
-    let end = Instant::now() + DEADLINE;
-    while !cond() {
-        assert!(Instant::now() < end, "timed out waiting for: {what}");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+fn wait_until(what: &str, cond: impl FnMut() -> bool) {
+    hearth_test_kit::wait_until_blocking(what, DEADLINE, cond);
 }
 
 fn me(engine: &Engine) -> PartnerId {

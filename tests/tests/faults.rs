@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use hearth_core::{DocKind, Timestamp};
 use hearth_sync::{FrameHook, HookAction, NetConfig, Role, Setup, SyncError};
-use hearth_tests::{TestDevice, pair, wall_texts};
+use hearth_test_kit::{TestDevice, pair, wall_texts};
 
 #[derive(Debug)]
 enum Fault {

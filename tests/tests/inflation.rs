@@ -15,7 +15,7 @@ use hearth_core::backup::{self, Backup, BackupError, Manifest};
 use hearth_core::keys::SecretString;
 use hearth_core::{CreateOptions, DocKind, JournalError, Profile, Timestamp};
 use hearth_sync::{FrameHook, HookAction, NetConfig, Role, Setup, SyncError};
-use hearth_tests::{TestDevice, pair, wall_texts};
+use hearth_test_kit::{TestDevice, pair, wall_texts};
 
 /// How much the process's peak resident memory may grow while one bomb is refused. An
 /// unbounded inflater would reach the bomb's 2 GiB.

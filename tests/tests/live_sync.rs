@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use hearth_core::{CompactionPolicy, DocKind, DocSlot, NewDate, Timestamp, Visibility};
 use hearth_sync::{NetConfig, Role, Setup};
-use hearth_tests::{TestDevice, pair, wait_until, wall_texts};
+use hearth_test_kit::{TestDevice, pair, wait_until, wall_texts};
 
 fn note(d: &TestDevice, text: &str) {
     let me = d.node().me().unwrap();

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use hearth_core::{DocKind, Timestamp};
 use hearth_sync::{CannotPair, PairRefusal, Role, Setup, SyncError};
-use hearth_tests::{TestDevice, pair, wall_texts};
+use hearth_test_kit::{TestDevice, pair, wall_texts};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn partners_pair_and_share_one_journal() {

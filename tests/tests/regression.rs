@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use hearth_core::{DocKind, Timestamp};
 use hearth_sync::{Event, FrameHook, HookAction, NetConfig, Role, Setup};
-use hearth_tests::{TestDevice, pair, wait_until};
+use hearth_test_kit::{TestDevice, pair, wait_until};
 use tokio::sync::Notify;
 use tokio::sync::broadcast::error::TryRecvError;
 

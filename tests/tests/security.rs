@@ -10,7 +10,7 @@ use std::time::Duration;
 use hearth_core::{DocKind, Timestamp};
 
 use hearth_sync::{FrameHook, HookAction, NetConfig, Role, Setup, SyncError};
-use hearth_tests::{TestDevice, pair};
+use hearth_test_kit::{TestDevice, pair};
 
 #[derive(Debug, Default)]
 struct Count(AtomicUsize);

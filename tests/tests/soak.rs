@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use hearth_core::{DocKind, Timestamp};
 use hearth_sync::{Role, Setup};
-use hearth_tests::{TestDevice, pair, wait_until};
+use hearth_test_kit::{TestDevice, pair, wait_until};
 
 fn rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;

@@ -3,9 +3,7 @@
 //! may change what; each is refused now, says why, and changes nothing.
 #![allow(clippy::unwrap_used)]
 
-mod cli_support;
-
-use cli_support::{Device, LOOPBACK, pair};
+use hearth_test_kit::cli::{Device, LOOPBACK, pair};
 
 /// Ana and Ben, paired as partners.
 fn couple() -> (Device, Device) {

@@ -6,11 +6,10 @@
 //! `HEARTH_CRASH_SEED` replays a run.
 #![allow(clippy::unwrap_used)]
 
-mod cli_support;
-
 use std::process::Stdio;
+use std::time::Duration;
 
-use cli_support::{Device, pair, wait_until};
+use hearth_test_kit::cli::{Device, pair, wait_until};
 
 fn env_or(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -76,11 +75,11 @@ fn killed_serve_loses_no_acknowledged_note() {
     }
     // Back together: Ana's serve starts once more and both converge.
     let serve_a = ana.serve();
-    wait_until(30, "Ben's notes reach Ana", || {
+    wait_until("Ben's notes reach Ana", Duration::from_secs(30), || {
         let wall = ana.wall_texts();
         from_ben.iter().all(|n| wall.contains(n))
     });
-    wait_until(30, "Ana's notes reach Ben", || {
+    wait_until("Ana's notes reach Ben", Duration::from_secs(30), || {
         let wall = ben.wall_texts();
         acked.iter().all(|n| wall.contains(n))
     });

@@ -2,9 +2,7 @@
 //! new profile.
 #![allow(clippy::unwrap_used)]
 
-mod cli_support;
-
-use cli_support::Device;
+use hearth_test_kit::cli::Device;
 use icalendar::{Calendar, Component};
 
 fn ics_events(text: &str) -> Vec<(String, String)> {
@@ -129,7 +127,7 @@ fn a_backup_restores_into_a_new_profile() {
     ana.ok(&["note", "First note"]);
     ana.ok(&["note", "Second note", "--wall-safe"]);
     let backup = ana.file("journal.age");
-    let out = cli_support::run({
+    let out = hearth_test_kit::cli::run({
         let mut c = ana.cmd(&["backup", "--out", backup.to_str().unwrap()]);
         c.env("HEARTH_PASSPHRASE", "correct horse");
         c
@@ -139,7 +137,7 @@ fn a_backup_restores_into_a_new_profile() {
 
     // A wrong passphrase makes nothing.
     let target = Device::empty();
-    let wrong = cli_support::run({
+    let wrong = hearth_test_kit::cli::run({
         let mut c = target.cmd(&["restore", backup.to_str().unwrap()]);
         c.env("HEARTH_PASSPHRASE", "battery staple");
         c
@@ -152,7 +150,7 @@ fn a_backup_restores_into_a_new_profile() {
     );
     assert!(!target.dir.exists(), "nothing was made");
 
-    let restored = cli_support::run({
+    let restored = hearth_test_kit::cli::run({
         let mut c = target.cmd(&["restore", backup.to_str().unwrap()]);
         c.env("HEARTH_PASSPHRASE", "correct horse");
         c
@@ -172,8 +170,12 @@ fn a_damaged_profile_is_replaced_by_its_backup() {
     ana.ok(&["note", "Kept safe"]);
     let backup = ana.file("journal.age");
     assert_eq!(
-        cli_support::with_passphrase(&ana, &["backup", "--out", backup.to_str().unwrap()], "pw")
-            .code,
+        hearth_test_kit::cli::with_passphrase(
+            &ana,
+            &["backup", "--out", backup.to_str().unwrap()],
+            "pw"
+        )
+        .code,
         0
     );
     let store = ana.dir.join("journal.redb");
@@ -186,11 +188,12 @@ fn a_damaged_profile_is_replaced_by_its_backup() {
     assert!(broken.stderr.contains("--replace"), "{}", broken.stderr);
     assert!(!broken.stderr.contains("database"), "{}", broken.stderr);
     // Without --replace nothing is touched.
-    let refused = cli_support::with_passphrase(&ana, &["restore", backup.to_str().unwrap()], "pw");
+    let refused =
+        hearth_test_kit::cli::with_passphrase(&ana, &["restore", backup.to_str().unwrap()], "pw");
     assert_ne!(refused.code, 0);
     assert!(refused.stderr.contains("--replace"), "{}", refused.stderr);
     // A wrong passphrase leaves the damaged profile where it was.
-    let wrong = cli_support::with_passphrase(
+    let wrong = hearth_test_kit::cli::with_passphrase(
         &ana,
         &["restore", backup.to_str().unwrap(), "--replace"],
         "not it",
@@ -198,7 +201,7 @@ fn a_damaged_profile_is_replaced_by_its_backup() {
     assert_ne!(wrong.code, 0);
     assert_eq!(std::fs::read(&store).unwrap().len(), bytes.len() / 3);
 
-    let replaced = cli_support::with_passphrase(
+    let replaced = hearth_test_kit::cli::with_passphrase(
         &ana,
         &["restore", backup.to_str().unwrap(), "--replace"],
         "pw",
@@ -236,17 +239,24 @@ fn a_damaged_profile_is_replaced_by_its_backup() {
 fn a_restored_device_is_its_backups_owners_and_named_apart() {
     let ana = Device::person("Ana");
     let ben = Device::person("Ben");
-    cli_support::pair(&ana, &ben, "partner");
+    hearth_test_kit::cli::pair(&ana, &ben, "partner");
     ana.ok(&["note", "Before the phone broke"]);
     let backup = ana.file("ana.age");
     assert_eq!(
-        cli_support::with_passphrase(&ana, &["backup", "--out", backup.to_str().unwrap()], "pw")
-            .code,
+        hearth_test_kit::cli::with_passphrase(
+            &ana,
+            &["backup", "--out", backup.to_str().unwrap()],
+            "pw"
+        )
+        .code,
         0
     );
     let new_phone = Device::empty();
-    let restored =
-        cli_support::with_passphrase(&new_phone, &["restore", backup.to_str().unwrap()], "pw");
+    let restored = hearth_test_kit::cli::with_passphrase(
+        &new_phone,
+        &["restore", backup.to_str().unwrap()],
+        "pw",
+    );
     assert_eq!(
         restored.code, 0,
         "two partners, no private entries: {}",

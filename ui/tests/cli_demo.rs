@@ -5,7 +5,7 @@ use std::process::Command;
 
 #[test]
 fn the_demo_ends_with_one_journal() {
-    let out = Command::new(env!("CARGO_BIN_EXE_hearth"))
+    let out = Command::new(hearth_test_kit::cli::hearth_bin())
         .arg("demo")
         .env_remove("HEARTH_PROFILE")
         .output()

@@ -4,12 +4,10 @@
 //! journal's own API (which refuses control characters on input).
 #![allow(clippy::unwrap_used)]
 
-mod cli_support;
-
 use automerge::transaction::Transactable;
 use automerge::{ObjType, ROOT, ReadDoc};
-use cli_support::Device;
 use hearth_core::{DocKind, Profile};
+use hearth_test_kit::cli::Device;
 
 /// A device name with an escape sequence (red), a right-to-left override, an isolate, a bell
 /// and a C1 CSI (clear screen).
@@ -30,7 +28,7 @@ fn steering(text: &str) -> Vec<char> {
         .collect()
 }
 
-fn assert_clean(what: &str, out: &cli_support::Out) {
+fn assert_clean(what: &str, out: &hearth_test_kit::cli::Out) {
     assert_eq!(
         out.code, 0,
         "{what} failed:\nstdout: {:?}\nstderr: {:?}",

@@ -3,9 +3,7 @@
 //! conversation kept as it was said.
 #![allow(clippy::unwrap_used)]
 
-mod cli_support;
-
-use cli_support::Device;
+use hearth_test_kit::cli::Device;
 
 fn id_of(v: &serde_json::Value) -> String {
     v["id"]

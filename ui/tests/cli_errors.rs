@@ -2,12 +2,10 @@
 //! mistake, 1 for anything refused, with `error: ...` on stderr.
 #![allow(clippy::unwrap_used)]
 
-mod cli_support;
-
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 
-use cli_support::{Device, LOOPBACK};
+use hearth_test_kit::cli::{Device, LOOPBACK};
 
 /// Runs `args`, expects `code` and `needle` on stderr, and checks the wall did not change.
 fn refused(d: &Device, args: &[&str], code: i32, needle: &str) {
@@ -272,7 +270,7 @@ fn passphrases_are_asked_for_and_checked() {
 
     // A sealed profile does not open without its passphrase, nor with a wrong one.
     let sealed = Device::empty();
-    let made = cli_support::run({
+    let made = hearth_test_kit::cli::run({
         let mut c = sealed.cmd(&["init", "--name", "Ben", "--passphrase"]);
         c.env("HEARTH_PASSPHRASE", "open sesame");
         c
@@ -285,7 +283,7 @@ fn passphrases_are_asked_for_and_checked() {
         "{}",
         out.stderr
     );
-    let wrong = cli_support::run({
+    let wrong = hearth_test_kit::cli::run({
         let mut c = sealed.cmd(&["note", "hello"]);
         c.env("HEARTH_PASSPHRASE", "open barley");
         c
@@ -296,7 +294,7 @@ fn passphrases_are_asked_for_and_checked() {
         "{}",
         wrong.stderr
     );
-    let right = cli_support::run({
+    let right = hearth_test_kit::cli::run({
         let mut c = sealed.cmd(&["note", "hello"]);
         c.env("HEARTH_PASSPHRASE", "open sesame");
         c

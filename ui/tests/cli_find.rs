@@ -3,9 +3,7 @@
 //! offers ideas to start from.
 #![allow(clippy::unwrap_used)]
 
-mod cli_support;
-
-use cli_support::{Device, pair};
+use hearth_test_kit::cli::{Device, pair};
 
 #[test]
 fn search_finds_every_kind_of_item_ignoring_case() {

@@ -4,15 +4,13 @@
 //! with a wrong one, they are refused and nothing changes.
 #![allow(clippy::unwrap_used)]
 
-mod cli_support;
-
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
-use cli_support::{Device, Out};
+use hearth_test_kit::cli::{Device, Out};
 
 const RIGHT: &str = "correct horse battery";
 const WRONG: &str = "incorrect horse";
@@ -21,7 +19,7 @@ const NOTE: &str = "a note only Ana may take away";
 const AGE_MAGIC: &[u8] = b"age-encryption.org/";
 
 /// A running `hearth serve` with the key's passphrase in its environment.
-fn serve_sealed(dev: &Device) -> cli_support::Serve {
+fn serve_sealed(dev: &Device) -> hearth_test_kit::cli::Serve {
     dev.serve_with(|c| {
         c.env("HEARTH_PASSPHRASE", RIGHT).stderr(Stdio::null());
     })
@@ -33,7 +31,7 @@ fn run_with(dev: &Device, args: &[&str], passphrase: Option<&str>) -> Out {
     if let Some(p) = passphrase {
         c.env("HEARTH_PASSPHRASE", p);
     }
-    cli_support::run(c)
+    hearth_test_kit::cli::run(c)
 }
 
 /// Sends a request straight to the socket, as a process that skips the client's own checks
@@ -52,7 +50,7 @@ fn raw_request(dev: &Device, args: &[&str], passphrase: Option<&str>) -> (String
         "stdout_tty": false,
         "passphrase": passphrase,
     });
-    let mut stream = UnixStream::connect(cli_support::socket(&dev.dir)).unwrap();
+    let mut stream = UnixStream::connect(hearth_test_kit::cli::socket(&dev.dir)).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(60)))
         .unwrap();

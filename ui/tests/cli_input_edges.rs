@@ -2,9 +2,7 @@
 //! empty HEARTH_PASSPHRASE, and a check-in window longer than the calendar.
 #![allow(clippy::unwrap_used)]
 
-mod cli_support;
-
-use cli_support::Device;
+use hearth_test_kit::cli::Device;
 
 #[test]
 fn bidi_controls_are_refused_like_other_control_characters() {
@@ -26,7 +24,7 @@ fn bidi_controls_are_refused_like_other_control_characters() {
 #[test]
 fn an_empty_hearth_passphrase_is_named_as_empty() {
     let ana = Device::empty();
-    let made = cli_support::run({
+    let made = hearth_test_kit::cli::run({
         let mut c = ana.cmd(&["init", "--name", "Ana", "--passphrase"]);
         c.env("HEARTH_PASSPHRASE", "a long enough passphrase");
         c
@@ -35,7 +33,7 @@ fn an_empty_hearth_passphrase_is_named_as_empty() {
     // Opening the sealed key.
     let mut wall = ana.cmd(&["wall"]);
     wall.env("HEARTH_PASSPHRASE", "");
-    let out = cli_support::run(wall);
+    let out = hearth_test_kit::cli::run(wall);
     assert_eq!(out.code, 1);
     assert!(
         out.stderr.contains("HEARTH_PASSPHRASE is set but empty"),
@@ -47,7 +45,7 @@ fn an_empty_hearth_passphrase_is_named_as_empty() {
     let out_file = plain.file("b.age");
     let mut backup = plain.cmd(&["backup", "--out", out_file.to_str().unwrap()]);
     backup.env("HEARTH_PASSPHRASE", "");
-    let out = cli_support::run(backup);
+    let out = hearth_test_kit::cli::run(backup);
     assert_eq!(out.code, 1);
     assert!(
         out.stderr.contains("HEARTH_PASSPHRASE is set but empty"),

@@ -4,17 +4,16 @@
 //! process involved holds the words or the ticket.
 #![allow(clippy::unwrap_used)]
 
-mod cli_support;
-
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
-use cli_support::{Device, Out};
+use hearth_test_kit::cli::{Device, Out};
 
 /// A running `hearth serve` logging at trace level into a file.
-fn serve_traced(dev: &Device, log: &Path) -> cli_support::Serve {
+fn serve_traced(dev: &Device, log: &Path) -> hearth_test_kit::cli::Serve {
     dev.serve_with(|c| {
         c.env("RUST_LOG", "trace")
             .stderr(File::create(log).unwrap());
@@ -99,7 +98,7 @@ fn logs_hold_no_arguments_tickets_or_text() {
     assert!(ticket.starts_with("HEARTH2"), "{ticket}");
 
     // Ben joins through his.
-    let joined: Out = cli_support::run({
+    let joined: Out = hearth_test_kit::cli::run({
         let mut c = traced(&ben, &["pair", "join", &ticket]);
         c.stderr(Stdio::piped());
         c
@@ -108,9 +107,9 @@ fn logs_hold_no_arguments_tickets_or_text() {
     assert!(invite.wait().unwrap().success(), "invite failed");
 
     // A note that syncs to Ana, and a private draft that stays with Ben.
-    let noted = cli_support::run(traced(&ben, &["note", &secret]));
+    let noted = hearth_test_kit::cli::run(traced(&ben, &["note", &secret]));
     assert_eq!(noted.code, 0, "{noted:?}");
-    let drafted = cli_support::run(traced(
+    let drafted = hearth_test_kit::cli::run(traced(
         &ben,
         &[
             "i-statement",
@@ -122,10 +121,10 @@ fn logs_hold_no_arguments_tickets_or_text() {
         ],
     ));
     assert_eq!(drafted.code, 0, "{drafted:?}");
-    cli_support::wait_until(60, "the note reaches Ana", || {
+    hearth_test_kit::cli::wait_until("the note reaches Ana", Duration::from_secs(60), || {
         ana.wall_texts().iter().any(|t| t == &secret)
     });
-    let wall = cli_support::run(traced(&ana, &["wall"]));
+    let wall = hearth_test_kit::cli::run(traced(&ana, &["wall"]));
     assert_eq!(wall.code, 0, "{wall:?}");
     assert!(wall.stdout.contains(&secret), "{}", wall.stdout);
 

@@ -2,9 +2,7 @@
 //! milliseconds; and the wording of refused notes.
 #![allow(clippy::unwrap_used)]
 
-mod cli_support;
-
-use cli_support::Device;
+use hearth_test_kit::cli::Device;
 
 #[test]
 fn json_has_names_beside_ids_and_rfc3339_beside_milliseconds() {

@@ -2,9 +2,7 @@
 //! items in the trash, and who wrote and who deleted what.
 #![allow(clippy::unwrap_used)]
 
-mod cli_support;
-
-use cli_support::Device;
+use hearth_test_kit::cli::Device;
 
 /// The short id (last six characters) of the item a `--json` command printed.
 fn short(v: &serde_json::Value) -> String {

@@ -1,9 +1,7 @@
 //! `hearth sync` reports both ways: what arrived here and what each device was sent.
 #![allow(clippy::unwrap_used)]
 
-mod cli_support;
-
-use cli_support::{Device, LOOPBACK, pair};
+use hearth_test_kit::cli::{Device, LOOPBACK, pair};
 
 #[test]
 fn sync_reports_what_was_sent_as_well_as_what_arrived() {

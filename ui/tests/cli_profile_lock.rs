@@ -4,15 +4,13 @@
 //! the lock file cannot be written.
 #![allow(clippy::unwrap_used)]
 
-mod cli_support;
-
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::fs::PermissionsExt;
 use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use cli_support::{Device, LOOPBACK};
+use hearth_test_kit::cli::{Device, LOOPBACK};
 
 /// Starts `pair invite`, which holds the profile as a one-shot command until it ends, and
 /// waits until it has printed its ticket (it has the profile open by then).
@@ -53,7 +51,7 @@ fn concurrent_commands_wait_for_each_other() {
         let cmd = ana.cmd(&["note", &format!("note {i}")]);
         let tx = tx.clone();
         threads.push(std::thread::spawn(move || {
-            tx.send(("note", cli_support::run(cmd))).unwrap();
+            tx.send(("note", hearth_test_kit::cli::run(cmd))).unwrap();
         }));
     }
     // Reads next to the writes.
@@ -61,7 +59,7 @@ fn concurrent_commands_wait_for_each_other() {
         let cmd = ana.cmd(&["--json", "wall"]);
         let tx = tx.clone();
         threads.push(std::thread::spawn(move || {
-            tx.send(("wall", cli_support::run(cmd))).unwrap();
+            tx.send(("wall", hearth_test_kit::cli::run(cmd))).unwrap();
         }));
     }
     drop(tx);

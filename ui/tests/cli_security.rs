@@ -2,11 +2,9 @@
 //! Each test names the attack; before signed membership every one of them succeeded.
 #![allow(clippy::unwrap_used)]
 
-mod cli_support;
-
 use std::io::Write;
 
-use cli_support::{Device, LOOPBACK, pair};
+use hearth_test_kit::cli::{Device, LOOPBACK, pair};
 
 const PASS: &str = "a long and careful passphrase";
 
@@ -37,7 +35,7 @@ fn everything(d: &Device) -> String {
     all
 }
 
-fn sync(d: &Device) -> cli_support::Out {
+fn sync(d: &Device) -> hearth_test_kit::cli::Out {
     d.run(&["sync", "--timeout", "10", "--bind", LOOPBACK])
 }
 
@@ -49,7 +47,7 @@ fn attack_1_a_ticket_rewritten_to_me_joins_only_as_the_partner() {
     let ana = Device::person("Ana");
     ana.ok(&["repair", "hurt", "ANA-PRIVATE-HURT-1"]);
     let ben = Device::person("Ben");
-    let (mut invite, _stdout, line) = cli_support::invite(&ana, "partner");
+    let (mut invite, _stdout, line) = hearth_test_kit::cli::invite(&ana, "partner");
     let mut ticket = hearth_sync::Ticket::parse(&line).unwrap();
     assert_eq!(ticket.role, hearth_sync::Role::Partner);
     ticket.role = hearth_sync::Role::Me;
@@ -90,12 +88,16 @@ fn attack_2_a_device_minted_from_a_backup_is_not_a_member() {
     ana.ok(&["repair", "hurt", "ANA-PRIVATE-HURT"]);
     let b_age = ben.file("b.age");
     assert_eq!(
-        cli_support::with_passphrase(&ben, &["backup", "--out", b_age.to_str().unwrap()], PASS)
-            .code,
+        hearth_test_kit::cli::with_passphrase(
+            &ben,
+            &["backup", "--out", b_age.to_str().unwrap()],
+            PASS
+        )
+        .code,
         0
     );
     let f = Device::empty();
-    let out = cli_support::with_passphrase(
+    let out = hearth_test_kit::cli::with_passphrase(
         &f,
         &[
             "restore",
@@ -112,12 +114,21 @@ fn attack_2_a_device_minted_from_a_backup_is_not_a_member() {
     let f_id = id_of(&f);
     let f_age = f.file("f.age");
     assert_eq!(
-        cli_support::with_passphrase(&f, &["backup", "--out", f_age.to_str().unwrap()], PASS).code,
+        hearth_test_kit::cli::with_passphrase(
+            &f,
+            &["backup", "--out", f_age.to_str().unwrap()],
+            PASS
+        )
+        .code,
         0
     );
     assert_eq!(
-        cli_support::with_passphrase(&ben, &["restore", f_age.to_str().unwrap(), "--merge"], PASS)
-            .code,
+        hearth_test_kit::cli::with_passphrase(
+            &ben,
+            &["restore", f_age.to_str().unwrap(), "--merge"],
+            PASS
+        )
+        .code,
         0
     );
     let serve = ana.serve();
@@ -290,24 +301,38 @@ fn attack_6_another_couples_backup_does_not_merge() {
     cleo.ok(&["note", "CLEO-NOTE"]);
     let c_age = cleo.file("c.age");
     assert_eq!(
-        cli_support::with_passphrase(&cleo, &["backup", "--out", c_age.to_str().unwrap()], PASS)
-            .code,
+        hearth_test_kit::cli::with_passphrase(
+            &cleo,
+            &["backup", "--out", c_age.to_str().unwrap()],
+            PASS
+        )
+        .code,
         0
     );
     let before = (ana.wall(), members(&ana));
-    let out =
-        cli_support::with_passphrase(&ana, &["restore", c_age.to_str().unwrap(), "--merge"], PASS);
+    let out = hearth_test_kit::cli::with_passphrase(
+        &ana,
+        &["restore", c_age.to_str().unwrap(), "--merge"],
+        PASS,
+    );
     assert_ne!(out.code, 0);
     assert!(out.stderr.contains("another journal"), "{}", out.stderr);
     assert_eq!((ana.wall(), members(&ana)), before);
     // A backup of the same journal still merges.
     let a_age = ana.file("a.age");
     assert_eq!(
-        cli_support::with_passphrase(&ana, &["backup", "--out", a_age.to_str().unwrap()], PASS)
-            .code,
+        hearth_test_kit::cli::with_passphrase(
+            &ana,
+            &["backup", "--out", a_age.to_str().unwrap()],
+            PASS
+        )
+        .code,
         0
     );
-    let out =
-        cli_support::with_passphrase(&ben, &["restore", a_age.to_str().unwrap(), "--merge"], PASS);
+    let out = hearth_test_kit::cli::with_passphrase(
+        &ben,
+        &["restore", a_age.to_str().unwrap(), "--merge"],
+        PASS,
+    );
     assert_eq!(out.code, 0, "{}", out.stderr);
 }

@@ -2,13 +2,11 @@
 //! SIGTERM stops it promptly even while a paired device is off.
 #![allow(clippy::unwrap_used)]
 
-mod cli_support;
-
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use cli_support::Device;
+use hearth_test_kit::cli::Device;
 
 #[test]
 fn a_port_in_use_is_named() {
@@ -52,7 +50,7 @@ fn bind_takes_a_host_name() {
 fn sigterm_stops_serve_promptly_while_a_paired_device_is_off() {
     let ana = Device::person("Ana");
     let ben = Device::person("Ben");
-    cli_support::pair(&ana, &ben, "partner");
+    hearth_test_kit::cli::pair(&ana, &ben, "partner");
     // Ben is off: Ana's serve keeps trying to reach him when the signal comes.
     let serve = ana.serve();
     std::thread::sleep(Duration::from_millis(300));

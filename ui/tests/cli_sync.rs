@@ -2,11 +2,10 @@
 //! carried out by the running serve (over the profile's socket) and reach the partner live.
 #![allow(clippy::unwrap_used)]
 
-mod cli_support;
-
 use std::os::unix::fs::PermissionsExt;
+use std::time::Duration;
 
-use cli_support::{Device, LOOPBACK, pair, socket, wait_until};
+use hearth_test_kit::cli::{Device, LOOPBACK, pair, socket, wait_until};
 
 #[test]
 fn partners_pair_serve_and_stay_in_sync() {
@@ -46,10 +45,14 @@ fn partners_pair_serve_and_stay_in_sync() {
         "{}",
         added.stdout
     );
-    wait_until(20, "Ben's serve has Ana's note", || {
-        ben.wall_texts()
-            .contains(&"Thank you for the coffee".to_owned())
-    });
+    wait_until(
+        "Ben's serve has Ana's note",
+        Duration::from_secs(20),
+        || {
+            ben.wall_texts()
+                .contains(&"Thank you for the coffee".to_owned())
+        },
+    );
 
     // A date Ben plans shows up on Ana's side.
     ben.ok(&[
@@ -62,13 +65,17 @@ fn partners_pair_serve_and_stay_in_sync() {
         "--place",
         "Rosa's",
     ]);
-    wait_until(20, "Ana's serve has Ben's date", || {
-        ana.json(&["dates"])["upcoming"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|d| d["title"] == "Dinner at Rosa's")
-    });
+    wait_until(
+        "Ana's serve has Ben's date",
+        Duration::from_secs(20),
+        || {
+            ana.json(&["dates"])["upcoming"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|d| d["title"] == "Dinner at Rosa's")
+        },
+    );
 
     // Errors from the running serve come back as if the command ran here.
     let before = ana.wall();
@@ -95,10 +102,14 @@ fn partners_pair_serve_and_stay_in_sync() {
     ben.ok(&["note", "Written while offline"]);
     ana.ok(&["note", "Written while Ben was away"]);
     let serve_b = ben.serve();
-    wait_until(30, "both walls hold all four notes", || {
-        let a = ana.wall_texts();
-        a.len() == 4 && ana.wall() == ben.wall()
-    });
+    wait_until(
+        "both walls hold all four notes",
+        Duration::from_secs(30),
+        || {
+            let a = ana.wall_texts();
+            a.len() == 4 && ana.wall() == ben.wall()
+        },
+    );
     let texts = ben.wall_texts();
     for t in ["Written while offline", "Written while Ben was away"] {
         assert!(texts.contains(&t.to_owned()), "{texts:?}");

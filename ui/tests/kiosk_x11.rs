@@ -4,12 +4,11 @@
 //! and `xwininfo` (scripts/setup installs them).
 #![allow(clippy::unwrap_used)]
 
-mod cli_support;
-
 use std::io::Read;
 use std::process::{Child, Command, Stdio};
+use std::time::Duration;
 
-use cli_support::{Device, LOOPBACK, wait_until};
+use hearth_test_kit::cli::{Device, LOOPBACK, wait_until};
 
 /// An X server on a display number of its own choosing, stopped when dropped.
 struct Xvfb {
@@ -84,8 +83,8 @@ fn the_kiosk_covers_the_screen_without_a_window_manager() {
     let mut kiosk = kiosk.spawn().unwrap();
     let mut seen = Vec::new();
     wait_until(
-        60,
         "the kiosk's window covers the 1024 x 600 screen",
+        Duration::from_secs(60),
         || {
             seen = x.windows("Hearth");
             seen.iter().any(|g| g == "1024x600+0+0")
@@ -107,13 +106,15 @@ fn commands_reach_the_open_app_window() {
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     let mut app = app.spawn().unwrap();
-    wait_until(60, "the app's window is up", || {
+    wait_until("the app's window is up", Duration::from_secs(60), || {
         !x.windows("Hearth").is_empty()
     });
     // The window's engine serves the command socket once it has the journal open.
-    wait_until(60, "the app serves its command socket", || {
-        ana.dir.join("hearth.sock").exists()
-    });
+    wait_until(
+        "the app serves its command socket",
+        Duration::from_secs(60),
+        || ana.dir.join("hearth.sock").exists(),
+    );
     let note = ana.run(&["note", "Written from the terminal"]);
     assert_eq!(note.code, 0, "{}", note.stderr);
     let wall = ana.run(&["wall"]);

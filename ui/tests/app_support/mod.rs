@@ -87,12 +87,8 @@ pub async fn sleep(d: Duration) {
 }
 
 /// Waits until `cond` holds, failing after a generous deadline.
-pub async fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !cond() {
-        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
-        sleep(Duration::from_millis(20)).await;
-    }
+pub async fn wait_until(what: &str, cond: impl FnMut() -> bool) {
+    hearth_test_kit::wait_until_with(what, Duration::from_secs(60), cond, sleep).await;
 }
 
 fn all(w: &AppWindow, label: &str) -> Vec<ElementHandle> {

@@ -1,6 +1,5 @@
-//! Helpers for the command-line tests: real `hearth` processes on temporary profiles, loopback
-//! only (`--bind 127.0.0.1:0`, relays off), and waiting with deadlines rather than sleeps.
-#![allow(clippy::unwrap_used, dead_code, unreachable_pub)]
+//! Real `hearth` processes on temporary profiles, loopback only (`--bind 127.0.0.1:0`, relays
+//! off). The binary is the one Cargo built next to the running test (`HEARTH_BIN` overrides).
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -13,6 +12,7 @@ pub const LOOPBACK: &str = "127.0.0.1:0";
 /// A device under test: a temporary profile directory.
 #[derive(Debug)]
 pub struct Device {
+    /// Where its profile is (or will be).
     pub dir: PathBuf,
     _tmp: tempfile::TempDir,
 }
@@ -41,7 +41,7 @@ impl Device {
 
     /// `hearth --profile DIR ...`, with a clean environment.
     pub fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_hearth"));
+        let mut c = Command::new(hearth_bin());
         c.arg("--profile").arg(&self.dir).args(args);
         c.env_remove("HEARTH_PROFILE")
             .env_remove("HEARTH_PASSPHRASE")
@@ -119,11 +119,15 @@ impl Device {
 /// A finished command.
 #[derive(Debug)]
 pub struct Out {
+    /// The exit code (-1 if a signal ended it).
     pub code: i32,
+    /// What it printed.
     pub stdout: String,
+    /// What it said on stderr.
     pub stderr: String,
 }
 
+/// Runs `c` to the end.
 pub fn run(mut c: Command) -> Out {
     let out = c.output().unwrap();
     Out {
@@ -142,7 +146,6 @@ pub struct Serve {
 
 impl Serve {
     /// Kills the process with SIGKILL, as a crash or a pulled plug would, and reaps it.
-    #[allow(dead_code)]
     pub fn kill(mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -173,13 +176,10 @@ impl Drop for Serve {
     }
 }
 
-/// Polls `check` until it holds, failing the test after `secs` seconds.
-pub fn wait_until(secs: u64, what: &str, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while !check() {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+/// Waits until `check` holds, checking every 100 ms (a check may start a process); fails the
+/// test at `deadline`.
+pub fn wait_until(what: &str, deadline: Duration, check: impl FnMut() -> bool) {
+    crate::wait::poll_blocking(what, deadline, Duration::from_millis(100), check);
 }
 
 /// A running `hearth pair invite`: the process, the rest of its output, and the ticket it
@@ -230,4 +230,20 @@ pub fn pair(inviter: &Device, joiner: &Device, role: &str) {
 /// The profile's socket path, while an owner serves it.
 pub fn socket(dir: &Path) -> PathBuf {
     dir.join("hearth.sock")
+}
+
+/// The `hearth` binary under test: `HEARTH_BIN`, or the one in the target directory the running
+/// test was built into (a test runs from `target/<profile>/deps/`).
+pub fn hearth_bin() -> PathBuf {
+    if let Some(bin) = std::env::var_os("HEARTH_BIN") {
+        return PathBuf::from(bin);
+    }
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("a test runs from target/<profile>/deps");
+    let bin = dir.join(format!("hearth{}", std::env::consts::EXE_SUFFIX));
+    assert!(bin.exists(), "no hearth binary at {}", bin.display());
+    bin
 }
