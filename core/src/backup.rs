@@ -183,7 +183,7 @@ pub enum BackupError {
     Write(#[source] io::Error),
     /// Sealing failed.
     #[error("could not seal the backup: {0}")]
-    Seal(String),
+    Seal(#[source] crate::keys::SealError),
 }
 
 /// Writes a backup to `out`: an age file sealed with `passphrase` holding a tar of the manifest,
@@ -201,13 +201,13 @@ pub fn write<W: Write>(
 ) -> Result<W, BackupError> {
     let recipient = keys::scrypt_recipient(passphrase, work_factor).map_err(|e| match e {
         KeyError::InvalidWorkFactor(factor) => BackupError::InvalidWorkFactor(factor),
-        other => BackupError::Seal(other.to_string()),
+        other => BackupError::Seal(crate::keys::SealError::Passphrase(Box::new(other))),
     })?;
     let encryptor =
         age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
-            .map_err(|e| BackupError::Seal(e.to_string()))?;
+            .map_err(|e| BackupError::Seal(e.into()))?;
     let manifest_json =
-        serde_json::to_vec_pretty(manifest).map_err(|e| BackupError::Seal(e.to_string()))?;
+        serde_json::to_vec_pretty(manifest).map_err(|e| BackupError::Seal(e.into()))?;
     let mtime = u64::try_from(manifest.created.timestamp()).unwrap_or(0);
 
     let sealed = encryptor.wrap_output(out).map_err(BackupError::Write)?;

@@ -93,7 +93,7 @@ pub enum JournalError {
     },
     /// The bytes are not a Hearth journal.
     #[error("this is not a Hearth journal: {0}")]
-    NotAJournal(String),
+    NotAJournal(NotJournal),
     /// The bytes would decode (inflate) to more than a device may hold at once, so they were
     /// refused before Automerge read them. Nothing Hearth writes comes near the bound.
     #[error("these changes were refused: {0}")]
@@ -109,11 +109,84 @@ impl From<crate::bound::InflationError> for JournalError {
     fn from(e: crate::bound::InflationError) -> Self {
         match e {
             crate::bound::InflationError::Malformed { .. } => {
-                JournalError::NotAJournal(format!("the changes are damaged: {e}"))
+                JournalError::NotAJournal(NotJournal::Damaged(Damage::Unmeasurable(e)))
             }
             other => JournalError::TooLarge(other),
         }
     }
+}
+
+/// Why bytes are not a Hearth journal.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum NotJournal {
+    /// The document has no schema version.
+    #[error("it has no schema version")]
+    NoSchema,
+    /// The schema version is not a number.
+    #[error("its schema version is unreadable")]
+    UnreadableSchema,
+    /// The document says it is the other kind of journal.
+    #[error("expected the {} journal, found the {found} journal", expected.name())]
+    WrongKind {
+        /// The kind asked for.
+        expected: crate::DocKind,
+        /// What the document says it is.
+        found: String,
+    },
+    /// The document does not say what it holds.
+    #[error("it does not say what it holds")]
+    NoKind,
+    /// A map every journal has is missing (partners, devices, a collection, the trash).
+    #[error("its {0} are missing")]
+    Missing(&'static str),
+    /// Automerge could not load the document.
+    #[error("{0}")]
+    Unloadable(#[source] Box<automerge::AutomergeError>),
+    /// The bytes are not whole, well-formed Automerge chunks.
+    #[error("the changes are damaged: {0}")]
+    Damaged(Damage),
+    /// One of the two documents (the other may be fine).
+    #[error("the {} journal: {source}", which.name())]
+    In {
+        /// Which document.
+        which: crate::DocKind,
+        /// What is wrong with it.
+        source: Box<NotJournal>,
+    },
+}
+
+/// How Automerge bytes are damaged.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Damage {
+    /// There are no bytes.
+    #[error("there is nothing in them")]
+    Empty,
+    /// They do not start as Automerge chunks do.
+    #[error("they are not Automerge data")]
+    NotAutomerge,
+    /// A chunk's header ends early.
+    #[error("a chunk header is cut short")]
+    HeaderCutShort,
+    /// A chunk's length does not decode.
+    #[error("a chunk length is invalid")]
+    BadLength,
+    /// A chunk is shorter than its header says.
+    #[error("a chunk is cut short")]
+    CutShort,
+    /// A kind of chunk this version does not read.
+    #[error("they hold a kind of chunk this version does not read")]
+    UnknownChunk,
+    /// A whole document that does not verify.
+    #[error("{0}")]
+    Document(#[source] Box<automerge::AutomergeError>),
+    /// A change that does not verify.
+    #[error("{0}")]
+    Change(#[source] Box<automerge::LoadChangeError>),
+    /// Chunks whose decoded size cannot even be measured.
+    #[error("{0}")]
+    Unmeasurable(#[source] crate::bound::InflationError),
 }
 
 /// A count as people write it: `10 000`, `950`.

@@ -29,7 +29,7 @@ use rand::{RngExt, SeedableRng, rngs::StdRng};
 use serde::{Deserialize, Serialize};
 
 use crate::doc;
-use crate::error::{JournalError, Result};
+use crate::error::{Damage, JournalError, NotJournal, Result};
 use crate::ids::{Id, Timestamp};
 use crate::model::{Collection, Visibility};
 
@@ -59,7 +59,8 @@ impl DocKind {
     /// Both kinds.
     pub const ALL: [DocKind; 2] = [DocKind::Shared, DocKind::Private];
 
-    fn name(self) -> &'static str {
+    /// "shared" or "private".
+    pub fn name(self) -> &'static str {
         match self {
             DocKind::Shared => "shared",
             DocKind::Private => "private",
@@ -131,10 +132,10 @@ fn skeleton(kind: DocKind) -> Result<AutoCommit> {
 }
 
 fn check_schema(doc: &AutoCommit, kind: DocKind) -> Result<()> {
-    let schema = doc::obj(doc, &ROOT, "schema")
-        .ok_or_else(|| JournalError::NotAJournal("it has no schema version".into()))?;
+    let schema =
+        doc::obj(doc, &ROOT, "schema").ok_or(JournalError::NotAJournal(NotJournal::NoSchema))?;
     let major = doc::int(doc, &schema, "major")
-        .ok_or_else(|| JournalError::NotAJournal("its schema version is unreadable".into()))?;
+        .ok_or(JournalError::NotAJournal(NotJournal::UnreadableSchema))?;
     let major = u64::try_from(major).unwrap_or(u64::MAX);
     if major > SCHEMA_MAJOR {
         return Err(JournalError::SchemaTooNew {
@@ -144,13 +145,11 @@ fn check_schema(doc: &AutoCommit, kind: DocKind) -> Result<()> {
     }
     match doc::string(doc, &ROOT, "kind") {
         Some(k) if k == kind.name() => Ok(()),
-        Some(k) => Err(JournalError::NotAJournal(format!(
-            "expected the {} journal, found the {k} journal",
-            kind.name()
-        ))),
-        None => Err(JournalError::NotAJournal(
-            "it does not say what it holds".into(),
-        )),
+        Some(found) => Err(JournalError::NotAJournal(NotJournal::WrongKind {
+            expected: kind,
+            found,
+        })),
+        None => Err(JournalError::NotAJournal(NotJournal::NoKind)),
     }
 }
 
@@ -158,22 +157,20 @@ fn check_schema(doc: &AutoCommit, kind: DocKind) -> Result<()> {
 /// changes), each verified, without applying anything.
 fn check_chunks(bytes: &[u8]) -> Result<()> {
     const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
-    let damaged = |why: &str| JournalError::NotAJournal(format!("the changes are damaged: {why}"));
+    let damaged = |why: Damage| JournalError::NotAJournal(NotJournal::Damaged(why));
     let mut rest = bytes;
     if rest.is_empty() {
-        return Err(damaged("there is nothing in them"));
+        return Err(damaged(Damage::Empty));
     }
     while !rest.is_empty() {
         if rest.len() < 10 || rest[..4] != MAGIC {
-            return Err(damaged("they are not Automerge data"));
+            return Err(damaged(Damage::NotAutomerge));
         }
         let (mut len, mut shift, mut i) = (0u64, 0u32, 9usize);
         loop {
-            let b = *rest
-                .get(i)
-                .ok_or_else(|| damaged("a chunk header is cut short"))?;
+            let b = *rest.get(i).ok_or_else(|| damaged(Damage::HeaderCutShort))?;
             if shift > 56 {
-                return Err(damaged("a chunk length is invalid"));
+                return Err(damaged(Damage::BadLength));
             }
             len |= u64::from(b & 0x7f) << shift;
             shift += 7;
@@ -186,7 +183,7 @@ fn check_chunks(bytes: &[u8]) -> Result<()> {
             .ok()
             .and_then(|l| l.checked_add(i))
             .filter(|t| *t <= rest.len())
-            .ok_or_else(|| damaged("a chunk is cut short"))?;
+            .ok_or_else(|| damaged(Damage::CutShort))?;
         let chunk = &rest[..total];
         match rest[8] {
             0 => {
@@ -194,16 +191,12 @@ fn check_chunks(bytes: &[u8]) -> Result<()> {
                     chunk,
                     automerge::LoadOptions::new().on_partial_load(automerge::OnPartialLoad::Error),
                 )
-                .map_err(|e| damaged(&e.to_string()))?;
+                .map_err(|e| damaged(Damage::Document(Box::new(e))))?;
             }
             1 | 2 => {
-                automerge::Change::try_from(chunk).map_err(|e| damaged(&e.to_string()))?;
+                automerge::Change::try_from(chunk).map_err(|e| damaged(Damage::Change(Box::new(e))))?;
             }
-            _ => {
-                return Err(damaged(
-                    "they hold a kind of chunk this version does not read",
-                ));
-            }
+            _ => return Err(damaged(Damage::UnknownChunk)),
         }
         rest = &rest[total..];
     }
@@ -253,24 +246,28 @@ impl Journal {
     /// Loads a journal from `save()` bytes of its documents. The bytes may come from a backup or
     /// another file, so each is measured against [`crate::bound::MAX_DECODED`] first.
     pub fn load(shared: &[u8], private: Option<&[u8]>, actor: &[u8]) -> Result<Self> {
-        let measure = |which: &str, bytes: &[u8]| {
+        let within = |which: DocKind, why: NotJournal| {
+            JournalError::NotAJournal(NotJournal::In {
+                which,
+                source: Box::new(why),
+            })
+        };
+        let measure = |which: DocKind, bytes: &[u8]| {
             crate::bound::decoded_size(bytes).map_err(|e| match JournalError::from(e) {
-                JournalError::NotAJournal(why) => {
-                    JournalError::NotAJournal(format!("the {which} journal: {why}"))
-                }
+                JournalError::NotAJournal(why) => within(which, why),
                 other => other,
             })
         };
-        measure("shared", shared)?;
+        measure(DocKind::Shared, shared)?;
         if let Some(private) = private {
-            measure("private", private)?;
+            measure(DocKind::Private, private)?;
         }
         let shared = AutoCommit::load(shared)
-            .map_err(|e| JournalError::NotAJournal(format!("the shared journal: {e}")))?;
+            .map_err(|e| within(DocKind::Shared, NotJournal::Unloadable(Box::new(e))))?;
         let private = private
             .map(AutoCommit::load)
             .transpose()
-            .map_err(|e| JournalError::NotAJournal(format!("the private journal: {e}")))?;
+            .map_err(|e| within(DocKind::Private, NotJournal::Unloadable(Box::new(e))))?;
         Self::from_docs(shared, private, actor)
     }
 
@@ -337,7 +334,7 @@ impl Journal {
         let mut trial = doc.fork();
         let n = trial
             .load_incremental(bytes)
-            .map_err(|e| JournalError::NotAJournal(format!("the changes are damaged: {e}")))?;
+            .map_err(|e| JournalError::NotAJournal(NotJournal::Damaged(Damage::Document(Box::new(e)))))?;
         check_schema(&trial, kind)?;
         doc.load_incremental(bytes)?;
         Ok(n)
@@ -434,9 +431,9 @@ impl Journal {
     }
 
     /// The map of a collection (or `partners`, `devices`, `trash`) in a document.
-    fn map(&self, kind: DocKind, key: &str) -> Result<ObjId> {
+    fn map(&self, kind: DocKind, key: &'static str) -> Result<ObjId> {
         doc::obj(self.doc(kind), &ROOT, key)
-            .ok_or_else(|| JournalError::NotAJournal(format!("its {key} are missing")))
+            .ok_or(JournalError::NotAJournal(NotJournal::Missing(key)))
     }
 
     fn coll(&self, kind: DocKind, c: Collection) -> Result<ObjId> {

@@ -136,7 +136,7 @@ pub enum KeyError {
     InvalidWorkFactor(u8),
     /// Sealing failed.
     #[error("could not seal the key file: {0}")]
-    Seal(String),
+    Seal(#[source] SealError),
     /// Reading or writing the key file failed.
     #[error(
         "could not read or write the key file at {}: {source}; check permissions and free disk space",
@@ -270,7 +270,7 @@ impl DeviceKeys {
             actor_id: hex_encode(&self.actor_id),
         };
         let mut json =
-            serde_json::to_vec_pretty(&file).map_err(|e| KeyError::Seal(e.to_string()))?;
+            serde_json::to_vec_pretty(&file).map_err(|e| KeyError::Seal(SealError::Encode(e)))?;
         json.push(b'\n');
         match passphrase {
             None => Ok(json),
@@ -346,20 +346,40 @@ pub(crate) fn scrypt_recipient(
     Ok(recipient)
 }
 
+/// Why sealing with age failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SealError {
+    /// age refused the recipients.
+    #[error("{0}")]
+    Encrypt(#[from] age::EncryptError),
+    /// Writing the sealed bytes failed.
+    #[error("{0}")]
+    Write(#[from] std::io::Error),
+    /// What was to be sealed could not be encoded.
+    #[error("{0}")]
+    Encode(#[from] serde_json::Error),
+    /// The passphrase could not become a recipient.
+    #[error("{0}")]
+    Passphrase(#[source] Box<KeyError>),
+}
+
 fn seal_with_passphrase(
     passphrase: &SecretString,
     work_factor: Option<u8>,
     plain: &[u8],
 ) -> Result<Vec<u8>, KeyError> {
     let recipient = scrypt_recipient(passphrase, work_factor)?;
-    let seal = |e: &dyn fmt::Display| KeyError::Seal(e.to_string());
+    let seal = |e: SealError| KeyError::Seal(e);
     let encryptor =
         age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
-            .map_err(|e| seal(&e))?;
+            .map_err(|e| seal(e.into()))?;
     let mut out = Vec::with_capacity(plain.len() + 256);
-    let mut writer = encryptor.wrap_output(&mut out).map_err(|e| seal(&e))?;
-    writer.write_all(plain).map_err(|e| seal(&e))?;
-    writer.finish().map_err(|e| seal(&e))?;
+    let mut writer = encryptor
+        .wrap_output(&mut out)
+        .map_err(|e| seal(e.into()))?;
+    writer.write_all(plain).map_err(|e| seal(e.into()))?;
+    writer.finish().map_err(|e| seal(e.into()))?;
     Ok(out)
 }
 

@@ -101,7 +101,7 @@ pub mod export;
 pub mod views;
 pub mod words;
 
-pub use error::{JournalError, Rule};
+pub use error::{Damage, JournalError, NotJournal, Rule};
 
 /// Checks one required line of text (a name): trimmed, not empty, not too long, no control
 /// characters.

@@ -19,7 +19,7 @@ use automerge::sync;
 use hearth_core::{Commit, DocKind, DocSlot, Timestamp};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Result, SyncError};
+use crate::error::{ChangeFileProblem, Part, Result, SyncError};
 use crate::node::Node;
 
 const MAGIC: &[u8] = b"hearth-changes 3\n";
@@ -84,12 +84,13 @@ impl Node {
         }
         let mut recipients: Vec<age::x25519::Recipient> = Vec::new();
         for d in &targets {
-            let r = d.age_recipient.parse().map_err(|e| {
-                SyncError::ChangeFile(format!(
-                    "the device {} has an unusable age recipient: {e}",
-                    d.name
-                ))
-            })?;
+            let r = d
+                .age_recipient
+                .parse()
+                .map_err(|reason| ChangeFileProblem::BadRecipient {
+                    device: d.name.clone(),
+                    reason,
+                })?;
             recipients.push(r);
         }
         // Changes after the heads every target is known to hold; none known means everything.
@@ -130,11 +131,11 @@ impl Node {
             let mut own_recipients: Vec<age::x25519::Recipient> = Vec::new();
             let mut have_private: Option<Vec<automerge::ChangeHash>> = None;
             for d in &own {
-                own_recipients.push(d.age_recipient.parse().map_err(|e| {
-                    SyncError::ChangeFile(format!(
-                        "the device {} has an unusable age recipient: {e}",
-                        d.name
-                    ))
+                own_recipients.push(d.age_recipient.parse().map_err(|reason| {
+                    ChangeFileProblem::BadRecipient {
+                        device: d.name.clone(),
+                        reason,
+                    }
                 })?);
                 let heads = (!everything)
                     .then(|| {
@@ -172,8 +173,7 @@ impl Node {
             private_changes,
         };
         let mut plain = MAGIC.to_vec();
-        plain
-            .extend(serde_json::to_vec(&header).map_err(|e| SyncError::ChangeFile(e.to_string()))?);
+        plain.extend(serde_json::to_vec(&header).map_err(ChangeFileProblem::Header)?);
         plain.push(b'\n');
         plain.extend_from_slice(&shared);
         plain.extend_from_slice(&private);
@@ -195,24 +195,13 @@ impl Node {
         match sender {
             Some(d) if d.is_member() => {}
             Some(d) => {
-                return Err(SyncError::ChangeFile(format!(
-                    "this change file comes from {}, which is not a member of this journal ({}); \
-                     nothing was brought in",
-                    d.name,
-                    match d.standing {
-                        hearth_core::membership::Standing::Revoked { .. } => "revoked".to_owned(),
-                        hearth_core::membership::Standing::Unverified { reason } => reason,
-                        hearth_core::membership::Standing::Member => String::new(),
-                    }
-                )));
+                return Err(ChangeFileProblem::SenderNotMember {
+                    device: d.name,
+                    standing: d.standing,
+                }
+                .into());
             }
-            None => {
-                return Err(SyncError::ChangeFile(
-                    "this change file comes from a device this journal does not know; nothing \
-                     was brought in"
-                        .into(),
-                ));
-            }
+            None => return Err(ChangeFileProblem::UnknownSender.into()),
         }
         // The private part opens only on a device of the sender's own person; elsewhere it
         // is not this device's to read, and stays unread.
@@ -223,7 +212,7 @@ impl Node {
                     _ => false,
                 });
                 if mine {
-                    Some(unseal(&identity, sealed, "its private part")?)
+                    Some(unseal(&identity, sealed, Part::Private)?)
                 } else {
                     None
                 }
@@ -273,38 +262,32 @@ fn seal(recipients: &[age::x25519::Recipient], plain: &[u8]) -> Result<Vec<u8>> 
         .iter()
         .map(|r| r as &dyn age::Recipient)
         .collect();
-    let enc = age::Encryptor::with_recipients(refs.into_iter())
-        .map_err(|e| SyncError::ChangeFile(format!("could not seal the change file: {e}")))?;
+    let enc = age::Encryptor::with_recipients(refs.into_iter()).map_err(ChangeFileProblem::Seal)?;
     let mut out = Vec::new();
     let mut w = enc
         .wrap_output(&mut out)
-        .map_err(|e| SyncError::ChangeFile(e.to_string()))?;
-    w.write_all(plain)
-        .map_err(|e| SyncError::ChangeFile(e.to_string()))?;
-    w.finish()
-        .map_err(|e| SyncError::ChangeFile(e.to_string()))?;
+        .map_err(ChangeFileProblem::Write)?;
+    w.write_all(plain).map_err(ChangeFileProblem::Write)?;
+    w.finish().map_err(ChangeFileProblem::Write)?;
     Ok(out)
 }
 
 /// Opens an age file sealed to `identity`, reading at most [`MAX_CHANGE_FILE`] bytes. `what`
 /// names it in errors ("the change file", "its private part").
-fn unseal(identity: &age::x25519::Identity, file: &[u8], what: &str) -> Result<Vec<u8>> {
-    let dec = age::Decryptor::new_buffered(file).map_err(|e| {
-        SyncError::ChangeFile(format!("{what} is not sealed as Hearth seals it ({e})"))
-    })?;
+fn unseal(identity: &age::x25519::Identity, file: &[u8], part: Part) -> Result<Vec<u8>> {
+    let dec = age::Decryptor::new_buffered(file)
+        .map_err(|source| ChangeFileProblem::NotSealed { part, source })?;
     let reader = dec
         .decrypt(std::iter::once(identity as &dyn age::Identity))
         .map_err(|e| match e {
-            age::DecryptError::NoMatchingKeys => {
-                SyncError::ChangeFile(format!("{what} is sealed for other devices, not this one"))
-            }
-            other => SyncError::ChangeFile(format!("{what} could not be opened: {other}")),
+            age::DecryptError::NoMatchingKeys => ChangeFileProblem::ForOthers { part },
+            source => ChangeFileProblem::Unopenable { part, source },
         })?;
     let mut plain = Vec::new();
     reader
         .take(MAX_CHANGE_FILE)
         .read_to_end(&mut plain)
-        .map_err(|e| SyncError::ChangeFile(format!("{what} is damaged or cut short: {e}")))?;
+        .map_err(|source| ChangeFileProblem::Damaged { part, source })?;
     Ok(plain)
 }
 
@@ -330,22 +313,18 @@ impl ChangeFile {
 /// (see [`Node::import_changes`]).
 pub fn open_change_file(identity: &age::x25519::Identity, file: &[u8]) -> Result<ChangeFile> {
     if file.len() as u64 > MAX_CHANGE_FILE {
-        return Err(SyncError::ChangeFile(
-            "the file is too large to be a change file".into(),
-        ));
+        return Err(ChangeFileProblem::TooLarge.into());
     }
-    let plain = unseal(identity, file, "the change file")?;
+    let plain = unseal(identity, file, Part::File)?;
     let (signed, domain) = if let Some(rest) = plain.strip_prefix(MAGIC) {
         (rest, SIGNATURE_DOMAIN)
     } else if let Some(rest) = plain.strip_prefix(MAGIC_V2) {
         (rest, SIGNATURE_DOMAIN_V2)
     } else {
-        return Err(SyncError::ChangeFile(
-            "the file opened but is not a Hearth change file (or one from an older version)".into(),
-        ));
+        return Err(ChangeFileProblem::NotAChangeFile.into());
     };
     if signed.len() < SIGNATURE_LEN {
-        return Err(SyncError::ChangeFile("the change file is cut short".into()));
+        return Err(ChangeFileProblem::CutShort.into());
     }
     let (rest, sig) = signed.split_at(signed.len() - SIGNATURE_LEN);
     let mut signature = [0u8; SIGNATURE_LEN];
@@ -353,25 +332,19 @@ pub fn open_change_file(identity: &age::x25519::Identity, file: &[u8]) -> Result
     let nl = rest
         .iter()
         .position(|b| *b == b'\n')
-        .ok_or_else(|| SyncError::ChangeFile("the change file's header is damaged".into()))?;
-    let header: Header = serde_json::from_slice(&rest[..nl])
-        .map_err(|e| SyncError::ChangeFile(format!("the change file's header is damaged: {e}")))?;
+        .ok_or(ChangeFileProblem::NoHeader)?;
+    let header: Header =
+        serde_json::from_slice(&rest[..nl]).map_err(ChangeFileProblem::BadHeader)?;
     let body = &plain[..plain.len() - SIGNATURE_LEN];
     if !hearth_core::membership::verify_detached(&header.from, domain, body, &signature) {
-        return Err(SyncError::ChangeFile(
-            "the change file's signature does not match the device it names; it was not made by \
-             that device, so nothing was brought in"
-                .into(),
-        ));
+        return Err(ChangeFileProblem::BadSignature.into());
     }
     let parts = &rest[nl + 1..];
     let (changes, private) = match header.shared_len {
         None => (parts.to_vec(), None),
         Some(shared_len) => {
             if shared_len.checked_add(header.private_len) != Some(parts.len()) {
-                return Err(SyncError::ChangeFile(
-                    "the change file's parts do not add up to its length; it is damaged".into(),
-                ));
+                return Err(ChangeFileProblem::PartsMismatch.into());
             }
             let (shared, private) = parts.split_at(shared_len);
             (

@@ -25,38 +25,38 @@ pub enum SyncError {
     #[error("this device is not paired with the journal (or was revoked): {0}")]
     NotAMember(NotMember),
     /// The peer could not be reached.
-    #[error("could not reach {peer}: {reason}; check that it is running and on the same network")]
+    #[error("could not reach {peer}: {why}; check that it is running and on the same network")]
     Unreachable {
-        /// Who.
+        /// Who (a short endpoint id).
         peer: String,
         /// Why.
-        reason: String,
+        why: Unanswered,
     },
     /// The peer broke the protocol: a frame too large, undecodable or out of turn.
-    #[error("the sync session with {peer} broke off: {reason}")]
+    #[error("the sync session with {peer} broke off: {breach}")]
     Protocol {
-        /// Who.
+        /// Who (a short endpoint id, or "the other device" before it is known).
         peer: String,
         /// What was wrong.
-        reason: String,
+        breach: Breach,
     },
     /// The connection failed.
     #[error("connection error: {0}")]
-    Connection(String),
+    Connection(#[from] LinkError),
     /// Waiting ran out.
     #[error("timed out after {0} seconds")]
     Timeout(u64),
     /// The network endpoint could not start.
-    #[error("could not start networking on {addr}: {reason}")]
+    #[error("could not start networking on {addr}: {why}")]
     Bind {
-        /// The address asked for.
+        /// The address asked for ("mDNS" for local discovery).
         addr: String,
         /// Why it failed.
-        reason: String,
+        why: BindFailure,
     },
-    /// A change file could not be read.
+    /// A change file could not be written or brought in.
     #[error("{0}")]
-    ChangeFile(String),
+    ChangeFile(#[from] ChangeFileProblem),
     /// No other device may receive changes now (`others`: there are other devices, revoked or
     /// not admitted; else none is paired yet).
     #[error("{}", if *others {
@@ -147,6 +147,276 @@ pub enum NotMember {
         /// The other device's endpoint id.
         peer: String,
     },
+}
+
+/// Why a device did not answer a dial.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Unanswered {
+    /// Nothing came back in time.
+    #[error("no answer within {secs} seconds")]
+    Silent {
+        /// How long it was given.
+        secs: u64,
+    },
+    /// No address of it is known (not paired with addresses, not seen on this network).
+    #[error("no address of it is known")]
+    NoAddress,
+    /// The dial failed or the handshake was refused: the device answered.
+    #[error("{0}")]
+    Failed(Box<iroh::endpoint::ConnectError>),
+}
+
+impl Unanswered {
+    /// Sorts a failed dial: no address known is silence, anything else an answer.
+    pub(crate) fn from_connect(e: iroh::endpoint::ConnectError) -> Unanswered {
+        use iroh::endpoint::{ConnectError, ConnectWithOptsError};
+        match e {
+            ConnectError::Connect {
+                source: ConnectWithOptsError::NoAddress { .. },
+                ..
+            } => Unanswered::NoAddress,
+            other => Unanswered::Failed(Box::new(other)),
+        }
+    }
+
+    /// Whether the device answered (a refusal), rather than stayed silent.
+    pub fn answered(&self) -> bool {
+        matches!(self, Unanswered::Failed(_))
+    }
+}
+
+/// What broke on a connection that was up.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LinkError {
+    /// The connection closed or failed.
+    #[error("the connection was lost: {0}")]
+    Lost(#[from] iroh::endpoint::ConnectionError),
+    /// A frame could not be sent.
+    #[error("could not send: {0}")]
+    Send(#[from] iroh::endpoint::WriteError),
+    /// The stream broke while a frame was being read.
+    #[error("could not receive: {0}")]
+    Receive(#[source] std::io::Error),
+    /// The stream ended inside a frame.
+    #[error("the stream ended inside a frame")]
+    CutShort,
+    /// A frame too large for the length prefix.
+    #[error("a frame of {len} bytes is too large to send")]
+    TooLargeToSend {
+        /// Its length.
+        len: usize,
+    },
+    /// The other side closed the stream where a message was due.
+    #[error("the other device closed the stream before it answered")]
+    Closed,
+    /// A one-shot session the other side ended before both held the same journal (a refusal
+    /// shows only as the stream ending).
+    #[error("the other device ended the session before both held the same journal")]
+    EndedEarly,
+    /// A message of ours could not be encoded.
+    #[error("a message could not be encoded: {0}")]
+    Encode(#[from] serde_json::Error),
+    /// A session's task ended abnormally.
+    #[error("a sync task ended abnormally: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+/// How a peer broke the protocol.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Breach {
+    /// A frame announced over the limit; its body was not read.
+    #[error("a frame of {len} bytes is over the limit of {max}")]
+    FrameTooLarge {
+        /// The announced length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A message that does not parse (`what` names it).
+    #[error("an unreadable {what}: {source}")]
+    Unreadable {
+        /// Which message.
+        what: &'static str,
+        /// The parser's complaint.
+        source: serde_json::Error,
+    },
+    /// A message of the wrong shape (`what` names it).
+    #[error("a malformed {what}")]
+    Malformed {
+        /// Which message.
+        what: &'static str,
+    },
+    /// A stream for the private journal, which this pairing does not give.
+    #[error("asked for a private journal this pairing does not give")]
+    PrivateNotGiven,
+    /// An Automerge sync message that does not decode.
+    #[error("undecodable sync message: {0}")]
+    Undecodable(#[source] Box<automerge::sync::ReadMessageError>),
+    /// A sync message whose changes would decode to more than a device may hold at once.
+    #[error("the sync message's changes were refused: {0}")]
+    Inflated(#[source] hearth_core::bound::InflationError),
+    /// A sync message Automerge could not apply.
+    #[error("the sync message could not be applied: {0}")]
+    Unapplicable(#[source] Box<automerge::AutomergeError>),
+}
+
+/// Why the network side could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BindFailure {
+    /// Another program has the port.
+    #[error(
+        "the address is already in use (another program listens on UDP port {} of {})",
+        .0.port(),
+        .0.ip()
+    )]
+    InUse(std::net::SocketAddr),
+    /// The address is not one of this machine's.
+    #[error("{} is not an address of this machine", .0.ip())]
+    NotHere(std::net::SocketAddr),
+    /// The system does not allow listening there.
+    #[error("listening on it is not permitted ({0})")]
+    NotPermitted(#[source] std::io::Error),
+    /// The system refused for another reason.
+    #[error("the system refused it ({0})")]
+    Refused(#[source] std::io::Error),
+    /// The relay URL does not parse.
+    #[error("bad relay URL: {0}")]
+    RelayUrl(#[source] iroh::RelayUrlParseError),
+    /// The address is not one a socket can take.
+    #[error("{0}")]
+    Address(#[source] iroh::endpoint::InvalidSocketAddr),
+    /// iroh failed for a reason of its own (the port was free when tried again).
+    #[error("{0}")]
+    Endpoint(#[source] Box<iroh::endpoint::BindError>),
+    /// Local discovery could not start.
+    #[error("{0}")]
+    Discovery(#[source] Box<iroh::address_lookup::AddressLookupBuilderError>),
+    /// The endpoint offers no address lookup to add local discovery to.
+    #[error("{0}")]
+    Lookup(#[source] Box<iroh::endpoint::EndpointError>),
+}
+
+/// Which part of a change file an error is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    /// The whole file.
+    File,
+    /// The part sealed to one person's own devices.
+    Private,
+}
+
+impl std::fmt::Display for Part {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Part::File => "the change file",
+            Part::Private => "its private part",
+        })
+    }
+}
+
+/// Why a change file could not be written or brought in.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ChangeFileProblem {
+    /// A device's recorded age recipient does not parse.
+    #[error("the device {device} has an unusable age recipient: {reason}")]
+    BadRecipient {
+        /// The device's name.
+        device: String,
+        /// What the parser said.
+        reason: &'static str,
+    },
+    /// The header could not be written.
+    #[error("the change file's header could not be written: {0}")]
+    Header(#[source] serde_json::Error),
+    /// Sealing failed.
+    #[error("could not seal the change file: {0}")]
+    Seal(#[source] age::EncryptError),
+    /// Writing the sealed bytes failed.
+    #[error("could not seal the change file: {0}")]
+    Write(#[source] std::io::Error),
+    /// The sender is known but not a member.
+    #[error(
+        "this change file comes from {device}, which is not a member of this journal ({});          nothing was brought in",
+        standing_words(standing)
+    )]
+    SenderNotMember {
+        /// The sender's name.
+        device: String,
+        /// Where it stands.
+        standing: hearth_core::membership::Standing,
+    },
+    /// The sender is not in this journal at all.
+    #[error(
+        "this change file comes from a device this journal does not know; nothing was brought in"
+    )]
+    UnknownSender,
+    /// Too large to be one.
+    #[error("the file is too large to be a change file")]
+    TooLarge,
+    /// Not an age file as Hearth writes them.
+    #[error("{part} is not sealed as Hearth seals it ({source})")]
+    NotSealed {
+        /// Which part.
+        part: Part,
+        /// What age said.
+        source: age::DecryptError,
+    },
+    /// Sealed, but not to this device.
+    #[error("{part} is sealed for other devices, not this one")]
+    ForOthers {
+        /// Which part.
+        part: Part,
+    },
+    /// Sealed to this device, but could not be opened.
+    #[error("{part} could not be opened: {source}")]
+    Unopenable {
+        /// Which part.
+        part: Part,
+        /// What age said.
+        source: age::DecryptError,
+    },
+    /// The sealed stream broke off.
+    #[error("{part} is damaged or cut short: {source}")]
+    Damaged {
+        /// Which part.
+        part: Part,
+        /// What reading said.
+        source: std::io::Error,
+    },
+    /// It opened, but holds something else.
+    #[error("the file opened but is not a Hearth change file (or one from an older version)")]
+    NotAChangeFile,
+    /// Shorter than its signature.
+    #[error("the change file is cut short")]
+    CutShort,
+    /// The header line is missing.
+    #[error("the change file's header is damaged")]
+    NoHeader,
+    /// The header does not parse.
+    #[error("the change file's header is damaged: {0}")]
+    BadHeader(#[source] serde_json::Error),
+    /// The signature is not the named device's.
+    #[error(
+        "the change file's signature does not match the device it names; it was not made by          that device, so nothing was brought in"
+    )]
+    BadSignature,
+    /// The parts' lengths disagree with the file's.
+    #[error("the change file's parts do not add up to its length; it is damaged")]
+    PartsMismatch,
+}
+
+fn standing_words(s: &hearth_core::membership::Standing) -> String {
+    use hearth_core::membership::Standing;
+    match s {
+        Standing::Member => "a member".to_owned(),
+        Standing::Revoked { .. } => "revoked".to_owned(),
+        Standing::Unverified { reason } => reason.clone(),
+    }
 }
 
 pub(crate) type Result<T, E = SyncError> = std::result::Result<T, E>;

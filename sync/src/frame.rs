@@ -6,6 +6,8 @@ use std::pin::Pin;
 use iroh::endpoint::SendStream;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
+use crate::error::LinkError;
+
 /// The largest frame a peer may send: room for a whole large journal in one sync message.
 pub const MAX_FRAME: usize = 64 * 1024 * 1024;
 
@@ -38,46 +40,51 @@ pub trait FrameHook: Send + Sync + 'static {
 }
 
 /// Why reading a frame failed.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, thiserror::Error)]
 pub enum FrameError {
     /// The stream ended cleanly between frames.
+    #[error("the stream ended")]
     End,
     /// The peer announced a frame over the cap.
+    #[error("a frame of {0} bytes is over the limit")]
     TooLarge(usize),
     /// The stream broke (mid-frame or reset).
-    Broken(String),
+    #[error(transparent)]
+    Broken(LinkError),
 }
 
 pub(crate) async fn write(
     send: &mut SendStream,
     body: &[u8],
     hook: Option<&dyn FrameHook>,
-) -> Result<(), String> {
+) -> Result<(), LinkError> {
     let mut body = body.to_vec();
     let action = hook.map_or(HookAction::Send, |h| h.outgoing(&mut body));
     let len = match action {
         HookAction::Oversize => u32::try_from(MAX_FRAME + 1).unwrap_or(u32::MAX),
-        _ => u32::try_from(body.len()).map_err(|_| "frame too large to send".to_owned())?,
+        _ => {
+            u32::try_from(body.len()).map_err(|_| LinkError::TooLargeToSend { len: body.len() })?
+        }
     };
     let mut out = Vec::with_capacity(4 + body.len());
     out.extend_from_slice(&len.to_be_bytes());
     out.extend_from_slice(&body);
     if let HookAction::Truncate(n) = action {
         out.truncate(n);
-        send.write_all(&out).await.map_err(|e| e.to_string())?;
+        send.write_all(&out).await?;
         let _ = send.finish();
         return Ok(());
     }
     if let (HookAction::Split(n), Some(hook)) = (action, hook) {
         let (first, rest) = out.split_at(n.min(out.len()));
-        send.write_all(first).await.map_err(|e| e.to_string())?;
+        send.write_all(first).await?;
         hook.between_parts().await;
-        return send.write_all(rest).await.map_err(|e| e.to_string());
+        return Ok(send.write_all(rest).await?);
     }
     if action == HookAction::Oversize {
         out.truncate(4);
     }
-    send.write_all(&out).await.map_err(|e| e.to_string())
+    Ok(send.write_all(&out).await?)
 }
 
 /// Reads one frame from any byte stream (a QUIC receive stream in use; a byte slice in the
@@ -88,13 +95,9 @@ pub async fn read<R: AsyncRead + Unpin>(recv: &mut R, cap: usize) -> Result<Vec<
     while got < 4 {
         match recv.read(&mut len[got..]).await {
             Ok(0) if got == 0 => return Err(FrameError::End),
-            Ok(0) => {
-                return Err(FrameError::Broken(
-                    "the stream ended inside a frame header".into(),
-                ));
-            }
+            Ok(0) => return Err(FrameError::Broken(LinkError::CutShort)),
             Ok(n) => got += n,
-            Err(e) => return Err(FrameError::Broken(e.to_string())),
+            Err(e) => return Err(FrameError::Broken(LinkError::Receive(e))),
         }
     }
     let len = u32::from_be_bytes(len) as usize;
@@ -102,8 +105,25 @@ pub async fn read<R: AsyncRead + Unpin>(recv: &mut R, cap: usize) -> Result<Vec<
         return Err(FrameError::TooLarge(len));
     }
     let mut body = vec![0u8; len];
-    recv.read_exact(&mut body)
-        .await
-        .map_err(|e| FrameError::Broken(format!("the stream ended inside a frame: {e}")))?;
+    recv.read_exact(&mut body).await.map_err(|e| {
+        FrameError::Broken(if e.kind() == std::io::ErrorKind::UnexpectedEof {
+            LinkError::CutShort
+        } else {
+            LinkError::Receive(e)
+        })
+    })?;
     Ok(body)
+}
+
+/// A frame that did not arrive where one was due, as a sync error: a clean end is the other
+/// side closing, an oversized one a breach of the protocol by `peer`.
+pub(crate) fn missing(peer: String, e: FrameError, cap: usize) -> crate::SyncError {
+    match e {
+        FrameError::End => LinkError::Closed.into(),
+        FrameError::TooLarge(len) => crate::SyncError::Protocol {
+            peer,
+            breach: crate::error::Breach::FrameTooLarge { len, max: cap },
+        },
+        FrameError::Broken(e) => e.into(),
+    }
 }

@@ -16,7 +16,7 @@ use iroh::endpoint::Connection;
 use iroh::protocol::{AcceptError, ProtocolHandler};
 
 use crate::MEMBERS_ALPN;
-use crate::error::{Result, SyncError};
+use crate::error::{Breach, LinkError, Result, SyncError, Unanswered};
 use crate::frame;
 use crate::node::{Node, WeakNode};
 
@@ -31,8 +31,7 @@ impl Node {
     /// Hands this device's membership statements to `peer`. Returns how many it kept.
     pub async fn hand_statements(&self, peer: EndpointId) -> Result<usize> {
         let offered = self.read(|j| j.membership_statements());
-        let body =
-            serde_json::to_vec(&offered).map_err(|e| SyncError::Connection(e.to_string()))?;
+        let body = serde_json::to_vec(&offered).map_err(LinkError::from)?;
         let work = async {
             let conn = self
                 .inner
@@ -41,25 +40,22 @@ impl Node {
                 .await
                 .map_err(|e| SyncError::Unreachable {
                     peer: peer.fmt_short().to_string(),
-                    reason: e.to_string(),
+                    why: Unanswered::from_connect(e),
                 })?;
-            let (mut send, mut recv) = conn
-                .open_bi()
-                .await
-                .map_err(|e| SyncError::Connection(e.to_string()))?;
-            frame::write(&mut send, &body, None)
-                .await
-                .map_err(SyncError::Connection)?;
+            let (mut send, mut recv) = conn.open_bi().await.map_err(LinkError::from)?;
+            frame::write(&mut send, &body, None).await?;
             let _ = send.finish();
             let reply = frame::read(&mut recv, 16)
                 .await
-                .map_err(|e| SyncError::Connection(format!("{e:?}")))?;
+                .map_err(|e| frame::missing(peer.fmt_short().to_string(), e, 16))?;
             conn.close(0u32.into(), b"done");
             let mut n = [0u8; 8];
             if reply.len() != 8 {
                 return Err(SyncError::Protocol {
                     peer: peer.fmt_short().to_string(),
-                    reason: "a malformed handover reply".into(),
+                    breach: Breach::Malformed {
+                        what: "handover reply",
+                    },
                 });
             }
             n.copy_from_slice(&reply);
@@ -71,24 +67,22 @@ impl Node {
     }
 
     async fn take_statements(&self, conn: Connection) -> Result<()> {
-        let (mut send, mut recv) = conn
-            .accept_bi()
-            .await
-            .map_err(|e| SyncError::Connection(e.to_string()))?;
-        let body = frame::read(&mut recv, MAX_HANDOFF)
-            .await
-            .map_err(|e| SyncError::Connection(format!("{e:?}")))?;
+        let (mut send, mut recv) = conn.accept_bi().await.map_err(LinkError::from)?;
+        let body = frame::read(&mut recv, MAX_HANDOFF).await.map_err(|e| {
+            frame::missing(conn.remote_id().fmt_short().to_string(), e, MAX_HANDOFF)
+        })?;
         let offered: Offered = serde_json::from_slice(&body).map_err(|e| SyncError::Protocol {
             peer: conn.remote_id().fmt_short().to_string(),
-            reason: format!("an unreadable handover: {e}"),
+            breach: Breach::Unreadable {
+                what: "handover",
+                source: e,
+            },
         })?;
         let kept = self.write(|j| j.receive_statements(&offered, Timestamp::now()))?;
         if kept > 0 {
             tracing::info!(peer = %conn.remote_id().fmt_short(), kept, "took membership statements");
         }
-        frame::write(&mut send, &(kept as u64).to_be_bytes(), None)
-            .await
-            .map_err(SyncError::Connection)?;
+        frame::write(&mut send, &(kept as u64).to_be_bytes(), None).await?;
         let _ = send.finish();
         let _ = tokio::time::timeout(Duration::from_secs(2), conn.closed()).await;
         Ok(())

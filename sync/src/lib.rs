@@ -36,7 +36,9 @@ mod ticket;
 pub use admission::{NOT_A_MEMBER, PAUSED, PROTOCOL_ERROR, REVOKED};
 pub use changes::{ChangeFile, Imported, MAX_CHANGE_FILE, open_change_file};
 pub use engine::{Engine, EngineConfig, Phase, Resumed};
-pub use error::{NotMember, SyncError};
+pub use error::{
+    BindFailure, Breach, ChangeFileProblem, LinkError, NotMember, Part, SyncError, Unanswered,
+};
 pub use frame::{FrameError, FrameHook, HookAction, MAX_FRAME, read as read_frame};
 pub use net::{NetConfig, Relays};
 pub use node::{

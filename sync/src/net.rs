@@ -8,7 +8,7 @@ use iroh::endpoint::{NetReportConfig, PortmapperConfig, QuicTransportConfig, pre
 use iroh::{Endpoint, RelayMode, RelayUrl, SecretKey};
 
 use crate::admission::Admission;
-use crate::error::{Result, SyncError};
+use crate::error::{BindFailure, Result, SyncError};
 use crate::frame::FrameHook;
 
 /// Which relays the endpoint may use. Relays only forward ciphertext; without them, devices
@@ -111,19 +111,19 @@ pub(crate) async fn bind(
         addrs.push(SocketAddr::new(config.bind.ip(), port));
     }
     addrs.push(config.bind);
-    let mut last = String::new();
+    let mut last = None;
     for addr in addrs {
         match try_bind(secret, config, addr, admission.clone()).await {
             Ok(ep) => return Ok(ep),
             Err(e) => {
                 tracing::debug!(%addr, error = %e, "bind failed");
-                last = e;
+                last = Some(e);
             }
         }
     }
     Err(SyncError::Bind {
         addr: config.bind.to_string(),
-        reason: last,
+        why: last.unwrap_or(BindFailure::NotHere(config.bind)),
     })
 }
 
@@ -140,12 +140,12 @@ async fn try_bind(
     config: &NetConfig,
     addr: SocketAddr,
     admission: Admission,
-) -> std::result::Result<Endpoint, String> {
+) -> std::result::Result<Endpoint, BindFailure> {
     let relay_mode = match &config.relays {
         Relays::Off => RelayMode::Disabled,
         Relays::Default => RelayMode::Default,
         Relays::Custom(url) => {
-            let url: RelayUrl = url.parse().map_err(|e| format!("bad relay URL: {e}"))?;
+            let url: RelayUrl = url.parse().map_err(BindFailure::RelayUrl)?;
             RelayMode::custom([url])
         }
     };
@@ -156,7 +156,7 @@ async fn try_bind(
         .net_report_config(NetReportConfig::minimal())
         .clear_ip_transports()
         .bind_addr(addr)
-        .map_err(|e| e.to_string())?
+        .map_err(BindFailure::Address)?
         .address_lookup(admission.lookup.clone())
         .transport_config(
             QuicTransportConfig::builder()
@@ -164,38 +164,25 @@ async fn try_bind(
                 .build(),
         )
         .hooks(admission);
-    builder
-        .bind()
-        .await
-        .map_err(|e| why_not_bound(addr, &e.to_string()))
+    builder.bind().await.map_err(|e| why_not_bound(addr, e))
 }
 
-/// Why listening on `addr` failed, in words: iroh says only "Failed to bind sockets", so the
-/// address is tried with a plain socket to learn what the system refused (most often, another
-/// program has the port).
-fn why_not_bound(addr: SocketAddr, iroh: &str) -> String {
-    match std::net::UdpSocket::bind(addr) {
-        Err(e) => describe_bind_error(addr, &e),
-        // Free now (a race, or iroh failed for another reason): iroh's words, then.
-        Ok(_) => iroh.to_owned(),
-    }
+/// Why listening on `addr` failed: iroh says only "Failed to bind sockets", so the address is
+/// tried with a plain socket to learn what the system refused (most often, another program has
+/// the port). Free now (a race, or iroh failed for another reason): iroh's own error, then.
+fn why_not_bound(addr: SocketAddr, iroh: iroh::endpoint::BindError) -> BindFailure {
+    refusal(addr).unwrap_or_else(|| BindFailure::Endpoint(Box::new(iroh)))
 }
 
-fn describe_bind_error(addr: SocketAddr, e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::AddrInUse => format!(
-            "the address is already in use (another program listens on UDP port {} of {})",
-            addr.port(),
-            addr.ip()
-        ),
-        std::io::ErrorKind::AddrNotAvailable => {
-            format!("{} is not an address of this machine", addr.ip())
-        }
-        std::io::ErrorKind::PermissionDenied => {
-            format!("listening on it is not permitted ({e})")
-        }
-        _ => format!("the system refused it ({e})"),
-    }
+/// What the system says when a plain socket tries `addr`, if it refuses.
+fn refusal(addr: SocketAddr) -> Option<BindFailure> {
+    let e = std::net::UdpSocket::bind(addr).err()?;
+    Some(match e.kind() {
+        std::io::ErrorKind::AddrInUse => BindFailure::InUse(addr),
+        std::io::ErrorKind::AddrNotAvailable => BindFailure::NotHere(addr),
+        std::io::ErrorKind::PermissionDenied => BindFailure::NotPermitted(e),
+        _ => BindFailure::Refused(e),
+    })
 }
 
 #[cfg(test)]
@@ -206,7 +193,7 @@ mod tests {
     fn a_port_in_use_is_named() {
         let taken = std::net::UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
         let addr = taken.local_addr().unwrap();
-        let why = why_not_bound(addr, "Failed to bind sockets");
+        let why = refusal(addr).expect("the port is taken").to_string();
         assert!(why.contains("already in use"), "{why}");
         assert!(why.contains(&format!("UDP port {}", addr.port())), "{why}");
     }

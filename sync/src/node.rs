@@ -18,7 +18,7 @@ use serde::Serialize;
 use tokio::sync::{broadcast, watch};
 
 use crate::admission::{Admission, REVOKED};
-use crate::error::{Result, SyncError};
+use crate::error::{BindFailure, Result, SyncError};
 use crate::net::{self, NetConfig};
 use crate::pair::{Invite, PairHandler};
 use crate::session::SyncHandler;
@@ -726,12 +726,15 @@ impl Node {
             .build(self.id())
             .map_err(|e| SyncError::Bind {
                 addr: "mDNS".into(),
-                reason: e.to_string(),
+                why: BindFailure::Discovery(Box::new(e)),
             })?;
         self.inner
             .endpoint
             .address_lookup()
-            .map_err(|e| SyncError::Connection(e.to_string()))?
+            .map_err(|e| SyncError::Bind {
+                addr: "mDNS".into(),
+                why: BindFailure::Lookup(Box::new(e)),
+            })?
             .add(mdns);
         Ok(())
     }

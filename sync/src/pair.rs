@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
 use crate::PAIR_ALPN;
-use crate::error::{Result, SyncError};
+use crate::error::{Breach, LinkError, Result, SyncError, Unanswered};
 use crate::frame;
 use crate::node::{Event, Node, WeakNode};
 use crate::session::Mode;
@@ -189,19 +189,20 @@ fn ct_eq(a: &[u8; 16], b: &[u8; 16]) -> bool {
 }
 
 async fn write_json<T: Serialize>(send: &mut SendStream, value: &T) -> Result<()> {
-    let body = serde_json::to_vec(value).map_err(|e| SyncError::Connection(e.to_string()))?;
-    frame::write(send, &body, None)
-        .await
-        .map_err(SyncError::Connection)
+    let body = serde_json::to_vec(value).map_err(LinkError::from)?;
+    Ok(frame::write(send, &body, None).await?)
 }
 
 async fn read_json<T: for<'de> Deserialize<'de>>(recv: &mut RecvStream) -> Result<T> {
     let body = frame::read(recv, HELLO_CAP)
         .await
-        .map_err(|e| SyncError::Connection(format!("pairing message not received: {e:?}")))?;
+        .map_err(|e| frame::missing("the other device".into(), e, HELLO_CAP))?;
     serde_json::from_slice(&body).map_err(|e| SyncError::Protocol {
         peer: "the other device".into(),
-        reason: format!("unreadable pairing message: {e}"),
+        breach: Breach::Unreadable {
+            what: "pairing message",
+            source: e,
+        },
     })
 }
 
@@ -371,10 +372,7 @@ impl Node {
     async fn serve_pairing(&self, conn: Connection) -> Result<()> {
         let peer = conn.remote_id();
         let first = async {
-            let (send, mut recv) = conn
-                .accept_bi()
-                .await
-                .map_err(|e| SyncError::Connection(e.to_string()))?;
+            let (send, mut recv) = conn.accept_bi().await.map_err(LinkError::from)?;
             let hello: Hello = read_json(&mut recv).await?;
             Ok::<_, SyncError>((send, hello))
         };
@@ -507,10 +505,7 @@ impl Node {
     ) -> Result<()> {
         let mut tasks = tokio::task::JoinSet::new();
         for _ in 0..n {
-            let (send, mut recv) = conn
-                .accept_bi()
-                .await
-                .map_err(|e| SyncError::Connection(e.to_string()))?;
+            let (send, mut recv) = conn.accept_bi().await.map_err(LinkError::from)?;
             let kind = match frame::read(&mut recv, 16).await {
                 Ok(b) if b == [b'S'] => DocKind::Shared,
                 Ok(b) if b == [b'P'] && allowed.contains(&DocKind::Private) => DocKind::Private,
@@ -518,13 +513,15 @@ impl Node {
                     tracing::info!(peer = %peer.fmt_short(), "refused a private journal stream the role does not give");
                     return Err(SyncError::Protocol {
                         peer: peer.fmt_short().to_string(),
-                        reason: "asked for a private journal this pairing does not give".into(),
+                        breach: Breach::PrivateNotGiven,
                     });
                 }
                 _ => {
                     return Err(SyncError::Protocol {
                         peer: peer.fmt_short().to_string(),
-                        reason: "bad stream header".into(),
+                        breach: Breach::Malformed {
+                            what: "stream header",
+                        },
                     });
                 }
             };
@@ -532,7 +529,7 @@ impl Node {
             tasks.spawn(async move { node.session(peer, kind, send, recv, Mode::OneShot).await });
         }
         while let Some(r) = tasks.join_next().await {
-            r.map_err(|e| SyncError::Connection(e.to_string()))??;
+            r.map_err(LinkError::from)??;
         }
         Ok(())
     }
@@ -594,17 +591,14 @@ impl Node {
         .await
         .map_err(|_| SyncError::Unreachable {
             peer: ticket.endpoint.fmt_short().to_string(),
-            reason: "no answer".into(),
+            why: Unanswered::Silent { secs: 20 },
         })?
         .map_err(|e| SyncError::Unreachable {
             peer: ticket.endpoint.fmt_short().to_string(),
-            reason: e.to_string(),
+            why: Unanswered::from_connect(e),
         })?;
         let inviter = ticket.endpoint;
-        let (mut send, mut recv) = conn
-            .open_bi()
-            .await
-            .map_err(|e| SyncError::Connection(e.to_string()))?;
+        let (mut send, mut recv) = conn.open_bi().await.map_err(LinkError::from)?;
         let hello = Hello {
             secret: ticket.secret,
             name,

@@ -10,7 +10,7 @@ use iroh::protocol::{AcceptError, ProtocolHandler};
 use tokio::task::JoinSet;
 
 use crate::admission::{NOT_A_MEMBER, PROTOCOL_ERROR};
-use crate::error::{Result, SyncError};
+use crate::error::{Breach, LinkError, Result, SyncError};
 use crate::frame::{self, FrameError, MAX_FRAME};
 use crate::node::{Event, Node, WeakNode};
 
@@ -23,18 +23,18 @@ pub fn apply_sync_message(
     kind: DocKind,
     state: &mut sync::State,
     body: &[u8],
-) -> std::result::Result<usize, String> {
-    let msg = sync::Message::decode(body).map_err(|e| format!("undecodable sync message: {e}"))?;
+) -> std::result::Result<usize, Breach> {
+    let msg = sync::Message::decode(body).map_err(|e| Breach::Undecodable(Box::new(e)))?;
     // `decode` only splits the change list; `receive_sync_message` inflates it, without a bound.
     // Measure every chunk first, against one budget for the whole message.
     hearth_core::bound::decoded_size_of_all(msg.changes.iter(), hearth_core::bound::MAX_DECODED)
-        .map_err(|e| format!("the sync message's changes were refused: {e}"))?;
+        .map_err(Breach::Inflated)?;
     let chunks = msg.changes.len();
     let doc = journal.doc_mut(kind);
     let before = doc.get_heads();
     doc.sync()
         .receive_sync_message(state, msg)
-        .map_err(|e| format!("the sync message could not be applied: {e}"))?;
+        .map_err(|e| Breach::Unapplicable(Box::new(e)))?;
     Ok(if doc.get_heads() == before {
         0
     } else {
@@ -77,10 +77,10 @@ impl Node {
     ) -> Result<usize> {
         let (n, commit) = {
             let mut st = self.state();
-            let n = apply_sync_message(st.journal_mut(), kind, state, body).map_err(|reason| {
+            let n = apply_sync_message(st.journal_mut(), kind, state, body).map_err(|breach| {
                 SyncError::Protocol {
                     peer: peer.fmt_short().to_string(),
-                    reason,
+                    breach,
                 }
             })?;
             let commit = if n > 0 {
@@ -146,11 +146,14 @@ impl Node {
         let result: Result<()> = async {
             loop {
                 loop {
-                    let msg = self.state().journal_mut().doc_mut(kind).sync().generate_sync_message(&mut state);
+                    let msg = self
+                        .state()
+                        .journal_mut()
+                        .doc_mut(kind)
+                        .sync()
+                        .generate_sync_message(&mut state);
                     let Some(msg) = msg else { break };
-                    frame::write(&mut send, &msg.encode(), hook.as_deref())
-                        .await
-                        .map_err(SyncError::Connection)?;
+                    frame::write(&mut send, &msg.encode(), hook.as_deref()).await?;
                 }
                 if self.converged(kind, &state) {
                     if !announced {
@@ -174,20 +177,16 @@ impl Node {
                         Err(FrameError::End)
                             if mode == Mode::OneShot && !self.converged(kind, &state) =>
                         {
-                            return Err(SyncError::Connection(
-                                "the other device ended the session before both held the same \
-                                 journal"
-                                    .into(),
-                            ));
+                            return Err(LinkError::EndedEarly.into());
                         }
                         Err(FrameError::End) => return Ok(()),
                         Err(FrameError::TooLarge(n)) => {
                             return Err(SyncError::Protocol {
                                 peer: peer.fmt_short().to_string(),
-                                reason: format!("a frame of {n} bytes is over the limit of {MAX_FRAME}"),
+                                breach: Breach::FrameTooLarge { len: n, max: MAX_FRAME },
                             });
                         }
-                        Err(FrameError::Broken(e)) => return Err(SyncError::Connection(e)),
+                        Err(FrameError::Broken(e)) => return Err(e.into()),
                     },
                     r = changes.changed(), if mode == Mode::Live => {
                         if r.is_err() {
@@ -270,13 +269,8 @@ impl Node {
     ) -> Result<usize> {
         let mut tasks = JoinSet::new();
         for &kind in kinds {
-            let (mut send, recv) = conn
-                .open_bi()
-                .await
-                .map_err(|e| SyncError::Connection(e.to_string()))?;
-            frame::write(&mut send, &[doc_byte(kind)], None)
-                .await
-                .map_err(SyncError::Connection)?;
+            let (mut send, recv) = conn.open_bi().await.map_err(LinkError::from)?;
+            frame::write(&mut send, &[doc_byte(kind)], None).await?;
             let node = self.clone();
             tasks.spawn(async move { node.session(peer, kind, send, recv, mode).await });
         }
@@ -289,7 +283,7 @@ impl Node {
                     first_err.get_or_insert(e);
                 }
                 Err(e) => {
-                    first_err.get_or_insert(SyncError::Connection(e.to_string()));
+                    first_err.get_or_insert(LinkError::from(e).into());
                 }
             }
         }

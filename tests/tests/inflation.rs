@@ -299,7 +299,8 @@ async fn inflation_bomb_in_a_sync_frame_is_refused() {
             hearth_sync::apply_sync_message(j, DocKind::Shared, &mut state, &body).unwrap_err()
         })
     });
-    assert!(err.contains("decode to more than"), "{err}");
+    assert!(matches!(err, hearth_sync::Breach::Inflated(_)), "{err:?}");
+    assert!(err.to_string().contains("decode to more than"), "{err}");
     assert_eq!(ana.heads(DocKind::Shared), before);
 
     // A healthy reconnect converges.

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::{Event, Node, WeakNode};
 use crate::SYNC_ALPN;
-use crate::error::{Result, SyncError};
+use crate::error::{Result, SyncError, Unanswered};
 use crate::session::Mode;
 
 /// The first retry delay after a lost or failed connection.
@@ -118,17 +118,16 @@ impl Node {
     /// Dials a member device by id; its addresses come from the address book (pairing, past
     /// connections, mDNS).
     pub(crate) async fn connect(&self, peer: EndpointId, timeout: Duration) -> Result<Connection> {
-        let unreachable = |reason: String| SyncError::Unreachable {
+        let unreachable = |why: Unanswered| SyncError::Unreachable {
             peer: peer.fmt_short().to_string(),
-            reason,
+            why,
         };
         match tokio::time::timeout(timeout, self.inner.endpoint.connect(peer, SYNC_ALPN)).await {
             Ok(Ok(conn)) => Ok(conn),
-            Ok(Err(e)) => Err(unreachable(e.to_string())),
-            Err(_) => Err(unreachable(format!(
-                "no answer within {} seconds",
-                timeout.as_secs()
-            ))),
+            Ok(Err(e)) => Err(unreachable(Unanswered::from_connect(e))),
+            Err(_) => Err(unreachable(Unanswered::Silent {
+                secs: timeout.as_secs(),
+            })),
         }
     }
 
@@ -212,9 +211,7 @@ impl Node {
         // Silence (no answer, no address) is not a refusal; a closed connection or a refused
         // handshake is.
         match e {
-            SyncError::Unreachable { reason, .. } => {
-                !reason.starts_with("no answer") && !reason.contains("No addressing")
-            }
+            SyncError::Unreachable { why, .. } => why.answered(),
             SyncError::Connection(_) | SyncError::NotAMember(_) => true,
             _ => false,
         }
