@@ -194,7 +194,8 @@ fn check_chunks(bytes: &[u8]) -> Result<()> {
                 .map_err(|e| damaged(Damage::Document(Box::new(e))))?;
             }
             1 | 2 => {
-                automerge::Change::try_from(chunk).map_err(|e| damaged(Damage::Change(Box::new(e))))?;
+                automerge::Change::try_from(chunk)
+                    .map_err(|e| damaged(Damage::Change(Box::new(e))))?;
             }
             _ => return Err(damaged(Damage::UnknownChunk)),
         }
@@ -332,9 +333,9 @@ impl Journal {
         check_chunks(bytes)?;
         let doc = self.doc_mut(kind);
         let mut trial = doc.fork();
-        let n = trial
-            .load_incremental(bytes)
-            .map_err(|e| JournalError::NotAJournal(NotJournal::Damaged(Damage::Document(Box::new(e)))))?;
+        let n = trial.load_incremental(bytes).map_err(|e| {
+            JournalError::NotAJournal(NotJournal::Damaged(Damage::Document(Box::new(e))))
+        })?;
         check_schema(&trial, kind)?;
         doc.load_incremental(bytes)?;
         Ok(n)

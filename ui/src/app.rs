@@ -50,6 +50,7 @@ use hearth_sync::{NetConfig, Node, PeerStatus};
 use slint::{ComponentHandle, Model, ModelRc, VecModel};
 
 pub use clock::Clock;
+pub use job_thread::Closing;
 pub use kiosk::{Kiosk, KioskPreview, run_kiosk};
 use ui::{AppAdapter, AppWindow, Phase, Theme};
 use views::{Changed, Colour, Limits, Views};
@@ -153,9 +154,10 @@ impl App {
             .clone()
     }
 
-    /// Closes the journal: stops syncing and lets go of the profile.
-    pub fn close(mut self) {
-        self.worker.stop();
+    /// Closes the journal: stops syncing; the worker lets go of the profile on its own thread
+    /// (see [`Closing`]).
+    pub fn close(mut self) -> Closing {
+        self.worker.close()
     }
 }
 
@@ -230,7 +232,8 @@ pub fn run_app(
         .global::<Theme>()
         .set_dark(!(7..20).contains(&hour));
     app.window().run().context("the window could not run")?;
-    app.close();
+    // The window is gone; the process waits for the profile to be let go before it ends.
+    app.close().wait();
     Ok(())
 }
 

@@ -87,6 +87,6 @@ fn kindness_ideas_and_drafts_are_rewritten_in_place() {
         })
         .await;
         drop(w);
-        app.close();
+        app.close().wait();
     });
 }

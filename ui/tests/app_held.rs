@@ -39,7 +39,7 @@ fn a_journal_open_elsewhere_is_named_not_taken_for_a_passphrase() {
 
         // Once the first window closes, trying again opens it.
         drop(a);
-        first.close();
+        first.close().wait();
         let mut polls = 0;
         wait_until("the second window opens the journal", || {
             if b.global::<AppAdapter>().get_phase() == Phase::Journal {
@@ -54,6 +54,6 @@ fn a_journal_open_elsewhere_is_named_not_taken_for_a_passphrase() {
         })
         .await;
         drop(b);
-        second.close();
+        second.close().wait();
     });
 }

@@ -57,7 +57,7 @@ fn ideas_typed_one_after_another_all_arrive() {
         })
         .await;
         drop(w);
-        app.close();
+        app.close().wait();
     });
 }
 
@@ -91,7 +91,7 @@ fn a_message_moves_nothing_and_stays_on_its_screen() {
         })
         .await;
         drop(w);
-        app.close();
+        app.close().wait();
     });
 }
 
@@ -110,7 +110,7 @@ fn the_phone_menu_closes_after_a_choice() {
         .await;
         wait_until("the menu closes", || !shows(&w, "Evening colours")).await;
         drop(w);
-        app.close();
+        app.close().wait();
     });
 }
 
@@ -145,6 +145,6 @@ fn a_note_written_outside_the_window_shows_without_waiting() {
             sleep(std::time::Duration::from_millis(20)).await;
         }
         drop(w);
-        app.close();
+        app.close().wait();
     });
 }

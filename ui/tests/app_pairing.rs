@@ -129,7 +129,7 @@ fn two_partners_pair_share_and_match() {
             vec![(ben_id, "♥".to_owned())]
         );
         drop((na, nb, ana, ben));
-        ana_app.close();
-        ben_app.close();
+        ana_app.close().wait();
+        ben_app.close().wait();
     });
 }

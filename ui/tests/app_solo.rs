@@ -225,7 +225,7 @@ fn one_person_uses_every_screen() {
         drop(node);
         w.hide().unwrap();
         drop(w);
-        app.close();
+        app.close().wait();
         let app = open(&dir);
         let w = app.window().clone_strong();
         wait_until("the lock screen", || {
@@ -250,6 +250,6 @@ fn one_person_uses_every_screen() {
         .await;
         w.hide().unwrap();
         drop(w);
-        app.close();
+        app.close().wait();
     });
 }

@@ -137,7 +137,7 @@ fn a_note_left_on_the_display_reaches_the_phone() {
             })
         })
         .await;
-        kiosk.close();
+        kiosk.close().wait();
     });
     rt.block_on(phone.shutdown());
 }

@@ -44,6 +44,14 @@ impl JobThread {
         })
     }
 
+    /// Hands the running thread over (to a [`Closing`]); this one is then done.
+    pub(crate) fn hand_over(&mut self) -> JobThread {
+        JobThread {
+            name: self.name,
+            thread: self.thread.take(),
+        }
+    }
+
     /// Waits for the job to end; a second call returns at once.
     pub(crate) fn join(&mut self) {
         if let Some(thread) = self.thread.take()
@@ -54,5 +62,28 @@ impl JobThread {
                 "a background worker stopped with a panic"
             );
         }
+    }
+}
+
+/// A window's worker on its way out: it closes connections, folds the store if that is due and
+/// lets go of the profile on its own thread. Closing a window returns at once; wait for this
+/// only where the profile must be free before going on (opening it again, the process ending),
+/// and never on the thread that runs the event loop while windows are open.
+#[derive(Debug)]
+pub struct Closing(JobThread);
+
+impl Closing {
+    pub(crate) fn new(thread: JobThread) -> Closing {
+        Closing(thread)
+    }
+
+    /// Whether the worker has let go of the profile.
+    pub fn is_done(&self) -> bool {
+        self.0.thread.as_ref().is_none_or(|t| t.is_finished())
+    }
+
+    /// Waits until the worker has let go of the profile.
+    pub fn wait(mut self) {
+        self.0.join();
     }
 }

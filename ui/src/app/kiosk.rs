@@ -19,7 +19,7 @@ use tokio::sync::mpsc;
 
 use super::AppOptions;
 use super::clock::Clock;
-use super::job_thread::JobThread;
+use super::job_thread::{Closing, JobThread};
 use super::kiosk_adapter;
 use super::session::Session;
 use super::ui::{KioskWindow, Theme};
@@ -113,20 +113,21 @@ impl Kiosk {
         self.node.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    /// Stops syncing and lets go of the profile.
-    pub fn close(mut self) {
-        self.stop();
+    /// Stops syncing; the worker lets go of the profile on its own thread (see [`Closing`]).
+    pub fn close(mut self) -> Closing {
+        self.stop()
     }
 
-    fn stop(&mut self) {
+    fn stop(&mut self) -> Closing {
         self.sink.send(KioskCommand::Shutdown);
-        self.thread.join();
+        Closing::new(self.thread.hand_over())
     }
 }
 
 impl Drop for Kiosk {
     fn drop(&mut self) {
-        self.stop();
+        // Not waited for: the window's thread never joins the worker.
+        let _ = self.stop();
     }
 }
 
@@ -189,7 +190,8 @@ pub fn run_kiosk(
     kiosk.window().window().set_fullscreen(true);
     cover_the_screen(kiosk.window());
     kiosk.window().run().context("the kiosk could not run")?;
-    kiosk.close();
+    // The window is gone; the process waits for the profile to be let go before it ends.
+    kiosk.close().wait();
     Ok(())
 }
 

@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::clock::Clock;
-use super::job_thread::JobThread;
+use super::job_thread::{Closing, JobThread};
 use super::session::{Session, SharedNode};
 use super::ui::{AppWindow, Phase, Screen};
 use super::views::{Limits, Screens};
@@ -169,16 +169,17 @@ impl WorkerHandle {
         })
     }
 
-    /// Stops the worker and waits until the profile is let go.
-    pub(crate) fn stop(&mut self) {
+    /// Tells the worker to stop; it lets go of the profile on its own thread.
+    pub(crate) fn close(&mut self) -> Closing {
         self.sink.send(Command::Shutdown);
-        self.thread.join();
+        Closing::new(self.thread.hand_over())
     }
 }
 
 impl Drop for WorkerHandle {
     fn drop(&mut self) {
-        self.stop();
+        // Not waited for: the window's thread never joins the worker.
+        let _ = self.close();
     }
 }
 
