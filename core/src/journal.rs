@@ -341,6 +341,30 @@ impl Journal {
         Ok(n)
     }
 
+    /// Takes `bytes`, a whole document (`save()`) received for `kind`, in place of this
+    /// device's copy when it holds every change this copy holds: a device that is far behind
+    /// (just paired, restored elsewhere) loads the snapshot instead of applying its history,
+    /// which costs about half as much. Returns whether it did; `false` leaves the journal as it
+    /// was, for the caller to merge the bytes instead ([`Journal::apply`]). The bytes are
+    /// bounded, verified and checked to be this kind of journal first, as `apply` does.
+    pub fn adopt(&mut self, kind: DocKind, bytes: &[u8]) -> Result<bool> {
+        crate::bound::decoded_size(bytes)?;
+        let options = automerge::LoadOptions::new()
+            .on_partial_load(automerge::OnPartialLoad::Error)
+            .verification_mode(automerge::VerificationMode::Check);
+        let loaded = AutoCommit::load_with_options(bytes, options).map_err(|e| {
+            JournalError::NotAJournal(NotJournal::Damaged(Damage::Document(Box::new(e))))
+        })?;
+        check_schema(&loaded, kind)?;
+        let ours = self.heads(kind);
+        if !ours.iter().all(|h| loaded.get_change_by_hash(h).is_some()) {
+            return Ok(false);
+        }
+        let actor = self.doc(kind).get_actor().clone();
+        *self.doc_mut(kind) = loaded.with_actor(actor);
+        Ok(true)
+    }
+
     /// Merges another replica of the same journal into this one: both documents when the
     /// other is a device of the same person, only the shared one otherwise.
     pub fn merge(&mut self, other: &mut Journal, private_too: bool) -> Result<()> {
@@ -729,6 +753,57 @@ mod tests {
             Journal::load(&p.save(), None, b"x"),
             Err(JournalError::NotAJournal(_))
         ));
+    }
+
+    #[test]
+    fn a_device_behind_adopts_a_whole_document_that_holds_it() {
+        let (mut a, mut b, ana, ben) = couple();
+        for n in 0..20 {
+            a.add_appreciation(&ana, &format!("Thank you, {n}"), false, at(n))
+                .unwrap();
+        }
+        let snapshot = a.doc_mut(DocKind::Shared).save();
+        let actor = b.doc(DocKind::Shared).get_actor().clone();
+        assert!(b.adopt(DocKind::Shared, &snapshot).unwrap());
+        assert_eq!(b.heads(DocKind::Shared), a.heads(DocKind::Shared));
+        assert_eq!(b.wall(&Default::default()).len(), 20);
+        // Still this device: its next change is its own.
+        assert_eq!(b.doc(DocKind::Shared).get_actor(), &actor);
+        b.add_appreciation(&ben, "And thank you", false, at(30))
+            .unwrap();
+        assert_eq!(b.wall(&Default::default()).len(), 21);
+    }
+
+    #[test]
+    fn a_whole_document_missing_a_change_of_ours_is_not_adopted() {
+        let (mut a, mut b, ana, ben) = couple();
+        a.add_appreciation(&ana, "Thank you", false, at(1)).unwrap();
+        b.add_appreciation(&ben, "Only here so far", false, at(1))
+            .unwrap();
+        let before = b.heads(DocKind::Shared);
+        let snapshot = a.doc_mut(DocKind::Shared).save();
+        assert!(!b.adopt(DocKind::Shared, &snapshot).unwrap());
+        assert_eq!(b.heads(DocKind::Shared), before, "nothing changed");
+    }
+
+    #[test]
+    fn a_damaged_or_wrong_document_is_refused_and_changes_nothing() {
+        let (mut a, mut b, _, _) = couple();
+        let before = b.heads(DocKind::Shared);
+        let mut snapshot = a.doc_mut(DocKind::Shared).save();
+        let last = snapshot.len() - 1;
+        snapshot[last] ^= 0xff;
+        assert!(matches!(
+            b.adopt(DocKind::Shared, &snapshot),
+            Err(JournalError::NotAJournal(_))
+        ));
+        let private = a.doc_mut(DocKind::Private).save();
+        assert!(
+            b.adopt(DocKind::Shared, &private).is_err(),
+            "the other kind"
+        );
+        assert!(b.adopt(DocKind::Shared, b"not automerge").is_err());
+        assert_eq!(b.heads(DocKind::Shared), before);
     }
 
     #[test]

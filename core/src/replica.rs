@@ -182,6 +182,21 @@ impl Replica {
         Ok(Commit::from_infos(vec![info]))
     }
 
+    /// Stores `snapshot`, the whole document the journal just adopted for `kind` (see
+    /// [`Journal::adopt`]), as everything the store holds for it.
+    pub fn stored_snapshot(
+        &mut self,
+        kind: DocKind,
+        snapshot: &[u8],
+    ) -> Result<Commit, ReplicaError> {
+        let info = self.profile.store_mut().store_snapshot(
+            kind.into(),
+            self.journal.doc_mut(kind),
+            snapshot,
+        )?;
+        Ok(Commit::from_infos(vec![Some(info)]))
+    }
+
     /// Merges Automerge changes (or a saved document) received for one document and stores
     /// them. Returns how many changes were new here, with what was stored. Damaged bytes are
     /// refused and change nothing; the caller bounds their size first (see [`crate::bound`]).

@@ -763,16 +763,45 @@ impl Store {
         slot: DocSlot,
         doc: &mut AutoCommit,
     ) -> Result<CompactionInfo, StoreError> {
+        let snapshot = doc.save();
+        self.compact_from(slot, doc, &snapshot)
+    }
+
+    /// Stores `snapshot` (a `save()` of `doc`, such as the bytes `doc` was just loaded from) as
+    /// everything `slot` holds, as [`Store::compact`] does without saving `doc` again: how a
+    /// device keeps a whole document it adopted from a peer.
+    pub fn store_snapshot(
+        &mut self,
+        slot: DocSlot,
+        doc: &mut AutoCommit,
+        snapshot: &[u8],
+    ) -> Result<ChunkInfo, StoreError> {
+        let info = self.compact_from(slot, doc, snapshot)?;
+        let after = self.slot_stats(slot)?;
+        Ok(ChunkInfo {
+            slot,
+            seq: after.last_seq.unwrap_or_default(),
+            bytes: info.snapshot_bytes,
+            sealed_bytes: usize::try_from(after.snapshot_bytes).unwrap_or(usize::MAX),
+            compaction: Compaction::Done(info),
+        })
+    }
+
+    fn compact_from(
+        &mut self,
+        slot: DocSlot,
+        doc: &mut AutoCommit,
+        snapshot: &[u8],
+    ) -> Result<CompactionInfo, StoreError> {
         let before = self.slot_stats(slot)?;
         let heads = self.known_heads(slot)?;
         if !holds_all(doc, &heads) {
             return Err(StoreError::IncompleteDocument { slot });
         }
-        let snapshot = doc.save();
         let seq = before.next_seq();
         let sealed = self
             .sealer
-            .seal(&chunk_context(slot, seq, ChunkKind::Snapshot), &snapshot)
+            .seal(&chunk_context(slot, seq, ChunkKind::Snapshot), snapshot)
             .map_err(StoreError::Seal)?;
         let mut value = Vec::with_capacity(sealed.len() + 1);
         value.push(ChunkKind::Snapshot.byte());

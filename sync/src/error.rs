@@ -258,6 +258,9 @@ pub enum Breach {
     /// A sync message whose changes would decode to more than a device may hold at once.
     #[error("the sync message's changes were refused: {0}")]
     Inflated(#[source] hearth_core::bound::InflationError),
+    /// A whole document the journal refused (damaged, or not this kind of journal).
+    #[error("the document sent was refused: {0}")]
+    Refused(#[source] Box<JournalError>),
     /// A sync message Automerge could not apply.
     #[error("the sync message could not be applied: {0}")]
     Unapplicable(#[source] Box<automerge::AutomergeError>),

@@ -29,7 +29,7 @@ mod net;
 mod node;
 mod pair;
 mod session;
-pub use session::apply_sync_message;
+pub use session::{Received, apply_sync_message};
 mod setup;
 mod ticket;
 

@@ -14,32 +14,66 @@ use crate::error::{Breach, LinkError, Result, SyncError};
 use crate::frame::{self, FrameError, MAX_FRAME};
 use crate::node::{Event, Node, WeakNode};
 
-/// Decodes one sync message frame body and applies it to a journal document. Returns how many
-/// change chunks it brought that were new here (0 if nothing changed), or why it was refused
-/// (undecodable, or not applicable). Counting chunks, not changes, keeps a large first sync
-/// from walking the whole history again just to count.
+/// What one sync message brought.
+#[derive(Debug, Default)]
+pub struct Received {
+    /// Change chunks new here (0 if nothing changed). Counting chunks, not changes, keeps a
+    /// large first sync from walking the whole history again just to count.
+    pub chunks: usize,
+    /// The whole document this device took in place of its own copy, when the message
+    /// carried one (a peer sends its `save()` to a device far behind) holding everything this
+    /// copy held: loading it costs about half of applying its history. To be stored as the
+    /// document's snapshot.
+    pub adopted: Option<Vec<u8>>,
+}
+
+/// Decodes one sync message frame body and applies it to a journal document: what it brought,
+/// or why it was refused (undecodable, too large once inflated, or not applicable).
 pub fn apply_sync_message(
     journal: &mut Journal,
     kind: DocKind,
     state: &mut sync::State,
     body: &[u8],
-) -> std::result::Result<usize, Breach> {
-    let msg = sync::Message::decode(body).map_err(|e| Breach::Undecodable(Box::new(e)))?;
+) -> std::result::Result<Received, Breach> {
+    let mut msg = sync::Message::decode(body).map_err(|e| Breach::Undecodable(Box::new(e)))?;
     // `decode` only splits the change list; `receive_sync_message` inflates it, without a bound.
     // Measure every chunk first, against one budget for the whole message.
     hearth_core::bound::decoded_size_of_all(msg.changes.iter(), hearth_core::bound::MAX_DECODED)
         .map_err(Breach::Inflated)?;
     let chunks = msg.changes.len();
+    let before = journal.heads(kind);
+    let mut adopted = None;
+    if let Some(whole) = whole_document(&msg.changes)
+        && journal
+            .adopt(kind, whole)
+            .map_err(|e| Breach::Refused(Box::new(e)))?
+    {
+        adopted = Some(whole.to_vec());
+        // The document is in; the rest of the message (heads, needs, what the peer has) still
+        // moves the sync state on from there.
+        msg.changes = sync::ChunkList::empty();
+    }
     let doc = journal.doc_mut(kind);
-    let before = doc.get_heads();
     doc.sync()
         .receive_sync_message(state, msg)
         .map_err(|e| Breach::Unapplicable(Box::new(e)))?;
-    Ok(if doc.get_heads() == before {
+    let chunks = if doc.get_heads() == before {
         0
     } else {
         chunks.max(1)
-    })
+    };
+    Ok(Received { chunks, adopted })
+}
+
+/// The message's one chunk if it is a whole document (Automerge's magic bytes, then chunk type
+/// 0 after the checksum), as a peer sends to a device that lacks most of it.
+fn whole_document(changes: &sync::ChunkList) -> Option<&[u8]> {
+    const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
+    let mut chunks = changes.iter();
+    let (Some(only), None) = (chunks.next(), chunks.next()) else {
+        return None;
+    };
+    (only.len() > 8 && only[..4] == MAGIC && only[8] == 0).then_some(only)
 }
 
 /// How long a session runs.
@@ -77,18 +111,19 @@ impl Node {
     ) -> Result<usize> {
         let (n, commit) = {
             let mut st = self.state();
-            let n = apply_sync_message(st.journal_mut(), kind, state, body).map_err(|breach| {
-                SyncError::Protocol {
-                    peer: peer.fmt_short().to_string(),
-                    breach,
-                }
-            })?;
-            let commit = if n > 0 {
-                st.stored_received(kind, body.len())?
-            } else {
-                Default::default()
+            let got =
+                apply_sync_message(st.journal_mut(), kind, state, body).map_err(|breach| {
+                    SyncError::Protocol {
+                        peer: peer.fmt_short().to_string(),
+                        breach,
+                    }
+                })?;
+            let commit = match &got.adopted {
+                Some(snapshot) => st.stored_snapshot(kind, snapshot)?,
+                None if got.chunks > 0 => st.stored_received(kind, body.len())?,
+                None => Default::default(),
             };
-            (n, commit)
+            (got.chunks, commit)
         };
         if n > 0 {
             self.stored(&commit);
@@ -359,5 +394,64 @@ async fn serve_stream(
             peer: peer.to_string(),
             error: e.to_string(),
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hearth_core::Timestamp;
+
+    const T0: Timestamp = Timestamp(1_767_225_600_000);
+
+    /// Runs the sync protocol between two journals in memory through `apply_sync_message`, as
+    /// two sessions would; says whether `b` took a whole document from `a`.
+    fn sync_through(a: &mut Journal, b: &mut Journal) -> bool {
+        let (mut sa, mut sb) = (sync::State::new(), sync::State::new());
+        let mut adopted = false;
+        for _ in 0..20 {
+            let to_b = a
+                .doc_mut(DocKind::Shared)
+                .sync()
+                .generate_sync_message(&mut sa);
+            let to_a = b
+                .doc_mut(DocKind::Shared)
+                .sync()
+                .generate_sync_message(&mut sb);
+            if to_b.is_none() && to_a.is_none() {
+                return adopted;
+            }
+            if let Some(m) = to_b {
+                let got = apply_sync_message(b, DocKind::Shared, &mut sb, &m.encode()).unwrap();
+                adopted |= got.adopted.is_some();
+            }
+            if let Some(m) = to_a {
+                apply_sync_message(a, DocKind::Shared, &mut sa, &m.encode()).unwrap();
+            }
+        }
+        panic!("the sync did not settle");
+    }
+
+    #[test]
+    fn a_device_far_behind_takes_the_whole_document_and_the_protocol_goes_on() {
+        let mut a = Journal::new(b"session-test-a").unwrap();
+        let ana = a.add_partner("Ana", "#c0623b", T0).unwrap();
+        let mut b = Journal::new(b"session-test-b").unwrap();
+        sync_through(&mut a, &mut b);
+        for n in 0..200 {
+            a.add_appreciation(&ana, &format!("Thank you, {n}"), false, T0)
+                .unwrap();
+        }
+        assert!(sync_through(&mut a, &mut b), "b loaded a's document whole");
+        assert_eq!(a.heads(DocKind::Shared), b.heads(DocKind::Shared));
+        assert_eq!(b.wall(&Default::default()).len(), 200);
+
+        // From there, a change each way runs the protocol as usual.
+        a.add_appreciation(&ana, "One more", false, T0).unwrap();
+        let ben = b.add_partner("Ben", "#3b7fc0", T0).unwrap();
+        b.add_appreciation(&ben, "And one back", false, T0).unwrap();
+        assert!(!sync_through(&mut a, &mut b), "a few changes are merged");
+        assert_eq!(a.heads(DocKind::Shared), b.heads(DocKind::Shared));
+        assert_eq!(a.wall(&Default::default()).len(), 202);
     }
 }
