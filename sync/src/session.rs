@@ -53,10 +53,16 @@ pub fn apply_sync_message(
         // moves the sync state on from there.
         msg.changes = sync::ChunkList::empty();
     }
+    let sent = state.last_sent_heads.clone();
     let doc = journal.doc_mut(kind);
     doc.sync()
         .receive_sync_message(state, msg)
         .map_err(|e| Breach::Unapplicable(Box::new(e)))?;
+    if adopted.is_some() {
+        // A message without changes whose heads are ours reads to Automerge as "the peer knows
+        // where we are"; after an adoption it does not yet, so the next message says so.
+        state.last_sent_heads = sent;
+    }
     let chunks = if doc.get_heads() == before {
         0
     } else {
@@ -419,6 +425,9 @@ mod tests {
                 .sync()
                 .generate_sync_message(&mut sb);
             if to_b.is_none() && to_a.is_none() {
+                // Settled as a session sees it: each side knows the other is where it is.
+                assert_eq!(sa.their_heads, Some(a.heads(DocKind::Shared)));
+                assert_eq!(sb.their_heads, Some(b.heads(DocKind::Shared)));
                 return adopted;
             }
             if let Some(m) = to_b {

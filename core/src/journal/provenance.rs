@@ -102,15 +102,16 @@ struct History {
 impl History {
     fn of(doc: &AutoCommit) -> History {
         let mut doc = doc.clone();
+        // The changes' metadata only: their ops are not decoded.
         let changes = doc
-            .get_changes(&[])
-            .iter()
+            .get_changes_meta(&[])
+            .into_iter()
             .map(|c| {
                 (
-                    c.actor_id().clone(),
-                    c.start_op().get(),
-                    c.len() as u64,
-                    c.deps().to_vec(),
+                    c.actor.into_owned(),
+                    c.start_op,
+                    (c.max_op + 1).saturating_sub(c.start_op),
+                    c.deps,
                 )
             })
             .collect();
