@@ -100,6 +100,15 @@ pub struct Journal {
     indexes: std::sync::Mutex<Indexes>,
 }
 
+/// How [`Journal::adopt`] took a whole document.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Adopted {
+    /// As it came: it held everything this copy held, so its bytes are the document's.
+    Whole,
+    /// With this many changes of this copy carried over onto it.
+    Carried(usize),
+}
+
 /// Typed summaries of collections in memory, each valid for the journal generation it was
 /// built at: a query picks from them instead of reading every item from the document.
 #[derive(Debug, Default)]
@@ -342,27 +351,55 @@ impl Journal {
     }
 
     /// Takes `bytes`, a whole document (`save()`) received for `kind`, in place of this
-    /// device's copy when it holds every change this copy holds: a device that is far behind
-    /// (just paired, restored elsewhere) loads the snapshot instead of applying its history,
-    /// which costs about half as much. Returns whether it did; `false` leaves the journal as it
-    /// was, for the caller to merge the bytes instead ([`Journal::apply`]). The bytes are
-    /// bounded, verified and checked to be this kind of journal first, as `apply` does.
-    pub fn adopt(&mut self, kind: DocKind, bytes: &[u8]) -> Result<bool> {
+    /// device's copy when this copy is the smaller: a device far behind (just paired, restored
+    /// elsewhere) loads the snapshot instead of applying its history, which costs about half as
+    /// much. The few changes of its own the document lacks (its addresses, a note written
+    /// meanwhile) are carried over onto it. `None` leaves the journal as it was, for the caller
+    /// to merge the bytes instead ([`Journal::apply`]). The bytes are bounded, verified and
+    /// checked to be this kind of journal first, as `apply` does.
+    pub fn adopt(&mut self, kind: DocKind, bytes: &[u8]) -> Result<Option<Adopted>> {
         crate::bound::decoded_size(bytes)?;
         let options = automerge::LoadOptions::new()
             .on_partial_load(automerge::OnPartialLoad::Error)
             .verification_mode(automerge::VerificationMode::Check);
-        let loaded = AutoCommit::load_with_options(bytes, options).map_err(|e| {
+        let mut loaded = AutoCommit::load_with_options(bytes, options).map_err(|e| {
             JournalError::NotAJournal(NotJournal::Damaged(Damage::Document(Box::new(e))))
         })?;
         check_schema(&loaded, kind)?;
         let ours = self.heads(kind);
-        if !ours.iter().all(|h| loaded.get_change_by_hash(h).is_some()) {
-            return Ok(false);
-        }
+        let adopted = if ours.iter().all(|h| loaded.get_change_by_hash(h).is_some()) {
+            Adopted::Whole
+        } else {
+            // Worth it only for a copy much smaller than the document: each of its changes is
+            // looked up there.
+            let mine: Vec<ChangeHash> = self
+                .doc_mut(kind)
+                .get_changes_meta(&[])
+                .into_iter()
+                .map(|c| c.hash)
+                .collect();
+            if mine.len().saturating_mul(2) > loaded.get_changes_meta(&[]).len() {
+                return Ok(None);
+            }
+            let missing: Vec<ChangeHash> = mine
+                .into_iter()
+                .filter(|h| loaded.get_change_by_hash(h).is_none())
+                .collect();
+            let doc = self.doc_mut(kind);
+            let carried: Vec<automerge::Change> = missing
+                .iter()
+                .filter_map(|h| doc.get_change_by_hash(h))
+                .collect();
+            let n = carried.len();
+            loaded.apply_changes(carried)?;
+            if !ours.iter().all(|h| loaded.get_change_by_hash(h).is_some()) {
+                return Ok(None);
+            }
+            Adopted::Carried(n)
+        };
         let actor = self.doc(kind).get_actor().clone();
         *self.doc_mut(kind) = loaded.with_actor(actor);
-        Ok(true)
+        Ok(Some(adopted))
     }
 
     /// Merges another replica of the same journal into this one: both documents when the
@@ -764,7 +801,10 @@ mod tests {
         }
         let snapshot = a.doc_mut(DocKind::Shared).save();
         let actor = b.doc(DocKind::Shared).get_actor().clone();
-        assert!(b.adopt(DocKind::Shared, &snapshot).unwrap());
+        assert_eq!(
+            b.adopt(DocKind::Shared, &snapshot).unwrap(),
+            Some(Adopted::Whole)
+        );
         assert_eq!(b.heads(DocKind::Shared), a.heads(DocKind::Shared));
         assert_eq!(b.wall(&Default::default()).len(), 20);
         // Still this device: its next change is its own.
@@ -775,15 +815,32 @@ mod tests {
     }
 
     #[test]
-    fn a_whole_document_missing_a_change_of_ours_is_not_adopted() {
+    fn a_few_changes_of_ours_are_carried_onto_the_document_and_many_keep_the_copy() {
         let (mut a, mut b, ana, ben) = couple();
-        a.add_appreciation(&ana, "Thank you", false, at(1)).unwrap();
+        for n in 0..20 {
+            a.add_appreciation(&ana, &format!("Thank you, {n}"), false, at(n))
+                .unwrap();
+        }
         b.add_appreciation(&ben, "Only here so far", false, at(1))
             .unwrap();
-        let before = b.heads(DocKind::Shared);
         let snapshot = a.doc_mut(DocKind::Shared).save();
-        assert!(!b.adopt(DocKind::Shared, &snapshot).unwrap());
-        assert_eq!(b.heads(DocKind::Shared), before, "nothing changed");
+        let mut c = Journal::load(&b.doc_mut(DocKind::Shared).save(), None, b"device-c").unwrap();
+        assert_eq!(
+            b.adopt(DocKind::Shared, &snapshot).unwrap(),
+            Some(Adopted::Carried(1))
+        );
+        assert_eq!(b.wall(&Default::default()).len(), 21, "both sides' notes");
+        a.merge(&mut b, false).unwrap();
+        assert_eq!(a.heads(DocKind::Shared), b.heads(DocKind::Shared));
+
+        // A copy as large as the document is merged the usual way instead.
+        for n in 0..40 {
+            c.add_appreciation(&ben, &format!("From Ben, {n}"), false, at(n))
+                .unwrap();
+        }
+        let before = c.heads(DocKind::Shared);
+        assert_eq!(c.adopt(DocKind::Shared, &snapshot).unwrap(), None);
+        assert_eq!(c.heads(DocKind::Shared), before, "nothing changed");
     }
 
     #[test]

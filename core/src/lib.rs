@@ -109,7 +109,9 @@ pub fn text_line(field: &'static str, s: &str) -> Result<String, JournalError> {
     text::line(field, s, true)
 }
 pub use ids::{Id, PartnerId, Timestamp};
-pub use journal::{Acting, DocKind, Journal, SCHEMA_MAJOR, SCHEMA_MINOR, TRASH_DAYS, Touched};
+pub use journal::{
+    Acting, Adopted, DocKind, Journal, SCHEMA_MAJOR, SCHEMA_MINOR, TRASH_DAYS, Touched,
+};
 pub use model::*;
 pub use text::{MAX_LINE, MAX_TEXT, display_safe};
 

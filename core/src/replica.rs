@@ -182,18 +182,23 @@ impl Replica {
         Ok(Commit::from_infos(vec![info]))
     }
 
-    /// Stores `snapshot`, the whole document the journal just adopted for `kind` (see
-    /// [`Journal::adopt`]), as everything the store holds for it.
+    /// Stores the whole document the journal just adopted for `kind` (see [`Journal::adopt`])
+    /// as everything the store holds for it: `snapshot`, the bytes it came as, when they are
+    /// the document as it is now; else a fresh `save()`.
     pub fn stored_snapshot(
         &mut self,
         kind: DocKind,
-        snapshot: &[u8],
+        snapshot: Option<&[u8]>,
     ) -> Result<Commit, ReplicaError> {
-        let info = self.profile.store_mut().store_snapshot(
-            kind.into(),
-            self.journal.doc_mut(kind),
-            snapshot,
-        )?;
+        let store = self.profile.store_mut();
+        let doc = self.journal.doc_mut(kind);
+        let info = match snapshot {
+            Some(bytes) => store.store_snapshot(kind.into(), doc, bytes)?,
+            None => {
+                let saved = doc.save();
+                store.store_snapshot(kind.into(), doc, &saved)?
+            }
+        };
         Ok(Commit::from_infos(vec![Some(info)]))
     }
 

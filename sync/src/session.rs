@@ -3,7 +3,7 @@
 //! pushes local changes as they happen.
 
 use automerge::sync::{self, SyncDoc};
-use hearth_core::{DocKind, Journal};
+use hearth_core::{Adopted, DocKind, Journal};
 use iroh::EndpointId;
 use iroh::endpoint::{Connection, RecvStream, SendStream};
 use iroh::protocol::{AcceptError, ProtocolHandler};
@@ -20,11 +20,13 @@ pub struct Received {
     /// Change chunks new here (0 if nothing changed). Counting chunks, not changes, keeps a
     /// large first sync from walking the whole history again just to count.
     pub chunks: usize,
-    /// The whole document this device took in place of its own copy, when the message
-    /// carried one (a peer sends its `save()` to a device far behind) holding everything this
-    /// copy held: loading it costs about half of applying its history. To be stored as the
-    /// document's snapshot.
-    pub adopted: Option<Vec<u8>>,
+    /// Whether this device took the whole document the message carried in place of its own
+    /// copy (a peer sends its `save()` to a device far behind; see [`Journal::adopt`]): to be
+    /// stored as the document's snapshot.
+    pub adopted: bool,
+    /// The bytes the adopted document came as, when they are the document as it is now (it
+    /// held everything this copy held): stored as they are, without saving again.
+    pub snapshot: Option<Vec<u8>>,
 }
 
 /// Decodes one sync message frame body and applies it to a journal document: what it brought,
@@ -42,13 +44,14 @@ pub fn apply_sync_message(
         .map_err(Breach::Inflated)?;
     let chunks = msg.changes.len();
     let before = journal.heads(kind);
-    let mut adopted = None;
+    let (mut adopted, mut snapshot) = (false, None);
     if let Some(whole) = whole_document(&msg.changes)
-        && journal
+        && let Some(how) = journal
             .adopt(kind, whole)
             .map_err(|e| Breach::Refused(Box::new(e)))?
     {
-        adopted = Some(whole.to_vec());
+        adopted = true;
+        snapshot = (how == Adopted::Whole).then(|| whole.to_vec());
         // The document is in; the rest of the message (heads, needs, what the peer has) still
         // moves the sync state on from there.
         msg.changes = sync::ChunkList::empty();
@@ -58,7 +61,7 @@ pub fn apply_sync_message(
     doc.sync()
         .receive_sync_message(state, msg)
         .map_err(|e| Breach::Unapplicable(Box::new(e)))?;
-    if adopted.is_some() {
+    if adopted {
         // A message without changes whose heads are ours reads to Automerge as "the peer knows
         // where we are"; after an adoption it does not yet, so the next message says so.
         state.last_sent_heads = sent;
@@ -68,7 +71,11 @@ pub fn apply_sync_message(
     } else {
         chunks.max(1)
     };
-    Ok(Received { chunks, adopted })
+    Ok(Received {
+        chunks,
+        adopted,
+        snapshot,
+    })
 }
 
 /// The message's one chunk if it is a whole document (Automerge's magic bytes, then chunk type
@@ -124,10 +131,12 @@ impl Node {
                         breach,
                     }
                 })?;
-            let commit = match &got.adopted {
-                Some(snapshot) => st.stored_snapshot(kind, snapshot)?,
-                None if got.chunks > 0 => st.stored_received(kind, body.len())?,
-                None => Default::default(),
+            let commit = if got.adopted {
+                st.stored_snapshot(kind, got.snapshot.as_deref())?
+            } else if got.chunks > 0 {
+                st.stored_received(kind, body.len())?
+            } else {
+                Default::default()
             };
             (got.chunks, commit)
         };
@@ -432,7 +441,7 @@ mod tests {
             }
             if let Some(m) = to_b {
                 let got = apply_sync_message(b, DocKind::Shared, &mut sb, &m.encode()).unwrap();
-                adopted |= got.adopted.is_some();
+                adopted |= got.adopted;
             }
             if let Some(m) = to_a {
                 apply_sync_message(a, DocKind::Shared, &mut sa, &m.encode()).unwrap();
@@ -447,6 +456,9 @@ mod tests {
         let ana = a.add_partner("Ana", "#c0623b", T0).unwrap();
         let mut b = Journal::new(b"session-test-b").unwrap();
         sync_through(&mut a, &mut b);
+        // The device far behind has written a little of its own meanwhile (as a new device
+        // publishes its addresses): carried over onto the document it takes.
+        let ben = b.add_partner("Ben", "#3b7fc0", T0).unwrap();
         for n in 0..200 {
             a.add_appreciation(&ana, &format!("Thank you, {n}"), false, T0)
                 .unwrap();
@@ -454,10 +466,10 @@ mod tests {
         assert!(sync_through(&mut a, &mut b), "b loaded a's document whole");
         assert_eq!(a.heads(DocKind::Shared), b.heads(DocKind::Shared));
         assert_eq!(b.wall(&Default::default()).len(), 200);
+        assert_eq!(a.partners().len(), 2, "b's own change reached a");
 
         // From there, a change each way runs the protocol as usual.
         a.add_appreciation(&ana, "One more", false, T0).unwrap();
-        let ben = b.add_partner("Ben", "#3b7fc0", T0).unwrap();
         b.add_appreciation(&ben, "And one back", false, T0).unwrap();
         assert!(!sync_through(&mut a, &mut b), "a few changes are merged");
         assert_eq!(a.heads(DocKind::Shared), b.heads(DocKind::Shared));
