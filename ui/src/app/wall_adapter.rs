@@ -104,8 +104,13 @@ pub(crate) fn apply(window: &AppWindow, view: &WallView) {
     g.set_has_more(view.has_more);
 }
 
+/// The words the note field starts with.
+const PROMPT: &str = "Thank you for";
+
 /// A note as typed after the field's "Thank you for ": no space around it and single spaces
-/// where the prompt and the typing met (or a finger pressed twice); line breaks stay.
+/// where the prompt and the typing met (or a finger pressed twice); line breaks stay. A whole
+/// thank-you typed after the prompt ("Thank you for Thank you for the walk", "Thank you for
+/// thanks for the tea") keeps only what was typed.
 fn tidy(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.trim().chars() {
@@ -113,6 +118,12 @@ fn tidy(text: &str) -> String {
             continue;
         }
         out.push(c);
+    }
+    if let Some(rest) = out.strip_prefix(PROMPT).map(str::trim_start) {
+        let typed = rest.to_lowercase();
+        if typed.starts_with("thank you") || typed.starts_with("thanks") {
+            return rest.to_owned();
+        }
     }
     out
 }
@@ -127,5 +138,22 @@ mod tests {
         assert_eq!(tidy("  Thank you for   dinner"), "Thank you for dinner");
         assert_eq!(tidy("Thanks.\n\nAgain"), "Thanks.\n\nAgain");
         assert_eq!(tidy("   "), "");
+    }
+
+    #[test]
+    fn a_whole_thank_you_typed_after_the_prompt_is_not_doubled() {
+        assert_eq!(
+            tidy("Thank you for Thank you for the walk"),
+            "Thank you for the walk"
+        );
+        assert_eq!(
+            tidy("Thank you for thanks for the tea!"),
+            "thanks for the tea!"
+        );
+        assert_eq!(
+            tidy("Thank you for thanking my mother"),
+            "Thank you for thanking my mother"
+        );
+        assert_eq!(tidy("Thank you for"), "Thank you for");
     }
 }
