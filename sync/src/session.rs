@@ -46,6 +46,7 @@ pub fn apply_sync_message(
     let before = journal.heads(kind);
     let (mut adopted, mut snapshot) = (false, None);
     if let Some(whole) = whole_document(&msg.changes)
+        && whole.len() >= ADOPT_FROM
         && let Some(how) = journal
             .adopt(kind, whole)
             .map_err(|e| Breach::Refused(Box::new(e)))?
@@ -77,6 +78,11 @@ pub fn apply_sync_message(
         snapshot,
     })
 }
+
+/// The smallest whole document worth taking in place of this device's copy: below it, merging
+/// costs little, and a store keeps its chunks rather than rewriting itself as one snapshot (the
+/// store's own threshold, `CompactionPolicy::min_bytes`).
+const ADOPT_FROM: usize = 16 * 1024;
 
 /// The message's one chunk if it is a whole document (Automerge's magic bytes, then chunk type
 /// 0 after the checksum), as a peer sends to a device that lacks most of it.
@@ -459,13 +465,20 @@ mod tests {
         // The device far behind has written a little of its own meanwhile (as a new device
         // publishes its addresses): carried over onto the document it takes.
         let ben = b.add_partner("Ben", "#3b7fc0", T0).unwrap();
-        for n in 0..200 {
-            a.add_appreciation(&ana, &format!("Thank you, {n}"), false, T0)
-                .unwrap();
+        // Enough for a whole document worth adopting (ADOPT_FROM).
+        for n in 0..1500 {
+            a.add_appreciation(
+                &ana,
+                &format!("Thank you for the evening number {n}"),
+                false,
+                T0,
+            )
+            .unwrap();
         }
+        assert!(a.doc_mut(DocKind::Shared).save().len() >= ADOPT_FROM);
         assert!(sync_through(&mut a, &mut b), "b loaded a's document whole");
         assert_eq!(a.heads(DocKind::Shared), b.heads(DocKind::Shared));
-        assert_eq!(b.wall(&Default::default()).len(), 200);
+        assert_eq!(b.wall(&Default::default()).len(), 1500);
         assert_eq!(a.partners().len(), 2, "b's own change reached a");
 
         // From there, a change each way runs the protocol as usual.
@@ -473,6 +486,6 @@ mod tests {
         b.add_appreciation(&ben, "And one back", false, T0).unwrap();
         assert!(!sync_through(&mut a, &mut b), "a few changes are merged");
         assert_eq!(a.heads(DocKind::Shared), b.heads(DocKind::Shared));
-        assert_eq!(a.wall(&Default::default()).len(), 202);
+        assert_eq!(a.wall(&Default::default()).len(), 1502);
     }
 }
