@@ -355,10 +355,10 @@ impl Journal {
     /// elsewhere) loads the snapshot instead of applying its history, which costs about half as
     /// much. The few changes of its own the document lacks (its addresses, a note written
     /// meanwhile) are carried over onto it. `None` leaves the journal as it was, for the caller
-    /// to merge the bytes instead ([`Journal::apply`]). The bytes are bounded, verified and
-    /// checked to be this kind of journal first, as `apply` does.
+    /// to merge the bytes instead ([`Journal::apply`]). The caller bounds what the bytes decode
+    /// to first ([`crate::bound`]; a sync message is measured whole before anything of it is
+    /// read); here they are verified and checked to be this kind of journal.
     pub fn adopt(&mut self, kind: DocKind, bytes: &[u8]) -> Result<Option<Adopted>> {
-        crate::bound::decoded_size(bytes)?;
         let options = automerge::LoadOptions::new()
             .on_partial_load(automerge::OnPartialLoad::Error)
             .verification_mode(automerge::VerificationMode::Check);

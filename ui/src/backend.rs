@@ -98,19 +98,7 @@ impl Backend {
 
     /// [`Backend::apply`] for an intent that makes an item: its id.
     pub(crate) fn create(&mut self, intent: &Intent) -> Result<Id> {
-        self.create_worded(intent, |e| e)
-    }
-
-    /// [`Backend::apply_worded`] for an intent that makes an item: its id.
-    pub(crate) fn create_worded(
-        &mut self,
-        intent: &Intent,
-        word: impl FnOnce(JournalError) -> JournalError,
-    ) -> Result<Id> {
-        match self.apply_worded(intent, word)? {
-            Applied::Created(id) => Ok(id),
-            other => anyhow::bail!("the change was saved but made no new item ({other:?})"),
-        }
+        created(self.apply(intent)?)
     }
 
     /// Runs `f` with the profile and the journal together.
@@ -161,5 +149,13 @@ impl Backend {
         self.me().context(
             "this is the home display, which belongs to no one; do this from your own device",
         )
+    }
+}
+
+/// The new item's id from what applying an intent made.
+pub(crate) fn created(applied: Applied) -> Result<Id> {
+    match applied {
+        Applied::Created(id) => Ok(id),
+        other => anyhow::bail!("the change was saved but made no new item ({other:?})"),
     }
 }

@@ -89,7 +89,8 @@ pub(crate) fn note(ctx: &mut Ctx, a: &NoteArgs) -> Result<()> {
     };
     let id = ctx
         .backend
-        .create_worded(&add, as_note)
+        .apply_worded(&add, as_note)
+        .and_then(crate::backend::created)
         .context("could not add the note")?;
     let where_ = if a.wall_safe {
         "It will show on the home display too."
