@@ -121,6 +121,6 @@ pub use profile::{
 };
 pub use replica::{CLAIMED_PERSON, Commit, Replica, ReplicaError};
 pub use store::{
-    ChunkInfo, Compaction, CompactionInfo, CompactionPolicy, DocSlot, STORE_FORMAT, SlotStats,
-    Store, StoreError, Trust,
+    ChunkInfo, Compaction, CompactionInfo, CompactionPolicy, DocSlot, LandedChunks, STORE_FORMAT,
+    SlotStats, StagedChunks, Store, StoreError, Trust,
 };

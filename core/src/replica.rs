@@ -8,7 +8,7 @@
 //! decides *how* both documents are stored together.
 
 use crate::journal::{DocKind, Journal};
-use crate::store::{ChunkInfo, Compaction, DocSlot, StoreError};
+use crate::store::{ChunkInfo, Compaction, DocSlot, LandedChunks, StagedChunks, StoreError};
 use crate::{JournalError, PartnerId, Profile, ProfileError};
 
 /// The profile setting naming the person a device says it belongs to before any member has
@@ -144,6 +144,21 @@ impl Replica {
         &mut self,
         intent: impl FnOnce(&mut Journal) -> Result<T, JournalError>,
     ) -> Result<(T, Commit), ReplicaError> {
+        let (out, staged) = self.stage(intent)?;
+        let landed = staged.write()?;
+        Ok((out, self.settle(landed)?))
+    }
+
+    /// [`Replica::write`] in two halves, for an owner that shares the replica behind a lock:
+    /// applies the intent and seals what it changed for the store; the caller lets go of the
+    /// replica, writes the chunks ([`StagedChunks::write`], the disk's part, while peers can
+    /// already be sent the change) and then hands them to [`Replica::settle`]. A crash before
+    /// the chunks land loses the change here only; a peer that got it hands it back at the next
+    /// sync.
+    pub fn stage<T>(
+        &mut self,
+        intent: impl FnOnce(&mut Journal) -> Result<T, JournalError>,
+    ) -> Result<(T, StagedChunks), ReplicaError> {
         if self.profile.is_read_only() {
             return Err(ProfileError::ReadOnly {
                 path: self.profile.dir().to_owned(),
@@ -151,19 +166,29 @@ impl Replica {
             .into());
         }
         let out = intent(&mut self.journal)?;
-        let commit = self.commit()?;
-        Ok((out, commit))
+        let (shared, private) = self.journal.docs_mut();
+        let staged = self
+            .profile
+            .store_mut()
+            .stage_batch(&mut [(DocSlot::Shared, shared), (DocSlot::Private, private)])?;
+        Ok((out, staged))
+    }
+
+    /// Finishes a staged write once its chunks landed (see [`Replica::stage`]): what it stored,
+    /// and whether a fold fell due.
+    pub fn settle(&mut self, landed: LandedChunks) -> Result<Commit, ReplicaError> {
+        let (shared, private) = self.journal.docs_mut();
+        let infos = self.profile.store_mut().settle(
+            landed,
+            &mut [(DocSlot::Shared, shared), (DocSlot::Private, private)],
+        )?;
+        Ok(Commit::from_infos(infos))
     }
 
     /// Stores what the journal holds that the store does not, both documents in one
     /// transaction.
     pub fn commit(&mut self) -> Result<Commit, ReplicaError> {
-        let (shared, private) = self.journal.docs_mut();
-        let infos = self
-            .profile
-            .store_mut()
-            .append_batch(&mut [(DocSlot::Shared, shared), (DocSlot::Private, private)])?;
-        Ok(Commit::from_infos(infos))
+        self.write(|_| Ok(())).map(|((), commit)| commit)
     }
 
     /// Stores changes that were merged into one document from elsewhere (`incoming` bytes of

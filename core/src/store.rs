@@ -12,6 +12,11 @@
 //! [`Store::compact_due`] when it is idle. Only a slot left uncompacted far past the policy is
 //! folded by the append itself.
 //!
+//! An append can also be made in halves ([`Store::stage_batch`], [`StagedChunks::write`],
+//! [`Store::settle`]) so that an owner sharing the store behind a lock writes to disk without
+//! holding it. Staged chunks land in the order they were staged and every other chunk write
+//! waits for them, so the file only ever holds a prefix of what was staged.
+//!
 //! Commits use redb's default durability: the commit is on disk (fsync) when it returns, and
 //! after a crash redb reopens at the last whole commit, found by checksum. (redb's two-phase
 //! commit defends against a writer who chooses the bytes written so as to forge a checksum;
@@ -27,6 +32,7 @@ mod tests;
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use automerge::{AutoCommit, ChangeHash, ReadDoc};
 use redb::{ReadableDatabase, TableDefinition};
@@ -310,6 +316,17 @@ pub enum StoreError {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// A chunk staged before this one failed to land, so this one was not written either (it
+    /// would refer to changes the file does not hold). What memory holds is stored with the
+    /// next change.
+    #[error(
+        "an earlier write to the journal store at {} failed, so this one was not made",
+        path.display()
+    )]
+    EarlierWriteFailed {
+        /// The store file.
+        path: PathBuf,
+    },
     /// Sealing a value failed.
     #[error("could not seal data for the journal store: {0}")]
     Seal(String),
@@ -353,7 +370,8 @@ struct SlotState {
 /// The file is verified when it is opened, so damage is reported as [`StoreError::Damaged`],
 /// with the file left as it is.
 pub struct Store {
-    db: redb::Database,
+    db: Arc<redb::Database>,
+    landing: Arc<Landing>,
     path: PathBuf,
     sealer: Sealer,
     policy: CompactionPolicy,
@@ -452,7 +470,8 @@ impl Store {
 
     fn with_db(db: redb::Database, path: &Path, keys: &DeviceKeys, peers: PeerBook) -> Store {
         Store {
-            db,
+            db: Arc::new(db),
+            landing: Arc::default(),
             path: path.to_owned(),
             sealer: Sealer::new(keys),
             policy: CompactionPolicy::default(),
@@ -581,13 +600,28 @@ impl Store {
         &mut self,
         docs: &mut [(DocSlot, &mut AutoCommit)],
     ) -> Result<Vec<Option<ChunkInfo>>, StoreError> {
-        struct Pending {
-            index: usize,
-            slot: DocSlot,
-            seq: u64,
-            bytes: usize,
-            sealed: Vec<u8>,
-        }
+        let staged = self.stage_batch(docs)?;
+        let landed = staged.write()?;
+        self.settle(landed, docs)
+    }
+
+    /// The first half of [`Store::append_batch`]: seals the changes each document holds that the
+    /// store does not as numbered chunks, and counts them as the store's, without writing them.
+    /// [`StagedChunks::write`] writes them and needs no access to the store, so the owner can let
+    /// go of its lock (and send the changes to peers) while the disk works; then
+    /// [`Store::settle`] checks the compaction policy.
+    ///
+    /// Staged chunks land in the order they were staged, and every other write of chunks waits
+    /// for the staged ones to land, so the file only ever holds a prefix of what was staged: a
+    /// crash leaves no chunk whose changes refer to one that never landed. If a staged write
+    /// fails (or is dropped unwritten), the ones staged after it fail too, and the next stage
+    /// reads the store's state from the file again, so what memory holds is stored in full with
+    /// the next change.
+    pub fn stage_batch(
+        &mut self,
+        docs: &mut [(DocSlot, &mut AutoCommit)],
+    ) -> Result<StagedChunks, StoreError> {
+        self.ready_for_chunks(docs.iter().map(|(slot, _)| *slot), false);
         let mut next_seq = [0u64; 2];
         let mut known_heads: [Vec<ChangeHash>; 2] = Default::default();
         for slot in DocSlot::ALL {
@@ -608,34 +642,30 @@ impl Store {
                 .sealer
                 .seal(&chunk_context(*slot, seq, ChunkKind::Incremental), &bytes)
                 .map_err(StoreError::Seal)?;
-            pending.push(Pending {
+            let mut value = Vec::with_capacity(sealed.len() + 1);
+            value.push(ChunkKind::Incremental.byte());
+            value.extend_from_slice(&sealed);
+            pending.push(PendingChunk {
                 index,
                 slot: *slot,
                 seq,
                 bytes: bytes.len(),
-                sealed,
+                value,
             });
         }
-        if pending.is_empty() {
-            return Ok(docs.iter().map(|_| None).collect());
-        }
-
-        let written = self.write(|txn| {
-            let mut table = txn.open_table(CHUNKS)?;
-            for chunk in &pending {
-                let mut value = Vec::with_capacity(chunk.sealed.len() + 1);
-                value.push(ChunkKind::Incremental.byte());
-                value.extend_from_slice(&chunk.sealed);
-                table.insert((chunk.slot.code(), chunk.seq), value.as_slice())?;
-            }
-            Ok(())
-        });
-        if let Err(e) = written {
-            self.forget_cached_state();
-            return Err(e);
-        }
-
         let mut infos: Vec<Option<ChunkInfo>> = docs.iter().map(|_| None).collect();
+        if pending.is_empty() {
+            return Ok(StagedChunks {
+                ticket: None,
+                db: Arc::clone(&self.db),
+                path: self.path.clone(),
+                landing: Arc::clone(&self.landing),
+                pending,
+                infos,
+            });
+        }
+        // Counted as the store's now: the next stage numbers its chunks after these and saves only
+        // what comes after them.
         for chunk in &pending {
             let doc = &mut docs[chunk.index].1;
             let state = &mut self.slots[chunk.slot.index()];
@@ -643,7 +673,7 @@ impl Store {
                 stats.add(
                     chunk.seq,
                     ChunkKind::Incremental,
-                    sealed_len(chunk.sealed.len()),
+                    sealed_len(chunk.value.len()),
                 );
             }
             // The slot now holds the union of what it held and `doc`; when `doc` held all of
@@ -653,31 +683,70 @@ impl Store {
                 slot: chunk.slot,
                 seq: chunk.seq,
                 bytes: chunk.bytes,
-                sealed_bytes: chunk.sealed.len() + 1,
+                sealed_bytes: chunk.value.len(),
                 compaction: Compaction::NotDue,
             });
         }
+        Ok(StagedChunks {
+            ticket: Some(self.landing.issue()),
+            db: Arc::clone(&self.db),
+            path: self.path.clone(),
+            landing: Arc::clone(&self.landing),
+            pending,
+            infos,
+        })
+    }
 
-        // Each slot written is checked against the policy with the last document given for
-        // it; only an overdue slot is folded here, on the write path.
+    /// The last half of [`Store::append_batch`], once staged chunks landed: checks each slot
+    /// written against the compaction policy with the last document given for it (`docs` as
+    /// they were staged); only an overdue slot is folded here, on the write path. One result per
+    /// document, in order.
+    pub fn settle(
+        &mut self,
+        landed: LandedChunks,
+        docs: &mut [(DocSlot, &mut AutoCommit)],
+    ) -> Result<Vec<Option<ChunkInfo>>, StoreError> {
+        let LandedChunks { mut infos } = landed;
         for slot in DocSlot::ALL {
-            let Some(last) = pending.iter().rev().find(|chunk| chunk.slot == slot) else {
+            let Some(last) = infos
+                .iter()
+                .rposition(|info| info.as_ref().is_some_and(|info| info.slot == slot))
+            else {
                 continue;
             };
             let stats = self.slot_stats(slot)?;
             let outcome = if self.compaction_overdue(&stats) {
-                let doc = &mut docs[last.index].1;
-                self.compact_slot(slot, doc)
+                match docs.get_mut(last) {
+                    Some((_, doc)) => self.compact_slot(slot, doc),
+                    None => Compaction::Due,
+                }
             } else if self.compaction_due(&stats) {
                 Compaction::Due
             } else {
                 Compaction::NotDue
             };
-            if let Some(info) = infos[last.index].as_mut() {
+            if let Some(info) = infos[last].as_mut() {
                 info.compaction = outcome;
             }
         }
         Ok(infos)
+    }
+
+    /// Before chunks of `slots` are written here: waits for staged chunks still landing when
+    /// `all` is asked for (a fold replaces every chunk, so it comes after them) or what the
+    /// store knows of those slots must be read from the file; after a staged write failed,
+    /// waits for every one and reads the state afresh.
+    fn ready_for_chunks(&mut self, slots: impl IntoIterator<Item = DocSlot>, all: bool) {
+        let cached = slots.into_iter().all(|slot| {
+            let state = &self.slots[slot.index()];
+            state.stats.is_some() && state.heads.is_some()
+        });
+        if self.landing.settle(all || !cached) {
+            self.forget_cached_state();
+            for state in &mut self.slots {
+                state.heads = None;
+            }
+        }
     }
 
     /// Folds each given slot whose incrementals are due under the [`CompactionPolicy`] into a
@@ -793,6 +862,7 @@ impl Store {
         doc: &mut AutoCommit,
         snapshot: &[u8],
     ) -> Result<CompactionInfo, StoreError> {
+        self.ready_for_chunks([slot], true);
         let before = self.slot_stats(slot)?;
         let heads = self.known_heads(slot)?;
         if !holds_all(doc, &heads) {
@@ -1013,6 +1083,150 @@ impl Store {
             return Err(db_error(path, e));
         }
         txn.commit().map_err(|e| db_error(path, e))
+    }
+}
+
+/// One chunk sealed and numbered by [`Store::stage_batch`], waiting to be written.
+#[derive(Debug)]
+struct PendingChunk {
+    /// Which of the documents given it came from.
+    index: usize,
+    slot: DocSlot,
+    seq: u64,
+    /// Size of its Automerge bytes.
+    bytes: usize,
+    /// The kind byte followed by the sealed chunk, as the table holds it.
+    value: Vec<u8>,
+}
+
+/// Chunks [`Store::stage_batch`] sealed and counted as the store's, to be written with
+/// [`StagedChunks::write`] (from any thread, without the store). Dropped unwritten, they count
+/// as a failed write: chunks staged after them are not written either.
+#[derive(Debug)]
+#[must_use = "staged chunks are stored only once written"]
+pub struct StagedChunks {
+    /// Its place in the order writes land in; `None` when there was nothing new.
+    ticket: Option<u64>,
+    db: Arc<redb::Database>,
+    path: PathBuf,
+    landing: Arc<Landing>,
+    pending: Vec<PendingChunk>,
+    infos: Vec<Option<ChunkInfo>>,
+}
+
+/// Staged chunks that are durable; [`Store::settle`] finishes with them.
+#[derive(Debug)]
+pub struct LandedChunks {
+    infos: Vec<Option<ChunkInfo>>,
+}
+
+impl StagedChunks {
+    /// Whether there is nothing to write (no document held anything new).
+    pub fn is_empty(&self) -> bool {
+        self.pending.is_empty()
+    }
+
+    /// Writes the chunks in one write transaction, after every chunk staged before them has
+    /// landed; durable when this returns.
+    pub fn write(mut self) -> Result<LandedChunks, StoreError> {
+        let infos = std::mem::take(&mut self.infos);
+        let Some(ticket) = self.ticket.take() else {
+            return Ok(LandedChunks { infos });
+        };
+        let turn = self.landing.wait_turn(ticket);
+        let written = if turn.failed {
+            drop(turn);
+            Err(StoreError::EarlierWriteFailed {
+                path: self.path.clone(),
+            })
+        } else {
+            drop(turn);
+            self.write_chunks()
+        };
+        self.landing.land(written.is_ok());
+        written.map(|()| LandedChunks { infos })
+    }
+
+    fn write_chunks(&self) -> Result<(), StoreError> {
+        let path = &self.path;
+        let txn = self.db.begin_write().map_err(|e| db_error(path, e))?;
+        let inserted = (|| -> Result<(), redb::Error> {
+            let mut table = txn.open_table(CHUNKS)?;
+            for chunk in &self.pending {
+                table.insert((chunk.slot.code(), chunk.seq), chunk.value.as_slice())?;
+            }
+            Ok(())
+        })();
+        if let Err(e) = inserted {
+            let _ = txn.abort();
+            return Err(db_error(path, e));
+        }
+        txn.commit().map_err(|e| db_error(path, e))
+    }
+}
+
+impl Drop for StagedChunks {
+    fn drop(&mut self) {
+        if let Some(ticket) = self.ticket.take() {
+            drop(self.landing.wait_turn(ticket));
+            self.landing.land(false);
+        }
+    }
+}
+
+/// The order staged chunks land in: tickets handed out as they are staged, landed one after the
+/// other.
+#[derive(Debug, Default)]
+struct Landing {
+    state: Mutex<LandingState>,
+    turn: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct LandingState {
+    issued: u64,
+    landed: u64,
+    /// A staged write failed since the store last read its state afresh.
+    failed: bool,
+}
+
+impl Landing {
+    fn lock(&self) -> MutexGuard<'_, LandingState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn issue(&self) -> u64 {
+        let mut state = self.lock();
+        state.issued += 1;
+        state.issued - 1
+    }
+
+    fn wait_turn(&self, ticket: u64) -> MutexGuard<'_, LandingState> {
+        let mut state = self.lock();
+        while state.landed < ticket {
+            state = self.turn.wait(state).unwrap_or_else(|e| e.into_inner());
+        }
+        state
+    }
+
+    fn land(&self, ok: bool) {
+        let mut state = self.lock();
+        state.landed += 1;
+        state.failed |= !ok;
+        self.turn.notify_all();
+    }
+
+    /// Waits for every staged write to land if `all` is asked for or one failed; says whether
+    /// one failed (and clears that: the caller reads the store's state afresh).
+    fn settle(&self, all: bool) -> bool {
+        let mut state = self.lock();
+        if !(all || state.failed) {
+            return false;
+        }
+        while state.landed < state.issued {
+            state = self.turn.wait(state).unwrap_or_else(|e| e.into_inner());
+        }
+        std::mem::take(&mut state.failed)
     }
 }
 

@@ -366,11 +366,19 @@ impl Node {
     }
 
     /// Changes the journal: the change is durable when this returns, and connected devices get
-    /// it at once. On error nothing is stored.
+    /// it at once: they are woken to send it as soon as it is applied in memory, while its chunk
+    /// is written to disk without the journal lock (see [`Replica::stage`]). If the intent
+    /// fails, nothing changes; if the disk write fails, the change stays in memory (and may
+    /// have reached a peer) and is stored with the next write.
     pub fn write<T>(&self, f: impl FnOnce(&mut Journal) -> Result<T, JournalError>) -> Result<T> {
-        let (out, commit) = self.state().write(f)?;
+        let (out, staged) = self.state().stage(f)?;
+        if !staged.is_empty() {
+            self.wake_sessions();
+        }
+        let landed = staged.write()?;
+        let commit = self.state().settle(landed)?;
         self.stored(&commit);
-        self.after_change();
+        self.refresh_devices(false);
         self.emit(Event::Written);
         Ok(out)
     }
@@ -473,8 +481,13 @@ impl Node {
     /// if the device list changed, refresh who may connect, drop revoked devices and start
     /// dialing new ones.
     pub(crate) fn after_change(&self) {
-        self.inner.changed.send_modify(|n| *n += 1);
+        self.wake_sessions();
         self.refresh_devices(false);
+    }
+
+    /// Wakes live sessions: they send what the journal holds that their peer lacks.
+    fn wake_sessions(&self) {
+        self.inner.changed.send_modify(|n| *n += 1);
     }
 
     /// Brings admission, the address book, open connections and dialers in line with the

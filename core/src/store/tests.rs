@@ -168,3 +168,104 @@ fn appending_a_document_without_the_stored_changes_defers_compaction() {
     store.compact(DocSlot::Shared, &mut loaded).unwrap();
     assert_eq!(raw_chunks(&store).len(), 1);
 }
+
+fn stage(store: &mut Store, doc: &mut AutoCommit) -> StagedChunks {
+    store.stage_batch(&mut [(DocSlot::Shared, doc)]).unwrap()
+}
+
+fn reopened_notes(dir: &tempfile::TempDir, keys: &DeviceKeys) -> Vec<String> {
+    let mut store = Store::open(&dir.path().join("journal.redb"), keys).unwrap();
+    let doc = store.load(DocSlot::Shared).unwrap().unwrap();
+    let (_, notes) = doc.get(ROOT, "notes").unwrap().unwrap();
+    let mut keys: Vec<String> = doc.keys(&notes).collect();
+    keys.sort();
+    keys
+}
+
+fn keyed_store() -> (tempfile::TempDir, DeviceKeys, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = DeviceKeys::generate();
+    let store = Store::create(&dir.path().join("journal.redb"), &keys).unwrap();
+    (dir, keys, store)
+}
+
+#[test]
+fn staged_chunks_land_in_the_order_they_were_staged() {
+    let (dir, keys, mut store) = keyed_store();
+    let mut doc = AutoCommit::new();
+    add_note(&mut doc, "first");
+    let first = stage(&mut store, &mut doc);
+    add_note(&mut doc, "second");
+    let second = stage(&mut store, &mut doc);
+    assert!(!first.is_empty() && !second.is_empty());
+
+    // The second is written first, from another thread: it waits for the first to land.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let writer = std::thread::spawn(move || {
+        let landed = second.write();
+        tx.send(()).unwrap();
+        landed
+    });
+    assert!(rx.try_recv().is_err(), "the second landed before the first");
+    let landed = first.write().unwrap();
+    store
+        .settle(landed, &mut [(DocSlot::Shared, &mut doc)])
+        .unwrap();
+    let landed = writer.join().unwrap().unwrap();
+    let infos = store
+        .settle(landed, &mut [(DocSlot::Shared, &mut doc)])
+        .unwrap();
+    assert_eq!(infos[0].as_ref().unwrap().seq, 1);
+    drop(store);
+    assert_eq!(reopened_notes(&dir, &keys), ["first", "second"]);
+}
+
+#[test]
+fn a_staged_chunk_that_never_lands_stops_the_later_ones_and_the_next_write_stores_both() {
+    let (dir, keys, mut store) = keyed_store();
+    let mut doc = AutoCommit::new();
+    add_note(&mut doc, "kept");
+    store.append(DocSlot::Shared, &mut doc).unwrap();
+    add_note(&mut doc, "lost");
+    let lost = stage(&mut store, &mut doc);
+    add_note(&mut doc, "after");
+    let after = stage(&mut store, &mut doc);
+    drop(lost);
+    let err = after.write().unwrap_err();
+    assert!(
+        matches!(err, StoreError::EarlierWriteFailed { .. }),
+        "{err}"
+    );
+    // Nothing on disk refers to the change that never landed.
+    assert_eq!(raw_chunks(&store).len(), 1);
+
+    // The next write reads the store's state afresh and stores everything memory holds.
+    add_note(&mut doc, "next");
+    let info = store.append(DocSlot::Shared, &mut doc).unwrap().unwrap();
+    assert_eq!(info.seq, 1, "numbered after what is on disk");
+    drop(store);
+    assert_eq!(
+        reopened_notes(&dir, &keys),
+        ["after", "kept", "lost", "next"]
+    );
+}
+
+#[test]
+fn a_fold_waits_for_staged_chunks_and_replaces_them_too() {
+    let (dir, keys, mut store) = keyed_store();
+    let mut doc = AutoCommit::new();
+    add_note(&mut doc, "one");
+    store.append(DocSlot::Shared, &mut doc).unwrap();
+    add_note(&mut doc, "two");
+    let staged = stage(&mut store, &mut doc);
+    let writer = std::thread::spawn(move || staged.write());
+    let info = store.compact(DocSlot::Shared, &mut doc).unwrap();
+    assert_eq!(
+        info.folded, 2,
+        "the fold came after the staged chunk landed"
+    );
+    writer.join().unwrap().unwrap();
+    assert_eq!(raw_chunks(&store).len(), 1);
+    drop(store);
+    assert_eq!(reopened_notes(&dir, &keys), ["one", "two"]);
+}
