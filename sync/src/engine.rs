@@ -507,6 +507,51 @@ impl Engine {
             .sum()
     }
 
+    /// This device's endpoint id (what the couple's other devices know it by), in any phase.
+    pub fn endpoint_id(&self) -> String {
+        crate::node::endpoint_id_of(self.replica().profile().keys().endpoint_secret())
+    }
+
+    /// Offers `role` to one new device for `ttl`: the ticket to show it. The pairing completes
+    /// in the background: [`Event::Paired`] reports it, [`Event::PairingFailed`] why not.
+    /// Needs the network side (fails with [`SyncError::Suspended`] while suspended).
+    pub fn invite(&self, role: crate::Role, ttl: Duration) -> Result<crate::Ticket> {
+        let node = self.running()?;
+        let _rt = self.handle.enter();
+        let (ticket, pairing) = node.invite(role, ttl)?;
+        let events = self.events.clone();
+        self.handle.spawn(async move {
+            if let Err(e) = pairing.wait().await {
+                tracing::info!(error = %e, "an invitation ended without a pairing");
+                let _ = events.send(Event::PairingFailed {
+                    why: crate::node::PairingFailure::of(&e),
+                });
+            }
+        });
+        Ok(ticket)
+    }
+
+    /// Joins the journal of the device that made `ticket`; returns once paired and first
+    /// synced, with the inviting device's record. Blocks; call it from a plain thread.
+    pub fn join(&self, ticket: &crate::Ticket, timeout: Duration) -> Result<hearth_core::Device> {
+        let node = self.running()?;
+        self.handle.block_on(node.join(ticket, timeout))
+    }
+
+    fn running(&self) -> Result<Node> {
+        match &*self.slot() {
+            Slot::Running(node) => Ok(node.clone()),
+            Slot::Suspended => Err(SyncError::Suspended),
+            Slot::Closed => Err(SyncError::Closed),
+        }
+    }
+
+    /// Blocking [`Engine::close_async`]: stops everything; the profile is let go when the
+    /// engine is dropped.
+    pub fn close(&self) -> Result<()> {
+        self.handle.block_on(self.close_async())
+    }
+
     /// Stops everything and gives the profile back. Bounded: a device that does not
     /// acknowledge the close is given up after the engine's patience. Call it off the UI
     /// thread, from a plain thread.

@@ -97,6 +97,9 @@ pub enum SyncError {
     /// The node has shut down.
     #[error("the sync node has shut down")]
     Closed,
+    /// The engine is suspended and the call needs its network side (pairing).
+    #[error("the engine is suspended; resume it first")]
+    Suspended,
     /// An engine was asked to run on the caller's runtime from outside any runtime.
     #[error("the engine was started outside an async runtime")]
     NoRuntime,

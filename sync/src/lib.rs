@@ -42,7 +42,8 @@ pub use error::{
 pub use frame::{FrameError, FrameHook, HookAction, MAX_FRAME, read as read_frame};
 pub use net::{NetConfig, Relays};
 pub use node::{
-    Event, Node, PeerStatus, PeerSync, endpoint_id_of, last_sync_times, unadmitted_record,
+    Event, Node, PairingFailure, PeerStatus, PeerSync, endpoint_id_of, last_sync_times,
+    unadmitted_record,
 };
 pub use pair::{
     CannotPair, DEFAULT_TICKET_TTL, HELLO_TIMEOUT, MAX_PAIRING_CONNECTIONS, PairRefusal, Pairing,

@@ -71,6 +71,11 @@ pub enum Event {
         /// Its name.
         name: String,
     },
+    /// An invitation made with [`crate::Engine::invite`] ended without a pairing.
+    PairingFailed {
+        /// Why.
+        why: PairingFailure,
+    },
     /// A change was written on this device (by this process or a command it carried out for
     /// another): the journal's views may have changed.
     Written,
@@ -81,6 +86,39 @@ pub enum Event {
         /// What went wrong.
         error: String,
     },
+}
+
+/// Why an invitation ended without a pairing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PairingFailure {
+    /// No device used the ticket in time (or the engine was suspended first).
+    Expired,
+    /// The joining device was refused, for this reason.
+    Refused(crate::PairRefusal),
+    /// The pairing broke off partway (a lost connection, a device that stopped answering).
+    Broke,
+}
+
+impl PairingFailure {
+    /// The failure an invitation's error stands for.
+    pub fn of(error: &SyncError) -> PairingFailure {
+        match error {
+            SyncError::TicketExpired => PairingFailure::Expired,
+            SyncError::PairingRefused(code) => PairingFailure::Refused(*code),
+            _ => PairingFailure::Broke,
+        }
+    }
+}
+
+impl std::fmt::Display for PairingFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PairingFailure::Expired => f.write_str("no device used the ticket in time"),
+            PairingFailure::Refused(code) => write!(f, "the joining device was refused: {code}"),
+            PairingFailure::Broke => f.write_str("the pairing broke off partway"),
+        }
+    }
 }
 
 pub use hearth_core::views::PeerStatus;
