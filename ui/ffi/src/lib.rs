@@ -29,7 +29,10 @@ use hearth_sync::{NetConfig, Phase, Relays, Role, Setup, Ticket};
 pub use error::{ErrorKind, HearthError};
 pub use events::{EngineEvent, EventListener};
 pub use intent::{Applied, DateEdit, Intent, NewDatePlan, StatementParts, Visibility};
-pub use views::{CheckIn, DatePlan, Device, Idea, KindnessAct, Note, Person, Reaction};
+pub use views::{
+    CheckIn, DatePlan, Device, Idea, KindnessAct, Listening, ListeningStep, Note, Person, Reaction,
+    RepairView, Statement, Trashed,
+};
 
 use error::guard;
 
@@ -214,6 +217,26 @@ impl Engine {
     /// Check-ins of the last `days` days, both people's, newest first.
     pub fn check_ins(&self, days: u32) -> Result<Vec<CheckIn>, HearthError> {
         guard(|| Ok(self.engine()?.read(|j| views::check_ins(j, days))))
+    }
+
+    /// Listening exchanges, newest first.
+    pub fn listening(&self) -> Result<Vec<Listening>, HearthError> {
+        guard(|| Ok(self.engine()?.read(views::listening)))
+    }
+
+    /// "I" statements: this person's drafts and everything shared.
+    pub fn statements(&self) -> Result<Vec<Statement>, HearthError> {
+        guard(|| Ok(self.engine()?.read(views::statements)))
+    }
+
+    /// Repairs: this person's private hurts and everything shared.
+    pub fn repairs(&self) -> Result<Vec<RepairView>, HearthError> {
+        guard(|| Ok(self.engine()?.read(views::repairs)))
+    }
+
+    /// What is in the trash, and until when.
+    pub fn trash(&self) -> Result<Vec<Trashed>, HearthError> {
+        guard(|| Ok(self.engine()?.read(views::trash)))
     }
 
     /// The journal's people; `me` marks this device's.

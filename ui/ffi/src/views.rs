@@ -2,7 +2,7 @@
 //! RFC 3339 text.
 
 use hearth_core::views::{PeerStatus, People};
-use hearth_core::{DeviceOwner, Journal, PartnerId, WallFilter};
+use hearth_core::{DeviceOwner, Journal, ListeningState, PartnerId, WallFilter};
 
 use crate::convert::text;
 
@@ -272,6 +272,160 @@ pub(crate) fn devices(j: &Journal, statuses: &[PeerStatus]) -> Vec<Device> {
                 last_sync: s.last_sync.map(text),
                 this_device: s.this_device,
             }
+        })
+        .collect()
+}
+
+/// A listening exchange: the speaker's words, what the listener heard, where it stands.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Listening {
+    /// Its id.
+    pub id: String,
+    /// Who spoke, by name.
+    pub speaker: String,
+    /// What they said.
+    pub statement: String,
+    /// When (RFC 3339).
+    pub created: String,
+    /// Every step after the statement, in order.
+    pub steps: Vec<ListeningStep>,
+    /// "awaiting_reflection", "awaiting_confirmation" or "understood".
+    pub state: String,
+}
+
+/// One step of a listening exchange.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ListeningStep {
+    /// "reflection", "confirmed" or "correction".
+    pub kind: String,
+    /// Who, by name.
+    pub by: String,
+    /// What they wrote (empty for a confirmation).
+    pub text: String,
+    /// When (RFC 3339).
+    pub at: String,
+}
+
+/// An "I" statement.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Statement {
+    /// Its id.
+    pub id: String,
+    /// Who wrote it, by name.
+    pub author: String,
+    /// The statement as one sentence.
+    pub sentence: String,
+    /// Shared with the partner (else a private draft).
+    pub shared: bool,
+    /// When it was written (RFC 3339).
+    pub created: String,
+}
+
+/// A repair: a hurt written down and the steps that mend it.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct RepairView {
+    /// Its id.
+    pub id: String,
+    /// Who was hurt, by name.
+    pub author: String,
+    /// What hurt.
+    pub hurt: String,
+    /// Shared with the partner (else private).
+    pub shared: bool,
+    /// The partner acknowledged it.
+    pub acknowledged: bool,
+    /// Their words with the acknowledgement.
+    pub acknowledgement: Option<String>,
+    /// The one hurt marked the acknowledgement understood.
+    pub understood: bool,
+    /// Who has let it go, by name.
+    pub released_by: Vec<String>,
+}
+
+/// An item in the trash.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Trashed {
+    /// Its id.
+    pub id: String,
+    /// Which collection it came from ("appreciations", "dates", ...).
+    pub collection: String,
+    /// The start of its text.
+    pub preview: String,
+    /// When it went in (RFC 3339).
+    pub deleted_at: String,
+    /// When it is removed for good (RFC 3339).
+    pub purge_after: String,
+}
+
+pub(crate) fn listening(j: &Journal) -> Vec<Listening> {
+    let people = People::of(j, None);
+    j.listening_exchanges()
+        .into_iter()
+        .map(|x| Listening {
+            speaker: name(&people, &x.speaker),
+            steps: x
+                .steps
+                .iter()
+                .map(|s| ListeningStep {
+                    kind: s.kind.as_str().to_owned(),
+                    by: name(&people, &s.by),
+                    text: s.text.clone(),
+                    at: text(s.at),
+                })
+                .collect(),
+            state: match x.state {
+                ListeningState::AwaitingReflection => "awaiting_reflection",
+                ListeningState::AwaitingConfirmation => "awaiting_confirmation",
+                ListeningState::Understood => "understood",
+            }
+            .to_owned(),
+            id: x.id.to_string(),
+            statement: x.statement,
+            created: text(x.created),
+        })
+        .collect()
+}
+
+pub(crate) fn statements(j: &Journal) -> Vec<Statement> {
+    let people = People::of(j, None);
+    j.i_statements()
+        .into_iter()
+        .map(|s| Statement {
+            author: name(&people, &s.author),
+            sentence: s.parts.sentence(),
+            shared: s.shared_at.is_some(),
+            id: s.id.to_string(),
+            created: text(s.created),
+        })
+        .collect()
+}
+
+pub(crate) fn repairs(j: &Journal) -> Vec<RepairView> {
+    let people = People::of(j, None);
+    j.repairs()
+        .into_iter()
+        .map(|r| RepairView {
+            author: name(&people, &r.author),
+            shared: r.shared_at.is_some(),
+            acknowledged: r.acknowledged.is_some(),
+            acknowledgement: r.acknowledged.and_then(|(_, words)| words),
+            understood: r.understood_at.is_some(),
+            released_by: r.released.iter().map(|(p, _)| name(&people, p)).collect(),
+            id: r.id.to_string(),
+            hurt: r.hurt,
+        })
+        .collect()
+}
+
+pub(crate) fn trash(j: &Journal) -> Vec<Trashed> {
+    j.trash()
+        .into_iter()
+        .map(|t| Trashed {
+            id: t.id.to_string(),
+            collection: t.collection.key().to_owned(),
+            preview: t.preview,
+            deleted_at: text(t.deleted_at),
+            purge_after: text(t.purge_after),
         })
         .collect()
 }
