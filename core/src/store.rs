@@ -654,16 +654,6 @@ impl Store {
             });
         }
         let mut infos: Vec<Option<ChunkInfo>> = docs.iter().map(|_| None).collect();
-        if pending.is_empty() {
-            return Ok(StagedChunks {
-                ticket: None,
-                db: Arc::clone(&self.db),
-                path: self.path.clone(),
-                landing: Arc::clone(&self.landing),
-                pending,
-                infos,
-            });
-        }
         // Counted as the store's now: the next stage numbers its chunks after these and saves only
         // what comes after them.
         for chunk in &pending {
@@ -688,7 +678,7 @@ impl Store {
             });
         }
         Ok(StagedChunks {
-            ticket: Some(self.landing.issue()),
+            ticket: (!pending.is_empty()).then(|| self.landing.issue()),
             db: Arc::clone(&self.db),
             path: self.path.clone(),
             landing: Arc::clone(&self.landing),
@@ -1075,15 +1065,24 @@ impl Store {
         &self,
         f: impl FnOnce(&redb::WriteTransaction) -> Result<(), redb::Error>,
     ) -> Result<(), StoreError> {
-        let path = &self.path;
-        let txn = self.db.begin_write().map_err(|e| db_error(path, e))?;
-        if let Err(e) = f(&txn) {
-            // Dropping the transaction would roll it back too; abort says so.
-            let _ = txn.abort();
-            return Err(db_error(path, e));
-        }
-        txn.commit().map_err(|e| db_error(path, e))
+        write_txn(&self.db, &self.path, f)
     }
+}
+
+/// One write transaction on `db`: `f`'s writes, committed (durable when this returns), or
+/// rolled back if `f` fails.
+fn write_txn(
+    db: &redb::Database,
+    path: &Path,
+    f: impl FnOnce(&redb::WriteTransaction) -> Result<(), redb::Error>,
+) -> Result<(), StoreError> {
+    let txn = db.begin_write().map_err(|e| db_error(path, e))?;
+    if let Err(e) = f(&txn) {
+        // Dropping the transaction would roll it back too; abort says so.
+        let _ = txn.abort();
+        return Err(db_error(path, e));
+    }
+    txn.commit().map_err(|e| db_error(path, e))
 }
 
 /// One chunk sealed and numbered by [`Store::stage_batch`], waiting to be written.
@@ -1148,20 +1147,13 @@ impl StagedChunks {
     }
 
     fn write_chunks(&self) -> Result<(), StoreError> {
-        let path = &self.path;
-        let txn = self.db.begin_write().map_err(|e| db_error(path, e))?;
-        let inserted = (|| -> Result<(), redb::Error> {
+        write_txn(&self.db, &self.path, |txn| {
             let mut table = txn.open_table(CHUNKS)?;
             for chunk in &self.pending {
                 table.insert((chunk.slot.code(), chunk.seq), chunk.value.as_slice())?;
             }
             Ok(())
-        })();
-        if let Err(e) = inserted {
-            let _ = txn.abort();
-            return Err(db_error(path, e));
-        }
-        txn.commit().map_err(|e| db_error(path, e))
+        })
     }
 }
 

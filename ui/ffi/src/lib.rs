@@ -23,6 +23,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use hearth_core::Journal;
 use hearth_core::keys::KeySealing;
 use hearth_sync::{NetConfig, Phase, Relays, Role, Setup, Ticket};
 
@@ -196,47 +197,47 @@ impl Engine {
 
     /// The wall: every note of thanks, newest first.
     pub fn wall(&self) -> Result<Vec<Note>, HearthError> {
-        guard(|| Ok(self.engine()?.read(views::wall)))
+        self.view(views::wall)
     }
 
     /// Every date plan, soonest first (ideas for later included, without a start).
     pub fn dates(&self) -> Result<Vec<DatePlan>, HearthError> {
-        guard(|| Ok(self.engine()?.read(views::dates)))
+        self.view(views::dates)
     }
 
     /// The idea deck.
     pub fn ideas(&self) -> Result<Vec<Idea>, HearthError> {
-        guard(|| Ok(self.engine()?.read(views::ideas)))
+        self.view(views::ideas)
     }
 
     /// Kindnesses logged, newest first.
     pub fn kindness(&self) -> Result<Vec<KindnessAct>, HearthError> {
-        guard(|| Ok(self.engine()?.read(views::kindness)))
+        self.view(views::kindness)
     }
 
     /// Check-ins of the last `days` days, both people's, newest first.
     pub fn check_ins(&self, days: u32) -> Result<Vec<CheckIn>, HearthError> {
-        guard(|| Ok(self.engine()?.read(|j| views::check_ins(j, days))))
+        self.view(|j| views::check_ins(j, days))
     }
 
     /// Listening exchanges, newest first.
     pub fn listening(&self) -> Result<Vec<Listening>, HearthError> {
-        guard(|| Ok(self.engine()?.read(views::listening)))
+        self.view(views::listening)
     }
 
     /// "I" statements: this person's drafts and everything shared.
     pub fn statements(&self) -> Result<Vec<Statement>, HearthError> {
-        guard(|| Ok(self.engine()?.read(views::statements)))
+        self.view(views::statements)
     }
 
     /// Repairs: this person's private hurts and everything shared.
     pub fn repairs(&self) -> Result<Vec<RepairView>, HearthError> {
-        guard(|| Ok(self.engine()?.read(views::repairs)))
+        self.view(views::repairs)
     }
 
     /// What is in the trash, and until when.
     pub fn trash(&self) -> Result<Vec<Trashed>, HearthError> {
-        guard(|| Ok(self.engine()?.read(views::trash)))
+        self.view(views::trash)
     }
 
     /// The journal's people; `me` marks this device's.
@@ -315,6 +316,11 @@ impl Engine {
             Phase::Closed => Err(hearth_sync::SyncError::Closed.into()),
             _ => Ok(&self.inner),
         }
+    }
+
+    /// Reads one view of the journal.
+    fn view<T>(&self, build: impl FnOnce(&Journal) -> T) -> Result<T, HearthError> {
+        guard(|| Ok(self.engine()?.read(build)))
     }
 
     fn created(&self, intent: Intent) -> Result<String, HearthError> {

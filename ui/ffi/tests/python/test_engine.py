@@ -127,6 +127,38 @@ class Couple(unittest.TestCase):
         self.ana.apply(hearth.Intent.RESTORE(id=note))
         self.assertEqual([n.id for n in self.ana.wall() if n.id == note], [note])
 
+    def test_talk_steps_cross_and_private_words_stay_home(self):
+        talk = self.ana.apply(hearth.Intent.START_LISTENING(statement="I miss our evening walks"))
+        wait_until("the exchange on Ben's device", lambda: [x.id for x in self.ben.listening()] == [talk.id])
+        self.ben.apply(hearth.Intent.REFLECT(id=talk.id, text="You miss walking with me after dinner"))
+        wait_until(
+            "the reflection on Ana's device",
+            lambda: self.ana.listening()[0].state == "awaiting_confirmation",
+        )
+        with self.assertRaises(hearth.HearthError) as caught:
+            self.ben.apply(hearth.Intent.CONFIRM_REFLECTION(id=talk.id))
+        self.assertEqual(caught.exception.kind(), hearth.ErrorKind.NOT_ALLOWED, caught.exception.message())
+        self.ana.apply(hearth.Intent.CONFIRM_REFLECTION(id=talk.id))
+        wait_until("understood on Ben's device", lambda: self.ben.listening()[0].state == "understood")
+
+        parts = hearth.StatementParts(
+            observation="the dishes stayed in the sink",
+            feeling="tired",
+            need="rest after work",
+            request="wash up on weekdays",
+        )
+        self.ana.apply(hearth.Intent.WRITE_I_STATEMENT(parts=parts, visibility=hearth.Visibility.SHARED))
+        secret = self.ana.apply(hearth.Intent.WRITE_HURT(text="a private hurt", visibility=hearth.Visibility.PRIVATE))
+        self.ana.add_note("Thank you for listening", False)
+        wait_until("the shared statement on Ben's device", lambda: len(self.ben.statements()) == 1)
+        wait_until("the note on Ben's device", lambda: texts(self.ben) == ["Thank you for listening"])
+        self.assertIn("tired", self.ben.statements()[0].sentence)
+        self.assertEqual([r.id for r in self.ana.repairs()], [secret.id])
+        self.assertEqual(self.ben.repairs(), [], "the partner's device holds a private hurt")
+
+        self.ana.apply(hearth.Intent.DELETE(id=talk.id))
+        self.assertEqual([t.id for t in self.ana.trash()], [talk.id])
+
     def test_a_suspended_device_gets_the_note_at_resume(self):
         self.ben.suspend()
         self.ana.add_note("Thank you for waiting up", False)
