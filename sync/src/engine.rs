@@ -519,6 +519,42 @@ impl Engine {
         let node = self.running()?;
         let _rt = self.handle.enter();
         let (ticket, pairing) = node.invite(role, ttl)?;
+        self.report_pairing(pairing);
+        Ok(ticket)
+    }
+
+    /// Joins the journal of the device that made `ticket`; returns once paired and first
+    /// synced, with the inviting device's record. Blocks; call it from a plain thread.
+    pub fn join(&self, ticket: &crate::Ticket, timeout: Duration) -> Result<hearth_core::Device> {
+        let node = self.running()?;
+        self.handle.block_on(node.join(ticket, timeout))
+    }
+
+    /// Opens an invitation for `role` behind a six-digit code announced on the local network
+    /// (at most [`crate::MAX_CODE_TTL`]); pairing completes in the background and is reported
+    /// by events, as with [`Engine::invite`]. A wrong code ends it with
+    /// [`crate::PairRefusal::WrongCode`] in [`Event::PairingFailed`].
+    pub fn invite_code(&self, role: crate::Role, ttl: Duration) -> Result<crate::PairCode> {
+        let node = self.running()?;
+        let _rt = self.handle.enter();
+        let (code, pairing) = node.invite_code(role, ttl)?;
+        self.report_pairing(pairing);
+        Ok(code)
+    }
+
+    /// Joins the journal of the device on this network that shows `code`; returns once paired
+    /// and first synced. Blocks; call it from a plain thread.
+    pub fn join_code(
+        &self,
+        code: crate::PairCode,
+        timeout: Duration,
+    ) -> Result<hearth_core::Device> {
+        let node = self.running()?;
+        self.handle.block_on(node.join_code(code, timeout))
+    }
+
+    /// Reports an invitation that ends without a pairing as an event.
+    fn report_pairing(&self, pairing: crate::Pairing) {
         let events = self.events.clone();
         self.handle.spawn(async move {
             if let Err(e) = pairing.wait().await {
@@ -528,14 +564,6 @@ impl Engine {
                 });
             }
         });
-        Ok(ticket)
-    }
-
-    /// Joins the journal of the device that made `ticket`; returns once paired and first
-    /// synced, with the inviting device's record. Blocks; call it from a plain thread.
-    pub fn join(&self, ticket: &crate::Ticket, timeout: Duration) -> Result<hearth_core::Device> {
-        let node = self.running()?;
-        self.handle.block_on(node.join(ticket, timeout))
     }
 
     fn running(&self) -> Result<Node> {

@@ -94,6 +94,36 @@ pub enum SyncError {
     /// A backup could not be restored as asked.
     #[error(transparent)]
     Restore(Box<hearth_core::restore::RestoreError>),
+    /// A pairing code that is not six digits (what was given).
+    #[error("a pairing code is six digits, like 123 456; {0:?} is not one")]
+    BadCode(String),
+    /// No device on the local network offers a code invitation in the code's slot.
+    #[error(
+        "no device on this network offers a pairing code starting with {slot} (looked for \
+         {secs} s); check that both devices are on the same network and the code is still \
+         shown, or pair with the ticket or its QR code instead"
+    )]
+    NoCodeInvitation {
+        /// The code's first digit.
+        slot: u8,
+        /// How long this device looked.
+        secs: u64,
+    },
+    /// Two devices on the network offer a code with the same first digit.
+    #[error(
+        "two devices on this network offer a pairing code starting with {slot}; make a new code \
+         on one of them"
+    )]
+    CodeAmbiguous {
+        /// The first digit both codes share.
+        slot: u8,
+    },
+    /// Local network discovery (mDNS) cannot run here, so codes cannot be announced or found.
+    #[error(
+        "cannot use the local network to pair by code (mDNS: {0}); pair with the ticket or its \
+         QR code instead"
+    )]
+    NoLanDiscovery(#[source] Box<iroh::address_lookup::AddressLookupBuilderError>),
     /// The node has shut down.
     #[error("the sync node has shut down")]
     Closed,

@@ -8,6 +8,9 @@
 //!   and speaks two protocols:
 //!   - `hearth/pair/1` ([`Node::invite`], [`Node::join`]): a one-time ticket ([`Ticket`]) lets
 //!     a new device join; both record each other in the shared journal and sync at once.
+//!   - the same protocol by a six-digit code ([`Node::invite_code`], [`Node::join_code`]):
+//!     the invitation is announced on the local network over mDNS and SPAKE2, bound to both
+//!     endpoint ids, proves the code on both sides before the ticket's secret is handed on.
 //!   - `hearth/sync/1`: only non-revoked member devices may connect (others are refused right
 //!     after the TLS handshake). One stream per document carries length-prefixed Automerge sync
 //!     messages. The shared journal syncs with every member; a private journal only between
@@ -21,6 +24,7 @@
 
 mod admission;
 mod changes;
+mod code;
 mod engine;
 mod error;
 mod frame;
@@ -35,6 +39,7 @@ mod ticket;
 
 pub use admission::{NOT_A_MEMBER, PAUSED, PROTOCOL_ERROR, REVOKED};
 pub use changes::{ChangeFile, Imported, MAX_CHANGE_FILE, open_change_file};
+pub use code::{CODE_LOOKUP, MAX_CODE_TTL, PairCode};
 pub use engine::{Engine, EngineConfig, Phase, Resumed};
 pub use error::{
     BindFailure, Breach, ChangeFileProblem, LinkError, NotMember, Part, SyncError, Unanswered,

@@ -123,6 +123,9 @@ impl std::fmt::Display for PairingFailure {
 
 pub use hearth_core::views::PeerStatus;
 
+/// The mDNS service name Hearth's devices announce themselves under.
+pub(crate) const MDNS_SERVICE: &str = "hearth";
+
 pub(crate) struct Inner {
     state: Arc<Mutex<Replica>>,
     pub(crate) endpoint: Endpoint,
@@ -131,6 +134,10 @@ pub(crate) struct Inner {
     changed: watch::Sender<u64>,
     events: broadcast::Sender<Event>,
     pub(crate) invites: Mutex<HashMap<[u8; 16], Invite>>,
+    /// The code invitation open now, if any (see `code`).
+    pub(crate) code_invite: Mutex<Option<crate::code::CodeInvite>>,
+    /// Local discovery, once started (at start with `mdns`, or for a code invitation).
+    mdns: OnceLock<iroh_mdns_address_lookup::MdnsAddressLookup>,
     /// Pairing connections open now (capped).
     pub(crate) pairing_connections: std::sync::atomic::AtomicUsize,
     links: Mutex<HashMap<EndpointId, Vec<Link>>>,
@@ -299,6 +306,8 @@ impl Node {
                 changed: watch::channel(0).0,
                 events: broadcast::channel(256).0,
                 invites: Mutex::new(HashMap::new()),
+                code_invite: Mutex::new(None),
+                mdns: OnceLock::new(),
                 pairing_connections: std::sync::atomic::AtomicUsize::new(0),
                 links: Mutex::new(HashMap::new()),
                 links_changed: tokio::sync::Notify::new(),
@@ -773,7 +782,7 @@ impl Node {
 
     fn start_mdns(&self) -> Result<()> {
         let mdns = iroh_mdns_address_lookup::MdnsAddressLookup::builder()
-            .service_name("hearth")
+            .service_name(MDNS_SERVICE)
             .build(self.id())
             .map_err(|e| SyncError::Bind {
                 addr: "mDNS".into(),
@@ -786,8 +795,23 @@ impl Node {
                 addr: "mDNS".into(),
                 why: BindFailure::Lookup(Box::new(e)),
             })?
-            .add(mdns);
+            .add(mdns.clone());
+        let _ = self.inner.mdns.set(mdns);
         Ok(())
+    }
+
+    /// Starts local discovery if it is not running: a code invitation is announced with it.
+    pub(crate) fn ensure_mdns(&self) -> Result<()> {
+        if self.inner.mdns.get().is_some() {
+            return Ok(());
+        }
+        self.start_mdns().map_err(|e| match e {
+            SyncError::Bind {
+                why: BindFailure::Discovery(e),
+                ..
+            } => SyncError::NoLanDiscovery(e),
+            e => e,
+        })
     }
 
     /// Starts keeping a live connection with every member device: dial, sync, stay connected

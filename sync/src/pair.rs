@@ -25,8 +25,7 @@ use rand::RngExt;
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
-use crate::PAIR_ALPN;
-use crate::error::{Breach, LinkError, Result, SyncError, Unanswered};
+use crate::error::{Breach, LinkError, Result, SyncError};
 use crate::frame;
 use crate::node::{Event, Node, WeakNode};
 use crate::session::Mode;
@@ -46,10 +45,10 @@ type Waiter = oneshot::Sender<Result<Device>>;
 /// A ticket the inviter is waiting on.
 #[derive(Debug)]
 pub(crate) struct Invite {
-    role: Role,
+    pub(crate) role: Role,
     expires: tokio::time::Instant,
     used: bool,
-    done: Option<Waiter>,
+    pub(crate) done: Option<Waiter>,
 }
 
 /// What the joiner says about itself. Only its name, age recipient and actor id are taken
@@ -85,6 +84,10 @@ pub enum PairRefusal {
     NotAdmitted,
     /// The pairing broke off on the other side after it began.
     Failed,
+    /// The pairing code was wrong (or a device relayed the exchange): the invitation is closed.
+    WrongCode,
+    /// The other device has no code invitation open (it expired, was used or was closed).
+    NoCode,
     /// A refusal this version does not know (from a newer Hearth).
     #[serde(other)]
     Other,
@@ -148,6 +151,14 @@ impl std::fmt::Display for PairRefusal {
                 "the other device's journal does not admit this device as agreed"
             }
             PairRefusal::Failed => "the pairing broke off on the other device",
+            PairRefusal::WrongCode => {
+                "the code did not match, so the other device closed its invitation; make a new \
+                 code there and type it again"
+            }
+            PairRefusal::NoCode => {
+                "the other device has no pairing code open any more (it was used, closed or it \
+                 expired); make a new code there"
+            }
             PairRefusal::Other => {
                 "the other device refused, for a reason this version does not know"
             }
@@ -184,16 +195,26 @@ impl Pairing {
     }
 }
 
-fn ct_eq(a: &[u8; 16], b: &[u8; 16]) -> bool {
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+/// Compares two secrets in time that does not depend on where they differ.
+pub(crate) fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-async fn write_json<T: Serialize>(send: &mut SendStream, value: &T) -> Result<()> {
+/// The first message on a pairing connection: a hello with a ticket's secret, or the opening
+/// of a code exchange (after which a hello follows on a second stream).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Opening {
+    Code(crate::code::CodeOpen),
+    Hello(Hello),
+}
+
+pub(crate) async fn write_json<T: Serialize>(send: &mut SendStream, value: &T) -> Result<()> {
     let body = serde_json::to_vec(value).map_err(LinkError::from)?;
     Ok(frame::write(send, &body, None).await?)
 }
 
-async fn read_json<T: for<'de> Deserialize<'de>>(recv: &mut RecvStream) -> Result<T> {
+pub(crate) async fn read_json<T: for<'de> Deserialize<'de>>(recv: &mut RecvStream) -> Result<T> {
     let body = frame::read(recv, HELLO_CAP)
         .await
         .map_err(|e| frame::missing("the other device".into(), e, HELLO_CAP))?;
@@ -292,7 +313,7 @@ impl Node {
         invites.retain(|_, inv| inv.expires > now);
         let found = invites
             .iter_mut()
-            .find(|(s, _)| ct_eq(s, &hello.secret))
+            .find(|(s, _)| ct_eq(s.as_slice(), &hello.secret))
             .map(|(_, inv)| inv);
         let Some(inv) = found else {
             return Err((
@@ -373,14 +394,46 @@ impl Node {
         let peer = conn.remote_id();
         let first = async {
             let (send, mut recv) = conn.accept_bi().await.map_err(LinkError::from)?;
-            let hello: Hello = read_json(&mut recv).await?;
-            Ok::<_, SyncError>((send, hello))
+            let opening: Opening = read_json(&mut recv).await?;
+            Ok::<_, SyncError>((send, recv, opening))
         };
-        let (mut send, hello) = match tokio::time::timeout(HELLO_TIMEOUT, first).await {
+        let (mut send, mut recv, opening) = match tokio::time::timeout(HELLO_TIMEOUT, first).await {
             Ok(r) => r?,
             Err(_) => {
                 conn.close(crate::PROTOCOL_ERROR.into(), b"no pairing message in time");
                 return Err(SyncError::Timeout(HELLO_TIMEOUT.as_secs()));
+            }
+        };
+        let (mut send, hello) = match opening {
+            Opening::Hello(hello) => (send, hello),
+            Opening::Code(open) => {
+                let secret = match self.serve_code(peer, &mut send, &mut recv, open).await {
+                    Ok(secret) => secret,
+                    Err(e) => {
+                        // Let the joiner read the refusal before the connection goes.
+                        let _ = tokio::time::timeout(Duration::from_secs(2), conn.closed()).await;
+                        return Err(e);
+                    }
+                };
+                // The code matched: the hello with the ticket's secret comes next, as after a
+                // ticket. Without it in time, the invitation ends here.
+                let next = async {
+                    let (send, mut recv) = conn.accept_bi().await.map_err(LinkError::from)?;
+                    let hello: Hello = read_json(&mut recv).await?;
+                    Ok::<_, SyncError>((send, hello))
+                };
+                match tokio::time::timeout(HELLO_TIMEOUT, next).await {
+                    Ok(Ok(r)) => r,
+                    Ok(Err(e)) => {
+                        self.end_invite(&secret, SyncError::PairingRefused(PairRefusal::Failed));
+                        return Err(e);
+                    }
+                    Err(_) => {
+                        self.end_invite(&secret, SyncError::PairingRefused(PairRefusal::Failed));
+                        conn.close(crate::PROTOCOL_ERROR.into(), b"no pairing message in time");
+                        return Err(SyncError::Timeout(HELLO_TIMEOUT.as_secs()));
+                    }
+                }
             }
         };
         let taken = self.take_invite(&hello).and_then(|(role, done)| {
@@ -543,6 +596,14 @@ impl Node {
     }
 
     async fn join_inner(&self, ticket: &Ticket) -> Result<Device> {
+        let plan = self.plan_join(ticket)?;
+        let conn = self.dial_pairing(ticket.endpoint_addr()).await?;
+        self.join_over(conn, ticket, plan).await
+    }
+
+    /// What this device checks and gathers before it sends a hello for `ticket`: nothing has
+    /// crossed the wire when it refuses.
+    pub(crate) fn plan_join(&self, ticket: &Ticket) -> Result<JoinPlan> {
         let me_id = self.id().to_string();
         if ticket.endpoint == self.id() {
             return Err(CannotPair::OwnTicket.into());
@@ -582,31 +643,37 @@ impl Node {
         {
             return Err(CannotPair::HasOwnEntries.into());
         }
-        let conn = tokio::time::timeout(
-            Duration::from_secs(20),
-            self.inner
-                .endpoint
-                .connect(ticket.endpoint_addr(), PAIR_ALPN),
-        )
-        .await
-        .map_err(|_| SyncError::Unreachable {
-            peer: ticket.endpoint.fmt_short().to_string(),
-            why: Unanswered::Silent { secs: 20 },
-        })?
-        .map_err(|e| SyncError::Unreachable {
-            peer: ticket.endpoint.fmt_short().to_string(),
-            why: Unanswered::from_connect(e),
-        })?;
+        Ok(JoinPlan {
+            me_id,
+            hello: Hello {
+                secret: ticket.secret,
+                name,
+                recipient,
+                kind: kind.as_str().to_owned(),
+                partner: my_partner,
+                actor,
+            },
+            old_root,
+            others,
+        })
+    }
+
+    /// The joiner's hello and everything after it, on a connection to the ticket's device.
+    pub(crate) async fn join_over(
+        &self,
+        conn: Connection,
+        ticket: &Ticket,
+        plan: JoinPlan,
+    ) -> Result<Device> {
+        let JoinPlan {
+            me_id,
+            hello,
+            old_root,
+            others,
+        } = plan;
+        let my_partner = hello.partner.clone();
         let inviter = ticket.endpoint;
         let (mut send, mut recv) = conn.open_bi().await.map_err(LinkError::from)?;
-        let hello = Hello {
-            secret: ticket.secret,
-            name,
-            recipient,
-            kind: kind.as_str().to_owned(),
-            partner: my_partner.clone(),
-            actor,
-        };
         write_json(&mut send, &hello).await?;
         let _ = send.finish();
         let reply: Reply = read_json(&mut recv).await?;
@@ -685,6 +752,15 @@ impl Node {
                 })
             })
     }
+}
+
+/// What a joiner checked and gathered before its hello.
+#[derive(Debug)]
+pub(crate) struct JoinPlan {
+    me_id: String,
+    hello: Hello,
+    old_root: Option<String>,
+    others: usize,
 }
 
 /// The documents a pairing in `role` syncs first: the private journal only for `me`.

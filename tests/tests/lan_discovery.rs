@@ -10,87 +10,11 @@ use std::time::{Duration, Instant};
 use hearth_core::Profile;
 use hearth_core::keys::KeySealing;
 use hearth_sync::{NetConfig, Node, Role, Setup, init_device};
-
-struct Namespaces(Vec<String>);
-
-impl Drop for Namespaces {
-    fn drop(&mut self) {
-        for ns in &self.0 {
-            let _ = Command::new("ip").args(["netns", "del", ns]).status();
-        }
-    }
-}
-
-fn ip(args: &[&str]) -> bool {
-    Command::new("ip")
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-fn setup_namespaces() -> Result<Namespaces, String> {
-    let tag = std::process::id() % 100_000;
-    let (a, b) = (format!("hearth-a-{tag}"), format!("hearth-b-{tag}"));
-    if !ip(&["netns", "add", &a]) {
-        return Err("cannot create network namespaces here (needs root and iproute2)".into());
-    }
-    let guard = Namespaces(vec![a.clone(), b.clone()]);
-    let (va, vb) = (format!("hva{tag}"), format!("hvb{tag}"));
-    let steps: Vec<Vec<String>> = vec![
-        vec!["netns".into(), "add".into(), b.clone()],
-        vec![
-            "link".into(),
-            "add".into(),
-            va.clone(),
-            "type".into(),
-            "veth".into(),
-            "peer".into(),
-            "name".into(),
-            vb.clone(),
-        ],
-        vec![
-            "link".into(),
-            "set".into(),
-            va.clone(),
-            "netns".into(),
-            a.clone(),
-        ],
-        vec![
-            "link".into(),
-            "set".into(),
-            vb.clone(),
-            "netns".into(),
-            b.clone(),
-        ],
-    ];
-    for s in &steps {
-        let s: Vec<&str> = s.iter().map(String::as_str).collect();
-        if !ip(&s) {
-            return Err(format!("ip {} failed", s.join(" ")));
-        }
-    }
-    for (ns, dev, addr) in [(&a, &va, "10.77.0.1/24"), (&b, &vb, "10.77.0.2/24")] {
-        for cmd in [
-            vec!["-n", ns, "link", "set", "lo", "up"],
-            vec!["-n", ns, "addr", "add", addr, "dev", dev],
-            vec!["-n", ns, "link", "set", dev, "multicast", "on"],
-            vec!["-n", ns, "link", "set", dev, "up"],
-            vec!["-n", ns, "route", "add", "default", "dev", dev],
-            vec!["-n", ns, "route", "add", "224.0.0.0/4", "dev", dev],
-        ] {
-            if !ip(&cmd) {
-                return Err(format!("ip {} failed", cmd.join(" ")));
-            }
-        }
-    }
-    Ok(guard)
-}
+use hearth_test_kit::netns;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn devices_find_each_other_on_the_lan_with_mdns() {
-    let ns = match setup_namespaces() {
+    let ns = match netns::two_hosts() {
         Ok(ns) => ns,
         Err(reason) => {
             println!("skipped: {reason}");

@@ -229,3 +229,213 @@ async fn a_device_restored_from_a_backup_pairs_again() {
     assert_eq!(notes, 1);
     restored.shutdown().await;
 }
+
+/// A code invitation on `ana` for `role` with a known code (loopback: nothing is announced).
+fn code_invite(
+    ana: &TestDevice,
+    role: Role,
+    code: &str,
+) -> tokio::task::JoinHandle<Result<hearth_core::Device, SyncError>> {
+    let (code, pairing) = ana
+        .node()
+        .invite_with_code(role, Duration::from_secs(60), code.parse().unwrap())
+        .unwrap();
+    assert_eq!(
+        code.to_string().len(),
+        7,
+        "shown as three digits, a space, three"
+    );
+    tokio::spawn(pairing.wait())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_right_code_pairs_as_a_ticket_does() {
+    let ana = TestDevice::new("Ana", Setup::Person).await;
+    let ben = TestDevice::new("Ben", Setup::Person).await;
+    let waiting = code_invite(&ana, Role::Partner, "305 118");
+    let inviter = ben
+        .node()
+        .join_code_at(
+            ana.node().addr(),
+            "305118".parse().unwrap(),
+            Duration::from_secs(30),
+        )
+        .await
+        .unwrap();
+    assert_eq!(inviter.endpoint_id, ana.node().id().to_string());
+    let joined = waiting.await.unwrap().unwrap();
+    assert_eq!(joined.endpoint_id, ben.node().id().to_string());
+    for d in [&ana, &ben] {
+        assert_eq!(d.node().read(|j| j.partners()).len(), 2);
+    }
+    assert_eq!(ana.heads(DocKind::Shared), ben.heads(DocKind::Shared));
+    // The code worked once.
+    let cleo = TestDevice::new("Cleo", Setup::Person).await;
+    let again = cleo
+        .node()
+        .join_code_at(
+            ana.node().addr(),
+            "305118".parse().unwrap(),
+            Duration::from_secs(30),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(again, SyncError::PairingRefused(PairRefusal::NoCode)),
+        "{again}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_code_fails_on_both_sides_and_closes_the_invitation() {
+    let ana = TestDevice::new("Ana", Setup::Person).await;
+    let ben = TestDevice::new("Ben", Setup::Person).await;
+    let before = (ana.heads(DocKind::Shared), ben.heads(DocKind::Shared));
+    let waiting = code_invite(&ana, Role::Partner, "305118");
+    let err = ben
+        .node()
+        .join_code_at(
+            ana.node().addr(),
+            "305119".parse().unwrap(),
+            Duration::from_secs(30),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, SyncError::PairingRefused(PairRefusal::WrongCode)),
+        "{err}"
+    );
+    let inviter_side = waiting.await.unwrap().unwrap_err();
+    assert!(
+        matches!(
+            inviter_side,
+            SyncError::PairingRefused(PairRefusal::WrongCode)
+        ),
+        "{inviter_side}"
+    );
+    // The right code now finds nothing open.
+    let late = ben
+        .node()
+        .join_code_at(
+            ana.node().addr(),
+            "305118".parse().unwrap(),
+            Duration::from_secs(30),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(late, SyncError::PairingRefused(PairRefusal::NoCode)),
+        "{late}"
+    );
+    assert_eq!(
+        before,
+        (ana.heads(DocKind::Shared), ben.heads(DocKind::Shared)),
+        "nothing changed"
+    );
+    assert_eq!(ana.node().read(|j| j.devices()).len(), 1);
+}
+
+/// A device in the middle that passes every byte of the pairing connection between a joiner
+/// and the inviter: it knows no code, but relays the joiner's exchange as its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relaying_device_cannot_complete_a_pairing() {
+    use iroh::endpoint::presets;
+    let ana = TestDevice::new("Ana", Setup::Person).await;
+    let ben = TestDevice::new("Ben", Setup::Person).await;
+    let waiting = code_invite(&ana, Role::Partner, "777 001");
+    let relay = iroh::Endpoint::builder(presets::Minimal)
+        .relay_mode(iroh::RelayMode::Disabled)
+        .clear_ip_transports()
+        .bind_addr((std::net::Ipv4Addr::LOCALHOST, 0))
+        .unwrap()
+        .alpns(vec![hearth_sync::PAIR_ALPN.to_vec()])
+        .bind()
+        .await
+        .unwrap();
+    let inviter_addr = ana.node().addr();
+    let middle = relay.clone();
+    let relaying = tokio::spawn(async move {
+        let joiner = middle.accept().await.unwrap().await.unwrap();
+        let upstream = middle
+            .connect(inviter_addr, hearth_sync::PAIR_ALPN)
+            .await
+            .unwrap();
+        let (mut to_joiner, mut from_joiner) = joiner.accept_bi().await.unwrap();
+        let (mut to_inviter, mut from_inviter) = upstream.open_bi().await.unwrap();
+        let up = async { tokio::io::copy(&mut from_joiner, &mut to_inviter).await };
+        let down = async { tokio::io::copy(&mut from_inviter, &mut to_joiner).await };
+        let _ = tokio::time::timeout(Duration::from_secs(20), futures_join(up, down)).await;
+    });
+    let err = ben
+        .node()
+        .join_code_at(
+            relay.addr(),
+            "777001".parse().unwrap(),
+            Duration::from_secs(30),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, SyncError::PairingRefused(PairRefusal::WrongCode)),
+        "{err}"
+    );
+    let inviter_side = waiting.await.unwrap().unwrap_err();
+    assert!(
+        matches!(
+            inviter_side,
+            SyncError::PairingRefused(PairRefusal::WrongCode)
+        ),
+        "{inviter_side}"
+    );
+    relaying.abort();
+    assert_eq!(ana.node().read(|j| j.devices()).len(), 1, "no one joined");
+    assert_eq!(ben.node().read(|j| j.devices()).len(), 1);
+}
+
+async fn futures_join<A: std::future::Future, B: std::future::Future>(a: A, b: B) {
+    tokio::join!(a, b);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_display_code_pairs_the_display_only() {
+    let ana = TestDevice::new("Ana", Setup::Person).await;
+    let ben = TestDevice::new("Ben", Setup::Person).await;
+    // A person's device typing a display's code: refused on this side, and the invitation ends.
+    let waiting = code_invite(&ana, Role::Display, "404 404");
+    let err = ben
+        .node()
+        .join_code_at(
+            ana.node().addr(),
+            "404404".parse().unwrap(),
+            Duration::from_secs(30),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, SyncError::CannotPair(CannotPair::TicketForDisplay)),
+        "{err}"
+    );
+    assert!(
+        waiting.await.unwrap().is_err(),
+        "the inviter hears it ended"
+    );
+    let display = TestDevice::new("Kitchen", Setup::Display).await;
+    let waiting = code_invite(&ana, Role::Display, "404 405");
+    display
+        .node()
+        .join_code_at(
+            ana.node().addr(),
+            "404405".parse().unwrap(),
+            Duration::from_secs(30),
+        )
+        .await
+        .unwrap();
+    waiting.await.unwrap().unwrap();
+    let kinds: Vec<_> = ana
+        .node()
+        .read(|j| j.devices())
+        .into_iter()
+        .map(|d| d.kind)
+        .collect();
+    assert_eq!(kinds.len(), 2, "{kinds:?}");
+}

@@ -345,3 +345,12 @@ macro_rules! set_model {
     }};
 }
 pub(crate) use set_model;
+
+/// Whose device an invitation for `role` waits for, as the screens and the terminal say it.
+pub fn who_joins(role: hearth_sync::Role) -> &'static str {
+    match role {
+        hearth_sync::Role::Partner => "your partner's device",
+        hearth_sync::Role::Me => "your other device",
+        hearth_sync::Role::Display => "the home display",
+    }
+}

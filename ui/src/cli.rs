@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use hearth_core::Timestamp;
+use hearth_sync::PairCode;
 
 /// The version and what the build can do: the LinuxKMS kitchen display build says so.
 #[cfg(feature = "kiosk-kms")]
@@ -190,9 +191,11 @@ pub(crate) enum PairCommand {
     /// Show a one-time ticket (text and QR code) and wait for one device to join with it.
     ///
     /// The ticket is the first line printed. With --json the first line is {"ticket": ...}
-    /// and a second line reports the device that joined.
+    /// and a second line reports the device that joined. With --code, six digits instead
+    /// (first line; {"code": ...} with --json), for a device on the same network.
     Invite(InviteArgs),
-    /// Join the journal of the device that showed TICKET. Returns once paired and synced.
+    /// Join the journal of the device that showed TICKET (or, with --code, the six digits it
+    /// shows on this network). Returns once paired and synced.
     Join(JoinArgs),
 }
 
@@ -211,9 +214,15 @@ pub(crate) struct InviteArgs {
     /// Who the ticket is for.
     #[arg(long = "for", value_enum, default_value = "partner")]
     pub(crate) role: InviteFor,
-    /// How long to wait for a device to join, in seconds (the ticket expires then).
+    /// How long to wait for a device to join, in seconds (the ticket expires then; a code
+    /// lives at most 600).
     #[arg(long, value_name = "SECS", default_value_t = 600)]
     pub(crate) timeout: u64,
+    /// Show six digits instead of a ticket. The joining device must be on the same network:
+    /// the invitation is announced there over mDNS (the code itself is never sent). One wrong
+    /// attempt closes it.
+    #[arg(long)]
+    pub(crate) code: bool,
     #[command(flatten)]
     pub(crate) net: NetArgs,
 }
@@ -221,7 +230,12 @@ pub(crate) struct InviteArgs {
 #[derive(Debug, Args)]
 pub(crate) struct JoinArgs {
     /// The ticket the other device showed (spaces and line breaks are ignored).
-    pub(crate) ticket: String,
+    #[arg(required_unless_present = "code")]
+    pub(crate) ticket: Option<String>,
+    /// The six digits the other device shows (spaces are ignored); it must be on the same
+    /// network.
+    #[arg(long, value_name = "DIGITS", conflicts_with = "ticket", value_parser = parse_code)]
+    pub(crate) code: Option<PairCode>,
     /// How long to try, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 60)]
     pub(crate) timeout: u64,
@@ -775,6 +789,11 @@ pub(crate) fn parse_time(s: &str) -> Result<Timestamp, String> {
         "{s:?} is not a time; write it like 2026-06-12T19:30:00+02:00 or 2026-06-12T19:30 \
          (local time)"
     ))
+}
+
+/// A pairing code from the command line: six digits, or a usage error.
+fn parse_code(s: &str) -> Result<PairCode, String> {
+    s.parse().map_err(|e: hearth_sync::SyncError| e.to_string())
 }
 
 #[cfg(test)]

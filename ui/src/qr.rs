@@ -18,8 +18,48 @@ pub(crate) fn render(data: &[u8]) -> Result<String> {
     Ok(text)
 }
 
+/// Digits in large type for a terminal (five rows of blocks), for a pairing code read from
+/// across a room: three digits, a wider gap, the rest.
+pub(crate) fn big_digits(digits: &str) -> String {
+    const FONT: [[&str; 5]; 10] = [
+        ["###", "# #", "# #", "# #", "###"],
+        [" # ", "## ", " # ", " # ", "###"],
+        ["###", "  #", "###", "#  ", "###"],
+        ["###", "  #", "###", "  #", "###"],
+        ["# #", "# #", "###", "  #", "  #"],
+        ["###", "#  ", "###", "  #", "###"],
+        ["###", "#  ", "###", "# #", "###"],
+        ["###", "  #", "  #", "  #", "  #"],
+        ["###", "# #", "###", "# #", "###"],
+        ["###", "# #", "###", "  #", "###"],
+    ];
+    let mut lines = vec![String::from("  "); 5];
+    for (i, d) in digits.chars().filter_map(|c| c.to_digit(10)).enumerate() {
+        for (line, cells) in lines.iter_mut().zip(FONT[d as usize]) {
+            if i > 0 {
+                line.push_str(if i == 3 { "      " } else { "  " });
+            }
+            for cell in cells.chars() {
+                line.push_str(if cell == '#' { "██" } else { "  " });
+            }
+        }
+    }
+    lines
+        .iter()
+        .map(|l| format!("{}\n", l.trim_end()))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn digits_in_large_type() {
+        let text = super::big_digits("120 987");
+        assert_eq!(text.lines().count(), 5);
+        assert!(text.lines().all(|l| l.contains('█')));
+        assert_eq!(super::big_digits("1").lines().next(), Some("    ██"));
+    }
+
     #[test]
     fn draws_with_half_blocks() {
         let text = super::render(b"HEARTH2ABCDEFGHIJKLMNOP").unwrap_or_default();

@@ -43,6 +43,8 @@ pub struct KioskView {
     pub quiet: Option<String>,
     /// The time of day, for the corner.
     pub clock: String,
+    /// No one's journal yet: the display offers its digit pad to pair with a phone.
+    pub unpaired: bool,
 }
 
 impl KioskView {
@@ -81,7 +83,7 @@ impl KioskView {
             place: d.place.unwrap_or_default(),
             title: d.title,
         });
-        let people = people
+        let people: Vec<KioskPerson> = people
             .ordered()
             .into_iter()
             .map(|(id, p)| KioskPerson {
@@ -95,6 +97,7 @@ impl KioskView {
             .map(|t| t.format("%H:%M").to_string())
             .unwrap_or_default();
         KioskView {
+            unpaired: people.is_empty(),
             notes,
             next_date,
             people,
@@ -130,6 +133,28 @@ pub fn type_key(draft: &str, key: &str) -> String {
                 out.extend(key.chars().flat_map(char::to_lowercase));
             }
         }
+    }
+    out
+}
+
+/// How many digits a pairing code has.
+pub const PAIR_DIGITS: usize = 6;
+
+/// What the digits typed on the display's pad become after `key`: a digit (up to six) or
+/// `"backspace"`; anything else changes nothing.
+pub fn type_pair_key(digits: &str, key: &str) -> String {
+    let mut out = digits.to_owned();
+    match key {
+        "backspace" => {
+            out.pop();
+        }
+        k if k.len() == 1
+            && k.bytes().all(|b| b.is_ascii_digit())
+            && out.chars().count() < PAIR_DIGITS =>
+        {
+            out.push_str(k);
+        }
+        _ => {}
     }
     out
 }
@@ -185,6 +210,40 @@ mod tests {
         assert_eq!(type_key("", "space"), "");
         let full = "a".repeat(MAX_NOTE);
         assert_eq!(type_key(&full, "B"), full);
+    }
+
+    #[test]
+    fn the_pad_takes_six_digits() {
+        let mut d = String::new();
+        for k in [
+            "3",
+            "0",
+            "x",
+            "space",
+            "5",
+            "backspace",
+            "5",
+            "1",
+            "1",
+            "8",
+            "9",
+        ] {
+            d = type_pair_key(&d, k);
+        }
+        assert_eq!(
+            d, "305118",
+            "a seventh digit and anything not a digit are ignored"
+        );
+        assert_eq!(type_pair_key("", "backspace"), "");
+        assert_eq!(type_pair_key("1", "12"), "1");
+    }
+
+    #[test]
+    fn a_display_with_no_one_yet_offers_to_pair() {
+        let empty = Journal::new(b"display").unwrap();
+        assert!(KioskView::build(&empty, moment(Timestamp(0))).unpaired);
+        let (j, _, _, now) = couple();
+        assert!(!KioskView::build(&j, moment(now)).unpaired);
     }
 
     #[test]

@@ -41,7 +41,15 @@ impl Device {
 
     /// `hearth --profile DIR ...`, with a clean environment.
     pub fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(hearth_bin());
+        self.prepare(Command::new(hearth_bin()), args)
+    }
+
+    /// [`Device::cmd`] run on host `host` of two network namespaces.
+    pub fn cmd_in(&self, hosts: &crate::netns::Namespaces, host: usize, args: &[&str]) -> Command {
+        self.prepare(hosts.exec(host, hearth_bin()), args)
+    }
+
+    fn prepare(&self, mut c: Command, args: &[&str]) -> Command {
         c.arg("--profile").arg(&self.dir).args(args);
         c.env_remove("HEARTH_PROFILE")
             .env_remove("HEARTH_PASSPHRASE")

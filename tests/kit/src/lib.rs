@@ -1,10 +1,11 @@
 //! What every crate's tests share: devices on loopback, pairing them, waiting with deadlines
-//! instead of sleeps, journal assertions, and real `hearth` processes on temporary profiles
-//! ([`cli`]). Tests only: every helper fails the test (panics) rather than returning errors.
+//! instead of sleeps, journal assertions, real `hearth` processes on temporary profiles
+//! ([`cli`]) and two hosts on one LAN ([`netns`]). Tests only: every helper fails the test (panics) rather than returning errors.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod cli;
 mod device;
+pub mod netns;
 mod wait;
 
 pub use device::{TestDevice, assert_converged, pair, wall_texts};

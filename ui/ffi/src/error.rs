@@ -116,8 +116,12 @@ fn sync_kind(e: &SyncError) -> ErrorKind {
         | S::UnknownRole(_)
         | S::UnknownRelays(_)
         | S::BadRelayUrl { .. }
+        | S::BadCode(_)
         | S::Bind { .. } => ErrorKind::InvalidInput,
         S::TicketExpired
+        | S::NoCodeInvitation { .. }
+        | S::CodeAmbiguous { .. }
+        | S::NoLanDiscovery(_)
         | S::TicketUsed
         | S::CannotPair(_)
         | S::PairingRefused(_)

@@ -155,6 +155,28 @@ impl Engine {
         })
     }
 
+    /// Like [`Engine::invite`], with six digits to show instead of a ticket (no spaces, such
+    /// as "305118"; show them as "305 118"). The joining device must be on the same network:
+    /// the invitation is announced there over mDNS. One wrong attempt closes it
+    /// ([`EngineEvent::PairingFailed`] says so); a code lives at most 10 minutes.
+    pub fn invite_code(&self, role: String) -> Result<String, HearthError> {
+        guard(|| {
+            let role: Role = role.trim().parse()?;
+            let code = self.engine()?.invite_code(role, TICKET_TTL)?;
+            Ok(code.digits())
+        })
+    }
+
+    /// Joins the journal of the device on this network that shows `code` (six digits; spaces
+    /// are ignored); returns once paired and first synced.
+    pub fn join_code(&self, code: String) -> Result<(), HearthError> {
+        guard(|| {
+            let code: hearth_sync::PairCode = code.parse()?;
+            self.engine()?.join_code(code, JOIN_TIMEOUT)?;
+            Ok(())
+        })
+    }
+
     /// Makes a change as this device's person: any [`Intent`].
     pub fn apply(&self, intent: Intent) -> Result<Applied, HearthError> {
         guard(|| {

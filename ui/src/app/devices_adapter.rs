@@ -17,6 +17,11 @@ pub(crate) fn connect(window: &AppWindow, sink: &Sink) {
         Err(e) => tracing::warn!(error = %e, "unknown role for an invitation"),
     });
     let s = sink.clone();
+    g.on_invite_code(move |role| match role.parse() {
+        Ok(role) => s.send(Command::InviteCode(role)),
+        Err(e) => tracing::warn!(error = %e, "unknown role for an invitation"),
+    });
+    let s = sink.clone();
     g.on_cancel_invite(move || s.send(Command::CancelInvite));
     let s = sink.clone();
     g.on_join(move |ticket| s.send(Command::Join(ticket.to_string())));
@@ -51,6 +56,17 @@ pub(crate) fn show_invite(window: &AppWindow, ticket: &str, qr: &Pixels, intro: 
     };
     g.set_qr(image);
     g.set_ticket(devices::grouped(ticket, 6).into());
+    g.set_code(SharedString::new());
+    g.set_invite_text(intro.into());
+    g.set_inviting(true);
+}
+
+/// Shows a code invitation: six digits in large type and how to use them.
+pub(crate) fn show_code(window: &AppWindow, code: &str, intro: &str) {
+    let g = window.global::<DevicesAdapter>();
+    g.set_qr(Image::default());
+    g.set_ticket(SharedString::new());
+    g.set_code(code.into());
     g.set_invite_text(intro.into());
     g.set_inviting(true);
 }
@@ -59,6 +75,7 @@ pub(crate) fn hide_invite(window: &AppWindow) {
     let g = window.global::<DevicesAdapter>();
     g.set_inviting(false);
     g.set_ticket(SharedString::new());
+    g.set_code(SharedString::new());
     g.set_qr(Image::default());
 }
 

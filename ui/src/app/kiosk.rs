@@ -4,7 +4,8 @@
 //! builds only the kiosk's view (so only wall-safe notes and the next date ever reach the
 //! screen), rebuilds it when the journal changes and once a minute on the minute (for the
 //! countdown and the clock), and stores notes left on the on-screen keyboard as wall-safe,
-//! written by whoever picked their name.
+//! written by whoever picked their name. A display no one has paired yet shows a digit pad
+//! instead, and joins the journal of the phone on the same network that shows those digits.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -13,7 +14,7 @@ use std::time::Duration;
 use anyhow::Context;
 use hearth_core::keys::SecretString;
 use hearth_core::{Id, Journal, Profile};
-use hearth_sync::{Engine, Node};
+use hearth_sync::{Engine, Node, PairCode};
 use slint::ComponentHandle;
 use tokio::sync::mpsc;
 
@@ -27,8 +28,16 @@ use super::views::{self, kiosk::KioskView};
 use super::worker::sentence;
 use hearth_core::intent::Intent;
 
+/// How long pairing by digits may take, the search on the network included.
+const PAIR_TIMEOUT: Duration = Duration::from_secs(60);
+
 enum KioskCommand {
-    Note { author: String, text: String },
+    Note {
+        author: String,
+        text: String,
+    },
+    /// Pair with the device on this network showing these digits.
+    Pair(String),
     Shutdown,
 }
 
@@ -40,6 +49,7 @@ impl std::fmt::Debug for KioskCommand {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             KioskCommand::Note { .. } => "Note",
+            KioskCommand::Pair(_) => "Pair",
             KioskCommand::Shutdown => "Shutdown",
         })
     }
@@ -49,6 +59,11 @@ impl KioskSink {
     /// Leaves `text` on the wall as the partner with id `author`.
     pub(crate) fn note(&self, author: String, text: String) {
         self.send(KioskCommand::Note { author, text });
+    }
+
+    /// Pairs the display with the device on this network that shows `digits`.
+    pub(crate) fn pair(&self, digits: String) {
+        self.send(KioskCommand::Pair(digits));
     }
 
     fn send(&self, command: KioskCommand) {
@@ -171,7 +186,7 @@ pub fn run_kiosk(
     };
     if !Profile::exists(&dir) {
         anyhow::bail!(
-            "there is no Hearth profile at {}; set the display up with `hearth init --display` and pair it from a phone",
+            "there is no Hearth profile at {}; set the display up with `hearth init --display`, then pair it from a phone (with a ticket, or with six digits on its screen)",
             dir.display()
         );
     }
@@ -264,7 +279,9 @@ impl Worker {
                 let text = sentence(&format!("{e:#}"));
                 self.ui(move |w| kiosk_adapter::notice(w, &text));
                 // Keep the window up with the message until it is closed.
-                while let Some(KioskCommand::Note { .. }) = rx.recv().await {}
+                while let Some(KioskCommand::Note { .. } | KioskCommand::Pair(_)) = rx.recv().await
+                {
+                }
                 return;
             }
         };
@@ -280,6 +297,7 @@ impl Worker {
                         // The note's own `Written` event: its rebuild is done.
                         session.settled();
                     }
+                    Some(KioskCommand::Pair(digits)) => self.pair(session.engine(), &digits),
                 },
                 () = session.changed(Duration::from_millis(50)) => {
                     self.refresh(session.engine(), false);
@@ -332,6 +350,46 @@ impl Worker {
                 });
             }
         }
+    }
+
+    /// Joins by the digits typed on the pad, in the background; the wall replaces the pad once
+    /// the journal arrives (its change rebuilds the view).
+    fn pair(&mut self, engine: &Engine, digits: &str) {
+        let code: PairCode = match digits.parse() {
+            Ok(code) => code,
+            Err(e) => {
+                let text = sentence(&e);
+                self.ui(move |w| kiosk_adapter::set_pairing(w, false, &text));
+                return;
+            }
+        };
+        let Some(node) = engine.node() else {
+            self.ui(|w| {
+                kiosk_adapter::set_pairing(
+                    w,
+                    false,
+                    "The display is offline; try again in a moment.",
+                )
+            });
+            return;
+        };
+        self.ui(|w| kiosk_adapter::set_pairing(w, true, ""));
+        let ui = self.ui.clone();
+        tokio::spawn(async move {
+            let text = match node.join_code(code, PAIR_TIMEOUT).await {
+                Ok(device) => format!(
+                    "Paired with {}. The wall fills in as it syncs.",
+                    device.name
+                ),
+                Err(e) => sentence(&e),
+            };
+            if ui
+                .upgrade_in_event_loop(move |w| kiosk_adapter::set_pairing(&w, false, &text))
+                .is_err()
+            {
+                tracing::debug!("the kiosk window is gone; a pairing result was dropped");
+            }
+        });
     }
 
     /// Rebuilds the display's view when a change concerns what it shows, or at a new minute.

@@ -1,10 +1,11 @@
-//! `KioskAdapter`: the home display's notes, next date and quiet state, and its keyboard.
+//! `KioskAdapter`: the home display's notes, next date and quiet state, its keyboard, and the
+//! digit pad it pairs with.
 
 use slint::ComponentHandle;
 
 use super::kiosk::KioskSink;
 use super::ui::{KioskAdapter, KioskNote, KioskPerson, KioskWindow};
-use super::views::kiosk::{KioskView, type_key};
+use super::views::kiosk::{KioskView, type_key, type_pair_key};
 use super::{colour, set_model};
 
 /// Copies a view of the display into the window.
@@ -44,6 +45,7 @@ pub(crate) fn apply(window: &KioskWindow, v: &KioskView) {
     g.set_date_place(date.place.into());
     g.set_countdown(date.countdown.into());
     g.set_quiet_title(v.quiet.clone().unwrap_or_default().into());
+    g.set_unpaired(v.unpaired);
     g.set_clock(v.clock.as_str().into());
 }
 
@@ -57,13 +59,33 @@ pub(crate) fn connect(window: &KioskWindow, sink: &KioskSink) {
             g.set_draft(type_key(&g.get_draft(), &key).into());
         }
     });
-    let sink = sink.clone();
+    let weak = window.as_weak();
+    g.on_pair_key(move |key| {
+        if let Some(w) = weak.upgrade() {
+            let g = w.global::<KioskAdapter>();
+            g.set_pair_digits(type_pair_key(&g.get_pair_digits(), &key).into());
+            g.set_pair_text("".into());
+        }
+    });
+    let s = sink.clone();
     g.on_leave_note(move |author, text| {
         let text = text.trim().to_owned();
         if !author.is_empty() && !text.is_empty() {
-            sink.note(author.to_string(), text);
+            s.note(author.to_string(), text);
         }
     });
+    let s = sink.clone();
+    g.on_pair(move |digits| s.pair(digits.to_string()));
+}
+
+/// A pairing by digits started (`true`) or ended, with a line on how it went.
+pub(crate) fn set_pairing(window: &KioskWindow, pairing: bool, text: &str) {
+    let g = window.global::<KioskAdapter>();
+    g.set_pairing(pairing);
+    g.set_pair_text(text.into());
+    if !pairing {
+        g.set_pair_digits("".into());
+    }
 }
 
 /// Shows whether a note is being stored.

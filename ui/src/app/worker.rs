@@ -10,7 +10,9 @@ use std::time::Duration;
 use hearth_core::intent::Intent;
 use hearth_core::keys::{KeySealing, SecretString};
 use hearth_core::{Profile, ProfileError};
-use hearth_sync::{NetConfig, Node, Role, Setup, SyncError, Ticket, init_device};
+use hearth_sync::{
+    NetConfig, Node, PairCode, PairRefusal, Role, Setup, SyncError, Ticket, init_device,
+};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -45,9 +47,11 @@ pub(crate) enum Command {
     Write { intent: Intent, then: Option<UiFn> },
     /// Show a pairing ticket for `role`.
     Invite(Role),
+    /// Show six digits for `role` instead (for a device on the same network).
+    InviteCode(Role),
     /// Stop showing the ticket.
     CancelInvite,
-    /// Join another journal with a pasted ticket.
+    /// Join another journal with a pasted ticket or six typed digits.
     Join(String),
     /// Show more or less of the long lists.
     Limits(Limits),
@@ -71,6 +75,7 @@ impl std::fmt::Debug for Command {
             Command::Retry => "Retry",
             Command::Write { .. } => "Write",
             Command::Invite(_) => "Invite",
+            Command::InviteCode(_) => "InviteCode",
             Command::CancelInvite => "CancelInvite",
             Command::Join(_) => "Join",
             Command::Limits(_) => "Limits",
@@ -390,7 +395,7 @@ impl Worker {
                 ticket,
                 passphrase,
             } => {
-                let ticket = match Ticket::parse(&ticket) {
+                let ticket = match Invitation::parse(&ticket) {
                     Ok(t) => t,
                     Err(e) => {
                         let text = sentence(&e);
@@ -434,7 +439,8 @@ impl Worker {
                 }
                 self.ui(devices_adapter::hide_invite);
             }
-            Command::Join(text) => match Ticket::parse(&text) {
+            Command::InviteCode(role) => self.invite_code(role),
+            Command::Join(text) => match Invitation::parse(&text) {
                 Ok(ticket) => {
                     self.ui(|w| devices_adapter::set_joining(w, true, "Joining…"));
                     self.join(ticket, false);
@@ -458,6 +464,14 @@ impl Worker {
                             shell_adapter::notice(w, &text);
                         });
                     }
+                    Err(SyncError::PairingRefused(PairRefusal::WrongCode)) => self.ui(|w| {
+                        devices_adapter::hide_invite(w);
+                        shell_adapter::notice(
+                            w,
+                            "Someone typed a wrong code, so that one is closed. Make a new one \
+                             whenever you're ready.",
+                        );
+                    }),
                     Err(SyncError::TicketExpired) => self.ui(|w| {
                         devices_adapter::hide_invite(w);
                         shell_adapter::notice(
@@ -562,13 +576,9 @@ impl Worker {
                 qr::Pixels::default()
             }
         };
-        let who = match role {
-            Role::Partner => "your partner's device",
-            Role::Me => "your other device",
-            Role::Display => "the home display",
-        };
         let intro = format!(
-            "Open Hearth on {who} and scan this code, or paste the text below. It works once, for the next {} minutes.",
+            "Open Hearth on {} and scan this code, or paste the text below. It works once, for the next {} minutes.",
+            super::who_joins(role),
             INVITE_TTL.as_secs() / 60
         );
         self.ui(move |w| devices_adapter::show_invite(w, &text, &pixels, &intro));
@@ -579,13 +589,47 @@ impl Worker {
         }));
     }
 
-    fn join(&mut self, ticket: Ticket, at_start: bool) {
+    /// Like [`Worker::invite`], with six digits to type in on the other device.
+    fn invite_code(&mut self, role: Role) {
+        let Some(node) = self.node() else {
+            return;
+        };
+        if let Some(task) = self.invite.take() {
+            task.abort();
+        }
+        let (code, pairing) = match node.invite_code(role, INVITE_TTL) {
+            Ok(pair) => pair,
+            Err(e) => {
+                self.notice(sentence(&e));
+                return;
+            }
+        };
+        let intro = format!(
+            "On {}, open Hearth, choose to join, and type these six digits. Both devices need to \
+             be on the same home network. The code works once, for the next {} minutes, and one \
+             wrong try closes it.",
+            super::who_joins(role),
+            INVITE_TTL.as_secs() / 60
+        );
+        let shown = code.to_string();
+        self.ui(move |w| devices_adapter::show_code(w, &shown, &intro));
+        let tx = self.tx.clone();
+        self.invite = Some(tokio::spawn(async move {
+            let result = pairing.wait().await;
+            let _ = tx.send(Command::Paired(result));
+        }));
+    }
+
+    fn join(&mut self, invitation: Invitation, at_start: bool) {
         let Some(node) = self.node() else {
             return;
         };
         let tx = self.tx.clone();
         tokio::spawn(async move {
-            let result = node.join(&ticket, JOIN_TIMEOUT).await;
+            let result = match invitation {
+                Invitation::Ticket(ticket) => node.join(&ticket, JOIN_TIMEOUT).await,
+                Invitation::Code(code) => node.join_code(code, JOIN_TIMEOUT).await,
+            };
             let _ = tx.send(Command::Joined { result, at_start });
         });
     }
@@ -605,6 +649,27 @@ impl Worker {
         if !changed.is_empty() {
             self.ui(move |w| super::apply(w, changed));
         }
+    }
+}
+
+/// What a person pastes or types to join: a ticket, or six digits shown on the same network.
+pub(crate) enum Invitation {
+    Ticket(Ticket),
+    Code(PairCode),
+}
+
+impl Invitation {
+    /// Six digits (spaces and dashes aside) are a code; anything else must be a ticket.
+    pub(crate) fn parse(text: &str) -> Result<Invitation, SyncError> {
+        let text = text.trim();
+        let digits_only = !text.is_empty()
+            && text
+                .chars()
+                .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-'));
+        if digits_only {
+            return text.parse().map(Invitation::Code);
+        }
+        Ticket::parse(text).map(Invitation::Ticket)
     }
 }
 

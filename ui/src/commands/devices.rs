@@ -206,6 +206,9 @@ async fn invite(ctx: &mut Ctx, a: &InviteArgs) -> Result<()> {
         InviteFor::Display => Role::Display,
     };
     let secs = a.timeout.max(1);
+    if a.code {
+        return invite_code(ctx, &node, role, secs).await;
+    }
     let (ticket, pairing) = node
         .invite(role, Duration::from_secs(secs))
         .context("could not make a pairing ticket")?;
@@ -221,18 +224,10 @@ async fn invite(ctx: &mut Ctx, a: &InviteArgs) -> Result<()> {
         if ctx.io.tty {
             ctx.io.write_out(qr::render(&ticket.qr_bytes())?);
         }
-        let who = match role {
-            Role::Partner => "your partner's device",
-            Role::Me => "your other device",
-            Role::Display => "the home display",
-        };
         ctx.io.note(format!(
-            "Waiting for {who} to join (the ticket works once, for {}). On it, run:\n  hearth pair join {text}",
-            if secs >= 120 {
-                format!("{} minutes", secs / 60)
-            } else {
-                format!("{secs} seconds")
-            }
+            "Waiting for {} to join (the ticket works once, for {}). On it, run:\n  hearth pair join {text}",
+            hearth_ui::app::who_joins(role),
+            how_long(secs)
         ));
     }
     let device = pairing.wait().await.map_err(|e| match e {
@@ -242,8 +237,12 @@ async fn invite(ctx: &mut Ctx, a: &InviteArgs) -> Result<()> {
         ),
         other => anyhow!(other).context("pairing did not complete"),
     })?;
+    paired(ctx, &device)
+}
+
+fn paired(ctx: &mut Ctx, device: &Device) -> Result<()> {
     if ctx.io.json {
-        return ctx.io.emit_json_line(&PairedOut { paired: &device });
+        return ctx.io.emit_json_line(&PairedOut { paired: device });
     }
     ctx.io.line(format!(
         "Paired with {}. You now share one journal.",
@@ -252,15 +251,90 @@ async fn invite(ctx: &mut Ctx, a: &InviteArgs) -> Result<()> {
     Ok(())
 }
 
+#[derive(Debug, Serialize)]
+struct CodeOut {
+    code: String,
+    role: Role,
+    expires: Timestamp,
+}
+
+fn how_long(secs: u64) -> String {
+    if secs >= 120 {
+        format!("{} minutes", secs / 60)
+    } else {
+        format!("{secs} seconds")
+    }
+}
+
+/// `pair invite --code`: six digits in large type, announced on this network.
+async fn invite_code(ctx: &mut Ctx, node: &hearth_sync::Node, role: Role, secs: u64) -> Result<()> {
+    let secs = secs.min(hearth_sync::MAX_CODE_TTL.as_secs());
+    let (code, pairing) = node
+        .invite_code(role, Duration::from_secs(secs))
+        .context("could not open a pairing code")?;
+    if ctx.io.json {
+        let ms = i64::try_from(secs).unwrap_or(i64::MAX).saturating_mul(1000);
+        ctx.io.emit_json_line(&CodeOut {
+            code: code.digits(),
+            role,
+            expires: Timestamp(Timestamp::now().0.saturating_add(ms)),
+        })?;
+    } else {
+        ctx.io.line(code.to_string());
+        if ctx.io.tty {
+            ctx.io
+                .write_out(format!("\n{}\n", qr::big_digits(&code.digits())));
+        }
+        ctx.io.note(format!(
+            "Waiting for {} to join on this network (the code works once, for {}; one wrong \
+             try closes it). On it, run:\n  hearth pair join --code {}",
+            hearth_ui::app::who_joins(role),
+            how_long(secs),
+            code.digits()
+        ));
+    }
+    let device = pairing.wait().await.map_err(|e| match e {
+        SyncError::TicketExpired => anyhow!(
+            "no device joined within {}, so the code has expired; run `hearth pair invite \
+             --code` again when the other device is ready",
+            how_long(secs)
+        ),
+        SyncError::PairingRefused(hearth_sync::PairRefusal::WrongCode) => anyhow!(
+            "a device tried a wrong code, so this code is closed; run `hearth pair invite \
+             --code` for a new one"
+        ),
+        other => anyhow!(other).context("pairing did not complete"),
+    })?;
+    paired(ctx, &device)
+}
+
 async fn join(ctx: &mut Ctx, a: &JoinArgs) -> Result<()> {
     let node = ctx.backend.node()?;
-    let ticket = Ticket::parse(&a.ticket)?;
-    let spinner = ctx.io.spinner("Joining and syncing for the first time…");
-    let inviter = node
-        .join(&ticket, Duration::from_secs(a.timeout.max(1)))
-        .await
-        .context("could not pair")?;
-    drop(spinner);
+    let timeout = Duration::from_secs(a.timeout.max(1));
+    let inviter = match (&a.code, &a.ticket) {
+        (Some(code), _) => {
+            let spinner = ctx
+                .io
+                .spinner("Looking for the code on this network, then joining and syncing…");
+            let inviter = node
+                .join_code(*code, timeout)
+                .await
+                .context("could not pair")?;
+            drop(spinner);
+            inviter
+        }
+        (None, Some(text)) => {
+            let ticket = Ticket::parse(text)?;
+            let spinner = ctx.io.spinner("Joining and syncing for the first time…");
+            let inviter = node
+                .join(&ticket, timeout)
+                .await
+                .context("could not pair")?;
+            drop(spinner);
+            inviter
+        }
+        (None, None) => return Err(anyhow!("give the ticket, or --code and the six digits")),
+    };
     if ctx.io.json {
         return ctx.io.emit_json(&PairedOut { paired: &inviter });
     }

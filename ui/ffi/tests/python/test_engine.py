@@ -87,6 +87,15 @@ class Couple(unittest.TestCase):
         self.assertEqual([p.name for p in self.ana.people() if p.me], ["Ana"])
         self.assertEqual([p.name for p in self.ben.people() if p.me], ["Ben"])
 
+    def test_a_pairing_code_is_six_digits(self):
+        # Ana's partner is in already, so a code for "me" (another device of hers).
+        code = self.ana.invite_code("me")
+        self.assertEqual(len(code), 6)
+        self.assertTrue(code.isdigit())
+        with self.assertRaises(hearth.HearthError) as caught:
+            self.ana.invite_code("partner")
+        self.assertEqual(caught.exception.kind(), hearth.ErrorKind.PAIRING, caught.exception.message())
+
     def test_writes_on_both_converge(self):
         mine = self.ana.add_note("Thank you for the soup", True)
         theirs = self.ben.add_note("Thank you for the walk", False)
@@ -189,6 +198,8 @@ class Couple(unittest.TestCase):
             (lambda: self.ana.plan_date("Dinner", "tomorrow at seven"), hearth.ErrorKind.INVALID_INPUT),
             (lambda: self.ana.invite("boss"), hearth.ErrorKind.INVALID_INPUT),
             (lambda: self.ana.join("not a ticket"), hearth.ErrorKind.INVALID_INPUT),
+            (lambda: self.ana.join_code("12345"), hearth.ErrorKind.INVALID_INPUT),
+            (lambda: self.ana.join_code("one two three"), hearth.ErrorKind.INVALID_INPUT),
             (lambda: self.ana.apply(hearth.Intent.DELETE(id="01NOSUCHITEM")), hearth.ErrorKind.NOT_FOUND),
             (
                 lambda: self.ana.apply(hearth.Intent.ADD_IDEA(kind="chore", title="Taxes", bucket=None, enjoy=False)),
