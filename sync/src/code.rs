@@ -407,12 +407,18 @@ impl Node {
 
     /// Joins the journal of the device on this network that shows `code`: finds its
     /// invitation over mDNS (for at most [`CODE_LOOKUP`]), then pairs as [`Node::join_code_at`]
-    /// does. Needs nothing of this node's own mDNS setting.
+    /// does. Needs nothing of this node's own mDNS setting; a node that listens on loopback
+    /// only is refused at once ([`SyncError::LoopbackOnly`]), as nothing on the network could
+    /// answer it.
     pub async fn join_code(
         &self,
         code: PairCode,
         timeout: Duration,
     ) -> Result<hearth_core::Device> {
+        let bind = self.inner.config.bind;
+        if bind.ip().is_loopback() {
+            return Err(SyncError::LoopbackOnly { bind });
+        }
         let started = tokio::time::Instant::now();
         let inviter = self
             .find_code(code.slot(), CODE_LOOKUP.min(timeout))

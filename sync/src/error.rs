@@ -124,6 +124,15 @@ pub enum SyncError {
          QR code instead"
     )]
     NoLanDiscovery(#[source] Box<iroh::address_lookup::AddressLookupBuilderError>),
+    /// Pairing by code needs the local network, and this node listens on loopback only.
+    #[error(
+        "this device listens on {bind} only, so it cannot pair by code on the network; pair \
+         with the ticket or its QR code instead"
+    )]
+    LoopbackOnly {
+        /// Where it listens.
+        bind: std::net::SocketAddr,
+    },
     /// The node has shut down.
     #[error("the sync node has shut down")]
     Closed,

@@ -201,9 +201,19 @@ impl Preview {
             &self.window,
             ticket_text,
             &pixels,
-            "On your partner's device, open Hearth, choose to join, and paste or type the code below. It works once, for the next 10 minutes.",
+            &worker::ticket_intro(hearth_sync::Role::Partner),
         );
         Ok(())
+    }
+
+    /// Shows a pairing invitation by six digits (`code`, such as "305 118") on the Devices
+    /// screen.
+    pub fn show_code(&self, code: &str) {
+        devices_adapter::show_code(
+            &self.window,
+            code,
+            &worker::code_intro(hearth_sync::Role::Partner),
+        );
     }
 }
 

@@ -133,3 +133,85 @@ fn two_partners_pair_share_and_match() {
         ben_app.close().wait();
     });
 }
+
+/// Ana shows six digits instead of the ticket; a device that types them pairs, and her screen
+/// says so. (The device finds her on loopback here by her address; on a network it finds her
+/// over mDNS, as `hearth-tests`' `code_pairing_lan` shows. Typing digits into an app that
+/// listens on loopback only says why that cannot work.)
+#[test]
+fn six_digits_on_the_devices_screen_pair_another_device() {
+    use hearth_ui::app::ui::DevicesAdapter;
+    init_with_event_loop();
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir_a, dir_b) = (tmp.path().join("ana"), tmp.path().join("ben"));
+    let ben_profile = hearth_sync::init_device(
+        &dir_b,
+        "Ben",
+        hearth_sync::Setup::Person,
+        None,
+        hearth_core::keys::KeySealing::default(),
+    )
+    .unwrap();
+    run(async move {
+        let ana_app = open(&dir_a);
+        let ana = ana_app.window().clone_strong();
+        resize(&ana, 1280., 800.);
+        type_into(&ana, "Your name", "Ana").await;
+        press(&ana, "Start our journal").await;
+        wait_until("Ana's invitation", || {
+            value_of(&ana, "Invitation code to copy").starts_with("HEARTH 2")
+        })
+        .await;
+        press(
+            &ana,
+            "Show six digits instead, for a device on this network",
+        )
+        .await;
+        wait_until("six digits", || {
+            ana.global::<DevicesAdapter>().get_code().len() == 7
+        })
+        .await;
+        assert!(
+            !shows(&ana, "QR code of the invitation"),
+            "digits instead of the QR code"
+        );
+        let code: hearth_sync::PairCode =
+            ana.global::<DevicesAdapter>().get_code().parse().unwrap();
+        let at = ana_app.node().unwrap().addr();
+        let ben = std::thread::spawn(move || {
+            let rt = tokio::runtime::Runtime::new().unwrap();
+            rt.block_on(async move {
+                let node =
+                    hearth_sync::Node::start(ben_profile, hearth_sync::NetConfig::loopback())
+                        .await
+                        .unwrap();
+                let joined = node
+                    .join_code_at(at, code, std::time::Duration::from_secs(30))
+                    .await;
+                node.shutdown().await;
+                joined
+            })
+        });
+        wait_until("Ben's device joined", || ben.is_finished()).await;
+        let inviter = ben.join().unwrap().unwrap();
+        assert_eq!(inviter.name, "Ana's device");
+        wait_until("Ana's screen says so", || {
+            ana.global::<AppAdapter>()
+                .get_notice()
+                .contains("is paired")
+        })
+        .await;
+        assert_eq!(ana.global::<DevicesAdapter>().get_code(), "");
+
+        // Digits typed into the join field of an app on loopback: refused, with the way out.
+        type_into(&ana, "Code to join with", "123 456").await;
+        press(&ana, "Join with the code").await;
+        wait_until("the join field says why not", || {
+            ana.global::<DevicesAdapter>()
+                .get_join_text()
+                .contains("ticket or its QR code")
+        })
+        .await;
+        ana_app.close().wait();
+    });
+}

@@ -171,6 +171,13 @@ fn every_screen_at_phone_and_desktop_size() {
         w.global::<Theme>().set_dark(false);
         w.global::<AppAdapter>().set_phase(Phase::Welcome);
         check(w, &format!("welcome-{size}"), &mut failures);
+        w.global::<AppAdapter>().set_phase(Phase::Journal);
+        w.global::<AppAdapter>().set_screen(Screen::Devices);
+        preview.show_code("305 118");
+        check(w, &format!("devices-code-{size}"), &mut failures);
+        preview
+            .show_invite("HEARTH2AEXAMPLEONLYTHISISNOTAREALINVITATIONFORSNAPSHOTSAYZ234567ABCDEFGHIJKLMNOPQRSTUVWXYZ234567ABCDEFGHIJKLMN")
+            .unwrap();
     }
     assert!(
         failures.is_empty(),

@@ -141,3 +141,60 @@ fn a_note_left_on_the_display_reaches_the_phone() {
     });
     rt.block_on(phone.shutdown());
 }
+
+/// A display no one has paired yet shows the digit pad instead of the wall; the digits typed
+/// on it go to the engine's pairing by code. Here the display listens on loopback only, so the
+/// engine refuses at once and the pad says what to do instead (pairing by code itself runs on
+/// two network namespaces in `hearth-tests`' `code_pairing_lan`).
+#[test]
+fn an_unpaired_display_offers_its_digit_pad() {
+    init_with_event_loop();
+    let tmp = tempfile::tempdir().unwrap();
+    let display_dir = tmp.path().join("display");
+    init_device(
+        &display_dir,
+        "Kitchen",
+        Setup::Display,
+        None,
+        KeySealing::default(),
+    )
+    .unwrap();
+    run(async move {
+        let kiosk = Kiosk::open(AppOptions {
+            net: NetConfig::loopback(),
+            ..AppOptions::new(display_dir)
+        })
+        .unwrap();
+        let w = kiosk.window().clone_strong();
+        w.show().unwrap();
+        w.window().set_size(slint::LogicalSize::new(800., 480.));
+        wait_until("the pad shows", || {
+            w.global::<KioskAdapter>().get_unpaired()
+        })
+        .await;
+        for key in [
+            "Digit 3",
+            "Digit 0",
+            "Digit 9",
+            "Delete the last digit",
+            "Digit 5",
+            "Digit 1",
+            "Digit 1",
+            "Digit 8",
+            "Digit 7",
+        ] {
+            press(&w, key).await;
+        }
+        assert_eq!(w.global::<KioskAdapter>().get_pair_digits(), "305118");
+        press(&w, "Pair with these digits").await;
+        wait_until("the pad says why not", || {
+            w.global::<KioskAdapter>()
+                .get_pair_text()
+                .contains("ticket or its QR code")
+        })
+        .await;
+        assert!(w.global::<KioskAdapter>().get_unpaired(), "still unpaired");
+        assert_eq!(w.global::<KioskAdapter>().get_pair_digits(), "");
+        kiosk.close().wait();
+    });
+}

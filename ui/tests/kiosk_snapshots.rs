@@ -183,3 +183,47 @@ fn the_keyboard_has_digits_and_a_question_mark() {
     }
     w.hide().unwrap();
 }
+
+/// A display no one has paired yet: the digit pad at both sizes, with four digits typed, and
+/// every key on screen and big enough for a finger.
+#[test]
+fn the_pairing_pad_at_two_sizes() {
+    init_for_snapshots();
+    let empty = Journal::new(b"unpaired-display").unwrap();
+    let mut failures = Vec::new();
+    for (size, width, height) in SIZES {
+        let dark = size == "1024x600";
+        let shade = if dark { "dark" } else { "light" };
+        let p = KioskPreview::new(&empty, clock(NOW)).unwrap();
+        let w = p.window();
+        w.global::<Theme>().set_dark(dark);
+        w.window().set_size(slint::LogicalSize::new(width, height));
+        w.show().unwrap();
+        let g = w.global::<KioskAdapter>();
+        assert!(g.get_unpaired());
+        for k in ["3", "0", "5", "1"] {
+            g.invoke_pair_key(k.into());
+        }
+        assert_eq!(g.get_pair_digits(), "3051");
+        for label in (0..10).map(|d| format!("Digit {d}")).chain([
+            "Delete the last digit".to_owned(),
+            "Pair with these digits".to_owned(),
+        ]) {
+            let k = ElementHandle::find_by_accessible_label(w, &label)
+                .next()
+                .unwrap_or_else(|| panic!("no key labelled {label:?}"));
+            let (at, s) = (k.absolute_position(), k.size());
+            assert!(
+                at.x >= 0. && at.y >= 0. && at.x + s.width <= width && at.y + s.height <= height,
+                "{label:?} is at {at:?}, {s:?}: off the {size} screen"
+            );
+            assert!(
+                s.height >= 56. && s.width >= 48.,
+                "{label:?} is {s:?}: too small"
+            );
+        }
+        check(w, &format!("kiosk-pairing-{size}-{shade}"), &mut failures);
+        w.hide().unwrap();
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -122,6 +122,7 @@ fn sync_kind(e: &SyncError) -> ErrorKind {
         | S::NoCodeInvitation { .. }
         | S::CodeAmbiguous { .. }
         | S::NoLanDiscovery(_)
+        | S::LoopbackOnly { .. }
         | S::TicketUsed
         | S::CannotPair(_)
         | S::PairingRefused(_)

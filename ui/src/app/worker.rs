@@ -576,11 +576,7 @@ impl Worker {
                 qr::Pixels::default()
             }
         };
-        let intro = format!(
-            "Open Hearth on {} and scan this code, or paste the text below. It works once, for the next {} minutes.",
-            super::who_joins(role),
-            INVITE_TTL.as_secs() / 60
-        );
+        let intro = ticket_intro(role);
         self.ui(move |w| devices_adapter::show_invite(w, &text, &pixels, &intro));
         let tx = self.tx.clone();
         self.invite = Some(tokio::spawn(async move {
@@ -604,13 +600,7 @@ impl Worker {
                 return;
             }
         };
-        let intro = format!(
-            "On {}, open Hearth, choose to join, and type these six digits. Both devices need to \
-             be on the same home network. The code works once, for the next {} minutes, and one \
-             wrong try closes it.",
-            super::who_joins(role),
-            INVITE_TTL.as_secs() / 60
-        );
+        let intro = code_intro(role);
         let shown = code.to_string();
         self.ui(move |w| devices_adapter::show_code(w, &shown, &intro));
         let tx = self.tx.clone();
@@ -671,6 +661,27 @@ impl Invitation {
         }
         Ticket::parse(text).map(Invitation::Ticket)
     }
+}
+
+/// How to use a ticket shown for `role`.
+pub(crate) fn ticket_intro(role: Role) -> String {
+    format!(
+        "Open Hearth on {} and scan this code, or paste the text below. It works once, for the \
+         next {} minutes.",
+        super::who_joins(role),
+        INVITE_TTL.as_secs() / 60
+    )
+}
+
+/// How to use six digits shown for `role`.
+pub(crate) fn code_intro(role: Role) -> String {
+    format!(
+        "On {}, open Hearth, choose to join, and type these six digits. Both devices need to be \
+         on the same home network. The code works once, for the next {} minutes, and one wrong \
+         try closes it.",
+        super::who_joins(role),
+        INVITE_TTL.as_secs() / 60
+    )
 }
 
 /// How long an invitation code works.
