@@ -376,15 +376,20 @@ impl Worker {
         self.ui(|w| kiosk_adapter::set_pairing(w, true, ""));
         let ui = self.ui.clone();
         tokio::spawn(async move {
-            let text = match node.join_code(code, PAIR_TIMEOUT).await {
-                Ok(device) => format!(
-                    "Paired with {}. The wall fills in as it syncs.",
-                    device.name
-                ),
-                Err(e) => sentence(&e),
-            };
+            let joined = node.join_code(code, PAIR_TIMEOUT).await;
             if ui
-                .upgrade_in_event_loop(move |w| kiosk_adapter::set_pairing(&w, false, &text))
+                .upgrade_in_event_loop(move |w| match joined {
+                    // The wall replaces the pad; the line under it says so.
+                    Ok(device) => {
+                        kiosk_adapter::set_pairing(&w, false, "");
+                        let text = format!(
+                            "Paired with {}. Notes marked for the wall show here.",
+                            device.name
+                        );
+                        kiosk_adapter::notice(&w, &text);
+                    }
+                    Err(e) => kiosk_adapter::set_pairing(&w, false, &sentence(&e)),
+                })
                 .is_err()
             {
                 tracing::debug!("the kiosk window is gone; a pairing result was dropped");
