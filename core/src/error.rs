@@ -208,6 +208,12 @@ pub(crate) type Result<T, E = JournalError> = std::result::Result<T, E>;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Rule {
+    #[error("both have answered this question, so the answers are open and stay as they are")]
+    /// Both have answered: the answers are open and no longer change.
+    AnswersOpen,
+    #[error("this person has no current device to seal the answer to")]
+    /// The person has no current device to seal an answer to.
+    NoDeviceToSealTo,
     #[error("a shared repair is kept with every step dated; it cannot be deleted")]
     /// A shared repair is kept with every step dated; it cannot be deleted.
     SharedRepairKept,

@@ -97,6 +97,19 @@ pub enum Intent {
         /// Would enjoy it.
         enjoy: bool,
     },
+    /// Adds an open question of the couple's own to the deck.
+    AddQuestion {
+        /// The question.
+        text: String,
+    },
+    /// Answers a question of the deck (or changes the answer, until both have answered),
+    /// sealed to this person's own devices.
+    AnswerQuestion {
+        /// The question.
+        id: Id,
+        /// The answer.
+        text: String,
+    },
     /// Logs a kindness done (`when`, or now).
     LogKindness {
         /// What was done.
@@ -315,6 +328,10 @@ impl Intent {
             Intent::MarkIdea { id, enjoy } => {
                 j.mark_idea(id, me()?, *enjoy, now)?;
                 Changed
+            }
+            Intent::AddQuestion { text } => Created(j.add_question(me()?, text, now)?),
+            Intent::AnswerQuestion { id, text } => {
+                Created(j.answer_question(id, me()?, text, now)?)
             }
             Intent::LogKindness { what, when, bucket } => {
                 Created(j.log_kindness(me()?, what, when.unwrap_or(now), bucket.as_ref(), now)?)

@@ -10,8 +10,10 @@ mod edits;
 mod ideas;
 mod members;
 mod provenance;
+mod questions;
 mod search;
 pub use members::Acting;
+pub use questions::{Answer, Question, StarterQuestion, starter_deck};
 mod summary;
 mod talk;
 mod touched;
@@ -83,6 +85,8 @@ pub struct Journal {
     private: AutoCommit,
     rng: StdRng,
     in_batch: bool,
+    /// An answer was written here since the last [`Journal::take_answered`].
+    answered: bool,
     /// The device this journal acts as: it signs membership statements (see [`crate::membership`]).
     identity: Option<members::Identity>,
     /// The founder this device trusts, pinned in its sealed store.
@@ -243,6 +247,7 @@ impl Journal {
             private,
             rng: StdRng::from_rng(&mut rand::rng()),
             in_batch: false,
+            answered: false,
             identity: None,
             root: None,
             members_cache: std::sync::Mutex::new(None),

@@ -110,7 +110,8 @@ pub fn text_line(field: &'static str, s: &str) -> Result<String, JournalError> {
 }
 pub use ids::{Id, PartnerId, Timestamp};
 pub use journal::{
-    Acting, Adopted, DocKind, Journal, SCHEMA_MAJOR, SCHEMA_MINOR, TRASH_DAYS, Touched,
+    Acting, Adopted, Answer, DocKind, Journal, Question, SCHEMA_MAJOR, SCHEMA_MINOR,
+    StarterQuestion, TRASH_DAYS, Touched, starter_deck,
 };
 pub use model::*;
 pub use text::{MAX_LINE, MAX_TEXT, display_safe};

@@ -166,12 +166,30 @@ impl Replica {
             .into());
         }
         let out = intent(&mut self.journal)?;
+        // An answer that made both answers of a question known opens this person's in the same
+        // write (see `Journal::reveal_answers`).
+        if self.journal.take_answered() {
+            self.reveal_answers()?;
+        }
         let (shared, private) = self.journal.docs_mut();
         let staged = self
             .profile
             .store_mut()
             .stage_batch(&mut [(DocSlot::Shared, shared), (DocSlot::Private, private)])?;
         Ok((out, staged))
+    }
+
+    /// Opens this person's answers that are due in the journal in memory (both partners have
+    /// answered); the caller stores the change. Returns how many it opened.
+    pub fn reveal_answers(&mut self) -> Result<usize, JournalError> {
+        let Some(me) = self.journal.acting().person() else {
+            return Ok(0);
+        };
+        if !self.journal.answers_due(&me) {
+            return Ok(0);
+        }
+        let identity = self.profile.keys().age_identity().clone();
+        self.journal.reveal_answers(&me, &identity)
     }
 
     /// Finishes a staged write once its chunks landed (see [`Replica::stage`]): what it stored,
@@ -238,6 +256,9 @@ impl Replica {
             return Ok((0, Commit::default()));
         }
         let commit = self.stored_received(kind, bytes.len())?;
+        if kind == DocKind::Shared && self.reveal_answers()? > 0 {
+            self.commit()?;
+        }
         Ok((new, commit))
     }
 

@@ -527,6 +527,21 @@ impl Node {
     /// After the journal changed (here or from a peer): wake sessions so they push the change;
     /// if the device list changed, refresh who may connect, drop revoked devices and start
     /// dialing new ones.
+    /// Opens this person's answers once both partners answered (a received answer can make
+    /// them due), and stores that.
+    pub(crate) fn open_answers(&self) {
+        let opened = self.state().reveal_answers();
+        match opened {
+            Ok(0) => {}
+            Ok(_) => {
+                if let Err(e) = self.write(|_| Ok(())) {
+                    tracing::warn!(error = %e, "could not store the opened answers");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "could not open this person's answers"),
+        }
+    }
+
     pub(crate) fn after_change(&self) {
         self.wake_sessions();
         self.refresh_devices(false);

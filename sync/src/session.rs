@@ -148,6 +148,9 @@ impl Node {
         };
         if n > 0 {
             self.stored(&commit);
+            if kind == DocKind::Shared {
+                self.open_answers();
+            }
             self.after_change();
             self.emit(Event::ChangesReceived {
                 peer: peer.to_string(),
