@@ -9,6 +9,7 @@ pub mod devices;
 pub mod format;
 pub mod kindness;
 pub mod kiosk;
+pub mod questions;
 pub mod talk;
 pub mod trash;
 pub mod wall;
@@ -194,8 +195,9 @@ pub mod reads {
     pub const KINDNESS: &[Collection] = &[Kindness, Ideas];
     /// Check-in: the check-ins and the week in review (notes, kindness).
     pub const CHECKIN: &[Collection] = &[Checkins, Appreciations, Kindness];
-    /// Talk: listening, "I" statements and repairs.
-    pub const TALK: &[Collection] = &[Conversations, Repairs];
+    /// Talk: listening, "I" statements, repairs and the question deck (its questions are
+    /// ideas; its answers, conversations).
+    pub const TALK: &[Collection] = &[Conversations, Repairs, Ideas];
     /// The home display: wall-safe notes and the next date.
     pub const KIOSK: &[Collection] = &[Appreciations, Dates];
 }

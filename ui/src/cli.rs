@@ -87,6 +87,10 @@ pub(crate) enum Command {
     /// "I" statements: say what happened, how you felt, what you need and what you ask.
     #[command(subcommand, name = "i-statement", alias = "istatement")]
     IStatement(IStatementCommand),
+    /// Open questions to ask each other: each answers privately, and the answers open to you
+    /// both once both have answered.
+    #[command(subcommand)]
+    Question(QuestionCommand),
     /// Check a draft for blame words before you say it. Nothing is saved.
     Coach(CoachArgs),
     /// Repairs: name a hurt, have it acknowledged and understood, and let it go.
@@ -513,6 +517,35 @@ pub(crate) enum ListenCommand {
     Correct(IdTextArgs),
     /// Listening exchanges, newest first.
     List,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum QuestionCommand {
+    /// Tonight's question: one at a time, the same on both your devices all day.
+    Next,
+    /// Answer a question privately (sealed to your own devices), or change your answer until
+    /// your partner has answered too.
+    Answer(QuestionAnswerArgs),
+    /// Tonight's question, the ones waiting for an answer and how many are answered; with
+    /// --answered, both answers of each, side by side.
+    List(QuestionListArgs),
+    /// Add a question of your own to the deck.
+    Add(TextArg),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct QuestionAnswerArgs {
+    /// The question's id (or its last few characters, as the lists show them).
+    pub(crate) id: String,
+    /// Your answer.
+    pub(crate) text: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct QuestionListArgs {
+    /// Only the questions both have answered, with both answers.
+    #[arg(long)]
+    pub(crate) answered: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -8,6 +8,7 @@ mod dates;
 mod devices;
 mod find;
 mod ideas;
+mod questions;
 mod sync;
 mod talk;
 mod trash;
@@ -67,6 +68,7 @@ pub(crate) async fn run(command: &Command, ctx: &mut Ctx) -> Result<()> {
         Command::Checkins(a) => checkin::checkins(ctx, a),
         Command::Week => checkin::week(ctx),
         Command::Listen(c) => talk::listen(ctx, c),
+        Command::Question(c) => questions::question(ctx, c),
         Command::IStatement(c) => talk::i_statement(ctx, c),
         Command::Coach(a) => coach(&ctx.io, a),
         Command::Repair(c) => talk::repair(ctx, c),

@@ -10,7 +10,7 @@ use hearth_sync::{NetConfig, Relays};
 
 use crate::cli::{
     Command, IStatementCommand, IdeaCommand, KindnessCommand, ListenCommand, NetArgs, OnOffArg,
-    PairCommand, PassphraseCommand, RepairCommand, RestoreArgs, TrashCommand,
+    PairCommand, PassphraseCommand, QuestionCommand, RepairCommand, RestoreArgs, TrashCommand,
 };
 
 /// What a command works on.
@@ -190,6 +190,7 @@ impl Command {
             | Command::Checkins(_)
             | Command::Week
             | Command::Listen(ListenCommand::List)
+            | Command::Question(QuestionCommand::Next | QuestionCommand::List(_))
             | Command::IStatement(IStatementCommand::List)
             | Command::Repair(RepairCommand::List)
             | Command::Trash(TrashCommand::List)
@@ -204,6 +205,7 @@ impl Command {
             | Command::Kindness(_)
             | Command::Checkin(_)
             | Command::Listen(_)
+            | Command::Question(_)
             | Command::IStatement(_)
             | Command::Repair(_)
             | Command::Edit(_)

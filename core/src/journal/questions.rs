@@ -428,14 +428,16 @@ impl Journal {
         })
     }
 
-    /// Tonight's question for `me` on `day` (days since 1970): one the partner answered and
-    /// `me` has not, first; else one neither has, the same on both devices all day; `None`
-    /// when every question is answered by `me` or open.
-    pub fn tonight(&self, me: &PartnerId, day: i64) -> Option<Question> {
+    /// Tonight's question on `day` (days since 1970), the same on both partners' devices: the
+    /// one someone has answered and the other not yet (the earliest answered, if several),
+    /// until both have; else one neither has answered, chosen by the day; `None` when every
+    /// question has answers.
+    pub fn tonight(&self, day: i64) -> Option<Question> {
         let all = self.questions();
         if let Some(q) = all
             .iter()
-            .find(|q| !q.both_answered() && !q.answers.is_empty() && q.answer_of(me).is_none())
+            .filter(|q| !q.both_answered() && !q.answers.is_empty())
+            .min_by_key(|q| (q.answers.iter().map(|a| a.at).min(), q.id.clone()))
         {
             return Some(q.clone());
         }

@@ -59,6 +59,7 @@ pub struct TalkView {
     pub exchanges: Vec<ExchangeView>,
     pub statements: Vec<StatementView>,
     pub repairs: Vec<RepairView>,
+    pub questions: super::questions::QuestionsView,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
@@ -226,6 +227,7 @@ pub fn build(journal: &Journal, people: &People, at: Moment) -> TalkView {
         exchanges,
         statements,
         repairs,
+        questions: super::questions::build(journal, people, at),
     }
 }
 

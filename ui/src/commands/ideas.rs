@@ -120,7 +120,12 @@ pub(crate) fn list(ctx: &mut Ctx, a: &IdeasArgs) -> Result<()> {
         j.ideas()
             .into_iter()
             .filter(|i| !a.matches || i.matched)
-            .filter(|i| wanted.as_ref().is_none_or(|k| &i.kind == k))
+            // The open questions have a deck of their own (`hearth question`); they show here
+            // only when asked for.
+            .filter(|i| match &wanted {
+                Some(k) => &i.kind == k,
+                None => i.kind != IdeaKind::Question,
+            })
             .map(|i| view(j, i))
             .collect()
     });

@@ -36,7 +36,16 @@ impl Snapshot {
             let text = format!("{} ({}, {})", d.title, show::when(d.start), d.status);
             put("date plan", &d.id, text);
         }
+        let starter: std::collections::HashSet<_> =
+            hearth_core::starter_deck().into_iter().map(|q| q.id).collect();
         for i in j.ideas() {
+            if i.kind == hearth_core::IdeaKind::Question {
+                // The starter deck arrives whole the first time either answers; it is no news.
+                if !starter.contains(&i.id) {
+                    put("question", &i.id, i.title.clone());
+                }
+                continue;
+            }
             let text = format!("{} ({} marks)", i.title, i.enjoyed_by.len());
             put("idea", &i.id, text);
         }
