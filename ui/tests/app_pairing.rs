@@ -104,6 +104,39 @@ fn two_partners_pair_share_and_match() {
             assert_eq!(matched[0].title, "Stargazing on the hill");
         }
 
+        // Tonight's question: Ana answers, Ben sees that she did and not what; once he
+        // answers, both see both answers side by side.
+        press(&ana, "Talk").await;
+        press(&ben, "Talk").await;
+        press(&ana, "Talk: Questions").await;
+        press(&ben, "Talk: Questions").await;
+        let question = ana
+            .global::<hearth_ui::app::ui::TalkAdapter>()
+            .get_tonight()
+            .text
+            .to_string();
+        let field = format!("Your answer to: {question}");
+        type_into(&ana, &field, "The long walk home in the snow").await;
+        press(&ana, &format!("Answer privately: {question}")).await;
+        wait_until("Ben's screen says Ana answered", || {
+            ben.global::<hearth_ui::app::ui::TalkAdapter>()
+                .get_tonight()
+                .status
+                .contains("Ana has answered")
+        })
+        .await;
+        assert!(!shows(&ben, "The long walk home in the snow"));
+        assert!(
+            !shows(&ana, "The long walk home in the snow"),
+            "not even on her own screen"
+        );
+        type_into(&ben, &field, "Your laugh in the kitchen").await;
+        press(&ben, &format!("Answer privately: {question}")).await;
+        for w in [&ana, &ben] {
+            wait_shows(w, "The long walk home in the snow").await;
+            wait_shows(w, "Your laugh in the kitchen").await;
+        }
+
         // Ana stops Ben's device syncing, after a confirmation, then lets it sync again.
         press(&ana, "Devices").await;
         press(&ana, "Stop syncing with Ben's device").await;

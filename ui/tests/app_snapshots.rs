@@ -12,7 +12,9 @@ use hearth_core::{
     Device, DeviceKind, DeviceOwner, IdeaKind, NewDate, PartnerId, Timestamp, Visibility,
 };
 use hearth_sync::PeerStatus;
-use hearth_ui::app::ui::{AppAdapter, Phase, Screen, Theme};
+use hearth_ui::app::ui::{
+    AnsweredRow, AppAdapter, OpenAnswerRow, Phase, Screen, TalkAdapter, Theme,
+};
 use hearth_ui::app::{Clock, Preview};
 use slint::ComponentHandle;
 
@@ -172,6 +174,42 @@ fn every_screen_at_phone_and_desktop_size() {
         w.global::<AppAdapter>().set_phase(Phase::Welcome);
         check(w, &format!("welcome-{size}"), &mut failures);
         w.global::<AppAdapter>().set_phase(Phase::Journal);
+        // The question deck: tonight's question from the starter deck, and one pair answered
+        // (set here: the generated journal has no devices to seal answers to).
+        w.global::<AppAdapter>().set_screen(Screen::Talk);
+        let talk = w.global::<TalkAdapter>();
+        assert!(talk.get_has_tonight(), "the starter deck offers a question");
+        let answer = |name: &str, colour: slint::Color, text: &str, when: &str| OpenAnswerRow {
+            name: name.into(),
+            colour,
+            text: text.into(),
+            when: when.into(),
+        };
+        talk.set_archive(
+            std::rc::Rc::new(slint::VecModel::from(vec![AnsweredRow {
+            id: "q1".into(),
+            text: "Which meal we shared do you remember best, and what made it good?".into(),
+            answers: std::rc::Rc::new(slint::VecModel::from(vec![
+                answer(
+                    "Ana",
+                    slint::Color::from_rgb_u8(0xc0, 0x62, 0x3b),
+                    "The soup in the mountain hut, after we got lost.",
+                    "yesterday 21:10",
+                ),
+                answer(
+                    "Ben",
+                    slint::Color::from_rgb_u8(0x3b, 0x7f, 0xc0),
+                    "Your birthday dinner on the balcony, with the candles that kept going out.",
+                    "today 08:02",
+                ),
+            ]))
+            .into(),
+        }]))
+            .into(),
+        );
+        app_support::press_now(w, "Talk: Questions");
+        check(w, &format!("talk-questions-{size}"), &mut failures);
+        app_support::press_now(w, "Talk: Listen");
         w.global::<AppAdapter>().set_screen(Screen::Devices);
         preview.show_code("305 118");
         check(w, &format!("devices-code-{size}"), &mut failures);

@@ -10,7 +10,11 @@ use hearth_core::{IStatementParts, Id, Visibility};
 use slint::{ComponentHandle, Timer, TimerMode};
 
 use super::clock::Clock;
-use super::ui::{AppWindow, Exchange, Hint, RepairCard, Statement, Step, TalkAdapter};
+use super::ui::{
+    AnsweredRow, AppWindow, Exchange, Hint, OpenAnswerRow, QuestionRow, RepairCard, Statement,
+    Step, TalkAdapter,
+};
+use super::views::questions::{QuestionCard, QuestionsView};
 use super::views::talk::{self, PAUSE, StepView, TalkView};
 use super::worker::Sink;
 use super::{colour, model, set_model, shell_adapter};
@@ -143,6 +147,24 @@ pub(crate) fn connect(window: &AppWindow, sink: &Sink, clock: Clock) {
         });
     });
     let s = sink.clone();
+    g.on_answer_question(move |id, answer| {
+        let id = Id::from(id.as_str());
+        let text = answer.trim().to_owned();
+        s.write_then(Intent::AnswerQuestion { id, text }, |w| {
+            shell_adapter::notice(
+                w,
+                "Sealed. Nobody sees it until you have both answered; you can change it until then.",
+            );
+        });
+    });
+    let s = sink.clone();
+    g.on_add_question(move |text| {
+        let text = text.trim().to_owned();
+        s.write_then(Intent::AddQuestion { text }, |w| {
+            shell_adapter::notice(w, "Added to the deck.");
+        });
+    });
+    let s = sink.clone();
     g.on_acknowledge(move |id, words| {
         let id = Id::from(id.as_str());
         let words = words.trim().to_owned();
@@ -210,8 +232,55 @@ pub(crate) fn connect(window: &AppWindow, sink: &Sink, clock: Clock) {
     });
 }
 
+fn question_row(q: &QuestionCard) -> QuestionRow {
+    QuestionRow {
+        id: q.id.as_str().into(),
+        text: q.text.as_str().into(),
+        theme: q.theme.as_str().into(),
+        status: q.status.as_str().into(),
+        answered: q.answered,
+        can_answer: q.can_answer,
+    }
+}
+
+/// The question deck's part of the Talk screen.
+fn apply_questions(g: &TalkAdapter<'_>, v: &QuestionsView) {
+    g.set_has_tonight(v.tonight.is_some());
+    g.set_tonight(v.tonight.as_ref().map(question_row).unwrap_or_default());
+    set_model!(
+        g,
+        get_waiting,
+        set_waiting,
+        v.waiting.iter().map(question_row).collect()
+    );
+    set_model!(
+        g,
+        get_archive,
+        set_archive,
+        v.archive
+            .iter()
+            .map(|p| AnsweredRow {
+                id: p.id.as_str().into(),
+                text: p.text.as_str().into(),
+                answers: model(
+                    p.answers
+                        .iter()
+                        .map(|a| OpenAnswerRow {
+                            name: a.name.as_str().into(),
+                            colour: colour(a.colour),
+                            text: a.text.as_str().into(),
+                            when: a.when.as_str().into(),
+                        })
+                        .collect(),
+                ),
+            })
+            .collect()
+    );
+}
+
 pub(crate) fn apply(window: &AppWindow, view: &TalkView) {
     let g = window.global::<TalkAdapter>();
+    apply_questions(&g, &view.questions);
     set_model!(
         &g,
         get_exchanges,

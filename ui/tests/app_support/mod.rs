@@ -172,6 +172,16 @@ pub async fn press(w: &AppWindow, label: &str) {
     sleep(Duration::from_millis(10)).await;
 }
 
+/// Presses the control labelled `label` that is on screen now (no event loop to wait on: the
+/// snapshots).
+pub fn press_now(w: &AppWindow, label: &str) {
+    all(w, label)
+        .into_iter()
+        .find(enabled_control)
+        .unwrap_or_else(|| panic!("nothing to press labelled {label:?}"))
+        .invoke_accessible_default_action();
+}
+
 fn field(w: &AppWindow, label: &str) -> Option<ElementHandle> {
     all(w, label).into_iter().find(text_input)
 }
