@@ -135,7 +135,7 @@ pub fn build(journal: &Journal, people: &People, at: Moment) -> QuestionsView {
             (last, pair(q, people, at))
         })
         .collect();
-    archive.sort_by(|a, b| b.0.cmp(&a.0));
+    archive.sort_by_key(|a| std::cmp::Reverse(a.0));
     QuestionsView {
         tonight: tonight.map(|q| card(&q, people, at)),
         waiting,
