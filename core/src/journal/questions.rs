@@ -199,10 +199,20 @@ impl Journal {
     /// Every answer, by question: the latest of each partner's (two devices of one person
     /// answering at once leave two; the later counts).
     fn answers(&self) -> BTreeMap<Id, Vec<Answer>> {
-        let r = self.reader(DocKind::Shared);
         let d = &self.shared;
         let mut by_question: BTreeMap<Id, Vec<Answer>> = BTreeMap::new();
-        for (id, o) in self.live_items(DocKind::Shared, Collection::Conversations) {
+        // The conversations that are answers, found by their kind alone: most journals hold
+        // none, and then nothing else is read (this runs after every change received).
+        let items: Vec<(Id, ObjId)> = self
+            .live_items(DocKind::Shared, Collection::Conversations)
+            .into_iter()
+            .filter(|(_, o)| doc::string(d, o, "kind").as_deref() == Some(ANSWER))
+            .collect();
+        if items.is_empty() {
+            return by_question;
+        }
+        let r = self.reader(DocKind::Shared);
+        for (id, o) in items {
             let Some((q, a)) = read_answer(&r, d, id, &o) else {
                 continue;
             };

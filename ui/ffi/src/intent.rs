@@ -102,6 +102,11 @@ pub enum Intent {
     },
     /// Marks an idea as one this person would enjoy, or takes the mark back.
     MarkIdea { id: String, enjoy: bool },
+    /// Adds an open question of the couple's own to the deck.
+    AddQuestion { text: String },
+    /// Answers a question of the deck privately (sealed to this person's devices), or changes
+    /// the answer until both have answered.
+    AnswerQuestion { id: String, text: String },
     /// Logs a kindness done (at `when`, RFC 3339, or now).
     LogKindness {
         what: String,
@@ -314,6 +319,8 @@ impl Intent {
                 id: id(idea),
                 enjoy,
             },
+            Intent::AddQuestion { text } => I::AddQuestion { text },
+            Intent::AnswerQuestion { id: q, text } => I::AnswerQuestion { id: id(q), text },
             Intent::LogKindness {
                 what,
                 when,

@@ -31,8 +31,8 @@ pub use error::{ErrorKind, HearthError};
 pub use events::{EngineEvent, EventListener};
 pub use intent::{Applied, DateEdit, Intent, NewDatePlan, StatementParts, Visibility};
 pub use views::{
-    CheckIn, DatePlan, Device, Idea, KindnessAct, Listening, ListeningStep, Note, Person, Reaction,
-    RepairView, Statement, Trashed,
+    AnswerView, CheckIn, DatePlan, Device, Idea, KindnessAct, Listening, ListeningStep, Note,
+    Person, QuestionView, Reaction, RepairView, Statement, Trashed,
 };
 
 use error::guard;
@@ -255,6 +255,18 @@ impl Engine {
     /// Repairs: this person's private hurts and everything shared.
     pub fn repairs(&self) -> Result<Vec<RepairView>, HearthError> {
         self.view(views::repairs)
+    }
+
+    /// The open-question deck: the starter questions and the couple's own, with who has
+    /// answered (an answer's words only once both have).
+    pub fn questions(&self) -> Result<Vec<QuestionView>, HearthError> {
+        self.view(views::questions)
+    }
+
+    /// Answers a question privately, sealed to this person's own devices (or changes the
+    /// answer until both have answered). Returns the answer's id.
+    pub fn answer_question(&self, id: String, text: String) -> Result<String, HearthError> {
+        self.created(Intent::AnswerQuestion { id, text })
     }
 
     /// What is in the trash, and until when.

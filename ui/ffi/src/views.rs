@@ -342,6 +342,33 @@ pub struct RepairView {
     pub released_by: Vec<String>,
 }
 
+/// A question of the deck and who has answered it.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct QuestionView {
+    /// Its id.
+    pub id: String,
+    /// The question.
+    pub text: String,
+    /// Its theme, for a question of the starter deck.
+    pub theme: Option<String>,
+    /// One entry per partner who answered, in partner order.
+    pub answers: Vec<AnswerView>,
+    /// Both have answered: the answers open (and no longer change).
+    pub both_answered: bool,
+}
+
+/// One partner's answer: the words only once both have answered and their author's device
+/// opened it.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct AnswerView {
+    /// Who answered, by name.
+    pub by: String,
+    /// When it was last written (RFC 3339).
+    pub at: String,
+    /// The words, once opened; `None` while sealed.
+    pub text: Option<String>,
+}
+
 /// An item in the trash.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct Trashed {
@@ -413,6 +440,28 @@ pub(crate) fn repairs(j: &Journal) -> Vec<RepairView> {
             released_by: r.released.iter().map(|(p, _)| name(&people, p)).collect(),
             id: r.id.to_string(),
             hurt: r.hurt,
+        })
+        .collect()
+}
+
+pub(crate) fn questions(j: &Journal) -> Vec<QuestionView> {
+    let people = People::of(j, None);
+    j.questions()
+        .into_iter()
+        .map(|q| QuestionView {
+            both_answered: q.both_answered(),
+            answers: q
+                .answers
+                .iter()
+                .map(|a| AnswerView {
+                    by: name(&people, &a.by),
+                    at: text(a.at),
+                    text: a.opened.clone(),
+                })
+                .collect(),
+            id: q.id.to_string(),
+            text: q.text,
+            theme: q.theme,
         })
         .collect()
 }

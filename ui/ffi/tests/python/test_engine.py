@@ -96,6 +96,28 @@ class Couple(unittest.TestCase):
             self.ana.invite_code("partner")
         self.assertEqual(caught.exception.kind(), hearth.ErrorKind.PAIRING, caught.exception.message())
 
+    def test_answers_open_only_once_both_answered(self):
+        question = self.ana.questions()[0]
+        self.ana.answer_question(question.id, "The smell of rain on the balcony")
+        wait_until(
+            "Ben's device to know Ana answered",
+            lambda: len(next(q for q in self.ben.questions() if q.id == question.id).answers) == 1,
+        )
+        seen = next(q for q in self.ben.questions() if q.id == question.id)
+        self.assertIsNone(seen.answers[0].text)
+        self.assertFalse(seen.both_answered)
+        self.ben.answer_question(question.id, "Your terrible puns")
+        def both_open(engine):
+            q = next(q for q in engine.questions() if q.id == question.id)
+            return q.both_answered and all(a.text for a in q.answers)
+        wait_until("both answers open on Ana's device", lambda: both_open(self.ana))
+        wait_until("both answers open on Ben's device", lambda: both_open(self.ben))
+        texts = sorted(a.text for a in next(q for q in self.ana.questions() if q.id == question.id).answers)
+        self.assertEqual(texts, ["The smell of rain on the balcony", "Your terrible puns"])
+        with self.assertRaises(hearth.HearthError) as caught:
+            self.ana.answer_question(question.id, "Something else")
+        self.assertEqual(caught.exception.kind(), hearth.ErrorKind.NOT_ALLOWED, caught.exception.message())
+
     def test_writes_on_both_converge(self):
         mine = self.ana.add_note("Thank you for the soup", True)
         theirs = self.ben.add_note("Thank you for the walk", False)
