@@ -256,7 +256,10 @@ impl Replica {
             return Ok((0, Commit::default()));
         }
         let commit = self.stored_received(kind, bytes.len())?;
-        if kind == DocKind::Shared && self.reveal_answers()? > 0 {
+        if kind == DocKind::Shared
+            && self.journal.brings_answers(&before)
+            && self.reveal_answers()? > 0
+        {
             self.commit()?;
         }
         Ok((new, commit))

@@ -128,8 +128,9 @@ impl Node {
         state: &mut sync::State,
         body: &[u8],
     ) -> Result<usize> {
-        let (n, commit) = {
+        let (n, commit, answers) = {
             let mut st = self.state();
+            let before = st.journal_mut().heads(kind);
             let got =
                 apply_sync_message(st.journal_mut(), kind, state, body).map_err(|breach| {
                     SyncError::Protocol {
@@ -144,11 +145,15 @@ impl Node {
             } else {
                 Default::default()
             };
-            (got.chunks, commit)
+            // A whole document adopted is looked through once; else only what arrived.
+            let answers = kind == DocKind::Shared
+                && got.chunks > 0
+                && (got.adopted || st.journal_mut().brings_answers(&before));
+            (got.chunks, commit, answers)
         };
         if n > 0 {
             self.stored(&commit);
-            if kind == DocKind::Shared {
+            if answers {
                 self.open_answers();
             }
             self.after_change();

@@ -248,18 +248,32 @@ fn code_invite(
     tokio::spawn(pairing.wait())
 }
 
+/// `joiner` pairs by `code` with the device at `at`.
+async fn join_by_code(
+    joiner: &TestDevice,
+    at: iroh::EndpointAddr,
+    code: &str,
+) -> Result<hearth_core::Device, SyncError> {
+    joiner
+        .node()
+        .join_code_at(at, code.parse().unwrap(), Duration::from_secs(30))
+        .await
+}
+
+/// Fails the test unless `result` is a refusal with `code`.
+fn refused_with<T: std::fmt::Debug>(result: Result<T, SyncError>, code: PairRefusal) {
+    match result {
+        Err(SyncError::PairingRefused(c)) if c == code => {}
+        other => panic!("expected a refusal with {code:?}, got {other:?}"),
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_right_code_pairs_as_a_ticket_does() {
     let ana = TestDevice::new("Ana", Setup::Person).await;
     let ben = TestDevice::new("Ben", Setup::Person).await;
     let waiting = code_invite(&ana, Role::Partner, "305 118");
-    let inviter = ben
-        .node()
-        .join_code_at(
-            ana.node().addr(),
-            "305118".parse().unwrap(),
-            Duration::from_secs(30),
-        )
+    let inviter = join_by_code(&ben, ana.node().addr(), "305118")
         .await
         .unwrap();
     assert_eq!(inviter.endpoint_id, ana.node().id().to_string());
@@ -271,18 +285,9 @@ async fn the_right_code_pairs_as_a_ticket_does() {
     assert_eq!(ana.heads(DocKind::Shared), ben.heads(DocKind::Shared));
     // The code worked once.
     let cleo = TestDevice::new("Cleo", Setup::Person).await;
-    let again = cleo
-        .node()
-        .join_code_at(
-            ana.node().addr(),
-            "305118".parse().unwrap(),
-            Duration::from_secs(30),
-        )
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(again, SyncError::PairingRefused(PairRefusal::NoCode)),
-        "{again}"
+    refused_with(
+        join_by_code(&cleo, ana.node().addr(), "305118").await,
+        PairRefusal::NoCode,
     );
 }
 
@@ -292,40 +297,15 @@ async fn a_wrong_code_fails_on_both_sides_and_closes_the_invitation() {
     let ben = TestDevice::new("Ben", Setup::Person).await;
     let before = (ana.heads(DocKind::Shared), ben.heads(DocKind::Shared));
     let waiting = code_invite(&ana, Role::Partner, "305118");
-    let err = ben
-        .node()
-        .join_code_at(
-            ana.node().addr(),
-            "305119".parse().unwrap(),
-            Duration::from_secs(30),
-        )
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(err, SyncError::PairingRefused(PairRefusal::WrongCode)),
-        "{err}"
+    refused_with(
+        join_by_code(&ben, ana.node().addr(), "305119").await,
+        PairRefusal::WrongCode,
     );
-    let inviter_side = waiting.await.unwrap().unwrap_err();
-    assert!(
-        matches!(
-            inviter_side,
-            SyncError::PairingRefused(PairRefusal::WrongCode)
-        ),
-        "{inviter_side}"
-    );
+    refused_with(waiting.await.unwrap(), PairRefusal::WrongCode);
     // The right code now finds nothing open.
-    let late = ben
-        .node()
-        .join_code_at(
-            ana.node().addr(),
-            "305118".parse().unwrap(),
-            Duration::from_secs(30),
-        )
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(late, SyncError::PairingRefused(PairRefusal::NoCode)),
-        "{late}"
+    refused_with(
+        join_by_code(&ben, ana.node().addr(), "305118").await,
+        PairRefusal::NoCode,
     );
     assert_eq!(
         before,
@@ -366,27 +346,11 @@ async fn a_relaying_device_cannot_complete_a_pairing() {
         let down = async { tokio::io::copy(&mut from_inviter, &mut to_joiner).await };
         let _ = tokio::time::timeout(Duration::from_secs(20), futures_join(up, down)).await;
     });
-    let err = ben
-        .node()
-        .join_code_at(
-            relay.addr(),
-            "777001".parse().unwrap(),
-            Duration::from_secs(30),
-        )
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(err, SyncError::PairingRefused(PairRefusal::WrongCode)),
-        "{err}"
+    refused_with(
+        join_by_code(&ben, relay.addr(), "777001").await,
+        PairRefusal::WrongCode,
     );
-    let inviter_side = waiting.await.unwrap().unwrap_err();
-    assert!(
-        matches!(
-            inviter_side,
-            SyncError::PairingRefused(PairRefusal::WrongCode)
-        ),
-        "{inviter_side}"
-    );
+    refused_with(waiting.await.unwrap(), PairRefusal::WrongCode);
     relaying.abort();
     assert_eq!(ana.node().read(|j| j.devices()).len(), 1, "no one joined");
     assert_eq!(ben.node().read(|j| j.devices()).len(), 1);
@@ -402,13 +366,7 @@ async fn a_display_code_pairs_the_display_only() {
     let ben = TestDevice::new("Ben", Setup::Person).await;
     // A person's device typing a display's code: refused on this side, and the invitation ends.
     let waiting = code_invite(&ana, Role::Display, "404 404");
-    let err = ben
-        .node()
-        .join_code_at(
-            ana.node().addr(),
-            "404404".parse().unwrap(),
-            Duration::from_secs(30),
-        )
+    let err = join_by_code(&ben, ana.node().addr(), "404404")
         .await
         .unwrap_err();
     assert!(
@@ -421,13 +379,7 @@ async fn a_display_code_pairs_the_display_only() {
     );
     let display = TestDevice::new("Kitchen", Setup::Display).await;
     let waiting = code_invite(&ana, Role::Display, "404 405");
-    display
-        .node()
-        .join_code_at(
-            ana.node().addr(),
-            "404405".parse().unwrap(),
-            Duration::from_secs(30),
-        )
+    join_by_code(&display, ana.node().addr(), "404405")
         .await
         .unwrap();
     waiting.await.unwrap().unwrap();

@@ -428,7 +428,18 @@ impl Journal {
         })
     }
 
-    /// Whether this device has answers of `me`'s to open (cheap to ask after every change).
+    /// Whether the shared journal's changes since `heads` write an answer (its sealed copy):
+    /// only then can a received change make an answer due to open. Costs what those changes
+    /// hold, not what the journal holds.
+    pub fn brings_answers(&mut self, heads: &[automerge::ChangeHash]) -> bool {
+        self.shared.get_changes(heads).iter().any(|c| {
+            c.decode().operations.iter().any(
+                |op| matches!(&op.key, automerge::legacy::Key::Map(k) if k.as_str() == "sealed"),
+            )
+        })
+    }
+
+    /// Whether this device has answers of `me`'s to open.
     pub fn answers_due(&self, me: &PartnerId) -> bool {
         self.answers().values().any(|list| {
             list.len() >= 2

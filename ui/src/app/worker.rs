@@ -382,7 +382,7 @@ impl Worker {
                             shell_adapter::set_screen(w, Screen::Devices);
                         });
                         // The next step is pairing the partner: show the code right away.
-                        self.invite(Role::Partner);
+                        self.invite(Role::Partner, false);
                     }
                     Err(text) => self.ui(move |w| {
                         setup_adapter::set_busy(w, false);
@@ -432,14 +432,14 @@ impl Worker {
                 });
             }
             Command::Write { intent, then } => self.write(intent, then),
-            Command::Invite(role) => self.invite(role),
+            Command::Invite(role) => self.invite(role, false),
             Command::CancelInvite => {
                 if let Some(task) = self.invite.take() {
                     task.abort();
                 }
                 self.ui(devices_adapter::hide_invite);
             }
-            Command::InviteCode(role) => self.invite_code(role),
+            Command::InviteCode(role) => self.invite(role, true),
             Command::Join(text) => match Invitation::parse(&text) {
                 Ok(ticket) => {
                     self.ui(|w| devices_adapter::set_joining(w, true, "Joining…"));
@@ -554,55 +554,43 @@ impl Worker {
         }
     }
 
-    fn invite(&mut self, role: Role) {
+    /// Opens an invitation for `role`: a ticket with its QR code, or six digits (`by_code`) for
+    /// a device on the same network; the screen shows it, and the pairing's end comes back as
+    /// [`Command::Paired`].
+    fn invite(&mut self, role: Role, by_code: bool) {
         let Some(node) = self.node() else {
             return;
         };
         if let Some(task) = self.invite.take() {
             task.abort();
         }
-        let (ticket, pairing) = match node.invite(role, INVITE_TTL) {
-            Ok(pair) => pair,
+        let opened = if by_code {
+            node.invite_code(role, INVITE_TTL).map(|(code, pairing)| {
+                let (shown, intro) = (code.to_string(), code_intro(role));
+                let show: UiFn = Box::new(move |w| devices_adapter::show_code(w, &shown, &intro));
+                (show, pairing)
+            })
+        } else {
+            node.invite(role, INVITE_TTL).map(|(ticket, pairing)| {
+                let text = ticket.to_text();
+                let pixels = qr::encode(&text).unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "no QR code for the invitation");
+                    qr::Pixels::default()
+                });
+                let intro = ticket_intro(role);
+                let show: UiFn =
+                    Box::new(move |w| devices_adapter::show_invite(w, &text, &pixels, &intro));
+                (show, pairing)
+            })
+        };
+        let (show, pairing) = match opened {
+            Ok(opened) => opened,
             Err(e) => {
                 self.notice(sentence(&e));
                 return;
             }
         };
-        let text = ticket.to_text();
-        let pixels = match qr::encode(&text) {
-            Ok(p) => p,
-            Err(e) => {
-                tracing::warn!(error = %e, "no QR code for the invitation");
-                qr::Pixels::default()
-            }
-        };
-        let intro = ticket_intro(role);
-        self.ui(move |w| devices_adapter::show_invite(w, &text, &pixels, &intro));
-        let tx = self.tx.clone();
-        self.invite = Some(tokio::spawn(async move {
-            let result = pairing.wait().await;
-            let _ = tx.send(Command::Paired(result));
-        }));
-    }
-
-    /// Like [`Worker::invite`], with six digits to type in on the other device.
-    fn invite_code(&mut self, role: Role) {
-        let Some(node) = self.node() else {
-            return;
-        };
-        if let Some(task) = self.invite.take() {
-            task.abort();
-        }
-        let (code, pairing) = match node.invite_code(role, INVITE_TTL) {
-            Ok(pair) => pair,
-            Err(e) => {
-                self.notice(sentence(&e));
-                return;
-            }
-        };
-        let intro = code_intro(role);
-        let shown = code.to_string();
-        self.ui(move |w| devices_adapter::show_code(w, &shown, &intro));
+        self.ui(show);
         let tx = self.tx.clone();
         self.invite = Some(tokio::spawn(async move {
             let result = pairing.wait().await;
