@@ -147,7 +147,7 @@ pub(crate) struct Inner {
     pub(crate) config: NetConfig,
     shutdown: watch::Sender<bool>,
     pub(crate) live: Mutex<Option<HashSet<EndpointId>>>,
-    idle: Arc<IdleWork>,
+    pub(crate) idle: Arc<IdleWork>,
     /// The device list as the last [`Node::after_change`] saw it.
     seen_devices: Mutex<Option<Vec<Device>>>,
 }
@@ -157,8 +157,8 @@ pub(crate) struct Inner {
 /// never inside a write. Kept apart from [`Inner`] so the task waiting on it does not keep the
 /// node alive.
 #[derive(Debug)]
-struct IdleWork {
-    wake: tokio::sync::Notify,
+pub(crate) struct IdleWork {
+    pub(crate) wake: tokio::sync::Notify,
     last_change: Mutex<Instant>,
 }
 
@@ -489,9 +489,12 @@ impl Node {
                 let Some(node) = weak.upgrade() else {
                     return;
                 };
-                if tokio::task::spawn_blocking(move || node.compact_store())
-                    .await
-                    .is_err()
+                if tokio::task::spawn_blocking(move || {
+                    node.compact_store();
+                    node.save_last_sync();
+                })
+                .await
+                .is_err()
                 {
                     tracing::warn!("folding the store's chunks stopped unexpectedly");
                 }

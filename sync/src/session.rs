@@ -263,15 +263,19 @@ impl Node {
             }
         }
         .await;
-        let encoded = state.encode();
-        if let Err(e) =
-            self.state()
-                .profile_mut()
-                .store_mut()
-                .put_sync_state(&key, kind.into(), &encoded)
-        {
-            tracing::warn!(error = %e, "could not store the sync state");
-        }
+        // The sync state is stored once the exchange is over (after the peer finished, for a
+        // one-shot session): the peer never waits on this device's store.
+        let store_state = |state: &sync::State| {
+            let encoded = state.encode();
+            if let Err(e) =
+                self.state()
+                    .profile_mut()
+                    .store_mut()
+                    .put_sync_state(&key, kind.into(), &encoded)
+            {
+                tracing::warn!(error = %e, "could not store the sync state");
+            }
+        };
         match result {
             Ok(()) => {
                 let _ = send.finish();
@@ -288,6 +292,7 @@ impl Node {
                     let _ = tokio::time::timeout(std::time::Duration::from_secs(10), drain).await;
                 }
                 drop(frames);
+                store_state(&state);
                 if let Ok(Ok(mut recv)) =
                     tokio::time::timeout(std::time::Duration::from_secs(1), reader).await
                 {
@@ -296,6 +301,7 @@ impl Node {
                 Ok(received)
             }
             Err(e) => {
+                store_state(&state);
                 let _ = send.reset(PROTOCOL_ERROR.into());
                 reader.abort();
                 Err(e)

@@ -111,7 +111,9 @@ impl Node {
                 reason,
             });
         }
-        self.save_last_sync();
+        // When it last synced is written to the profile once the node is quiet (and at
+        // shutdown), not while the burst that ended goes on.
+        self.inner.idle.wake.notify_one();
         self.inner.links_changed.notify_waiters();
     }
 
