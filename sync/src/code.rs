@@ -30,8 +30,7 @@ use rand::RngExt;
 use serde::{Deserialize, Serialize};
 use spake2::{Ed25519Group, Identity, Password, Spake2};
 
-use crate::PAIR_ALPN;
-use crate::error::{LinkError, Result, SyncError, Unanswered};
+use crate::error::{LinkError, Result, SyncError};
 use crate::node::Node;
 use crate::pair::{HELLO_TIMEOUT, PairRefusal, Pairing, ct_eq, read_json, write_json};
 use crate::ticket::{Role, Ticket};
@@ -552,24 +551,6 @@ impl Node {
             CodeStep::Refused { code } => Err(SyncError::PairingRefused(code)),
             CodeStep::Exchange { .. } => Err(out_of_turn()),
         }
-    }
-
-    /// Dials a device's pairing protocol, naming why it could not be reached.
-    pub(crate) async fn dial_pairing(&self, addr: EndpointAddr) -> Result<Connection> {
-        let peer = addr.id;
-        tokio::time::timeout(
-            Duration::from_secs(20),
-            self.inner.endpoint.connect(addr, PAIR_ALPN),
-        )
-        .await
-        .map_err(|_| SyncError::Unreachable {
-            peer: peer.fmt_short().to_string(),
-            why: Unanswered::Silent { secs: 20 },
-        })?
-        .map_err(|e| SyncError::Unreachable {
-            peer: peer.fmt_short().to_string(),
-            why: Unanswered::from_connect(e),
-        })
     }
 }
 

@@ -18,14 +18,15 @@ use hearth_core::membership::AddRole;
 use hearth_core::{
     Device, DeviceKind, DeviceOwner, DocKind, NewDevice, PartnerId, Timestamp, text_line,
 };
-use iroh::EndpointId;
 use iroh::endpoint::{Connection, RecvStream, SendStream};
 use iroh::protocol::{AcceptError, ProtocolHandler};
+use iroh::{EndpointAddr, EndpointId};
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
-use crate::error::{Breach, LinkError, Result, SyncError};
+use crate::PAIR_ALPN;
+use crate::error::{Breach, LinkError, Result, SyncError, Unanswered};
 use crate::frame;
 use crate::node::{Event, Node, WeakNode};
 use crate::session::Mode;
@@ -599,6 +600,24 @@ impl Node {
         let plan = self.plan_join(ticket)?;
         let conn = self.dial_pairing(ticket.endpoint_addr()).await?;
         self.join_over(conn, ticket, plan).await
+    }
+
+    /// Dials a device's pairing protocol, naming why it could not be reached.
+    pub(crate) async fn dial_pairing(&self, addr: EndpointAddr) -> Result<Connection> {
+        let peer = addr.id;
+        tokio::time::timeout(
+            Duration::from_secs(20),
+            self.inner.endpoint.connect(addr, PAIR_ALPN),
+        )
+        .await
+        .map_err(|_| SyncError::Unreachable {
+            peer: peer.fmt_short().to_string(),
+            why: Unanswered::Silent { secs: 20 },
+        })?
+        .map_err(|e| SyncError::Unreachable {
+            peer: peer.fmt_short().to_string(),
+            why: Unanswered::from_connect(e),
+        })
     }
 
     /// What this device checks and gathers before it sends a hello for `ticket`: nothing has

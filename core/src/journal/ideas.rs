@@ -70,17 +70,31 @@ impl Journal {
         now.check("time")?;
         let id = self.new_id(now);
         self.write(now, |j| {
-            let coll = j.coll(DocKind::Shared, Collection::Ideas)?;
-            let d = &mut j.shared;
-            let o = d.put_object(&coll, id.as_str(), ObjType::Map)?;
-            d.put(&o, "kind", kind.as_str())?;
-            d.put(&o, "title", title.as_str())?;
-            doc::put_opt_str(d, &o, "bucket", bucket.map(|b| b.as_str()))?;
-            d.put(&o, "added_by", by.as_str())?;
-            d.put(&o, "created", now.0)?;
-            d.put_object(&o, "enjoy", ObjType::Map)?;
+            j.put_idea(&id, kind, &title, bucket, by, now)?;
             Ok(id)
         })
+    }
+
+    /// Writes an idea item under `id` in the shared journal: the one layout of an idea.
+    pub(super) fn put_idea(
+        &mut self,
+        id: &Id,
+        kind: &IdeaKind,
+        title: &str,
+        bucket: Option<&KindnessBucket>,
+        by: &PartnerId,
+        created: Timestamp,
+    ) -> Result<()> {
+        let coll = self.coll(DocKind::Shared, Collection::Ideas)?;
+        let d = &mut self.shared;
+        let o = d.put_object(&coll, id.as_str(), ObjType::Map)?;
+        d.put(&o, "kind", kind.as_str())?;
+        d.put(&o, "title", title)?;
+        doc::put_opt_str(d, &o, "bucket", bucket.map(|b| b.as_str()))?;
+        d.put(&o, "added_by", by.as_str())?;
+        d.put(&o, "created", created.0)?;
+        d.put_object(&o, "enjoy", ObjType::Map)?;
+        Ok(())
     }
 
     /// Marks (or unmarks) "I'd enjoy this" for one partner. Marks are kept per partner, so both

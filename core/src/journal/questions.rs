@@ -44,27 +44,34 @@ pub struct StarterQuestion {
     pub text: &'static str,
 }
 
-/// The starter deck, in its order.
-pub fn starter_deck() -> Vec<StarterQuestion> {
-    let mut out = Vec::new();
-    let mut theme = "";
-    for line in STARTER.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        if let Some(t) = line.strip_prefix("# ") {
-            theme = t;
-            continue;
+/// The starter deck, in its order (read from the program once).
+pub fn starter_deck() -> &'static [StarterQuestion] {
+    static DECK: std::sync::LazyLock<Vec<StarterQuestion>> = std::sync::LazyLock::new(|| {
+        let mut out = Vec::new();
+        let mut theme = "";
+        for line in STARTER.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            if let Some(t) = line.strip_prefix("# ") {
+                theme = t;
+                continue;
+            }
+            let n = out.len();
+            let seed = blake3::hash(format!("hearth starter question {n}").as_bytes());
+            let mut random = [0u8; 16];
+            random.copy_from_slice(&seed.as_bytes()[..16]);
+            out.push(StarterQuestion {
+                id: Id::generate(starter_time(n), u128::from_le_bytes(random)),
+                theme,
+                text: line,
+            });
         }
-        let n = out.len();
-        let seed = blake3::hash(format!("hearth starter question {n}").as_bytes());
-        let mut random = [0u8; 16];
-        random.copy_from_slice(&seed.as_bytes()[..16]);
-        let at = Timestamp(STARTER_EPOCH.0 + i64::try_from(n).unwrap_or(0));
-        out.push(StarterQuestion {
-            id: Id::generate(at, u128::from_le_bytes(random)),
-            theme,
-            text: line,
-        });
-    }
-    out
+        out
+    });
+    &DECK
+}
+
+/// When the `n`th starter question is dated: its id and its place in the deck come from it.
+fn starter_time(n: usize) -> Timestamp {
+    Timestamp(STARTER_EPOCH.0 + i64::try_from(n).unwrap_or(0))
 }
 
 /// One partner's answer to a question, as every device may read it.
@@ -256,7 +263,7 @@ impl Journal {
             }
             out.push(Question {
                 answers: answers.remove(&s.id).unwrap_or_default(),
-                id: s.id,
+                id: s.id.clone(),
                 text: s.text.to_owned(),
                 theme: Some(s.theme.to_owned()),
                 added_by: None,
@@ -289,8 +296,8 @@ impl Journal {
     /// Writes the starter deck's questions the journal lacks into it (each once, under the same
     /// id on every device, so two devices loading it at once agree).
     fn load_starter_deck(&mut self, by: &PartnerId, now: Timestamp) -> Result<()> {
-        let missing: Vec<(usize, StarterQuestion)> = starter_deck()
-            .into_iter()
+        let missing: Vec<(usize, &StarterQuestion)> = starter_deck()
+            .iter()
             .enumerate()
             .filter(|(_, s)| {
                 self.item(DocKind::Shared, Collection::Ideas, &s.id)
@@ -301,16 +308,15 @@ impl Journal {
             return Ok(());
         }
         self.write(now, |j| {
-            let coll = j.coll(DocKind::Shared, Collection::Ideas)?;
-            let d = &mut j.shared;
             for (n, s) in missing {
-                let o = d.put_object(&coll, s.id.as_str(), ObjType::Map)?;
-                d.put(&o, "kind", IdeaKind::Question.as_str())?;
-                d.put(&o, "title", s.text)?;
-                d.put(&o, "added_by", by.as_str())?;
-                let n = i64::try_from(n).unwrap_or(0);
-                d.put(&o, "created", STARTER_EPOCH.0 + n)?;
-                d.put_object(&o, "enjoy", ObjType::Map)?;
+                j.put_idea(
+                    &s.id,
+                    &IdeaKind::Question,
+                    s.text,
+                    None,
+                    by,
+                    starter_time(n),
+                )?;
             }
             Ok(())
         })
@@ -449,25 +455,21 @@ impl Journal {
         })
     }
 
-    /// Tonight's question on `day` (days since 1970), the same on both partners' devices: the
-    /// one someone has answered and the other not yet (the earliest answered, if several),
-    /// until both have; else one neither has answered, chosen by the day; `None` when every
-    /// question has answers.
-    pub fn tonight(&self, day: i64) -> Option<Question> {
-        let all = self.questions();
-        if let Some(q) = all
+    /// Tonight's question on `day` (days since 1970) among `questions` (as
+    /// [`Journal::questions`] reads them), the same on both partners' devices: the one someone
+    /// has answered and the other not yet (the earliest answered, if several), until both have;
+    /// else one neither has answered, chosen by the day; `None` when every question has answers.
+    pub fn tonight(questions: &[Question], day: i64) -> Option<&Question> {
+        if let Some(q) = questions
             .iter()
             .filter(|q| !q.both_answered() && !q.answers.is_empty())
             .min_by_key(|q| (q.answers.iter().map(|a| a.at).min(), q.id.clone()))
         {
-            return Some(q.clone());
+            return Some(q);
         }
-        let fresh: Vec<&Question> = all.iter().filter(|q| q.answers.is_empty()).collect();
-        if fresh.is_empty() {
-            return None;
-        }
-        let n = i64::try_from(fresh.len()).unwrap_or(1);
-        let at = usize::try_from(day.rem_euclid(n)).unwrap_or(0);
-        fresh.get(at).map(|q| (*q).clone())
+        let fresh: Vec<&Question> = questions.iter().filter(|q| q.answers.is_empty()).collect();
+        let n = i64::try_from(fresh.len()).ok().filter(|n| *n > 0)?;
+        let at = usize::try_from(day.rem_euclid(n)).ok()?;
+        fresh.get(at).copied()
     }
 }

@@ -115,7 +115,7 @@ fn pair(q: &Question, people: &People, at: Moment) -> AnsweredPair {
 
 pub fn build(journal: &Journal, people: &People, at: Moment) -> QuestionsView {
     let all = journal.questions();
-    let tonight = journal.tonight(day_number(at.today()));
+    let tonight = Journal::tonight(&all, day_number(at.today()));
     let waiting = all
         .iter()
         .filter(|q| !q.both_answered() && !q.answers.is_empty())
@@ -137,7 +137,7 @@ pub fn build(journal: &Journal, people: &People, at: Moment) -> QuestionsView {
         .collect();
     archive.sort_by_key(|a| std::cmp::Reverse(a.0));
     QuestionsView {
-        tonight: tonight.map(|q| card(&q, people, at)),
+        tonight: tonight.map(|q| card(q, people, at)),
         waiting,
         archive: archive.into_iter().map(|(_, p)| p).collect(),
         deck: all.len(),

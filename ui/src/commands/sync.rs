@@ -37,8 +37,8 @@ impl Snapshot {
             put("date plan", &d.id, text);
         }
         let starter: std::collections::HashSet<_> = hearth_core::starter_deck()
-            .into_iter()
-            .map(|q| q.id)
+            .iter()
+            .map(|q| &q.id)
             .collect();
         for i in j.ideas() {
             if i.kind == hearth_core::IdeaKind::Question {
