@@ -36,10 +36,8 @@ impl Snapshot {
             let text = format!("{} ({}, {})", d.title, show::when(d.start), d.status);
             put("date plan", &d.id, text);
         }
-        let starter: std::collections::HashSet<_> = hearth_core::starter_deck()
-            .iter()
-            .map(|q| &q.id)
-            .collect();
+        let starter: std::collections::HashSet<_> =
+            hearth_core::starter_deck().iter().map(|q| &q.id).collect();
         for i in j.ideas() {
             if i.kind == hearth_core::IdeaKind::Question {
                 // The starter deck arrives whole the first time either answers; it is no news.
