@@ -110,12 +110,13 @@ pub fn text_line(field: &'static str, s: &str) -> Result<String, JournalError> {
 }
 pub use ids::{Id, PartnerId, Timestamp};
 pub use journal::{
-    Acting, Adopted, Answer, DocKind, Journal, Question, SCHEMA_MAJOR, SCHEMA_MINOR,
-    StarterQuestion, TRASH_DAYS, Touched, starter_deck,
+    Acting, Adopted, Answer, DocKind, Journal, MAX_MAILBOX_ADDRS, MailboxRecord, Question,
+    SCHEMA_MAJOR, SCHEMA_MINOR, StarterQuestion, TRASH_DAYS, Touched, starter_deck,
 };
 pub use model::*;
 pub use text::{MAX_LINE, MAX_TEXT, display_safe};
 
+pub use profile::files;
 pub use profile::{
     CONFIG_FORMAT, CreateOptions, Holder, LOCK_PATIENCE, OpenOptions, PermissionFix, Profile,
     ProfileConfig, ProfileError,
@@ -123,5 +124,5 @@ pub use profile::{
 pub use replica::{CLAIMED_PERSON, Commit, Replica, ReplicaError};
 pub use store::{
     ChunkInfo, Compaction, CompactionInfo, CompactionPolicy, DocSlot, LandedChunks, STORE_FORMAT,
-    SlotStats, StagedChunks, Store, StoreError, Trust,
+    SlotStats, StagedChunks, Store, StoreError, Trust, db_error,
 };

@@ -16,7 +16,7 @@
 //! target and renamed into place, so a failure leaves nothing half-made behind.
 
 mod config;
-pub(crate) mod files;
+pub mod files;
 mod lock;
 
 use std::io::Write;

@@ -1275,7 +1275,8 @@ fn damaged(path: &Path, detail: impl Into<String>) -> StoreError {
     }
 }
 
-fn db_error(path: &Path, error: impl Into<redb::Error>) -> StoreError {
+/// A database error on the store file at `path`, as a [`StoreError`] that names its cause.
+pub fn db_error(path: &Path, error: impl Into<redb::Error>) -> StoreError {
     match error.into() {
         redb::Error::Io(source) => match source.kind() {
             std::io::ErrorKind::InvalidData | std::io::ErrorKind::UnexpectedEof => {

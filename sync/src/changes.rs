@@ -16,7 +16,7 @@
 use std::io::{Read, Write};
 
 use automerge::sync;
-use hearth_core::{Commit, DocKind, DocSlot, Timestamp};
+use hearth_core::{Commit, Device, DocKind, DocSlot, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ChangeFileProblem, Part, Result, SyncError};
@@ -31,7 +31,7 @@ const SIGNATURE_LEN: usize = 64;
 /// The largest change file accepted (well above a ten-year journal).
 pub const MAX_CHANGE_FILE: u64 = hearth_core::bound::MAX_DECODED;
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 struct Header {
     from: String,
     created: Timestamp,
@@ -44,6 +44,12 @@ struct Header {
     /// Private changes inside the sealed part.
     #[serde(default)]
     private_changes: usize,
+    /// The shared journal's heads on the sender when it sealed the file.
+    #[serde(default)]
+    heads: Vec<String>,
+    /// The devices it was sealed to.
+    #[serde(default)]
+    to: Vec<String>,
 }
 
 /// What an import did.
@@ -62,13 +68,73 @@ pub struct Imported {
     pub new_private_changes: usize,
 }
 
+/// What a receiver is known to hold of each document, for [`Node::seal_changes`]: changes
+/// after these heads are sealed; none known means everything.
+pub(crate) struct Have {
+    /// Of the shared journal, given the devices it is sealed to.
+    pub shared: Vec<automerge::ChangeHash>,
+    /// Of this person's private journal.
+    pub private: Vec<automerge::ChangeHash>,
+}
+
+/// A change file, sealed.
+#[derive(Debug)]
+pub(crate) struct Sealed {
+    /// The file.
+    pub file: Vec<u8>,
+    /// The devices it is sealed to (endpoint ids).
+    pub recipients: Vec<String>,
+    /// Changes of the shared journal in it (0: none past what they hold).
+    pub changes: usize,
+    /// Changes of the private journal.
+    pub private_changes: usize,
+}
+
 impl Node {
     /// Seals, for every other member device, the shared journal's changes they lack (as far as
     /// this device knows from past syncs), or all of them with `everything`.
     pub fn export_changes(&self, everything: bool) -> Result<Vec<u8>> {
+        let sealed = self.seal_changes(|st, targets, own| {
+            let known = |devices: &[&Device], slot: DocSlot| -> Vec<automerge::ChangeHash> {
+                if everything {
+                    return Vec::new();
+                }
+                let mut have: Option<Vec<automerge::ChangeHash>> = None;
+                for d in devices {
+                    let heads = st
+                        .profile()
+                        .store()
+                        .sync_state(&d.endpoint_id, slot)
+                        .and_then(|b| sync::State::decode(&b).ok())
+                        .map(|s| s.shared_heads);
+                    match heads {
+                        Some(h) if have.is_none() => have = Some(h),
+                        Some(h) if have.as_ref() == Some(&h) => {}
+                        _ => return Vec::new(),
+                    }
+                }
+                have.unwrap_or_default()
+            };
+            let targets: Vec<&Device> = targets.iter().collect();
+            let own: Vec<&Device> = own.iter().collect();
+            Have {
+                shared: known(&targets, DocSlot::Shared),
+                private: known(&own, DocSlot::Private),
+            }
+        })?;
+        Ok(sealed.file)
+    }
+
+    /// Seals a change file for every other member device (the private part for this person's
+    /// own other devices): the changes after what `have` says they hold, given the journal,
+    /// the targets and the own devices among them.
+    pub(crate) fn seal_changes(
+        &self,
+        have: impl FnOnce(&hearth_core::Replica, &[Device], &[Device]) -> Have,
+    ) -> Result<Sealed> {
         let me = self.id().to_string();
         let mut st = self.state();
-        let targets: Vec<_> = st
+        let targets: Vec<Device> = st
             .journal()
             .devices()
             .into_iter()
@@ -82,86 +148,29 @@ impl Node {
                 .any(|d| d.endpoint_id != me);
             return Err(SyncError::NoRecipients { others });
         }
-        let mut recipients: Vec<age::x25519::Recipient> = Vec::new();
-        for d in &targets {
-            let r = d
-                .age_recipient
-                .parse()
-                .map_err(|reason| ChangeFileProblem::BadRecipient {
-                    device: d.name.clone(),
-                    reason,
-                })?;
-            recipients.push(r);
-        }
-        // Changes after the heads every target is known to hold; none known means everything.
-        let mut have: Option<Vec<automerge::ChangeHash>> = None;
-        if !everything {
-            for d in &targets {
-                let heads = st
-                    .profile()
-                    .store()
-                    .sync_state(&d.endpoint_id, DocSlot::Shared)
-                    .and_then(|b| sync::State::decode(&b).ok())
-                    .map(|s| s.shared_heads);
-                match heads {
-                    Some(h) if have.is_none() => have = Some(h),
-                    Some(h) if have.as_ref() == Some(&h) => {}
-                    _ => {
-                        have = Some(Vec::new());
-                        break;
-                    }
-                }
-            }
-        }
-        let have = have.unwrap_or_default();
-        let list = st.journal_mut().doc_mut(DocKind::Shared).get_changes(&have);
-        let shared: Vec<u8> = list.iter().flat_map(|c| c.raw_bytes().to_vec()).collect();
-        let changes = list.len();
+        let recipients = age_recipients(&targets)?;
         // This person's private journal, for their own other devices only.
-        let own: Vec<_> = match st.journal().acting() {
+        let own: Vec<Device> = match st.journal().acting() {
             hearth_core::Acting::Person(me_person) => targets
                 .iter()
                 .filter(|d| d.owner == hearth_core::DeviceOwner::Partner(me_person.clone()))
+                .cloned()
                 .collect(),
             _ => Vec::new(),
         };
+        let have = have(&st, &targets, &own);
+        let (shared, changes) =
+            changes_after(st.journal_mut().doc_mut(DocKind::Shared), &have.shared);
+        let heads = st.journal_mut().heads(DocKind::Shared);
         let (private, private_changes) = if own.is_empty() {
             (Vec::new(), 0)
         } else {
-            let mut own_recipients: Vec<age::x25519::Recipient> = Vec::new();
-            let mut have_private: Option<Vec<automerge::ChangeHash>> = None;
-            for d in &own {
-                own_recipients.push(d.age_recipient.parse().map_err(|reason| {
-                    ChangeFileProblem::BadRecipient {
-                        device: d.name.clone(),
-                        reason,
-                    }
-                })?);
-                let heads = (!everything)
-                    .then(|| {
-                        st.profile()
-                            .store()
-                            .sync_state(&d.endpoint_id, DocSlot::Private)
-                            .and_then(|b| sync::State::decode(&b).ok())
-                            .map(|s| s.shared_heads)
-                    })
-                    .flatten();
-                match heads {
-                    Some(h) if have_private.is_none() => have_private = Some(h),
-                    Some(h) if have_private.as_ref() == Some(&h) => {}
-                    _ => have_private = Some(Vec::new()),
-                }
-            }
-            let have_private = have_private.unwrap_or_default();
-            let list = st
-                .journal_mut()
-                .doc_mut(DocKind::Private)
-                .get_changes(&have_private);
-            let bytes: Vec<u8> = list.iter().flat_map(|c| c.raw_bytes().to_vec()).collect();
-            if list.is_empty() {
+            let (bytes, n) =
+                changes_after(st.journal_mut().doc_mut(DocKind::Private), &have.private);
+            if n == 0 {
                 (Vec::new(), 0)
             } else {
-                (seal(&own_recipients, &bytes)?, list.len())
+                (seal(&age_recipients(&own)?, &bytes)?, n)
             }
         };
         let header = Header {
@@ -171,6 +180,8 @@ impl Node {
             shared_len: Some(shared.len()),
             private_len: private.len(),
             private_changes,
+            heads: heads.iter().map(|h| h.to_string()).collect(),
+            to: targets.iter().map(|d| d.endpoint_id.clone()).collect(),
         };
         let mut plain = MAGIC.to_vec();
         plain.extend(serde_json::to_vec(&header).map_err(ChangeFileProblem::Header)?);
@@ -181,7 +192,12 @@ impl Node {
         drop(st);
         let sig = hearth_core::membership::sign_detached(&seed, SIGNATURE_DOMAIN, &plain);
         plain.extend_from_slice(&sig);
-        seal(&recipients, &plain)
+        Ok(Sealed {
+            file: seal(&recipients, &plain)?,
+            recipients: targets.into_iter().map(|d| d.endpoint_id).collect(),
+            changes,
+            private_changes,
+        })
     }
 
     /// Opens a change file sealed for this device and merges its changes. A file for another
@@ -189,6 +205,16 @@ impl Node {
     pub fn import_changes(&self, file: &[u8]) -> Result<Imported> {
         let identity = self.profile(|p| p.keys().age_identity().clone());
         let opened = open_change_file(&identity, file)?;
+        self.import_opened(&identity, &opened)
+    }
+
+    /// Merges an opened change file's changes once its sender is a current member here; the
+    /// private part only on a device of the sender's own person.
+    pub(crate) fn import_opened(
+        &self,
+        identity: &age::x25519::Identity,
+        opened: &ChangeFile,
+    ) -> Result<Imported> {
         let (header, bytes) = (&opened.header, opened.changes.as_slice());
         let sender = self.read(|j| j.device(&header.from));
         let sender_owner = sender.as_ref().map(|d| d.owner.clone());
@@ -212,7 +238,7 @@ impl Node {
                     _ => false,
                 });
                 if mine {
-                    Some(unseal(&identity, sealed, Part::Private)?)
+                    Some(unseal(identity, sealed, Part::Private)?)
                 } else {
                     None
                 }
@@ -256,6 +282,46 @@ impl Node {
     }
 }
 
+/// The age recipients of `devices`.
+fn age_recipients(devices: &[Device]) -> Result<Vec<age::x25519::Recipient>> {
+    devices
+        .iter()
+        .map(|d| {
+            d.age_recipient.parse().map_err(|reason| {
+                ChangeFileProblem::BadRecipient {
+                    device: d.name.clone(),
+                    reason,
+                }
+                .into()
+            })
+        })
+        .collect()
+}
+
+/// A document's changes after `have` (hashes it does not hold are left out), as bytes to merge,
+/// and how many: the whole document saved when nothing is known to be held.
+fn changes_after(
+    doc: &mut automerge::AutoCommit,
+    have: &[automerge::ChangeHash],
+) -> (Vec<u8>, usize) {
+    let have: Vec<_> = have
+        .iter()
+        .filter(|h| doc.get_change_by_hash(h).is_some())
+        .copied()
+        .collect();
+    if have.is_empty() {
+        let n = doc.get_changes(&[]).len();
+        return if n == 0 {
+            (Vec::new(), 0)
+        } else {
+            (doc.save(), n)
+        };
+    }
+    let list = doc.get_changes(&have);
+    let bytes = list.iter().flat_map(|c| c.raw_bytes().to_vec()).collect();
+    (bytes, list.len())
+}
+
 /// Seals `plain` with age to `recipients`.
 fn seal(recipients: &[age::x25519::Recipient], plain: &[u8]) -> Result<Vec<u8>> {
     let refs: Vec<&dyn age::Recipient> = recipients
@@ -292,7 +358,7 @@ fn unseal(identity: &age::x25519::Identity, file: &[u8], part: Part) -> Result<V
 }
 
 /// A change file, unsealed and checked.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct ChangeFile {
     header: Header,
     /// The shared journal's Automerge change bytes it carries.
@@ -305,6 +371,20 @@ impl ChangeFile {
     /// The device that wrote it.
     pub fn from(&self) -> &str {
         &self.header.from
+    }
+
+    /// The devices it says it was sealed to (signed with the rest).
+    pub fn recipients(&self) -> &[String] {
+        &self.header.to
+    }
+
+    /// The shared journal's heads on the sender when it sealed the file (those that parse).
+    pub fn heads(&self) -> Vec<automerge::ChangeHash> {
+        self.header
+            .heads
+            .iter()
+            .filter_map(|h| h.parse().ok())
+            .collect()
     }
 }
 

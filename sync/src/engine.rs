@@ -73,6 +73,10 @@ pub struct Resumed {
     pub received: usize,
     /// How long the burst took, from the call.
     pub took: Duration,
+    /// What the exchange with the couple's mailbox did, when one is set up and was reached.
+    pub mailbox: Option<crate::MailboxReport>,
+    /// Why the mailbox could not be used, when one is set up and was not reached.
+    pub mailbox_error: Option<String>,
 }
 
 impl Resumed {
@@ -417,6 +421,13 @@ impl Engine {
     pub async fn suspend_async(&self) -> Result<()> {
         let _step = self.steps.lock().await;
         self.check_open()?;
+        // What was written since the last hand-in goes to the mailbox before the network goes.
+        if let Some(node) = self.node()
+            && node.read(|j| j.mailbox().is_some())
+            && let Err(e) = node.mailbox_exchange(self.config.burst_timeout).await
+        {
+            tracing::info!(error = %e, "could not reach the mailbox before suspending");
+        }
         self.stop_node(Slot::Suspended).await
     }
 
@@ -429,15 +440,32 @@ impl Engine {
         let _step = self.steps.lock().await;
         self.bind().await?;
         let node = self.node().ok_or(SyncError::Closed)?;
-        let peers = node.sync_once(self.config.burst_timeout).await;
+        let with_mailbox = node.read(|j| j.mailbox().is_some());
+        let exchange = async {
+            if with_mailbox {
+                Some(node.mailbox_exchange(self.config.burst_timeout).await)
+            } else {
+                None
+            }
+        };
+        let (peers, exchanged) = tokio::join!(node.sync_once(self.config.burst_timeout), exchange);
         if self.config.live {
             node.start_live();
+        } else {
+            node.spawn_mailbox_task();
         }
         let received = peers.iter().map(|p| p.received).sum();
+        let (mailbox, mailbox_error) = match exchanged {
+            Some(Ok(report)) => (Some(report), None),
+            Some(Err(e)) => (None, Some(e.to_string())),
+            None => (None, None),
+        };
         Ok(Resumed {
             peers,
             received,
             took: started.elapsed(),
+            mailbox,
+            mailbox_error,
         })
     }
 
@@ -572,6 +600,34 @@ impl Engine {
             Slot::Suspended => Err(SyncError::Suspended),
             Slot::Closed => Err(SyncError::Closed),
         }
+    }
+
+    /// Registers the couple with the mailbox of `ticket` and records it in the shared journal
+    /// (see [`Node::mailbox_add`]).
+    pub fn mailbox_add(
+        &self,
+        ticket: &crate::MailboxTicket,
+        timeout: Duration,
+    ) -> Result<crate::MailboxReport> {
+        let node = self.running()?;
+        self.handle.block_on(node.mailbox_add(ticket, timeout))
+    }
+
+    /// Stops using the mailbox (see [`Node::mailbox_remove`]); whether the mailbox was told.
+    pub fn mailbox_remove(&self, timeout: Duration) -> Result<bool> {
+        let node = self.running()?;
+        self.handle.block_on(node.mailbox_remove(timeout))
+    }
+
+    /// Exchanges with the mailbox now (see [`Node::mailbox_exchange`]).
+    pub fn mailbox_exchange(&self, timeout: Duration) -> Result<crate::MailboxReport> {
+        let node = self.running()?;
+        self.handle.block_on(node.mailbox_exchange(timeout))
+    }
+
+    /// What this device knows of its mailbox; `None` when none is set up.
+    pub fn mailbox_status(&self) -> Result<Option<crate::MailboxStatus>> {
+        Ok(self.running()?.mailbox_status())
     }
 
     /// Blocking [`Engine::close_async`]: stops everything; the profile is let go when the

@@ -9,6 +9,15 @@ pub enum SyncError {
     /// The ticket text is not a Hearth ticket, or it was cut short.
     #[error("this is not a valid pairing ticket: {0}")]
     BadTicket(crate::TicketProblem),
+    /// The text is not a mailbox setup ticket.
+    #[error("this is not a valid mailbox ticket: {0}")]
+    BadMailboxTicket(crate::TicketProblem),
+    /// No mailbox is set up for the journal.
+    #[error("no mailbox is set up for this journal")]
+    NoMailbox,
+    /// The mailbox refused a request, and why (a code that crosses the wire).
+    #[error("the mailbox refused: {0}")]
+    MailboxRefused(crate::MailboxRefusal),
     /// The ticket's time ran out.
     #[error("this pairing ticket has expired; ask for a new one")]
     TicketExpired,
@@ -189,6 +198,9 @@ pub enum NotMember {
         /// The other device's endpoint id.
         peer: String,
     },
+    /// This device is not (or no longer) a member of its own journal.
+    #[error("no member of the journal has admitted this device, or it was revoked")]
+    NotAdmitted,
 }
 
 /// Why a device did not answer a dial.

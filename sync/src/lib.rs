@@ -16,6 +16,9 @@
 //!     messages. The shared journal syncs with every member; a private journal only between
 //!     devices of the same person. [`Node::start_live`] keeps connections up and pushes each
 //!     local change at once; [`Node::sync_once`] syncs and returns.
+//! - `hearth/mailbox/1` (see [`MailboxServer`], [`Node::mailbox_add`],
+//!   [`Node::mailbox_exchange`]): store and forward through a blind mailbox for devices that are
+//!   never online together; the mailbox holds sealed, signed change files it cannot read.
 //! - Change files ([`Node::export_changes`], [`Node::import_changes`]): the shared journal's
 //!   changes sealed with age, for devices with no live link.
 //!
@@ -29,6 +32,7 @@ mod engine;
 mod error;
 mod frame;
 mod handoff;
+mod mailbox;
 mod net;
 mod node;
 mod pair;
@@ -45,6 +49,11 @@ pub use error::{
     BindFailure, Breach, ChangeFileProblem, LinkError, NotMember, Part, SyncError, Unanswered,
 };
 pub use frame::{FrameError, FrameHook, HookAction, MAX_FRAME, read as read_frame};
+pub use mailbox::{
+    DEFAULT_RETENTION, MAILBOX_ALPN, MAX_MEMBERS, MAX_REQUEST, MailboxConfig, MailboxHook,
+    MailboxLimits, MailboxRefusal, MailboxReport, MailboxServer, MailboxStatus, MailboxTicket,
+    MailboxUsage,
+};
 pub use net::{NetConfig, Relays};
 pub use node::{
     Event, Node, PairingFailure, PeerStatus, PeerSync, endpoint_id_of, last_sync_times,

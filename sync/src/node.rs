@@ -143,13 +143,15 @@ pub(crate) struct Inner {
     links: Mutex<HashMap<EndpointId, Vec<Link>>>,
     pub(crate) links_changed: tokio::sync::Notify,
     pub(crate) wake_dialers: tokio::sync::Notify,
-    last_sync: Mutex<HashMap<String, Timestamp>>,
+    pub(crate) last_sync: Mutex<HashMap<String, Timestamp>>,
     pub(crate) config: NetConfig,
     shutdown: watch::Sender<bool>,
     pub(crate) live: Mutex<Option<HashSet<EndpointId>>>,
     pub(crate) idle: Arc<IdleWork>,
     /// The device list as the last [`Node::after_change`] saw it.
     seen_devices: Mutex<Option<Vec<Device>>>,
+    /// The link to the couple's mailbox.
+    pub(crate) mailbox: crate::mailbox::MailboxLink,
 }
 
 /// Store upkeep that waits for a quiet moment: folding incremental chunks into a snapshot
@@ -321,6 +323,7 @@ impl Node {
                     last_change: Mutex::new(Instant::now()),
                 }),
                 seen_devices: Mutex::new(None),
+                mailbox: Default::default(),
             }),
         };
         node.spawn_idle_work();
@@ -842,6 +845,7 @@ impl Node {
         *live = Some(HashSet::new());
         drop(live);
         self.refresh_devices(true);
+        self.spawn_mailbox_task();
     }
 
     /// Pauses sync with a device on this side: its connections close and it is refused until

@@ -78,12 +78,114 @@ const TAG_LEN: usize = 8;
 /// The largest expiry six bytes hold.
 const EXPIRY_MAX: u64 = (1 << 48) - 1;
 
-/// The tag over a ticket's body, keyed with its secret.
-fn tag(secret: &[u8; 16], body: &[u8]) -> [u8; TAG_LEN] {
-    let key = blake3::derive_key("hearth ticket 1 tag", secret);
+const TAG_DOMAIN: &str = "hearth ticket 1 tag";
+
+/// The tag over a ticket's body, keyed with its secret (`domain` tells kinds of ticket apart).
+fn tag(domain: &str, secret: &[u8; 16], body: &[u8]) -> [u8; TAG_LEN] {
+    let key = blake3::derive_key(domain, secret);
     let mut out = [0u8; TAG_LEN];
     out.copy_from_slice(&blake3::keyed_hash(&key, body).as_bytes()[..TAG_LEN]);
     out
+}
+
+/// Takes `n` bytes off the front of `r`.
+pub(crate) fn take<'a>(r: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
+    let (head, rest) = r.split_at_checked(n)?;
+    *r = rest;
+    Some(head)
+}
+
+/// Appends where a device listens: the address count (1 byte), each address (4 or 6 for the
+/// family, the IP's 4 or 16 bytes, the port's 2; at most [`MAX_TICKET_ADDRS`]), the relay URL's
+/// length (1) and its bytes.
+pub(crate) fn encode_place(out: &mut Vec<u8>, addrs: &[SocketAddr], relay: Option<&str>) {
+    let addrs = &addrs[..addrs.len().min(MAX_TICKET_ADDRS)];
+    out.push(addrs.len() as u8);
+    for a in addrs {
+        match a {
+            SocketAddr::V4(v4) => {
+                out.push(4);
+                out.extend_from_slice(&v4.ip().octets());
+            }
+            SocketAddr::V6(v6) => {
+                out.push(6);
+                out.extend_from_slice(&v6.ip().octets());
+            }
+        }
+        out.extend_from_slice(&a.port().to_be_bytes());
+    }
+    let relay = relay.unwrap_or("").as_bytes();
+    let relay = &relay[..relay.len().min(usize::from(u8::MAX))];
+    out.push(relay.len() as u8);
+    out.extend_from_slice(relay);
+}
+
+/// Reads what [`encode_place`] wrote.
+pub(crate) fn decode_place(r: &mut &[u8]) -> Option<(Vec<SocketAddr>, Option<String>)> {
+    let count = usize::from(take(r, 1)?[0]);
+    if count > MAX_TICKET_ADDRS {
+        return None;
+    }
+    let mut addrs = Vec::with_capacity(count);
+    for _ in 0..count {
+        let ip: std::net::IpAddr = match take(r, 1)?[0] {
+            4 => <[u8; 4]>::try_from(take(r, 4)?).ok()?.into(),
+            6 => <[u8; 16]>::try_from(take(r, 16)?).ok()?.into(),
+            _ => return None,
+        };
+        let port = u16::from_be_bytes(take(r, 2)?.try_into().ok()?);
+        addrs.push(SocketAddr::new(ip, port));
+    }
+    let relay = match usize::from(take(r, 1)?[0]) {
+        0 => None,
+        n => Some(String::from_utf8(take(r, n)?.to_vec()).ok()?),
+    };
+    Some((addrs, relay))
+}
+
+/// The text form of a ticket body: `prefix`, then base32 of the body and its tag.
+pub(crate) fn seal_text(
+    prefix: &str,
+    domain: &str,
+    secret: &[u8; 16],
+    mut body: Vec<u8>,
+) -> String {
+    let sum = tag(domain, secret, &body);
+    body.extend_from_slice(&sum);
+    format!("{prefix}{}", BASE32_NOPAD.encode(&body))
+}
+
+/// A ticket's text without whitespace, in upper case.
+pub(crate) fn clean_text(text: &str) -> String {
+    text.chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_uppercase()
+}
+
+/// Reads a ticket's text made by [`seal_text`]: `decode` reads the body and gives the secret
+/// its tag is keyed with.
+pub(crate) fn open_text<T>(
+    clean: &str,
+    prefix: &str,
+    decode: impl FnOnce(&[u8]) -> Option<([u8; 16], T)>,
+    domain: &str,
+) -> std::result::Result<T, TicketProblem> {
+    let rest = clean
+        .strip_prefix(prefix)
+        .ok_or(TicketProblem::WrongStart)?;
+    let bytes = BASE32_NOPAD
+        .decode(rest.as_bytes())
+        .map_err(|_| TicketProblem::NotBase32)?;
+    if bytes.len() <= TAG_LEN {
+        return Err(TicketProblem::TooShort);
+    }
+    let (body, sum) = bytes.split_at(bytes.len() - TAG_LEN);
+    let (secret, ticket) = decode(body).ok_or(TicketProblem::Changed)?;
+    if tag(domain, &secret, body) != sum {
+        return Err(TicketProblem::Changed);
+    }
+    Ok(ticket)
 }
 
 /// What is wrong with a ticket's text.
@@ -93,7 +195,7 @@ pub enum TicketProblem {
     #[error("it comes from an older version of Hearth")]
     OlderVersion,
     /// Not a Hearth ticket at all.
-    #[error("it does not start with {}", PREFIX)]
+    #[error("it does not start the way this kind of Hearth ticket does")]
     WrongStart,
     /// Letters outside the ticket's alphabet, or a cut in the middle of a letter group.
     #[error("it has characters that do not belong or is cut short")]
@@ -104,6 +206,9 @@ pub enum TicketProblem {
     /// The checksum does not match: cut short or changed.
     #[error("it was cut short or changed")]
     Changed,
+    /// A pairing ticket where a mailbox ticket was asked for.
+    #[error("it is a pairing ticket; a mailbox ticket starts with HEARTHBOX1")]
+    PairingTicket,
 }
 
 impl Ticket {
@@ -121,10 +226,7 @@ impl Ticket {
 
     /// The text form, for copy and paste and QR codes.
     pub fn to_text(&self) -> String {
-        let mut body = self.encode();
-        let sum = tag(&self.secret, &body);
-        body.extend_from_slice(&sum);
-        format!("{PREFIX}{}", BASE32_NOPAD.encode(&body))
+        seal_text(PREFIX, TAG_DOMAIN, &self.secret, self.encode())
     }
 
     fn encode(&self) -> Vec<u8> {
@@ -138,65 +240,24 @@ impl Ticket {
         out.extend_from_slice(&self.secret);
         let expires = u64::try_from(self.expires.0).unwrap_or(0).min(EXPIRY_MAX);
         out.extend_from_slice(&expires.to_be_bytes()[2..]);
-        let addrs = &self.addrs[..self.addrs.len().min(MAX_TICKET_ADDRS)];
-        out.push(addrs.len() as u8);
-        for a in addrs {
-            match a {
-                SocketAddr::V4(v4) => {
-                    out.push(4);
-                    out.extend_from_slice(&v4.ip().octets());
-                }
-                SocketAddr::V6(v6) => {
-                    out.push(6);
-                    out.extend_from_slice(&v6.ip().octets());
-                }
-            }
-            out.extend_from_slice(&a.port().to_be_bytes());
-        }
-        let relay = self.relay.as_deref().unwrap_or("").as_bytes();
-        let relay = &relay[..relay.len().min(usize::from(u8::MAX))];
-        out.push(relay.len() as u8);
-        out.extend_from_slice(relay);
+        encode_place(&mut out, &self.addrs, self.relay.as_deref());
         out
     }
 
     fn decode(body: &[u8]) -> Option<Ticket> {
         let mut r = body;
-        let mut take = |n: usize| -> Option<&[u8]> {
-            let (head, rest) = r.split_at_checked(n)?;
-            r = rest;
-            Some(head)
-        };
-        let role = match take(1)?[0] {
+        let role = match take(&mut r, 1)?[0] {
             0 => Role::Partner,
             1 => Role::Me,
             2 => Role::Display,
             _ => return None,
         };
-        let endpoint = EndpointId::from_bytes(take(32)?.try_into().ok()?).ok()?;
-        let secret: [u8; 16] = take(16)?.try_into().ok()?;
+        let endpoint = EndpointId::from_bytes(take(&mut r, 32)?.try_into().ok()?).ok()?;
+        let secret: [u8; 16] = take(&mut r, 16)?.try_into().ok()?;
         let mut expires = [0u8; 8];
-        expires[2..].copy_from_slice(take(6)?);
+        expires[2..].copy_from_slice(take(&mut r, 6)?);
         let expires = Timestamp(i64::try_from(u64::from_be_bytes(expires)).ok()?);
-        let count = usize::from(take(1)?[0]);
-        if count > MAX_TICKET_ADDRS {
-            return None;
-        }
-        let mut addrs = Vec::with_capacity(count);
-        for _ in 0..count {
-            let ip: std::net::IpAddr = match take(1)?[0] {
-                4 => <[u8; 4]>::try_from(take(4)?).ok()?.into(),
-                6 => <[u8; 16]>::try_from(take(16)?).ok()?.into(),
-                _ => return None,
-            };
-            let port = u16::from_be_bytes(take(2)?.try_into().ok()?);
-            addrs.push(SocketAddr::new(ip, port));
-        }
-        let relay_len = usize::from(take(1)?[0]);
-        let relay = match relay_len {
-            0 => None,
-            n => Some(String::from_utf8(take(n)?.to_vec()).ok()?),
-        };
+        let (addrs, relay) = decode_place(&mut r)?;
         if !r.is_empty() {
             return None;
         }
@@ -212,29 +273,17 @@ impl Ticket {
 
     /// Parses the text form; whitespace and line breaks inside are ignored, case too.
     pub fn parse(text: &str) -> Result<Ticket> {
-        let clean: String = text
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect::<String>()
-            .to_ascii_uppercase();
-        let Some(rest) = clean.strip_prefix(PREFIX) else {
-            if clean.starts_with("HEARTH1") {
-                return Err(SyncError::BadTicket(TicketProblem::OlderVersion));
-            }
-            return Err(SyncError::BadTicket(TicketProblem::WrongStart));
-        };
-        let bytes = BASE32_NOPAD
-            .decode(rest.as_bytes())
-            .map_err(|_| SyncError::BadTicket(TicketProblem::NotBase32))?;
-        if bytes.len() <= TAG_LEN {
-            return Err(SyncError::BadTicket(TicketProblem::TooShort));
+        let clean = clean_text(text);
+        if !clean.starts_with(PREFIX) && clean.starts_with("HEARTH1") {
+            return Err(SyncError::BadTicket(TicketProblem::OlderVersion));
         }
-        let (body, sum) = bytes.split_at(bytes.len() - TAG_LEN);
-        let changed = || SyncError::BadTicket(TicketProblem::Changed);
-        let ticket = Ticket::decode(body).ok_or_else(changed)?;
-        if tag(&ticket.secret, body) != sum {
-            return Err(changed());
-        }
+        let ticket = open_text(
+            &clean,
+            PREFIX,
+            |body| Ticket::decode(body).map(|t| (t.secret, t)),
+            TAG_DOMAIN,
+        )
+        .map_err(SyncError::BadTicket)?;
         Ok(ticket)
     }
 

@@ -12,7 +12,7 @@ pub(crate) const PRIVATE_FILE_MODE: u32 = 0o600;
 pub(crate) const PRIVATE_DIR_MODE: u32 = 0o700;
 
 /// Options that create a new file with owner-only permissions, failing if it exists.
-pub(crate) fn create_new_private() -> OpenOptions {
+pub fn create_new_private() -> OpenOptions {
     let mut options = OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -24,7 +24,7 @@ pub(crate) fn create_new_private() -> OpenOptions {
 }
 
 /// Creates `dir` (and missing parents) with owner-only permissions on the directories it makes.
-pub(crate) fn create_private_dir(dir: &Path) -> io::Result<()> {
+pub fn create_private_dir(dir: &Path) -> io::Result<()> {
     let mut builder = fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
@@ -36,7 +36,7 @@ pub(crate) fn create_private_dir(dir: &Path) -> io::Result<()> {
 }
 
 /// The directory holding `path` (`.` for a bare file name).
-pub(crate) fn parent_dir(path: &Path) -> &Path {
+pub fn parent_dir(path: &Path) -> &Path {
     match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
@@ -44,7 +44,7 @@ pub(crate) fn parent_dir(path: &Path) -> &Path {
 }
 
 /// A fresh, unused name next to `path`, starting with a dot so listings hide it.
-pub(crate) fn sibling_temp_path(path: &Path, purpose: &str) -> PathBuf {
+pub fn sibling_temp_path(path: &Path, purpose: &str) -> PathBuf {
     let name = path
         .file_name()
         .map(|name| name.to_string_lossy().into_owned())
@@ -57,7 +57,7 @@ pub(crate) fn sibling_temp_path(path: &Path, purpose: &str) -> PathBuf {
 }
 
 /// Flushes a directory's entries (a rename or a new file in it) to disk.
-pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
+pub fn sync_dir(dir: &Path) -> io::Result<()> {
     #[cfg(unix)]
     {
         File::open(dir)?.sync_all()?;
@@ -70,7 +70,7 @@ pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
 /// Writes `bytes` to `path` with owner-only permissions so that a reader sees either the old
 /// file or the whole new one, never a mix, even across a crash. `replace` says whether an
 /// existing file may be replaced.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8], replace: bool) -> io::Result<()> {
+pub fn write_atomic(path: &Path, bytes: &[u8], replace: bool) -> io::Result<()> {
     if !replace && path.exists() {
         return Err(io::Error::new(
             io::ErrorKind::AlreadyExists,
