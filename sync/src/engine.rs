@@ -625,9 +625,14 @@ impl Engine {
         self.handle.block_on(node.mailbox_exchange(timeout))
     }
 
-    /// What this device knows of its mailbox; `None` when none is set up.
-    pub fn mailbox_status(&self) -> Result<Option<crate::MailboxStatus>> {
-        Ok(self.running()?.mailbox_status())
+    /// What this device knows of its mailbox, in any phase; `None` when none is set up.
+    pub fn mailbox_status(&self) -> Option<crate::MailboxStatus> {
+        if let Some(node) = self.node() {
+            return node.mailbox_status();
+        }
+        let mut replica = self.replica();
+        let last = crate::last_sync_times(replica.profile());
+        crate::mailbox::status_of(&mut replica, &last)
     }
 
     /// Blocking [`Engine::close_async`]: stops everything; the profile is let go when the

@@ -39,6 +39,7 @@ use crate::error::{Result, SyncError};
 use crate::ticket::{self, TicketProblem};
 
 pub(crate) use client::MailboxLink;
+pub(crate) use client::status_of;
 pub use client::{MailboxReport, MailboxStatus};
 pub use server::{DEFAULT_RETENTION, MailboxConfig, MailboxHook, MailboxServer, MailboxUsage};
 

@@ -117,8 +117,13 @@ pub(crate) enum Command {
     /// Run this device headless: listen, stay in sync with every paired device, and carry out
     /// other hearth commands for this profile. Stops on Ctrl-C or SIGTERM.
     Serve(ServeArgs),
-    /// Sync once with every paired device that can be reached, show what changed, and exit.
+    /// Sync once with every paired device that can be reached (and the mailbox, if one is set
+    /// up), show what changed, and exit.
     Sync(SyncArgs),
+    /// A mailbox keeps your devices' changes, sealed so it cannot read them, for devices that
+    /// are not online at the same time: run one, set it up, see how it is doing.
+    #[command(subcommand)]
+    Mailbox(MailboxCommand),
     /// Write the journal out: JSON data, a readable Markdown document, or the date plans as an
     /// iCalendar file.
     Export(ExportArgs),
@@ -659,6 +664,55 @@ pub(crate) struct ServeArgs {
     /// public key on the LAN).
     #[arg(long, value_enum, default_value = "off")]
     pub(crate) mdns: OnOffArg,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum MailboxCommand {
+    /// Run a mailbox on this machine (the home display, a Raspberry Pi, a small server) until
+    /// Ctrl-C or SIGTERM. The first line printed is a one-time setup ticket (with --json,
+    /// {"ticket": ...}); a new line follows each time one is used.
+    Serve(MailboxServeArgs),
+    /// Set up the mailbox that printed TICKET: every device of the journal learns it by
+    /// syncing and uses it from then on.
+    Add(MailboxAddArgs),
+    /// The mailbox this journal uses: when it was last reached, what was handed in and
+    /// fetched, and what waits to be handed in.
+    Status,
+    /// Stop using the mailbox; it is asked to forget what it holds for you.
+    Remove(MailboxRemoveArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct MailboxServeArgs {
+    /// Where the mailbox keeps its key and its store (made if missing).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) dir: PathBuf,
+    #[command(flatten)]
+    pub(crate) net: NetArgs,
+    /// How many days a change is kept for a device that does not fetch it.
+    #[arg(long, value_name = "DAYS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=3650))]
+    pub(crate) retention_days: u64,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct MailboxAddArgs {
+    /// The setup ticket `hearth mailbox serve` printed (starts with HEARTHBOX1).
+    pub(crate) ticket: String,
+    /// How long to wait for the mailbox, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 20)]
+    pub(crate) timeout: u64,
+    #[command(flatten)]
+    pub(crate) net: NetArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct MailboxRemoveArgs {
+    /// How long to wait for the mailbox, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub(crate) timeout: u64,
+    #[command(flatten)]
+    pub(crate) net: NetArgs,
 }
 
 #[derive(Debug, Args)]

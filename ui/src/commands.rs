@@ -8,6 +8,7 @@ mod dates;
 mod devices;
 mod find;
 mod ideas;
+mod mailbox;
 mod questions;
 mod sync;
 mod talk;
@@ -23,6 +24,7 @@ use crate::cli::Command;
 use crate::io::{Io, Passphrase};
 
 pub(crate) use data::restore_new;
+pub(crate) use mailbox::serve as mailbox_serve;
 pub(crate) use talk::coach;
 
 /// Everything a command needs.
@@ -81,6 +83,7 @@ pub(crate) async fn run(command: &Command, ctx: &mut Ctx) -> Result<()> {
         Command::Revoke(a) => devices::revoke(ctx, a),
         Command::Pair(c) => devices::pair(ctx, c).await,
         Command::Sync(a) => sync::sync(ctx, a).await,
+        Command::Mailbox(c) => mailbox::mailbox(ctx, c).await,
         Command::Export(a) => data::export(ctx, a),
         Command::ExportChanges(a) => data::export_changes(ctx, a),
         Command::Import(a) => data::import(ctx, &a.file),

@@ -9,8 +9,9 @@ use anyhow::Result;
 use hearth_sync::{NetConfig, Relays};
 
 use crate::cli::{
-    Command, IStatementCommand, IdeaCommand, KindnessCommand, ListenCommand, NetArgs, OnOffArg,
-    PairCommand, PassphraseCommand, QuestionCommand, RepairCommand, RestoreArgs, TrashCommand,
+    Command, IStatementCommand, IdeaCommand, KindnessCommand, ListenCommand, MailboxCommand,
+    NetArgs, OnOffArg, PairCommand, PassphraseCommand, QuestionCommand, RepairCommand, RestoreArgs,
+    TrashCommand,
 };
 
 /// What a command works on.
@@ -176,6 +177,10 @@ impl Command {
             }
             Command::Pair(PairCommand::Join(a)) => Plan::writes(Online(Net::Reach(&a.net))),
             Command::Sync(a) => Plan::writes(Online(Net::Reach(&a.net))),
+            Command::Mailbox(MailboxCommand::Serve(_)) => Plan::reads(Alone),
+            Command::Mailbox(MailboxCommand::Add(a)) => Plan::writes(Online(Net::Reach(&a.net))),
+            Command::Mailbox(MailboxCommand::Remove(a)) => Plan::writes(Online(Net::Reach(&a.net))),
+            Command::Mailbox(MailboxCommand::Status) => reads(),
             Command::ExportChanges(a) => Plan::writes(Online(Net::Files(a.bind))),
             Command::Import(a) => Plan::writes(Online(Net::Files(a.bind))),
             Command::Backup(_) => reads().asking(Asks::Backup).proven(),

@@ -127,6 +127,11 @@ async fn run(cli: &Cli, command: &Command) -> Result<u8> {
             Command::Demo => return demo::run(&io).await.map(|()| 0),
             Command::PackageFiles(a) => return package_files(&a.dir).map(|()| 0),
             Command::Coach(a) => return commands::coach(&io, a).map(|()| 0),
+            Command::Mailbox(crate::cli::MailboxCommand::Serve(a)) => {
+                return commands::mailbox_serve(a, &io, &cwd, interrupted())
+                    .await
+                    .map(|()| 0);
+            }
             Command::Init(a) => return init(&profile_dir(cli)?, a, &io).map(|()| 0),
             Command::Restore(a) => {
                 return commands::restore_new(&profile_dir(cli)?, a, &io, &cwd).map(|()| 0);

@@ -112,6 +112,66 @@ pub(crate) struct MailboxLink {
     running: std::sync::atomic::AtomicBool,
 }
 
+/// The client's state as the profile keeps it.
+fn saved_state(profile: &hearth_core::Profile) -> ClientState {
+    profile
+        .config()
+        .extra
+        .get(STATE_KEY)
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .unwrap_or_default()
+}
+
+/// `state` if it is for `record`, else a fresh one.
+fn state_for(state: ClientState, record: &MailboxRecord) -> ClientState {
+    if state.mailbox == record.endpoint_id && state.couple == record.couple {
+        state
+    } else {
+        ClientState {
+            mailbox: record.endpoint_id.clone(),
+            couple: record.couple.clone(),
+            ..Default::default()
+        }
+    }
+}
+
+/// What a replica knows of its mailbox, with when each device last synced directly (a direct
+/// sync after the mailbox said changes were dropped brought what was missing); `None` when
+/// none is set up. Works with the network side stopped.
+pub(crate) fn status_of(
+    replica: &mut hearth_core::Replica,
+    last_sync: &std::collections::HashMap<String, Timestamp>,
+) -> Option<MailboxStatus> {
+    let record = replica.journal().mailbox()?;
+    let state = state_for(saved_state(replica.profile()), &record);
+    let j = replica.journal_mut();
+    let count = |doc: &mut automerge::AutoCommit, have: &[ChangeHash]| {
+        let have: Vec<ChangeHash> = have
+            .iter()
+            .filter(|h| doc.get_change_by_hash(h).is_some())
+            .copied()
+            .collect();
+        doc.get_changes(&have).len()
+    };
+    let mut pending = count(j.doc_mut(DocKind::Shared), &hashes(&state.handed_shared));
+    if j.acting().person().is_some() {
+        pending += count(j.doc_mut(DocKind::Private), &hashes(&state.handed_private));
+    }
+    let synced_since = |at: Timestamp| last_sync.values().any(|t| *t > at);
+    let dropped_before = state
+        .dropped_before
+        .filter(|_| !state.dropped_told.is_some_and(synced_since));
+    Some(MailboxStatus {
+        mailbox: record,
+        last_reached: state.last_reached,
+        last_sent: state.last_sent,
+        last_fetched: state.last_fetched,
+        pending,
+        dropped_before,
+        last_error: state.last_error,
+    })
+}
+
 fn hashes(list: &[String]) -> Vec<ChangeHash> {
     list.iter().filter_map(|h| h.parse().ok()).collect()
 }
@@ -126,13 +186,7 @@ fn refused_by_mailbox(r: MailboxRefusal) -> SyncError {
 
 impl Node {
     fn mailbox_state(&self) -> ClientState {
-        self.profile(|p| {
-            p.config()
-                .extra
-                .get(STATE_KEY)
-                .and_then(|v| serde_json::from_value(v.clone()).ok())
-                .unwrap_or_default()
-        })
+        self.profile(saved_state)
     }
 
     fn save_mailbox_state(&self, state: &ClientState) {
@@ -152,16 +206,7 @@ impl Node {
 
     /// The state for `record`: a fresh one when it is another mailbox or couple.
     fn state_for(&self, record: &MailboxRecord) -> ClientState {
-        let state = self.mailbox_state();
-        if state.mailbox == record.endpoint_id && state.couple == record.couple {
-            state
-        } else {
-            ClientState {
-                mailbox: record.endpoint_id.clone(),
-                couple: record.couple.clone(),
-                ..Default::default()
-            }
-        }
+        state_for(self.mailbox_state(), record)
     }
 
     /// Current member devices other than this one, sorted.
@@ -320,49 +365,13 @@ impl Node {
 
     /// What this device knows of its mailbox; `None` when none is set up.
     pub fn mailbox_status(&self) -> Option<MailboxStatus> {
-        let record = self.read(|j| j.mailbox())?;
-        let state = self.state_for(&record);
-        let pending = {
-            let mut st = self.state();
-            let j = st.journal_mut();
-            let shared = hashes(&state.handed_shared);
-            let private = hashes(&state.handed_private);
-            let count = |doc: &mut automerge::AutoCommit, have: &[ChangeHash]| {
-                let have: Vec<ChangeHash> = have
-                    .iter()
-                    .filter(|h| doc.get_change_by_hash(h).is_some())
-                    .copied()
-                    .collect();
-                doc.get_changes(&have).len()
-            };
-            count(j.doc_mut(DocKind::Shared), &shared)
-                + if j.acting().person().is_some() {
-                    count(j.doc_mut(DocKind::Private), &private)
-                } else {
-                    0
-                }
-        };
-        // A direct sync after the mailbox said so brought what was missing.
-        let synced_since = |at: Timestamp| {
-            self.inner
-                .last_sync
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .values()
-                .any(|t| *t > at)
-        };
-        let dropped_before = state
-            .dropped_before
-            .filter(|_| !state.dropped_told.is_some_and(synced_since));
-        Some(MailboxStatus {
-            mailbox: record,
-            last_reached: state.last_reached,
-            last_sent: state.last_sent,
-            last_fetched: state.last_fetched,
-            pending,
-            dropped_before,
-            last_error: state.last_error,
-        })
+        let last = self
+            .inner
+            .last_sync
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        status_of(&mut self.state(), &last)
     }
 
     /// Fetches what waits for this device at the mailbox and hands in what the other devices
@@ -531,10 +540,9 @@ impl Node {
             state.handed_shared.clear();
             state.handed_private.clear();
         }
+        // What went to every other device in a bundle fetched now is not handed in again.
         let mut have_shared = hashes(&state.handed_shared);
-        if !have_shared.is_empty() {
-            have_shared.extend(covered);
-        }
+        have_shared.extend(covered);
         let have_private = hashes(&state.handed_private);
         let sealed = self.seal_changes(|_, _, _| Have {
             shared: have_shared,

@@ -27,6 +27,8 @@ use crate::net::{self, NetConfig, Relays};
 const KEY_FILE: &str = "mailbox.key";
 /// The store file.
 const STORE_FILE: &str = "mailbox.redb";
+/// The port of the last run, reused when free: devices know the mailbox by its address.
+const PORT_FILE: &str = "mailbox.port";
 /// How long a request may take to arrive whole.
 const REQUEST_PATIENCE: Duration = Duration::from_secs(30);
 /// Connections served at once.
@@ -176,7 +178,17 @@ impl MailboxServer {
             publish_addrs: false,
             ..NetConfig::default()
         };
-        let endpoint = net::bind(secret, &net_config, None, Admission::default()).await?;
+        let port_file = dir.join(PORT_FILE);
+        let last_port = std::fs::read_to_string(&port_file)
+            .ok()
+            .and_then(|p| p.trim().parse::<u16>().ok());
+        let endpoint = net::bind(secret, &net_config, last_port, Admission::default()).await?;
+        if let Some(port) = endpoint.bound_sockets().first().map(|s| s.port())
+            && last_port != Some(port)
+            && let Err(e) = files::write_atomic(&port_file, port.to_string().as_bytes(), true)
+        {
+            tracing::warn!(error = %e, "could not remember the mailbox's port");
+        }
         let server = MailboxServer {
             inner: Arc::new(ServerInner {
                 store: Arc::new(store),

@@ -173,6 +173,10 @@ struct SyncOut<'a> {
     changes: &'a [Change],
     /// What each device that was reached got from here.
     sent: &'a [Sent],
+    /// What the exchange with the mailbox did, if one is set up and was reached.
+    mailbox: Option<&'a hearth_sync::MailboxReport>,
+    /// Why the mailbox was not reached, if one is set up.
+    mailbox_error: Option<&'a str>,
 }
 
 /// The heads of each document another device is known to hold, as the sync state stored
@@ -259,12 +263,26 @@ pub(crate) async fn sync(ctx: &mut Ctx, a: &SyncArgs) -> Result<()> {
     let before = node.read(Snapshot::of);
     let (known, ours) = known_before(&node);
     let spinner = ctx.io.spinner("Syncing with your devices…");
-    let peers = node.sync_once(Duration::from_secs(a.timeout.max(1))).await;
+    let timeout = Duration::from_secs(a.timeout.max(1));
+    let with_mailbox = node.read(|j| j.mailbox().is_some());
+    let exchange = async {
+        if with_mailbox {
+            Some(node.mailbox_exchange(timeout).await)
+        } else {
+            None
+        }
+    };
+    let (peers, exchanged) = tokio::join!(node.sync_once(timeout), exchange);
     drop(spinner);
     let changes = before.changes(&node.read(Snapshot::of));
-    if peers.is_empty() {
+    if peers.is_empty() && !with_mailbox {
         anyhow::bail!("no other device is paired yet; pair one with `hearth pair invite`");
     }
+    let (mailbox, mailbox_error) = match exchanged {
+        Some(Ok(r)) => (Some(r), None),
+        Some(Err(e)) => (None, Some(e.to_string())),
+        None => (None, None),
+    };
     let reached = peers.iter().filter(|p| p.synced).count();
     let sent: Vec<Sent> = peers
         .iter()
@@ -284,6 +302,8 @@ pub(crate) async fn sync(ctx: &mut Ctx, a: &SyncArgs) -> Result<()> {
             peers: &peers,
             changes: &changes,
             sent: &sent,
+            mailbox: mailbox.as_ref(),
+            mailbox_error: mailbox_error.as_deref(),
         })?;
     } else {
         for p in &peers {
@@ -293,6 +313,19 @@ pub(crate) async fn sync(ctx: &mut Ctx, a: &SyncArgs) -> Result<()> {
                 (Some(e), _) => ctx.io.line(format!("{name}: not reached ({e})")),
                 (None, false) => ctx.io.line(format!("{name}: not reached")),
             }
+        }
+        match (&mailbox, &mailbox_error) {
+            (Some(r), _) => {
+                ctx.io
+                    .line(format!("Mailbox: {}", super::mailbox::report_line(r)));
+                if let Some(at) = r.dropped_before {
+                    ctx.io.line(super::mailbox::dropped_warning(at));
+                }
+            }
+            (None, Some(e)) => ctx
+                .io
+                .line(format!("Mailbox: not reached ({})", show::safe(e))),
+            (None, None) => {}
         }
         let sent_any = sent
             .iter()
@@ -322,7 +355,7 @@ pub(crate) async fn sync(ctx: &mut Ctx, a: &SyncArgs) -> Result<()> {
             }
         }
     }
-    if reached == 0 {
+    if reached == 0 && mailbox.is_none() {
         anyhow::bail!(
             "none of your other devices could be reached; check that one of them is running \
              (`hearth serve` or the app) on the same network"
