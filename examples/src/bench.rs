@@ -13,6 +13,7 @@ mod fixture;
 mod floor;
 mod lifecycle;
 mod live;
+mod mailbox;
 mod open;
 mod pull;
 mod quic;
@@ -51,11 +52,13 @@ pub enum Scenario {
     Lifecycle,
     /// The screens' views: a change until the open screen is rebuilt, a tick, the CLI's wall.
     Views,
+    /// A note through a mailbox vs the direct live path; its bytes; many couples on one mailbox.
+    Mailbox,
 }
 
 impl Scenario {
     /// Every scenario, in the order they run.
-    pub const ALL: [Scenario; 8] = [
+    pub const ALL: [Scenario; 9] = [
         Scenario::Open,
         Scenario::Write,
         Scenario::Pull,
@@ -64,6 +67,7 @@ impl Scenario {
         Scenario::Sizes,
         Scenario::Lifecycle,
         Scenario::Views,
+        Scenario::Mailbox,
     ];
 
     /// The scenario's name on the command line and in the JSON output.
@@ -77,6 +81,7 @@ impl Scenario {
             Scenario::Sizes => "sizes",
             Scenario::Lifecycle => "lifecycle",
             Scenario::Views => "views",
+            Scenario::Mailbox => "mailbox",
         }
     }
 }
@@ -465,6 +470,7 @@ pub fn run(opts: &Options) -> Result<Report> {
             Scenario::Sizes => rt.block_on(sizes::run(&mut fx, opts)),
             Scenario::Lifecycle => lifecycle::run(&rt, &mut fx, opts),
             Scenario::Views => views::run(&mut fx, opts),
+            Scenario::Mailbox => rt.block_on(mailbox::run(&mut fx, opts)),
         };
         // A broken scenario is reported and the others still run.
         let mut sc = outcome.unwrap_or_else(|e| ScenarioReport {

@@ -340,3 +340,54 @@ fn an_engine_creates_takes_intents_backs_up_and_restores() {
     assert!(restored.read(|j| !j.devices().iter().any(|d| d.name == plan.device_name)));
     restored.shutdown().unwrap();
 }
+
+#[test]
+fn phones_that_never_meet_hand_in_on_suspend_and_fetch_on_resume_through_the_mailbox() {
+    let (ana_dev, ben_dev) = paired_profiles();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let boxdir = tempfile::tempdir().unwrap();
+    let server = rt
+        .block_on(hearth_sync::MailboxServer::start(
+            boxdir.path(),
+            hearth_sync::MailboxConfig::loopback(),
+        ))
+        .unwrap();
+    let ticket = server.setup_ticket().unwrap();
+    // Phones: bursts only, no standing connections.
+    let phone = |name: &str| EngineConfig {
+        live: false,
+        burst_timeout: Duration::from_secs(2),
+        ..config(name)
+    };
+    let ana = Engine::open(ana_dev.dir(), None, phone("ana-engine")).unwrap();
+    ana.mailbox_add(&ticket, DEADLINE).unwrap();
+    let ben = Engine::open(ben_dev.dir(), None, phone("ben-engine")).unwrap();
+    ben.resume().unwrap();
+    assert!(ben.mailbox_status().is_some(), "Ben learned the mailbox");
+    ben.suspend().unwrap();
+    // Ana writes while her phone is open; it goes to sleep before Ben's opens.
+    ana.resume().unwrap();
+    note(&ana, "Written on the bus");
+    ana.suspend().unwrap();
+    let status = ana.mailbox_status().unwrap();
+    assert_eq!(status.pending, 0, "handed in on suspend: {status:?}");
+    let resumed = ben.resume().unwrap();
+    assert_eq!(resumed.synced(), 0, "Ana's phone is asleep");
+    let report = resumed.mailbox.expect("the mailbox was reached");
+    assert!(report.new_changes > 0, "{report:?}");
+    assert!(wall(&ben).contains(&"Written on the bus".to_owned()));
+    // Ben answers while Ana sleeps; she finds it at her next resume.
+    note(&ben, "Read it at lunch");
+    ben.suspend().unwrap();
+    let resumed = ana.resume().unwrap();
+    assert!(resumed.mailbox.is_some(), "{resumed:?}");
+    assert!(wall(&ana).contains(&"Read it at lunch".to_owned()));
+    // A note written while resumed goes in by itself, about a second later.
+    note(&ana, "Without being asked");
+    wait_until("Ana's note handed in by itself", || {
+        ana.mailbox_status().is_some_and(|s| s.pending == 0)
+    });
+    ana.shutdown().unwrap();
+    ben.shutdown().unwrap();
+    rt.block_on(server.shutdown());
+}

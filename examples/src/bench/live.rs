@@ -23,8 +23,8 @@ const NOTE_LIMIT: Duration = Duration::from_secs(60);
 const BETWEEN_NOTES: Duration = Duration::from_millis(5);
 
 #[derive(Debug, Clone, Default)]
-struct Live {
-    latencies: Vec<f64>,
+pub(crate) struct Live {
+    pub(crate) latencies: Vec<f64>,
     writes: Vec<f64>,
     /// A bare redb commit of a note-sized value, one between each two notes: what
     /// each of the two durable writes on the path costs on this disk right now.
@@ -53,7 +53,8 @@ async fn live_session(fx: &mut Fixtures, t: &Template, notes: usize) -> Result<L
     out
 }
 
-const PROBE_TABLE: redb::TableDefinition<u64, &[u8]> = redb::TableDefinition::new("probe");
+pub(crate) const PROBE_TABLE: redb::TableDefinition<u64, &[u8]> =
+    redb::TableDefinition::new("probe");
 
 /// One bare commit of `len` bytes; returns milliseconds.
 fn commit_probe(db: &redb::Database, key: u64, len: usize) -> Result<f64> {
@@ -70,7 +71,12 @@ fn commit_probe(db: &redb::Database, key: u64, len: usize) -> Result<f64> {
     Ok(stats::ms(started.elapsed()))
 }
 
-async fn live_notes(pair: &Pair, t: &Template, notes: usize, db: &redb::Database) -> Result<Live> {
+pub(crate) async fn live_notes(
+    pair: &Pair,
+    t: &Template,
+    notes: usize,
+    db: &redb::Database,
+) -> Result<Live> {
     // B pulls the journal first with a one-shot sync: a live session that receives a large
     // frame while a local change wakes it can lose its place in the frame stream (see the
     // README's Benchmarks section), and this scenario measures single notes, not that.

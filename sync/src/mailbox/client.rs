@@ -79,6 +79,9 @@ pub struct MailboxReport {
     /// How long it took.
     #[serde(skip)]
     pub took: Duration,
+    /// Of that, opening, checking and applying fetched bundles.
+    #[serde(skip)]
+    pub applying: Duration,
 }
 
 /// What this device knows of its mailbox, for `hearth mailbox status` and the Devices screen.
@@ -601,6 +604,20 @@ impl Node {
             report.refused += 1;
             return Taken::Kept;
         }
+        let started = Instant::now();
+        let taken = self.open_bundle(identity, body, others, covered, report);
+        report.applying += started.elapsed();
+        taken
+    }
+
+    fn open_bundle(
+        &self,
+        identity: &age::x25519::Identity,
+        body: &[u8],
+        others: &[String],
+        covered: &mut Vec<ChangeHash>,
+        report: &mut MailboxReport,
+    ) -> Taken {
         match open_change_file(identity, body) {
             Ok(file) => self.apply_bundle(identity, &file, others, covered, report),
             // Not acknowledged: a mailbox that spoiled it may serve it whole later, and an
