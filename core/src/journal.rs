@@ -10,7 +10,7 @@ mod edits;
 mod ideas;
 mod mailbox;
 mod members;
-pub use mailbox::{MAX_MAILBOX_ADDRS, MailboxRecord};
+pub use mailbox::{MAX_MAILBOX_ADDRS, MailboxRecord, MailboxStatus};
 mod provenance;
 mod questions;
 mod search;

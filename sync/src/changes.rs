@@ -267,6 +267,18 @@ impl Node {
         if new_counts.iter().any(|n| *n > 0) {
             self.stored(&commit);
             self.after_change();
+            for (kind, n) in [DocKind::Shared, DocKind::Private]
+                .into_iter()
+                .zip(new_counts)
+            {
+                if n > 0 {
+                    self.emit(crate::Event::ChangesReceived {
+                        peer: header.from.clone(),
+                        doc: kind,
+                        changes: n,
+                    });
+                }
+            }
         }
         Ok(Imported {
             from: header.from.clone(),

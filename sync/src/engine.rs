@@ -36,6 +36,9 @@ use crate::net::NetConfig;
 use crate::node::{Event, Node, PeerSync};
 use crate::setup::{Setup, init_device};
 
+/// How long suspending waits for the mailbox to take what was written.
+const SUSPEND_HAND_IN: Duration = Duration::from_secs(3);
+
 /// How an engine runs.
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
@@ -421,10 +424,13 @@ impl Engine {
     pub async fn suspend_async(&self) -> Result<()> {
         let _step = self.steps.lock().await;
         self.check_open()?;
-        // What was written since the last hand-in goes to the mailbox before the network goes.
+        // What was written since the last hand-in goes to the mailbox before the network goes
+        // (bounded: a phone has seconds in the background).
         if let Some(node) = self.node()
-            && node.read(|j| j.mailbox().is_some())
-            && let Err(e) = node.mailbox_exchange(self.config.burst_timeout).await
+            && node.mailbox_status().is_some_and(|s| s.pending > 0)
+            && let Err(e) = node
+                .mailbox_exchange(self.config.burst_timeout.min(SUSPEND_HAND_IN))
+                .await
         {
             tracing::info!(error = %e, "could not reach the mailbox before suspending");
         }

@@ -35,6 +35,26 @@ pub struct MailboxRecord {
     pub added_at: Timestamp,
 }
 
+/// What a device knows of its mailbox (kept by the network side; see `hearth-sync`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MailboxStatus {
+    /// The mailbox as the journal records it.
+    pub mailbox: MailboxRecord,
+    /// When it was last reached.
+    pub last_reached: Option<Timestamp>,
+    /// When this device last handed changes in.
+    pub last_sent: Option<Timestamp>,
+    /// When it last fetched changes.
+    pub last_fetched: Option<Timestamp>,
+    /// Changes here that were not handed in yet.
+    pub pending: usize,
+    /// Changes for this device made up to this time were dropped unread from the mailbox, and
+    /// no direct sync happened since.
+    pub dropped_before: Option<Timestamp>,
+    /// What went wrong the last time, if it did.
+    pub last_error: Option<String>,
+}
+
 impl MailboxRecord {
     fn check(&self) -> Result<()> {
         let bad = |field: &'static str, detail: &str| JournalError::OutOfRange {

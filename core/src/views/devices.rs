@@ -108,6 +108,32 @@ pub fn build(peers: &[PeerStatus], people: &People, at: Moment) -> DevicesView {
     }
 }
 
+/// The Devices screen's line about the mailbox; empty when none is set up.
+pub fn mailbox_line(status: Option<&crate::MailboxStatus>, at: Moment) -> String {
+    let Some(s) = status else {
+        return String::new();
+    };
+    if s.dropped_before.is_some() {
+        return "Mailbox: some changes for this device were dropped before it fetched them.                 Sync once directly with another of your devices (both on the same network)."
+            .into();
+    }
+    let waiting = match s.pending {
+        0 => "nothing waiting to go".to_owned(),
+        1 => "1 change waiting to go".to_owned(),
+        n => format!("{n} changes waiting to go"),
+    };
+    match (s.last_reached, &s.last_error) {
+        (_, Some(_)) | (None, None) => match s.last_reached {
+            Some(when) => format!(
+                "Mailbox not reached just now (last {}) · {waiting}",
+                format::ago(when, at)
+            ),
+            None => format!("Mailbox not reached yet · {waiting}"),
+        },
+        (Some(when), None) => format!("Mailbox reached {} · {waiting}", format::ago(when, at)),
+    }
+}
+
 pub fn sync_view(peers: &[PeerStatus], at: Moment) -> SyncView {
     let others: Vec<&PeerStatus> = peers
         .iter()
@@ -172,6 +198,40 @@ mod tests {
             last_sync: last,
             this_device: this,
         }
+    }
+
+    #[test]
+    fn the_mailbox_in_words() {
+        let at = moment();
+        assert_eq!(mailbox_line(None, at), "");
+        let mut s = crate::MailboxStatus {
+            mailbox: crate::MailboxRecord {
+                endpoint_id: "ab".repeat(32),
+                addrs: vec![],
+                relay: None,
+                couple: "0f".repeat(16),
+                added_by: "cd".repeat(32),
+                added_at: at_hours(-5),
+            },
+            last_reached: Some(at_hours(-2)),
+            last_sent: None,
+            last_fetched: None,
+            pending: 0,
+            dropped_before: None,
+            last_error: None,
+        };
+        assert_eq!(
+            mailbox_line(Some(&s), at),
+            "Mailbox reached 2 hours ago · nothing waiting to go"
+        );
+        s.pending = 3;
+        s.last_error = Some("could not reach the mailbox".into());
+        assert_eq!(
+            mailbox_line(Some(&s), at),
+            "Mailbox not reached just now (last 2 hours ago) · 3 changes waiting to go"
+        );
+        s.dropped_before = Some(at_hours(-1000));
+        assert!(mailbox_line(Some(&s), at).contains("Sync once directly"));
     }
 
     #[test]

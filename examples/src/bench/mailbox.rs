@@ -53,7 +53,10 @@ async fn couple_notes(
     pair.a.mailbox_add(&ticket, T).await?;
     // B learns the mailbox from A.
     let synced = pair.b.sync_once(T).await;
-    ensure!(synced.iter().all(|p| p.synced), "the second sync: {synced:?}");
+    ensure!(
+        synced.iter().all(|p| p.synced),
+        "the second sync: {synced:?}"
+    );
     // B has everything already: its first exchange takes the first bundle and hands in its own.
     pair.b.mailbox_exchange(T).await?;
     pair.a.mailbox_exchange(T).await?;

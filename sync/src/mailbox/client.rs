@@ -12,6 +12,7 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use automerge::ChangeHash;
+pub use hearth_core::MailboxStatus;
 use hearth_core::{DocKind, MailboxRecord, Timestamp};
 use iroh::endpoint::Connection;
 use serde::{Deserialize, Serialize};
@@ -82,26 +83,6 @@ pub struct MailboxReport {
     /// Of that, opening, checking and applying fetched bundles.
     #[serde(skip)]
     pub applying: Duration,
-}
-
-/// What this device knows of its mailbox, for `hearth mailbox status` and the Devices screen.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct MailboxStatus {
-    /// The mailbox as the journal records it.
-    pub mailbox: MailboxRecord,
-    /// When it was last reached.
-    pub last_reached: Option<Timestamp>,
-    /// When this device last handed changes in.
-    pub last_sent: Option<Timestamp>,
-    /// When it last fetched changes.
-    pub last_fetched: Option<Timestamp>,
-    /// Changes here that were not handed in yet.
-    pub pending: usize,
-    /// Changes for this device were dropped unread before this time, and no direct sync
-    /// happened since.
-    pub dropped_before: Option<Timestamp>,
-    /// What went wrong the last time, if it did.
-    pub last_error: Option<String>,
 }
 
 /// The node's link to its mailbox.

@@ -113,6 +113,7 @@ fn sync_kind(e: &SyncError) -> ErrorKind {
     use SyncError as S;
     match e {
         S::BadTicket(_)
+        | S::BadMailboxTicket(_)
         | S::UnknownRole(_)
         | S::UnknownRelays(_)
         | S::BadRelayUrl { .. }
@@ -130,6 +131,8 @@ fn sync_kind(e: &SyncError) -> ErrorKind {
         S::Unreachable { .. } | S::Protocol { .. } | S::Connection(_) | S::Timeout(_) => {
             ErrorKind::Network
         }
+        S::NoMailbox => ErrorKind::NotFound,
+        S::MailboxRefused(_) => ErrorKind::NotAllowed,
         S::Journal(e) => journal_kind(e),
         S::Profile(e) => profile_kind(e),
         S::Store(e) => store_kind(e),

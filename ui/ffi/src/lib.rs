@@ -31,8 +31,8 @@ pub use error::{ErrorKind, HearthError};
 pub use events::{EngineEvent, EventListener};
 pub use intent::{Applied, DateEdit, Intent, NewDatePlan, StatementParts, Visibility};
 pub use views::{
-    AnswerView, CheckIn, DatePlan, Device, Idea, KindnessAct, Listening, ListeningStep, Note,
-    Person, QuestionView, Reaction, RepairView, Statement, Trashed,
+    AnswerView, CheckIn, DatePlan, Device, Idea, KindnessAct, Listening, ListeningStep,
+    MailboxInfo, Note, Person, QuestionView, Reaction, RepairView, Statement, Trashed,
 };
 
 use error::guard;
@@ -43,6 +43,8 @@ uniffi::setup_scaffolding!("hearth");
 const TICKET_TTL: Duration = Duration::from_secs(10 * 60);
 /// How long joining waits for the inviting device and the first sync.
 const JOIN_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long removing the mailbox waits for it to answer.
+const MAILBOX_PATIENCE: Duration = Duration::from_secs(10);
 
 /// How the engine reaches the network.
 #[derive(Debug, Clone, uniffi::Record)]
@@ -281,6 +283,30 @@ impl Engine {
             let me = engine.me();
             Ok(engine.read(|j| views::people(j, me.as_ref())))
         })
+    }
+
+    /// Sets up the mailbox whose setup ticket is `ticket` (printed by `hearth mailbox serve`):
+    /// the couple is registered with it and every device of the journal learns it by syncing.
+    /// From then on the engine hands changes in about a second after writes, on
+    /// [`Engine::suspend`], and fetches on [`Engine::resume`], without being asked.
+    pub fn mailbox_add(&self, ticket: String) -> Result<(), HearthError> {
+        guard(|| {
+            let ticket = hearth_sync::MailboxTicket::parse(ticket.trim())?;
+            self.engine()?.mailbox_add(&ticket, JOIN_TIMEOUT)?;
+            Ok(())
+        })
+    }
+
+    /// The couple's mailbox as this device knows it; `None` when none is set up. Works while
+    /// suspended.
+    pub fn mailbox_status(&self) -> Result<Option<MailboxInfo>, HearthError> {
+        guard(|| Ok(self.engine()?.mailbox_status().map(views::mailbox)))
+    }
+
+    /// Stops using the mailbox (it is asked to forget what it holds for the couple); whether
+    /// the mailbox could be told.
+    pub fn mailbox_remove(&self) -> Result<bool, HearthError> {
+        guard(|| Ok(self.engine()?.mailbox_remove(MAILBOX_PATIENCE)?))
     }
 
     /// Every device of the journal, with whether it is connected and when it last synced.

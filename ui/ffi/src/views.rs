@@ -478,3 +478,38 @@ pub(crate) fn trash(j: &Journal) -> Vec<Trashed> {
         })
         .collect()
 }
+
+/// The couple's mailbox as this device knows it.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct MailboxInfo {
+    /// The mailbox's endpoint id.
+    pub endpoint_id: String,
+    /// Where it listens (`ip:port`).
+    pub addresses: Vec<String>,
+    /// When this device last reached it (RFC 3339).
+    pub last_reached: Option<String>,
+    /// When this device last handed changes in.
+    pub last_sent: Option<String>,
+    /// When it last fetched changes.
+    pub last_fetched: Option<String>,
+    /// Changes here not handed in yet.
+    pub pending: u64,
+    /// Changes for this device made up to this moment were dropped from the mailbox before it
+    /// fetched them, and no direct sync happened since: the app should ask for one.
+    pub dropped_before: Option<String>,
+    /// What went wrong the last time, if it did.
+    pub last_error: Option<String>,
+}
+
+pub(crate) fn mailbox(s: hearth_sync::MailboxStatus) -> MailboxInfo {
+    MailboxInfo {
+        endpoint_id: s.mailbox.endpoint_id,
+        addresses: s.mailbox.addrs,
+        last_reached: s.last_reached.map(text),
+        last_sent: s.last_sent.map(text),
+        last_fetched: s.last_fetched.map(text),
+        pending: s.pending as u64,
+        dropped_before: s.dropped_before.map(text),
+        last_error: s.last_error,
+    }
+}

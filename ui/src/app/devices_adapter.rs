@@ -71,6 +71,13 @@ pub(crate) fn show_code(window: &AppWindow, code: &str, intro: &str) {
     g.set_inviting(true);
 }
 
+/// Shows how the mailbox is doing (nothing when none is set up).
+pub(crate) fn show_mailbox(window: &AppWindow, text: &str) {
+    window
+        .global::<DevicesAdapter>()
+        .set_mailbox_text(text.into());
+}
+
 pub(crate) fn hide_invite(window: &AppWindow) {
     let g = window.global::<DevicesAdapter>();
     g.set_inviting(false);

@@ -164,6 +164,7 @@ impl WorkerHandle {
             screens: Screens::new(),
             limits: Limits::default(),
             invite: None,
+            mailbox_shown: String::new(),
         };
         let passphrase = settings.passphrase;
         let thread = JobThread::spawn("hearth-sync", 2, move || worker.run(rx, passphrase))?;
@@ -201,6 +202,8 @@ struct Worker {
     screens: Screens,
     limits: Limits,
     invite: Option<JoinHandle<()>>,
+    /// The mailbox line the Devices screen shows now.
+    mailbox_shown: String,
 }
 
 /// An error as a sentence for the screen.
@@ -626,6 +629,12 @@ impl Worker {
             .read_touched(|j, touched| screens.update(j, touched, me, &peers, moment, limits));
         if !changed.is_empty() {
             self.ui(move |w| super::apply(w, changed));
+        }
+        let mailbox =
+            hearth_core::views::devices::mailbox_line(engine.mailbox_status().as_ref(), moment);
+        if mailbox != self.mailbox_shown {
+            self.mailbox_shown = mailbox.clone();
+            self.ui(move |w| devices_adapter::show_mailbox(w, &mailbox));
         }
     }
 }

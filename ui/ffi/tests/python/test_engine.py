@@ -4,7 +4,9 @@ Run by scripts/test after `scripts/bindings python OUT`; HEARTH_BINDINGS names O
 only, relays off, no mDNS. Every wait has a deadline; nothing sleeps for a fixed time.
 """
 
+import json
 import os
+import subprocess
 import sys
 import tempfile
 import threading
@@ -197,6 +199,36 @@ class Couple(unittest.TestCase):
         brought = self.ben.resume()
         self.assertGreaterEqual(brought, 1)
         self.assertEqual(texts(self.ben), ["Thank you for waiting up"], "the resume returned before the note was in")
+
+    @unittest.skipUnless(os.environ.get("HEARTH_BIN"), "needs the hearth binary (HEARTH_BIN)")
+    def test_phones_that_never_meet_converge_through_a_mailbox(self):
+        box = tempfile.TemporaryDirectory(prefix="hearth-mailbox-")
+        self.addCleanup(box.cleanup)
+        server = subprocess.Popen(
+            [os.environ["HEARTH_BIN"], "--json", "mailbox", "serve", "--bind", "127.0.0.1:0",
+             "--dir", box.name],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+        )
+        self.addCleanup(server.wait)
+        self.addCleanup(server.terminate)
+        ticket = json.loads(server.stdout.readline())["ticket"]
+        self.assertIsNone(self.ana.mailbox_status())
+        with self.assertRaises(hearth.HearthError) as bad:
+            self.ana.mailbox_add("HEARTHBOX1AAAA")
+        self.assertEqual(bad.exception.kind(), hearth.ErrorKind.INVALID_INPUT)
+        self.assertIsNone(self.ana.mailbox_status(), "a bad ticket set up nothing")
+        self.ana.mailbox_add(ticket)
+        wait_until("Ben's phone to learn the mailbox", lambda: self.ben.mailbox_status() is not None)
+        self.ben.suspend()
+        # Never open together from here.
+        self.ana.add_note("Left in the mailbox", False)
+        self.ana.suspend()
+        self.assertEqual(self.ana.mailbox_status().pending, 0, "handed in on suspend")
+        self.ben.resume()
+        self.assertIn("Left in the mailbox", texts(self.ben), "fetched at the resume")
+        status = self.ben.mailbox_status()
+        self.assertIsNotNone(status.last_fetched)
+        self.assertIsNone(status.dropped_before)
 
     def test_events_arrive_for_a_received_note(self):
         heard = Recorder()
