@@ -167,13 +167,13 @@ pub(crate) fn clean_text(text: &str) -> String {
 /// its tag is keyed with.
 pub(crate) fn open_text<T>(
     clean: &str,
-    prefix: &str,
+    prefix: &'static str,
     decode: impl FnOnce(&[u8]) -> Option<([u8; 16], T)>,
     domain: &str,
 ) -> std::result::Result<T, TicketProblem> {
     let rest = clean
         .strip_prefix(prefix)
-        .ok_or(TicketProblem::WrongStart)?;
+        .ok_or(TicketProblem::WrongStart { expected: prefix })?;
     let bytes = BASE32_NOPAD
         .decode(rest.as_bytes())
         .map_err(|_| TicketProblem::NotBase32)?;
@@ -195,8 +195,11 @@ pub enum TicketProblem {
     #[error("it comes from an older version of Hearth")]
     OlderVersion,
     /// Not a Hearth ticket at all.
-    #[error("it does not start the way this kind of Hearth ticket does")]
-    WrongStart,
+    #[error("it does not start with {expected}")]
+    WrongStart {
+        /// How a ticket of the kind asked for starts.
+        expected: &'static str,
+    },
     /// Letters outside the ticket's alphabet, or a cut in the middle of a letter group.
     #[error("it has characters that do not belong or is cut short")]
     NotBase32,

@@ -541,10 +541,16 @@ async fn bad_requests_are_refused_and_change_nothing() {
     assert_eq!(r.refused as u64, stored, "{r:?}");
     assert_eq!(r.new_changes, 0, "{r:?}");
     assert_eq!(_ben.heads(DocKind::Shared), heads);
+    // Ben's own note finds no room: he is told, and it waits on his device.
+    note(&_ben, "no room for this one yet");
+    let r = _ben.node().mailbox_exchange(T).await.unwrap();
     assert!(
         matches!(r.send_refused, Some(MailboxRefusal::Full { .. })),
         "{r:?}"
     );
+    let status = _ben.node().mailbox_status().unwrap();
+    assert!(status.pending > 0, "{status:?}");
+    assert!(status.last_error.unwrap().contains("full"));
     let later = Timestamp(Timestamp::now().0 + 61 * 24 * 3600 * 1000);
     server.collect_garbage(later).await.unwrap();
     assert_eq!(server.usage().await.unwrap().bundles, 0);

@@ -31,6 +31,11 @@ const BATCH: Duration = Duration::from_secs(1);
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 /// How long one exchange may take in the background.
 const LIVE_EXCHANGE: Duration = Duration::from_secs(30);
+/// At most this many pages of a listing are read in one exchange (the rest waits for the
+/// next): a mailbox cannot keep a device listing forever.
+const MAX_PAGES: usize = 16;
+/// At most this many bundles from devices not known yet are kept for a second look.
+const MAX_DEFERRED: usize = 64;
 
 /// What this device remembers of its mailbox.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -428,7 +433,7 @@ impl Node {
         let mut after = 0u64;
         let mut deferred: Vec<(u64, ChangeFile)> = Vec::new();
         let mut seen = BTreeSet::new();
-        loop {
+        for _page in 0..MAX_PAGES {
             let (reply, _) = ask(
                 &conn,
                 &Request::List {
@@ -475,6 +480,7 @@ impl Node {
                 match self.take_bundle(&identity, &body, &others, &mut covered, &mut report) {
                     Taken::Done => acks.push(listed.seq),
                     Taken::Kept => {}
+                    Taken::Later(_) if deferred.len() >= MAX_DEFERRED => report.deferred += 1,
                     Taken::Later(file) => deferred.push((listed.seq, *file)),
                     Taken::Failed(e) => return Err(e),
                 }
@@ -515,7 +521,7 @@ impl Node {
                 break;
             }
         }
-        report.deferred = deferred.len();
+        report.deferred += deferred.len();
         // Hand in.
         if others.is_empty() {
             return Ok(report);
