@@ -209,6 +209,7 @@ class Couple(unittest.TestCase):
              "--dir", box.name],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
         )
+        self.addCleanup(server.stdout.close)
         self.addCleanup(server.wait)
         self.addCleanup(server.terminate)
         ticket = json.loads(server.stdout.readline())["ticket"]
