@@ -143,7 +143,7 @@ pub(crate) struct Inner {
     links: Mutex<HashMap<EndpointId, Vec<Link>>>,
     pub(crate) links_changed: tokio::sync::Notify,
     pub(crate) wake_dialers: tokio::sync::Notify,
-    pub(crate) last_sync: Mutex<HashMap<String, Timestamp>>,
+    last_sync: Mutex<HashMap<String, Timestamp>>,
     pub(crate) config: NetConfig,
     shutdown: watch::Sender<bool>,
     pub(crate) live: Mutex<Option<HashSet<EndpointId>>>,
@@ -681,14 +681,18 @@ impl Node {
         }
     }
 
-    /// Every paired device with its connection state and last sync.
-    pub fn peer_status(&self) -> Vec<PeerStatus> {
-        let last = self
-            .inner
+    /// When each device last synced with this one, as this node knows it now.
+    pub(crate) fn last_syncs(&self) -> HashMap<String, Timestamp> {
+        self.inner
             .last_sync
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .clone();
+            .clone()
+    }
+
+    /// Every paired device with its connection state and last sync.
+    pub fn peer_status(&self) -> Vec<PeerStatus> {
+        let last = self.last_syncs();
         // Connections are looked up after the journal's lock is let go.
         let mut out = peer_statuses(&self.state(), &last);
         for p in &mut out {

@@ -10,7 +10,6 @@ use super::Journal;
 use crate::doc;
 use crate::error::{JournalError, Result};
 use crate::ids::Timestamp;
-use crate::journal::DocKind;
 use crate::membership::endpoint_bytes;
 
 /// The key of the record at the shared journal's root.
@@ -124,32 +123,6 @@ impl Journal {
         })
     }
 
-    /// Updates where the mailbox listens, if it is the one recorded and the addresses changed;
-    /// whether anything was written.
-    pub fn set_mailbox_addrs(
-        &mut self,
-        endpoint_id: &str,
-        addrs: &[String],
-        now: Timestamp,
-    ) -> Result<bool> {
-        let Some(mut record) = self.mailbox() else {
-            return Ok(false);
-        };
-        if record.endpoint_id != endpoint_id || record.addrs == addrs {
-            return Ok(false);
-        }
-        record.addrs = addrs.to_vec();
-        record.check()?;
-        let m = doc::obj(self.doc(DocKind::Shared), &ROOT, KEY).ok_or(JournalError::NotFound {
-            kind: "mailbox",
-            id: endpoint_id.to_owned(),
-        })?;
-        self.write(now, |j| {
-            j.shared.put(&m, "addrs", record.addrs.join(" ").as_str())?;
-            Ok(true)
-        })
-    }
-
     /// Stops using the mailbox; whether one was set up.
     pub fn remove_mailbox(&mut self, now: Timestamp) -> Result<bool> {
         if doc::obj(&self.shared, &ROOT, KEY).is_none() {
@@ -166,6 +139,7 @@ impl Journal {
 mod tests {
     use super::super::testing::*;
     use super::*;
+    use crate::journal::DocKind;
 
     fn record() -> MailboxRecord {
         MailboxRecord {
@@ -179,21 +153,19 @@ mod tests {
     }
 
     #[test]
-    fn set_read_update_remove() {
+    fn set_read_replace_remove() {
         let (mut j, mut b, _, _) = couple();
         assert_eq!(j.mailbox(), None);
         j.set_mailbox(&record(), Timestamp(6)).unwrap();
         assert_eq!(j.mailbox(), Some(record()));
-        let addrs = vec!["10.0.0.2:4000".to_owned()];
-        assert!(
-            j.set_mailbox_addrs(&"ab".repeat(32), &addrs, Timestamp(7))
-                .unwrap()
-        );
-        assert!(
-            !j.set_mailbox_addrs(&"ab".repeat(32), &addrs, Timestamp(8))
-                .unwrap()
-        );
-        assert_eq!(j.mailbox().unwrap().addrs, addrs);
+        // Set again (a new couple at another mailbox): replaced.
+        let moved = MailboxRecord {
+            addrs: vec!["10.0.0.2:4000".to_owned()],
+            couple: "1f".repeat(16),
+            ..record()
+        };
+        j.set_mailbox(&moved, Timestamp(7)).unwrap();
+        assert_eq!(j.mailbox(), Some(moved));
         assert!(j.remove_mailbox(Timestamp(9)).unwrap());
         assert_eq!(j.mailbox(), None);
         assert!(!j.remove_mailbox(Timestamp(9)).unwrap());
@@ -205,8 +177,7 @@ mod tests {
 
     #[test]
     fn bad_records_change_nothing() {
-        let (mut j, mut b, _, _) = couple();
-        let _ = &mut b;
+        let (mut j, _, _, _) = couple();
         let heads = j.heads(DocKind::Shared);
         for bad in [
             MailboxRecord {

@@ -354,12 +354,7 @@ impl Node {
 
     /// What this device knows of its mailbox; `None` when none is set up.
     pub fn mailbox_status(&self) -> Option<MailboxStatus> {
-        let last = self
-            .inner
-            .last_sync
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
+        let last = self.last_syncs();
         status_of(&mut self.state(), &last)
     }
 
@@ -592,20 +587,7 @@ impl Node {
             return Taken::Kept;
         }
         let started = Instant::now();
-        let taken = self.open_bundle(identity, body, others, covered, report);
-        report.applying += started.elapsed();
-        taken
-    }
-
-    fn open_bundle(
-        &self,
-        identity: &age::x25519::Identity,
-        body: &[u8],
-        others: &[String],
-        covered: &mut Vec<ChangeHash>,
-        report: &mut MailboxReport,
-    ) -> Taken {
-        match open_change_file(identity, body) {
+        let taken = match open_change_file(identity, body) {
             Ok(file) => self.apply_bundle(identity, &file, others, covered, report),
             // Not acknowledged: a mailbox that spoiled it may serve it whole later, and an
             // honest one drops it after the retention period.
@@ -614,7 +596,9 @@ impl Node {
                 report.refused += 1;
                 Taken::Kept
             }
-        }
+        };
+        report.applying += started.elapsed();
+        taken
     }
 
     fn apply_bundle(

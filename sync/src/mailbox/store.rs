@@ -251,14 +251,7 @@ impl MailboxStore {
                     }
                 }
                 for (seq, m) in changed {
-                    if m.waiting.is_empty() {
-                        meta.remove((couple, seq))?;
-                        bundles.remove((couple, seq))?;
-                        record.bytes = record.bytes.saturating_sub(m.len);
-                        record.bundles = record.bundles.saturating_sub(1);
-                    } else {
-                        meta.insert((couple, seq), encode(&m).as_slice())?;
-                    }
+                    settle(&mut meta, &mut bundles, &mut record, couple, seq, &m)?;
                 }
             }
             couples.insert(couple, encode(&record).as_slice())?;
@@ -440,14 +433,7 @@ impl MailboxStore {
                 if !m.waiting.remove(caller) {
                     continue;
                 }
-                if m.waiting.is_empty() {
-                    meta.remove((couple, seq))?;
-                    bundles.remove((couple, seq))?;
-                    record.bytes = record.bytes.saturating_sub(m.len);
-                    record.bundles = record.bundles.saturating_sub(1);
-                } else {
-                    meta.insert((couple, seq), encode(&m).as_slice())?;
-                }
+                settle(&mut meta, &mut bundles, &mut record, couple, seq, &m)?;
             }
             if dropped_seen {
                 record.dropped.remove(caller);
@@ -543,6 +529,26 @@ impl MailboxStore {
         };
         read().map_err(|e| self.storage(e))
     }
+}
+
+/// Stores a bundle's new list of devices waiting for it, or drops the bundle when nobody waits.
+fn settle(
+    meta: &mut redb::Table<'_, (&'static str, u64), &'static [u8]>,
+    bundles: &mut redb::Table<'_, (&'static str, u64), &'static [u8]>,
+    record: &mut Couple,
+    couple: &str,
+    seq: u64,
+    m: &Meta,
+) -> Result<(), redb::Error> {
+    if m.waiting.is_empty() {
+        meta.remove((couple, seq))?;
+        bundles.remove((couple, seq))?;
+        record.bytes = record.bytes.saturating_sub(m.len);
+        record.bundles = record.bundles.saturating_sub(1);
+    } else {
+        meta.insert((couple, seq), encode(m).as_slice())?;
+    }
+    Ok(())
 }
 
 fn encode<T: Serialize>(v: &T) -> Vec<u8> {
