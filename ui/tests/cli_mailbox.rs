@@ -75,6 +75,22 @@ fn partners_converge_through_a_mailbox_process_with_hearth_sync() {
     let boxdir = tempfile::tempdir().unwrap();
     let mut mailbox = Mailbox::start(boxdir.path());
     assert!(mailbox.ticket.starts_with("HEARTHBOX1"));
+    // A second mailbox on the same directory, or on a file, is refused in plain words.
+    let serve_in = |dir: &Path| {
+        let out = Command::new(hearth_bin())
+            .args(["mailbox", "serve", "--bind", LOOPBACK, "--dir"])
+            .arg(dir)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let busy = serve_in(boxdir.path());
+    assert!(busy.contains("a mailbox is already running with"), "{busy}");
+    let file = boxdir.path().join("mailbox.port");
+    let not_dir = serve_in(&file);
+    assert!(not_dir.contains("is a file"), "{not_dir}");
     let ana = Device::person("Ana");
     let ben = Device::person("Ben");
     pair(&ana, &ben, "partner");

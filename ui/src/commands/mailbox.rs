@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Result, anyhow};
 use hearth_core::Timestamp;
 use hearth_sync::{
     MailboxConfig, MailboxReport, MailboxServer, MailboxStatus, MailboxTicket, SyncError,
@@ -50,10 +50,26 @@ pub(crate) async fn serve(
         retention: Duration::from_secs(a.retention_days * 24 * 3600),
         ..MailboxConfig::default()
     };
+    if dir.exists() && !dir.is_dir() {
+        anyhow::bail!(
+            "{} is a file; give the mailbox a directory of its own (it is made if missing)",
+            dir.display()
+        );
+    }
     let server = MailboxServer::start(&dir, config)
         .await
-        .map_err(|e| anyhow!(e))
-        .with_context(|| format!("could not start the mailbox in {}", dir.display()))?;
+        .map_err(|e| match e {
+            SyncError::Store(hearth_core::StoreError::Busy { .. }) => anyhow!(
+                "a mailbox is already running with {}; stop it first, or give this one another \
+                 directory",
+                dir.display()
+            ),
+            SyncError::Store(hearth_core::StoreError::Io { path, source }) => anyhow!(
+                "could not use {}: {source}; check the directory's permissions and free space",
+                path.display()
+            ),
+            e => anyhow!(e).context(format!("could not start the mailbox in {}", dir.display())),
+        })?;
     let mut tickets = server.tickets();
     let mut first = true;
     let show_ticket = |ticket: &MailboxTicket, first: bool| -> Result<()> {
