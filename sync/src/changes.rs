@@ -88,6 +88,9 @@ pub(crate) struct Sealed {
     pub changes: usize,
     /// Changes of the private journal.
     pub private_changes: usize,
+    /// Both documents' heads as sealed (taken with the changes, under one lock): what the
+    /// recipients hold once they took the file.
+    pub heads: [Vec<automerge::ChangeHash>; 2],
 }
 
 impl Node {
@@ -162,6 +165,7 @@ impl Node {
         let (shared, changes) =
             changes_after(st.journal_mut().doc_mut(DocKind::Shared), &have.shared);
         let heads = st.journal_mut().heads(DocKind::Shared);
+        let private_heads = st.journal_mut().heads(DocKind::Private);
         let (private, private_changes) = if own.is_empty() {
             (Vec::new(), 0)
         } else {
@@ -197,6 +201,7 @@ impl Node {
             recipients: targets.into_iter().map(|d| d.endpoint_id).collect(),
             changes,
             private_changes,
+            heads: [heads, private_heads],
         })
     }
 

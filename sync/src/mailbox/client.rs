@@ -538,8 +538,7 @@ impl Node {
             Err(SyncError::NoRecipients { .. }) => return Ok(report),
             Err(e) => return Err(e),
         };
-        let (shared_heads, private_heads) =
-            self.with_profile(|_, j| (j.heads(DocKind::Shared), j.heads(DocKind::Private)));
+        let [shared_heads, private_heads] = &sealed.heads;
         if sealed.changes + sealed.private_changes > 0 {
             let put = ask(
                 &conn,
@@ -568,8 +567,8 @@ impl Node {
             state.last_sent = Some(Timestamp::now());
         }
         state.handed_for = others;
-        state.handed_shared = texts(&shared_heads);
-        state.handed_private = texts(&private_heads);
+        state.handed_shared = texts(shared_heads);
+        state.handed_private = texts(private_heads);
         Ok(report)
     }
 
