@@ -141,6 +141,9 @@ fn partners_converge_through_a_mailbox_process_with_hearth_sync() {
     assert!(ana.wall_texts().contains(&"and Ben's answer".to_owned()));
     let status = ana.ok(&["mailbox", "status"]);
     assert!(status.contains("Nothing waits to be handed in"), "{status}");
+    let glance = ana.ok(&["status"]);
+    assert!(glance.contains("nothing waits to be handed in"), "{glance}");
+    assert!(ana.json(&["status"])["mailbox"]["pending"] == 0);
     // Without the mailbox and without Ana, `hearth sync` fails and says why.
     mailbox.stop();
     let out = ben.run(&["sync", "--timeout", "1", "--bind", LOOPBACK]);

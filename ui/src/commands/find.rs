@@ -119,6 +119,9 @@ struct Status {
     devices: Vec<PeerStatus>,
     /// Whether `hearth serve` (or the app) holds the profile and answered for it.
     served: bool,
+    /// The couple's mailbox as this device knows it, if one is set up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mailbox: Option<hearth_sync::MailboxStatus>,
 }
 
 /// How many changes of `kind` `peer` lacks, from what the last sync with it agreed on.
@@ -201,8 +204,11 @@ pub(crate) fn status(ctx: &mut Ctx) -> Result<()> {
             items,
             devices,
             served,
+            mailbox: None,
         }
     });
+    let mut status = status;
+    status.mailbox = ctx.backend.engine().mailbox_status();
     if ctx.io.json {
         return ctx.io.emit_json(&status);
     }
@@ -235,6 +241,24 @@ pub(crate) fn status(ctx: &mut Ctx) -> Result<()> {
     if status.served {
         ctx.io
             .line("Served right now: syncing with every device it can reach.");
+    }
+    if let Some(m) = &status.mailbox {
+        let reached = m.last_reached.map_or_else(
+            || "not reached yet".to_owned(),
+            |t| format!("last reached {}", show::when(t)),
+        );
+        ctx.io.line(format!(
+            "Mailbox {}: {reached}; {}",
+            show::prefix(&m.mailbox.endpoint_id, 10),
+            match m.pending {
+                0 => "nothing waits to be handed in".to_owned(),
+                1 => "1 change waits to be handed in".to_owned(),
+                n => format!("{n} changes wait to be handed in"),
+            }
+        ));
+        if let Some(at) = m.dropped_before {
+            ctx.io.line(super::mailbox::dropped_warning(at));
+        }
     }
     if status.devices.is_empty() {
         ctx.io
