@@ -31,6 +31,8 @@ const BATCH: Duration = Duration::from_secs(1);
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 /// How long one exchange may take in the background.
 const LIVE_EXCHANGE: Duration = Duration::from_secs(30);
+/// While watching, the mailbox is still asked this often (a notice may be lost).
+const WATCH_POLL: Duration = Duration::from_secs(600);
 /// At most this many pages of a listing are read in one exchange (the rest waits for the
 /// next): a mailbox cannot keep a device listing forever.
 const MAX_PAGES: usize = 16;
@@ -701,6 +703,8 @@ impl Node {
                         let told = async { frame::read(&mut recv, MAX_REQUEST).await.map(|_| ()) };
                         tokio::select! {
                             more = wait_for_changes => if !more { return },
+                            // A look now and then, should a notice have been lost.
+                            _ = tokio::time::sleep(WATCH_POLL) => {}
                             r = told => if r.is_err() {
                                 // The watch ended: the mailbox went or the connection broke.
                                 tokio::select! {

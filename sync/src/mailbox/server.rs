@@ -588,6 +588,21 @@ impl MailboxServer {
         if reply(&mut send, &Reply::Done).await.is_err() {
             return;
         }
+        // A bundle stored before the watch began (between the device's last listing and now)
+        // is told at once; one stored later comes through `arrived`, subscribed above.
+        let waits = {
+            let (store, c, who) = (
+                Arc::clone(&self.inner.store),
+                couple.to_owned(),
+                caller.to_owned(),
+            );
+            run(move || store.list(&c, &who, 0))
+                .await
+                .is_ok_and(|(listed, _, _)| !listed.is_empty())
+        };
+        if waits && reply(&mut send, &Reply::New).await.is_err() {
+            return;
+        }
         let mut shutdown = self.inner.shutdown.subscribe();
         let mut byte = [0u8; 1];
         loop {
