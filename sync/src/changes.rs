@@ -315,19 +315,27 @@ fn age_recipients(devices: &[Device]) -> Result<Vec<age::x25519::Recipient>> {
         .collect()
 }
 
+/// The hashes among `have` that `doc` holds (a peer's word may name changes it never saw).
+pub(crate) fn held(
+    doc: &mut automerge::AutoCommit,
+    have: &[automerge::ChangeHash],
+) -> Vec<automerge::ChangeHash> {
+    have.iter()
+        .filter(|h| doc.get_change_by_hash(h).is_some())
+        .copied()
+        .collect()
+}
+
 /// A document's changes after `have` (hashes it does not hold are left out), as bytes to merge,
 /// and how many: the whole document saved when nothing is known to be held.
 fn changes_after(
     doc: &mut automerge::AutoCommit,
     have: &[automerge::ChangeHash],
 ) -> (Vec<u8>, usize) {
-    let have: Vec<_> = have
-        .iter()
-        .filter(|h| doc.get_change_by_hash(h).is_some())
-        .copied()
-        .collect();
+    let have = held(doc, have);
     if have.is_empty() {
-        let n = doc.get_changes(&[]).len();
+        // Counted from the changes' metadata: the document is saved whole, not change by change.
+        let n = doc.get_changes_meta(&[]).len();
         return if n == 0 {
             (Vec::new(), 0)
         } else {

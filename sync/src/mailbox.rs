@@ -32,7 +32,7 @@ mod store;
 use std::net::SocketAddr;
 
 use hearth_core::Timestamp;
-use iroh::{EndpointAddr, EndpointId, TransportAddr};
+use iroh::EndpointId;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, SyncError};
@@ -189,20 +189,6 @@ impl MailboxTicket {
         )
         .map_err(SyncError::BadMailboxTicket)
     }
-
-    /// The mailbox's address for dialing.
-    pub fn endpoint_addr(&self) -> EndpointAddr {
-        place(self.endpoint, &self.addrs, self.relay.as_deref())
-    }
-}
-
-/// An endpoint's address from its id, socket addresses and relay.
-pub(crate) fn place(id: EndpointId, addrs: &[SocketAddr], relay: Option<&str>) -> EndpointAddr {
-    let mut addr = EndpointAddr::from_parts(id, addrs.iter().map(|a| TransportAddr::Ip(*a)));
-    if let Some(url) = relay.and_then(|u| u.parse().ok()) {
-        addr = addr.with_relay_url(url);
-    }
-    addr
 }
 
 /// A request to the mailbox.
@@ -277,6 +263,12 @@ pub(crate) enum Reply {
     Refused {
         refusal: MailboxRefusal,
     },
+}
+
+/// Waits until a shutdown signal is set (a future that holds nothing across awaits, so it can
+/// sit in a `select!` whose other arms await).
+pub(crate) async fn stopped(rx: &mut tokio::sync::watch::Receiver<bool>) {
+    let _ = rx.wait_for(|s| *s).await;
 }
 
 /// A couple id: 16 random bytes as hex.

@@ -127,6 +127,18 @@ pub(crate) async fn bind(
     })
 }
 
+/// Where an endpoint can be dialed: the addresses it found on its interfaces, then the sockets it
+/// is bound to (those bound to one address, not to every interface).
+pub(crate) fn listening_addrs(endpoint: &Endpoint) -> Vec<SocketAddr> {
+    let mut addrs: Vec<SocketAddr> = endpoint.addr().ip_addrs().copied().collect();
+    for s in endpoint.bound_sockets() {
+        if !s.ip().is_unspecified() && !addrs.contains(&s) {
+            addrs.push(s);
+        }
+    }
+    addrs
+}
+
 /// What QUIC assumes of a round trip before it has measured one. Its default (333 ms) is made
 /// for the open internet; Hearth's devices mostly meet on one home network. The assumption also
 /// sets how long closing waits for a device that never answered (three probe timeouts): with

@@ -742,12 +742,10 @@ impl Node {
         if !self.inner.config.publish_addrs {
             return Ok(());
         }
-        let mut addrs: Vec<String> = self.addr().ip_addrs().map(|a| a.to_string()).collect();
-        for s in self.bound_sockets() {
-            if !s.ip().is_unspecified() && !addrs.contains(&s.to_string()) {
-                addrs.push(s.to_string());
-            }
-        }
+        let mut addrs: Vec<String> = net::listening_addrs(&self.inner.endpoint)
+            .iter()
+            .map(|a| a.to_string())
+            .collect();
         addrs.truncate(16);
         // Addresses are hints (the connection proves who answers), so a device publishes its
         // own even before a member has admitted it: the inviter learns them at pairing.

@@ -88,6 +88,20 @@ fn tag(domain: &str, secret: &[u8; 16], body: &[u8]) -> [u8; TAG_LEN] {
     out
 }
 
+/// An endpoint's address for dialing, from what a ticket carries: its id, socket addresses and
+/// relay (one that does not parse is left out).
+pub(crate) fn endpoint_addr(
+    id: EndpointId,
+    addrs: &[SocketAddr],
+    relay: Option<&str>,
+) -> EndpointAddr {
+    let mut addr = EndpointAddr::from_parts(id, addrs.iter().map(|a| TransportAddr::Ip(*a)));
+    if let Some(url) = relay.and_then(|u| u.parse().ok()) {
+        addr = addr.with_relay_url(url);
+    }
+    addr
+}
+
 /// Takes `n` bytes off the front of `r`.
 pub(crate) fn take<'a>(r: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
     let (head, rest) = r.split_at_checked(n)?;
@@ -217,14 +231,7 @@ pub enum TicketProblem {
 impl Ticket {
     /// The inviter's address for dialing.
     pub fn endpoint_addr(&self) -> EndpointAddr {
-        let mut addr = EndpointAddr::from_parts(
-            self.endpoint,
-            self.addrs.iter().map(|a| TransportAddr::Ip(*a)),
-        );
-        if let Some(url) = self.relay.as_deref().and_then(|u| u.parse().ok()) {
-            addr = addr.with_relay_url(url);
-        }
-        addr
+        endpoint_addr(self.endpoint, &self.addrs, self.relay.as_deref())
     }
 
     /// The text form, for copy and paste and QR codes.

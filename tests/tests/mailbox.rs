@@ -589,3 +589,25 @@ async fn bad_tickets_are_refused_with_what_is_wrong() {
     assert!(alone.node().mailbox_add(&ticket, T).await.is_err());
     assert_eq!(server.usage().await.unwrap().couples, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn more_bundles_than_one_listing_holds_arrive_in_one_exchange() {
+    let boxdir = tempfile::tempdir().unwrap();
+    let server = mailbox(boxdir.path(), None).await;
+    let (ana, mut ben, mut laptop) = couple(&server).await;
+    laptop.stop().await;
+    ben.stop().await;
+    // More bundles than one page of a listing (256).
+    for i in 0..300 {
+        note(&ana, &format!("bundle {i}"));
+        let r = ana.node().mailbox_exchange(T).await.unwrap();
+        assert_eq!(r.sent_changes, 1, "{r:?}");
+    }
+    ben.start(NetConfig::loopback()).await;
+    let got = ben.node().mailbox_exchange(T).await.unwrap();
+    assert!(got.fetched >= 300, "{got:?}");
+    assert!(has_note(&ben, "bundle 0") && has_note(&ben, "bundle 299"));
+    // All taken by Ben; they wait for the laptop only.
+    let again = ben.node().mailbox_exchange(T).await.unwrap();
+    assert_eq!(again.fetched, 0, "{again:?}");
+}

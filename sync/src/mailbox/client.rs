@@ -17,7 +17,7 @@ use hearth_core::{DocKind, MailboxRecord, Timestamp};
 use iroh::endpoint::Connection;
 use serde::{Deserialize, Serialize};
 
-use super::{MAILBOX_ALPN, MAX_REQUEST, MailboxRefusal, MailboxTicket, Reply, Request, place};
+use super::{MAILBOX_ALPN, MAX_REQUEST, MailboxRefusal, MailboxTicket, Reply, Request, stopped};
 use crate::changes::{ChangeFile, Have, MAX_CHANGE_FILE, open_change_file};
 use crate::error::{Breach, ChangeFileProblem, LinkError, Result, SyncError, Unanswered};
 use crate::frame;
@@ -137,11 +137,7 @@ pub(crate) fn status_of(
     let state = state_for(saved_state(replica.profile()), &record);
     let j = replica.journal_mut();
     let count = |doc: &mut automerge::AutoCommit, have: &[ChangeHash]| {
-        let have: Vec<ChangeHash> = have
-            .iter()
-            .filter(|h| doc.get_change_by_hash(h).is_some())
-            .copied()
-            .collect();
+        let have = crate::changes::held(doc, have);
         doc.get_changes(&have).len()
     };
     let mut pending = count(j.doc_mut(DocKind::Shared), &hashes(&state.handed_shared));
@@ -171,10 +167,6 @@ fn texts(list: &[ChangeHash]) -> Vec<String> {
     list.iter().map(|h| h.to_string()).collect()
 }
 
-fn refused_by_mailbox(r: MailboxRefusal) -> SyncError {
-    SyncError::MailboxRefused(r)
-}
-
 impl Node {
     fn mailbox_state(&self) -> ClientState {
         self.profile(saved_state)
@@ -200,32 +192,22 @@ impl Node {
         state_for(self.mailbox_state(), record)
     }
 
-    /// Current member devices other than this one, sorted.
-    fn other_members(&self) -> Vec<String> {
+    /// Current member devices other than this one, and the devices the journal says were
+    /// revoked (at most the mailbox's member limit), each sorted, from one read of the list.
+    fn others_and_revoked(&self) -> (Vec<String>, Vec<String>) {
         let me = self.id().to_string();
-        let mut list: Vec<String> = self.read(|j| {
-            j.devices()
-                .into_iter()
-                .filter(|d| d.is_member() && d.endpoint_id != me)
-                .map(|d| d.endpoint_id)
-                .collect()
-        });
-        list.sort();
-        list
-    }
-
-    /// Devices the journal says were revoked, sorted (at most the mailbox's member limit).
-    fn revoked_devices(&self) -> Vec<String> {
-        let mut list: Vec<String> = self.read(|j| {
-            j.devices()
-                .into_iter()
-                .filter(|d| d.revoked_at.is_some())
-                .map(|d| d.endpoint_id)
-                .collect()
-        });
-        list.sort();
-        list.truncate(super::MAX_MEMBERS);
-        list
+        let (mut others, mut revoked) = (Vec::new(), Vec::new());
+        for d in self.read(|j| j.devices()) {
+            if d.revoked_at.is_some() {
+                revoked.push(d.endpoint_id);
+            } else if d.is_member() && d.endpoint_id != me {
+                others.push(d.endpoint_id);
+            }
+        }
+        others.sort();
+        revoked.sort();
+        revoked.truncate(super::MAX_MEMBERS);
+        (others, revoked)
     }
 
     async fn mailbox_connection(
@@ -246,7 +228,7 @@ impl Node {
         }
         let addrs: Vec<std::net::SocketAddr> =
             record.addrs.iter().filter_map(|a| a.parse().ok()).collect();
-        let addr = place(id, &addrs, record.relay.as_deref());
+        let addr = crate::ticket::endpoint_addr(id, &addrs, record.relay.as_deref());
         let peer = "the mailbox".to_owned();
         let conn = tokio::time::timeout(timeout, self.inner.endpoint.connect(addr, MAILBOX_ALPN))
             .await
@@ -292,7 +274,7 @@ impl Node {
             added_by: me.clone(),
             added_at: Timestamp::now(),
         };
-        let mut members = self.other_members();
+        let (mut members, _) = self.others_and_revoked();
         members.push(me);
         members.sort();
         let conn = self.mailbox_connection(&record, timeout).await?;
@@ -318,7 +300,6 @@ impl Node {
             members_sent: members,
             ..Default::default()
         });
-        self.inner.wake_dialers.notify_waiters();
         self.mailbox_exchange(timeout).await
     }
 
@@ -403,11 +384,10 @@ impl Node {
         }
         let conn = self.mailbox_connection(record, timeout).await?;
         let couple = record.couple.clone();
-        let others = self.other_members();
+        let (others, revoked) = self.others_and_revoked();
         let mut members = others.clone();
         members.push(me.clone());
         members.sort();
-        let revoked = self.revoked_devices();
         if state.members_sent != members || state.revoked_sent != revoked {
             let (reply, _) = ask(
                 &conn,
@@ -501,17 +481,25 @@ impl Node {
                 .unwrap_or(after)
                 .max(after);
             if !acks.is_empty() || report.dropped_before.is_some() {
-                let (reply, _) = ask(
-                    &conn,
-                    &Request::Ack {
-                        couple: couple.clone(),
-                        seqs: acks,
-                        dropped_seen: report.dropped_before.is_some(),
-                    },
-                    None,
-                )
-                .await?;
-                expect_done(reply)?;
+                // A page's bundles and those looked at again, in requests the mailbox takes.
+                let chunks: Vec<&[u64]> = if acks.is_empty() {
+                    vec![&[]]
+                } else {
+                    acks.chunks(super::LIST_PAGE).collect()
+                };
+                for (i, seqs) in chunks.into_iter().enumerate() {
+                    let (reply, _) = ask(
+                        &conn,
+                        &Request::Ack {
+                            couple: couple.clone(),
+                            seqs: seqs.to_vec(),
+                            dropped_seen: report.dropped_before.is_some() && i == 0,
+                        },
+                        None,
+                    )
+                    .await?;
+                    expect_done(reply)?;
+                }
                 state.last_fetched = Some(Timestamp::now());
             }
             if !more || bundles.is_empty() {
@@ -804,7 +792,7 @@ async fn read_reply(recv: &mut iroh::endpoint::RecvStream) -> Result<(Reply, Opt
         },
     })?;
     match reply {
-        Reply::Refused { refusal } => Err(refused_by_mailbox(refusal)),
+        Reply::Refused { refusal } => Err(SyncError::MailboxRefused(refusal)),
         Reply::Bundle { len } => {
             if len > MAX_CHANGE_FILE {
                 return Err(SyncError::Protocol {
@@ -823,9 +811,4 @@ async fn read_reply(recv: &mut iroh::endpoint::RecvStream) -> Result<(Reply, Opt
         }
         other => Ok((other, None)),
     }
-}
-
-/// Waits until the shutdown signal is set (a future that holds nothing across awaits).
-async fn stopped(rx: &mut tokio::sync::watch::Receiver<bool>) {
-    let _ = rx.wait_for(|s| *s).await;
 }

@@ -16,7 +16,7 @@ pub use super::store::MailboxUsage;
 use super::store::{Failed, MailboxStore};
 use super::{
     Listed, MAILBOX_ALPN, MAX_MEMBERS, MAX_REQUEST, MailboxLimits, MailboxRefusal, MailboxTicket,
-    Reply, Request, is_couple_id,
+    Reply, Request, is_couple_id, stopped,
 };
 use crate::admission::Admission;
 use crate::error::{Result, SyncError};
@@ -268,12 +268,7 @@ impl MailboxServer {
     async fn refresh_ticket(&self) -> Result<()> {
         let store = Arc::clone(&self.inner.store);
         let secret = blocking(move || store.setup_secret()).await?;
-        let mut addrs: Vec<SocketAddr> = self.inner.endpoint.addr().ip_addrs().copied().collect();
-        for s in self.inner.endpoint.bound_sockets() {
-            if !s.ip().is_unspecified() && !addrs.contains(&s) {
-                addrs.push(s);
-            }
-        }
+        let mut addrs = net::listening_addrs(&self.inner.endpoint);
         // Loopback last: a ticket carries only a few addresses.
         addrs.sort_by_key(|a| (a.ip().is_loopback(), a.is_ipv6()));
         let relay = self
@@ -323,14 +318,10 @@ impl MailboxServer {
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> std::result::Result<T, Failed> + Send + 'static,
 ) -> Result<T> {
-    match tokio::task::spawn_blocking(f)
-        .await
-        .map_err(crate::error::LinkError::from)?
-    {
-        Ok(v) => Ok(v),
-        Err(Failed::Refused(r)) => Err(SyncError::MailboxRefused(r)),
-        Err(Failed::Storage(e)) => Err(SyncError::Store(e)),
-    }
+    run(f).await.map_err(|f| match f {
+        Failed::Refused(r) => SyncError::MailboxRefused(r),
+        Failed::Storage(e) => SyncError::Store(e),
+    })
 }
 
 #[derive(Clone)]
@@ -686,9 +677,4 @@ fn hex16(s: &str) -> Option<[u8; 16]> {
         .decode(s.as_bytes())
         .ok()?;
     bytes.try_into().ok()
-}
-
-/// Waits until the shutdown signal is set (a future that holds nothing across awaits).
-async fn stopped(rx: &mut tokio::sync::watch::Receiver<bool>) {
-    let _ = rx.wait_for(|s| *s).await;
 }
