@@ -6,6 +6,9 @@
 //! - `journal.automerge`: the shared journal, an Automerge document (`save()` bytes);
 //! - `private.automerge`: this person's private journal, if there is one.
 //!
+//! A home display's backup holds what the display holds, and nothing else: `manifest.json` and
+//! `wall.automerge`, its wall document (see [`crate::WallContents`]).
+//!
 //! Nothing here is specific to Hearth's code: `age -d backup.age | tar -x` unpacks a backup
 //! (the `age` command line asks for the passphrase on the terminal), and any Automerge
 //! implementation reads the documents.
@@ -31,6 +34,8 @@ pub const MANIFEST_NAME: &str = "manifest.json";
 pub const JOURNAL_NAME: &str = "journal.automerge";
 /// The private journal's name in the archive.
 pub const PRIVATE_NAME: &str = "private.automerge";
+/// A home display's wall document's name in the archive.
+pub const WALL_NAME: &str = "wall.automerge";
 /// The manifest field naming the journal's founder (its endpoint id).
 pub const FOUNDER_KEY: &str = "founder";
 /// The manifest field naming the device the backup was made on (its endpoint id).
@@ -88,6 +93,20 @@ pub struct Backup {
     pub shared: Vec<u8>,
     /// The private journal's `save()` bytes, if the backup has them; they load.
     pub private: Option<Vec<u8>>,
+    /// A home display's backup: `shared` holds its wall document (`wall.automerge`), and there
+    /// is no private journal.
+    pub display: bool,
+}
+
+impl Backup {
+    /// The archive name of what `shared` holds.
+    pub fn shared_name(&self) -> &'static str {
+        if self.display {
+            WALL_NAME
+        } else {
+            JOURNAL_NAME
+        }
+    }
 }
 
 /// What can go wrong making or reading a backup.
@@ -199,6 +218,31 @@ pub fn write<W: Write>(
     private: Option<&[u8]>,
     work_factor: Option<u8>,
 ) -> Result<W, BackupError> {
+    let mut members = vec![(JOURNAL_NAME, shared)];
+    if let Some(private) = private {
+        members.push((PRIVATE_NAME, private));
+    }
+    write_members(out, passphrase, manifest, &members, work_factor)
+}
+
+/// Writes a home display's backup: `wall` (its wall document's `save()` bytes) alone.
+pub fn write_wall<W: Write>(
+    out: W,
+    passphrase: &SecretString,
+    manifest: &Manifest,
+    wall: &[u8],
+    work_factor: Option<u8>,
+) -> Result<W, BackupError> {
+    write_members(out, passphrase, manifest, &[(WALL_NAME, wall)], work_factor)
+}
+
+fn write_members<W: Write>(
+    out: W,
+    passphrase: &SecretString,
+    manifest: &Manifest,
+    members: &[(&str, &[u8])],
+    work_factor: Option<u8>,
+) -> Result<W, BackupError> {
     let recipient = keys::scrypt_recipient(passphrase, work_factor).map_err(|e| match e {
         KeyError::InvalidWorkFactor(factor) => BackupError::InvalidWorkFactor(factor),
         other => BackupError::Seal(crate::keys::SealError::Passphrase(Box::new(other))),
@@ -214,9 +258,8 @@ pub fn write<W: Write>(
     let mut archive = tar::Builder::new(sealed);
     append_member(&mut archive, MANIFEST_NAME, &manifest_json, mtime)
         .map_err(BackupError::Write)?;
-    append_member(&mut archive, JOURNAL_NAME, shared, mtime).map_err(BackupError::Write)?;
-    if let Some(private) = private {
-        append_member(&mut archive, PRIVATE_NAME, private, mtime).map_err(BackupError::Write)?;
+    for (name, bytes) in members {
+        append_member(&mut archive, name, bytes, mtime).map_err(BackupError::Write)?;
     }
     let sealed = archive.into_inner().map_err(BackupError::Write)?;
     // Without finish the age file would end early and never open.
@@ -292,6 +335,7 @@ struct Members {
     manifest: Option<Vec<u8>>,
     shared: Option<Vec<u8>>,
     private: Option<Vec<u8>>,
+    wall: Option<Vec<u8>>,
 }
 
 fn read_members(plain: &mut impl Read) -> Result<Members, String> {
@@ -311,6 +355,7 @@ fn read_members(plain: &mut impl Read) -> Result<Members, String> {
             MANIFEST_NAME => &mut members.manifest,
             JOURNAL_NAME => &mut members.shared,
             PRIVATE_NAME => &mut members.private,
+            WALL_NAME => &mut members.wall,
             _ => continue,
         };
         if slot.is_some() {
@@ -350,6 +395,15 @@ fn check_members(members: Members) -> Result<Backup, BackupError> {
         serde_json::from_value(value).map_err(|e| BackupError::NotHearthBackup {
             detail: format!("its manifest.json is not a Hearth manifest: {e}"),
         })?;
+    if let (None, Some(wall), None) = (&members.shared, &members.wall, &members.private) {
+        check_document(WALL_NAME, wall)?;
+        return Ok(Backup {
+            manifest,
+            shared: wall.clone(),
+            private: None,
+            display: true,
+        });
+    }
     let shared = members
         .shared
         .ok_or_else(|| not_backup("it has no journal.automerge"))?;
@@ -361,6 +415,7 @@ fn check_members(members: Members) -> Result<Backup, BackupError> {
         manifest,
         shared,
         private: members.private,
+        display: false,
     })
 }
 

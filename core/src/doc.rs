@@ -14,7 +14,8 @@ pub(crate) fn obj(doc: &AutoCommit, parent: &ObjId, key: &str) -> Option<ObjId> 
     }
 }
 
-fn scalar(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<ScalarValue> {
+/// A scalar field, whatever its type.
+pub(crate) fn scalar(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<ScalarValue> {
     match doc.get(obj, key) {
         Ok(Some((Value::Scalar(s), _))) => Some(s.into_owned()),
         _ => None,
@@ -30,6 +31,32 @@ pub(crate) fn string(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<String>
         },
         Ok(Some((Value::Object(ObjType::Text), id))) => doc.text(&id).ok(),
         _ => None,
+    }
+}
+
+/// Makes `key` hold `value` (`None`: no value), writing only when it differs. Whether it wrote.
+pub(crate) fn put_scalar(
+    doc: &mut AutoCommit,
+    obj: &ObjId,
+    key: &str,
+    value: Option<ScalarValue>,
+) -> Result<bool> {
+    let now = match doc.get(obj, key)? {
+        Some((Value::Scalar(s), _)) => Some(Some(s.into_owned())),
+        Some((Value::Object(_), _)) => Some(None),
+        None => None,
+    };
+    match (now, value) {
+        (Some(Some(old)), Some(new)) if old == new => Ok(false),
+        (None, None) => Ok(false),
+        (_, Some(new)) => {
+            doc.put(obj, key, new)?;
+            Ok(true)
+        }
+        (Some(_), None) => {
+            doc.delete(obj, key)?;
+            Ok(true)
+        }
     }
 }
 

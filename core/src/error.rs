@@ -71,6 +71,12 @@ pub enum JournalError {
     /// The home display asked to do what only a person's own device does.
     #[error("the home display belongs to no one; this is done from a person's own device")]
     DisplayCannot,
+    /// A home display keeps only the wall document; another document was given to it.
+    #[error("a home display keeps only the wall document, not the {kind:?} journal")]
+    NotKeptOnDisplay {
+        /// The document it was given.
+        kind: crate::journal::DocKind,
+    },
     /// Someone other than the author asked to change what the author wrote.
     #[error("only its author can {what}")]
     NotTheAuthor {

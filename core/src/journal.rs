@@ -10,7 +10,9 @@ mod edits;
 mod ideas;
 mod mailbox;
 mod members;
+mod projection;
 pub use mailbox::{MAX_MAILBOX_ADDRS, MailboxRecord, MailboxStatus};
+pub use projection::{WallContents, WallDate, WallNote, WallProjection};
 mod provenance;
 mod questions;
 mod search;
@@ -49,25 +51,29 @@ pub const TRASH_DAYS: i64 = 30;
 /// journals started on two devices share it, so their collections are the same objects.
 const SKELETON_ACTOR: &[u8] = b"hearth-skeleton1";
 
-/// Which of the two documents.
+/// Which document.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DocKind {
-    /// The couple's shared journal, synced with every paired device.
+    /// The couple's shared journal, synced with every partner's device.
     Shared,
     /// One person's private journal, synced only among their own devices.
     Private,
+    /// What the home display may show (see [`WallProjection`]): kept by the partners' devices
+    /// from the shared journal, the only document a display holds.
+    Wall,
 }
 
 impl DocKind {
-    /// Both kinds.
+    /// The two journal documents, where items live.
     pub const ALL: [DocKind; 2] = [DocKind::Shared, DocKind::Private];
 
-    /// "shared" or "private".
+    /// "shared", "private" or "wall".
     pub fn name(self) -> &'static str {
         match self {
             DocKind::Shared => "shared",
             DocKind::Private => "private",
+            DocKind::Wall => "wall",
         }
     }
 }
@@ -81,10 +87,19 @@ impl From<Visibility> for DocKind {
     }
 }
 
-/// A device's view of the journal: the shared document and its owner's private document.
+/// A device's view of the journal: the shared document, its owner's private document and the
+/// wall document it keeps for the home display; on a home display, the wall document alone,
+/// read as the journal is read elsewhere.
 pub struct Journal {
+    /// The shared journal; on a home display, the wall document.
     shared: AutoCommit,
     private: AutoCommit,
+    /// The wall document a partner's device keeps; unused on a home display.
+    wall: AutoCommit,
+    /// A home display: it holds the wall document only.
+    home: bool,
+    /// What changed since the views and the wall projection last looked.
+    pending: projection::Pending,
     rng: StdRng,
     in_batch: bool,
     /// An answer was written here since the last [`Journal::take_answered`].
@@ -244,9 +259,14 @@ impl Journal {
         check_schema(&private, DocKind::Private)?;
         shared.set_actor(ActorId::from(actor));
         private.set_actor(ActorId::from(actor));
+        let mut wall = skeleton(DocKind::Wall)?;
+        wall.set_actor(ActorId::from(actor));
         Ok(Journal {
             shared,
             private,
+            wall,
+            home: false,
+            pending: projection::Pending::default(),
             rng: StdRng::from_rng(&mut rand::rng()),
             in_batch: false,
             answered: false,
@@ -258,6 +278,107 @@ impl Journal {
             generation: 0,
             indexes: std::sync::Mutex::new(Indexes::default()),
         })
+    }
+
+    /// Takes `wall` (loaded from the store) as the wall document this device keeps; checked to
+    /// be one.
+    pub fn with_wall(mut self, wall: Option<AutoCommit>) -> Result<Self> {
+        if let Some(mut wall) = wall {
+            check_schema(&wall, DocKind::Wall)?;
+            wall.set_actor(self.shared.get_actor().clone());
+            self.wall = wall;
+            self.may_change();
+        }
+        Ok(self)
+    }
+
+    /// A home display's journal: the wall document alone (a new one if `wall` is `None`).
+    pub fn home(wall: Option<AutoCommit>, actor: &[u8]) -> Result<Self> {
+        let mut j = Self::new(actor)?;
+        let mut wall = match wall {
+            Some(w) => w,
+            None => skeleton(DocKind::Wall)?,
+        };
+        check_schema(&wall, DocKind::Wall)?;
+        wall.set_actor(ActorId::from(actor));
+        j.shared = wall;
+        j.home = true;
+        Ok(j)
+    }
+
+    /// Loads a home display's journal from `save()` bytes of its wall document (a backup),
+    /// measured against [`crate::bound::MAX_DECODED`] first.
+    pub fn load_home(wall: &[u8], actor: &[u8]) -> Result<Self> {
+        let within = |why: NotJournal| {
+            JournalError::NotAJournal(NotJournal::In {
+                which: DocKind::Wall,
+                source: Box::new(why),
+            })
+        };
+        crate::bound::decoded_size(wall).map_err(|e| match JournalError::from(e) {
+            JournalError::NotAJournal(why) => within(why),
+            other => other,
+        })?;
+        let wall =
+            AutoCommit::load(wall).map_err(|e| within(NotJournal::Unloadable(Box::new(e))))?;
+        Self::home(Some(wall), actor)
+    }
+
+    /// Whether this is a home display's journal: the wall document alone.
+    pub fn is_home(&self) -> bool {
+        self.home
+    }
+
+    /// The documents this device keeps, in the order they are stored together.
+    pub fn kept(&self) -> &'static [DocKind] {
+        if self.home {
+            &[DocKind::Wall]
+        } else {
+            &[DocKind::Shared, DocKind::Private, DocKind::Wall]
+        }
+    }
+
+    /// Every document this device keeps, to store them together (see [`Journal::kept`]).
+    pub fn kept_mut(&mut self) -> Vec<(DocKind, &mut AutoCommit)> {
+        self.may_change();
+        if self.home {
+            vec![(DocKind::Wall, &mut self.shared)]
+        } else {
+            vec![
+                (DocKind::Shared, &mut self.shared),
+                (DocKind::Private, &mut self.private),
+                (DocKind::Wall, &mut self.wall),
+            ]
+        }
+    }
+
+    /// Refuses a document this device does not keep (a home display keeps the wall only).
+    pub fn check_kept(&self, kind: DocKind) -> Result<()> {
+        if self.kept().contains(&kind) {
+            Ok(())
+        } else {
+            Err(JournalError::NotKeptOnDisplay { kind })
+        }
+    }
+
+    /// Turns a display that still held the shared journal (made before displays kept the wall
+    /// alone) into one that holds the wall document only, once a partner's device gave it a
+    /// wall document with both people in it. Whether it did.
+    pub fn settle_home(&mut self) -> bool {
+        if self.home || self.wall_people() == 0 {
+            return false;
+        }
+        let actor = self.shared.get_actor().clone();
+        let wall = std::mem::replace(&mut self.wall, AutoCommit::new());
+        self.shared = wall.with_actor(actor);
+        match skeleton(DocKind::Private) {
+            Ok(p) => self.private = p,
+            Err(_) => self.private = AutoCommit::new(),
+        }
+        self.home = true;
+        self.pending = projection::Pending::default();
+        self.may_change();
+        true
     }
 
     /// Loads a journal from `save()` bytes of its documents. The bytes may come from a backup or
@@ -296,7 +417,9 @@ impl Journal {
 
     /// Reads items of one document with their provenance.
     fn reader(&self, kind: DocKind) -> provenance::Reader<'_> {
-        let book = self.root.is_some().then(|| {
+        // A home display reads the wall document as its partners' devices wrote it: they copy
+        // into it what the shared journal's checked reading shows.
+        let book = (self.root.is_some() && !self.home).then(|| {
             let this = match self.acting() {
                 Acting::Person(p) => Some((self.shared.get_actor().clone(), p)),
                 _ => None,
@@ -310,10 +433,15 @@ impl Journal {
     }
 
     /// One of the two documents.
+    ///
+    /// On a home display the wall document stands for the shared journal: its views read it as
+    /// they would read the shared journal.
     pub fn doc(&self, kind: DocKind) -> &AutoCommit {
         match kind {
             DocKind::Shared => &self.shared,
             DocKind::Private => &self.private,
+            DocKind::Wall if self.home => &self.shared,
+            DocKind::Wall => &self.wall,
         }
     }
 
@@ -324,6 +452,8 @@ impl Journal {
         match kind {
             DocKind::Shared => &mut self.shared,
             DocKind::Private => &mut self.private,
+            DocKind::Wall if self.home => &mut self.shared,
+            DocKind::Wall => &mut self.wall,
         }
     }
 
@@ -341,6 +471,7 @@ impl Journal {
     /// Applies bytes of changes (a `save()`, `save_incremental()` or `save_after()` output) to
     /// one document, after checking the result is still a journal this build can read.
     pub fn apply(&mut self, kind: DocKind, bytes: &[u8]) -> Result<usize> {
+        self.check_kept(kind)?;
         // Measure first: Automerge inflates compressed chunks and columns without a bound, and
         // `check_chunks` below already hands the bytes to its parser.
         crate::bound::decoded_size(bytes)?;
@@ -366,6 +497,7 @@ impl Journal {
     /// to first ([`crate::bound`]; a sync message is measured whole before anything of it is
     /// read); here they are verified and checked to be this kind of journal.
     pub fn adopt(&mut self, kind: DocKind, bytes: &[u8]) -> Result<Option<Adopted>> {
+        self.check_kept(kind)?;
         let options = automerge::LoadOptions::new()
             .on_partial_load(automerge::OnPartialLoad::Error)
             .verification_mode(automerge::VerificationMode::Check);

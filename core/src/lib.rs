@@ -111,7 +111,8 @@ pub fn text_line(field: &'static str, s: &str) -> Result<String, JournalError> {
 pub use ids::{Id, PartnerId, Timestamp};
 pub use journal::{
     Acting, Adopted, Answer, DocKind, Journal, MAX_MAILBOX_ADDRS, MailboxRecord, MailboxStatus,
-    Question, SCHEMA_MAJOR, SCHEMA_MINOR, StarterQuestion, TRASH_DAYS, Touched, starter_deck,
+    Question, SCHEMA_MAJOR, SCHEMA_MINOR, StarterQuestion, TRASH_DAYS, Touched, WallContents,
+    WallDate, WallNote, WallProjection, starter_deck,
 };
 pub use model::*;
 pub use text::{MAX_LINE, MAX_TEXT, display_safe};

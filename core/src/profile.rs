@@ -105,6 +105,10 @@ pub enum ProfileError {
         /// The directory.
         path: PathBuf,
     },
+    /// A home display's backup was given to a person's device, or a journal's backup to a
+    /// display that holds the wall document alone.
+    #[error("a home display's backup holds only its wall, and goes only to a home display")]
+    DisplayBackup,
     /// No data directory could be found for this user.
     #[error("could not find a data directory for this user")]
     NoDataDir,
@@ -314,12 +318,20 @@ impl Profile {
         passphrase: Option<&SecretString>,
         options: &CreateOptions,
     ) -> Result<Profile, ProfileError> {
-        backup::check_document(backup::JOURNAL_NAME, &backup.shared)?;
+        backup::check_document(backup.shared_name(), &backup.shared)?;
         if let Some(private) = &backup.private {
             backup::check_document(backup::PRIVATE_NAME, private)?;
         }
+        if backup.display && options.kind != DeviceKind::Display {
+            return Err(ProfileError::DisplayBackup);
+        }
+        let slot = if backup.display {
+            DocSlot::Wall
+        } else {
+            DocSlot::Shared
+        };
         build(dir, passphrase, options, |store| {
-            store.restore_snapshot(DocSlot::Shared, &backup.shared)?;
+            store.restore_snapshot(slot, &backup.shared)?;
             if let Some(private) = &backup.private {
                 store.restore_snapshot(DocSlot::Private, private)?;
             }
@@ -531,7 +543,8 @@ impl Profile {
         Ok(())
     }
 
-    /// Writes a backup of both journals to `out` (see [`crate::backup`]).
+    /// Writes a backup of both journals to `out` (see [`crate::backup`]); on a home display
+    /// that holds the wall document alone, of that document.
     pub fn write_backup<W: Write>(
         &mut self,
         out: W,
@@ -539,6 +552,16 @@ impl Profile {
         manifest: &Manifest,
         work_factor: Option<u8>,
     ) -> Result<W, ProfileError> {
+        if self.holds_wall_only()? {
+            let wall = self.store.load(DocSlot::Wall)?.unwrap_or_default().save();
+            return Ok(backup::write_wall(
+                out,
+                passphrase,
+                manifest,
+                &wall,
+                work_factor,
+            )?);
+        }
         let shared = self.store.load(DocSlot::Shared)?.unwrap_or_default().save();
         let private = self.store.load(DocSlot::Private)?.map(|mut doc| doc.save());
         Ok(backup::write(
@@ -555,6 +578,14 @@ impl Profile {
     /// profile holds is lost, and the backup's changes are added.
     pub fn merge_backup(&mut self, backup: &Backup) -> Result<(), ProfileError> {
         self.check_writable()?;
+        if backup.display != self.holds_wall_only()? {
+            return Err(ProfileError::DisplayBackup);
+        }
+        if backup.display {
+            let mut wall = self.merged(DocSlot::Wall, backup::WALL_NAME, &backup.shared)?;
+            self.store.append_batch(&mut [(DocSlot::Wall, &mut wall)])?;
+            return Ok(());
+        }
         let mut shared = self.merged(DocSlot::Shared, backup::JOURNAL_NAME, &backup.shared)?;
         let mut private = match &backup.private {
             Some(bytes) => Some(self.merged(DocSlot::Private, backup::PRIVATE_NAME, bytes)?),
@@ -566,6 +597,12 @@ impl Profile {
         }
         self.store.append_batch(&mut docs)?;
         Ok(())
+    }
+
+    /// Whether this is a home display that holds the wall document alone.
+    pub fn holds_wall_only(&mut self) -> Result<bool, ProfileError> {
+        Ok(self.config.kind == DeviceKind::Display
+            && self.store.slot_stats(DocSlot::Shared)?.chunks == 0)
     }
 
     fn merged(

@@ -7,9 +7,11 @@
 //! command that runs once, a sync node, a phone's engine) decides *when* to fold; the replica
 //! decides *how* both documents are stored together.
 
+use automerge::AutoCommit;
+
 use crate::journal::{DocKind, Journal};
 use crate::store::{ChunkInfo, Compaction, DocSlot, LandedChunks, StagedChunks, StoreError};
-use crate::{JournalError, PartnerId, Profile, ProfileError};
+use crate::{DeviceKind, JournalError, PartnerId, Profile, ProfileError};
 
 /// The profile setting naming the person a device says it belongs to before any member has
 /// admitted it (a restored device); it decides nothing about access.
@@ -35,6 +37,9 @@ pub enum ReplicaError {
 pub struct Commit {
     /// The chunks written, shared document first.
     pub chunks: Vec<ChunkInfo>,
+    /// A home display that still held the shared journal let go of it: it holds the wall
+    /// document alone from now on (worth a line in its log).
+    pub display_settled: bool,
 }
 
 impl Commit {
@@ -62,7 +67,13 @@ impl Commit {
     fn from_infos(infos: Vec<Option<ChunkInfo>>) -> Commit {
         Commit {
             chunks: infos.into_iter().flatten().collect(),
+            display_settled: false,
         }
+    }
+
+    fn extend(&mut self, other: Commit) {
+        self.chunks.extend(other.chunks);
+        self.display_settled |= other.display_settled;
     }
 }
 
@@ -79,19 +90,34 @@ impl From<DocKind> for DocSlot {
         match kind {
             DocKind::Shared => DocSlot::Shared,
             DocKind::Private => DocSlot::Private,
+            DocKind::Wall => DocSlot::Wall,
         }
     }
 }
 
 impl Replica {
     /// Loads the journal an open profile holds (a new journal if the store holds none yet).
+    ///
+    /// A home display holds the wall document alone. One made before displays did still holds
+    /// the shared journal: it keeps it until a partner's device gives it the wall document,
+    /// then lets go of it ([`Commit::display_settled`]).
     pub fn open(mut profile: Profile) -> Result<Replica, ReplicaError> {
         let actor = profile.keys().actor_id();
+        let display = profile.config().kind == DeviceKind::Display;
         let shared = profile.store_mut().load(DocSlot::Shared)?;
-        let private = profile.store_mut().load(DocSlot::Private)?;
-        let mut journal = match shared {
-            Some(shared) => Journal::from_docs(shared, private, &actor)?,
-            None => Journal::new(&actor)?,
+        let wall = profile.store_mut().load(DocSlot::Wall)?;
+        let behind = wall.is_none() && shared.is_some();
+        let mut journal = match (display, shared) {
+            (true, None) => Journal::home(wall, &actor)?,
+            (_, Some(shared)) => {
+                let private = if display {
+                    None
+                } else {
+                    profile.store_mut().load(DocSlot::Private)?
+                };
+                Journal::from_docs(shared, private, &actor)?.with_wall(wall)?
+            }
+            (false, None) => Journal::new(&actor)?.with_wall(wall)?,
         };
         journal.set_identity(&profile.keys().endpoint_secret());
         journal.set_root(profile.store().trust().root.as_deref());
@@ -103,7 +129,55 @@ impl Replica {
                 .and_then(|v| v.as_str())
                 .map(|s| PartnerId::from(s.to_owned())),
         );
-        Ok(Replica { profile, journal })
+        journal.watch_loaded(behind);
+        let mut replica = Replica { profile, journal };
+        if !replica.profile.is_read_only() {
+            if replica.display_behind() {
+                // Stopped between storing the wall document and letting go of the rest.
+                replica.settle_display()?;
+            } else if behind && !display {
+                // Made before devices kept the wall document: project it once, now.
+                replica.commit()?;
+            }
+        }
+        Ok(replica)
+    }
+
+    /// A display that still holds the shared journal, though it has a wall document now.
+    fn display_behind(&self) -> bool {
+        self.profile.config().kind == DeviceKind::Display
+            && !self.journal.is_home()
+            && self.journal.wall_contents().partners.len() > 0
+    }
+
+    /// Lets a display that still held the shared journal go of it, once it has the wall
+    /// document: the wall is stored first, then every other document is dropped and the store
+    /// rewritten without them. Whether it did.
+    fn settle_display(&mut self) -> Result<bool, ReplicaError> {
+        if !self.display_behind() {
+            return Ok(false);
+        }
+        self.stage_docs(&[DocKind::Wall])?;
+        if !self.journal.settle_home() {
+            return Ok(false);
+        }
+        self.profile
+            .store_mut()
+            .drop_slots(&[DocSlot::Shared, DocSlot::Private])?;
+        Ok(true)
+    }
+
+    /// Stores what the given documents hold that the store does not, in one transaction.
+    fn stage_docs(&mut self, kinds: &[DocKind]) -> Result<Commit, ReplicaError> {
+        let mut docs: Vec<(DocSlot, &mut AutoCommit)> = self
+            .journal
+            .kept_mut()
+            .into_iter()
+            .filter(|(k, _)| kinds.contains(k))
+            .map(|(k, d)| (DocSlot::from(k), d))
+            .collect();
+        let infos = self.profile.store_mut().append_batch(&mut docs)?;
+        Ok(Commit::from_infos(infos))
     }
 
     /// The journal, to read.
@@ -171,11 +245,9 @@ impl Replica {
         if self.journal.take_answered() {
             self.reveal_answers()?;
         }
-        let (shared, private) = self.journal.docs_mut();
-        let staged = self
-            .profile
-            .store_mut()
-            .stage_batch(&mut [(DocSlot::Shared, shared), (DocSlot::Private, private)])?;
+        self.journal.project_wall()?;
+        let mut docs = slots(&mut self.journal);
+        let staged = self.profile.store_mut().stage_batch(&mut docs)?;
         Ok((out, staged))
     }
 
@@ -195,15 +267,12 @@ impl Replica {
     /// Finishes a staged write once its chunks landed (see [`Replica::stage`]): what it stored,
     /// and whether a fold fell due.
     pub fn settle(&mut self, landed: LandedChunks) -> Result<Commit, ReplicaError> {
-        let (shared, private) = self.journal.docs_mut();
-        let infos = self.profile.store_mut().settle(
-            landed,
-            &mut [(DocSlot::Shared, shared), (DocSlot::Private, private)],
-        )?;
+        let mut docs = slots(&mut self.journal);
+        let infos = self.profile.store_mut().settle(landed, &mut docs)?;
         Ok(Commit::from_infos(infos))
     }
 
-    /// Stores what the journal holds that the store does not, both documents in one
+    /// Stores what the journal holds that the store does not, every document in one
     /// transaction.
     pub fn commit(&mut self) -> Result<Commit, ReplicaError> {
         self.write(|_| Ok(())).map(|((), commit)| commit)
@@ -212,17 +281,34 @@ impl Replica {
     /// Stores changes that were merged into one document from elsewhere (`incoming` bytes of
     /// them arrived): as a snapshot when they are most of the document, else as an incremental
     /// chunk (see `Store::append_merged`).
+    ///
+    /// On a partner's device the wall document is projected again from what arrived first (and
+    /// stored before it, so a crash in between leaves the wall ahead, never behind: the changes
+    /// arrive again). Notes left on the display that it adopts are stored with the rest, in one
+    /// transaction.
     pub fn stored_received(
         &mut self,
         kind: DocKind,
         incoming: usize,
     ) -> Result<Commit, ReplicaError> {
+        let projected = self.journal.project_wall()?;
+        if projected.adopted > 0 {
+            return self.commit();
+        }
+        let mut commit = Commit::default();
+        if projected.changed && kind != DocKind::Wall {
+            commit.extend(self.stage_docs(&[DocKind::Wall])?);
+        }
         let info = self.profile.store_mut().append_merged(
             kind.into(),
             self.journal.doc_mut(kind),
             incoming,
         )?;
-        Ok(Commit::from_infos(vec![info]))
+        commit.extend(Commit::from_infos(vec![info]));
+        if kind == DocKind::Wall {
+            commit.display_settled = self.settle_display()?;
+        }
+        Ok(commit)
     }
 
     /// Stores the whole document the journal just adopted for `kind` (see [`Journal::adopt`])
@@ -233,6 +319,13 @@ impl Replica {
         kind: DocKind,
         snapshot: Option<&[u8]>,
     ) -> Result<Commit, ReplicaError> {
+        let projected = self.journal.project_wall()?;
+        let mut commit = Commit::default();
+        if projected.changed && kind != DocKind::Wall {
+            commit.extend(self.stage_docs(&[DocKind::Wall])?);
+        }
+        // Notes adopted from the wall changed the document after it came.
+        let snapshot = snapshot.filter(|_| projected.adopted == 0 && !projected.changed);
         let store = self.profile.store_mut();
         let doc = self.journal.doc_mut(kind);
         let info = match snapshot {
@@ -242,7 +335,14 @@ impl Replica {
                 store.store_snapshot(kind.into(), doc, &saved)?
             }
         };
-        Ok(Commit::from_infos(vec![Some(info)]))
+        commit.extend(Commit::from_infos(vec![Some(info)]));
+        if projected.adopted > 0 {
+            commit.extend(self.commit()?);
+        }
+        if kind == DocKind::Wall {
+            commit.display_settled = self.settle_display()?;
+        }
+        Ok(commit)
     }
 
     /// Merges Automerge changes (or a saved document) received for one document and stores
@@ -268,16 +368,23 @@ impl Replica {
     /// Folds the store's incremental chunks into a snapshot for each document where that is
     /// due; one outcome per document. A failed fold leaves every chunk in place.
     pub fn fold_due(&mut self) -> Result<Vec<Compaction>, StoreError> {
-        let (shared, private) = self.journal.docs_mut();
-        self.profile
-            .store_mut()
-            .compact_due(&mut [(DocSlot::Shared, shared), (DocSlot::Private, private)])
+        let mut docs = slots(&mut self.journal);
+        self.profile.store_mut().compact_due(&mut docs)
     }
 
     /// Whether a fold is due (an earlier run stopped before folding).
     pub fn fold_pending(&mut self) -> Result<bool, StoreError> {
         self.profile.store_mut().compaction_pending()
     }
+}
+
+/// Every document the journal keeps, with its store slot.
+fn slots(journal: &mut Journal) -> Vec<(DocSlot, &mut AutoCommit)> {
+    journal
+        .kept_mut()
+        .into_iter()
+        .map(|(k, d)| (DocSlot::from(k), d))
+        .collect()
 }
 
 #[cfg(test)]

@@ -88,10 +88,16 @@ impl RestorePlan {
         device_name: Option<&str>,
         today: NaiveDate,
     ) -> Result<RestorePlan, RestoreError> {
-        let journal = Journal::load(&backup.shared, backup.private.as_deref(), b"hearth-restore")
-            .map_err(RestoreError::Unreadable)?;
+        let journal = if backup.display {
+            Journal::load_home(&backup.shared, b"hearth-restore")
+        } else {
+            Journal::load(&backup.shared, backup.private.as_deref(), b"hearth-restore")
+        }
+        .map_err(RestoreError::Unreadable)?;
         let made_on = made_on(backup, &journal);
         let owner = match restore_as {
+            // A display's backup holds its wall alone: it becomes a display again.
+            _ if backup.display => DeviceOwner::Home,
             RestoreAs::Display => DeviceOwner::Home,
             RestoreAs::Person(name) => DeviceOwner::Partner(
                 journal
@@ -181,6 +187,7 @@ impl RestorePlan {
                 manifest: backup.manifest.clone(),
                 shared: backup.shared.clone(),
                 private: None,
+                display: backup.display,
             };
             &without_private
         };
@@ -299,6 +306,7 @@ mod tests {
             manifest: Manifest::new(chrono::Utc::now(), "Ana's phone", names),
             shared: shared.save(),
             private: Some(private.save()),
+            display: false,
         }
     }
 

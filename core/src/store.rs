@@ -35,7 +35,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use automerge::{AutoCommit, ChangeHash, ReadDoc};
-use redb::{ReadableDatabase, TableDefinition};
+use redb::{ReadableDatabase, ReadableTable, TableDefinition};
 
 use crate::keys::DeviceKeys;
 use crate::profile::files;
@@ -65,17 +65,20 @@ pub enum DocSlot {
     Shared,
     /// This person's private journal.
     Private,
+    /// The wall document: what the home display may show.
+    Wall,
 }
 
 impl DocSlot {
-    /// Both slots.
-    pub const ALL: [DocSlot; 2] = [DocSlot::Shared, DocSlot::Private];
+    /// Every slot.
+    pub const ALL: [DocSlot; 3] = [DocSlot::Shared, DocSlot::Private, DocSlot::Wall];
 
-    /// A lowercase name: `shared` or `private`.
+    /// A lowercase name: `shared`, `private` or `wall`.
     pub fn name(self) -> &'static str {
         match self {
             DocSlot::Shared => "shared",
             DocSlot::Private => "private",
+            DocSlot::Wall => "wall",
         }
     }
 
@@ -83,6 +86,7 @@ impl DocSlot {
         match self {
             DocSlot::Shared => 0,
             DocSlot::Private => 1,
+            DocSlot::Wall => 2,
         }
     }
 
@@ -375,7 +379,7 @@ pub struct Store {
     path: PathBuf,
     sealer: Sealer,
     policy: CompactionPolicy,
-    slots: [SlotState; 2],
+    slots: [SlotState; 3],
     peers: PeerBook,
     #[cfg(test)]
     fail_next_compaction: bool,
@@ -622,8 +626,8 @@ impl Store {
         docs: &mut [(DocSlot, &mut AutoCommit)],
     ) -> Result<StagedChunks, StoreError> {
         self.ready_for_chunks(docs.iter().map(|(slot, _)| *slot), false);
-        let mut next_seq = [0u64; 2];
-        let mut known_heads: [Vec<ChangeHash>; 2] = Default::default();
+        let mut next_seq = [0u64; 3];
+        let mut known_heads: [Vec<ChangeHash>; 3] = Default::default();
         for slot in DocSlot::ALL {
             if docs.iter().any(|(s, _)| *s == slot) {
                 next_seq[slot.index()] = self.slot_stats(slot)?.next_seq();
@@ -921,6 +925,86 @@ impl Store {
             });
         }
         self.compact(slot, &mut doc)?;
+        Ok(())
+    }
+
+    /// Removes everything `slots` hold (their chunks, and every peer's sync state for them) and
+    /// rewrites the file without them, so no page of it still holds their sealed bytes: how a
+    /// home display lets go of the journals it no longer keeps. Every other table is copied as
+    /// it is; the new file replaces the old one only once it is whole and on disk.
+    pub fn drop_slots(&mut self, slots: &[DocSlot]) -> Result<(), StoreError> {
+        self.ready_for_chunks(DocSlot::ALL, true);
+        let mut book = self.peers.clone();
+        for slot in slots {
+            book.drop_doc(slot.name());
+        }
+        let json = book.to_json().map_err(StoreError::Seal)?;
+        let sealed_book = self
+            .sealer
+            .seal(PEER_BOOK_CONTEXT, &json)
+            .map_err(StoreError::Seal)?;
+        let path = self.path.clone();
+        let fresh = path.with_extension("rewrite");
+        let io = |source| StoreError::Io {
+            path: fresh.clone(),
+            source,
+        };
+        match std::fs::remove_file(&fresh) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io(e)),
+        }
+        drop(files::create_new_private().open(&fresh).map_err(io)?);
+        let copied = (|| {
+            let new = builder().create(&fresh).map_err(|e| db_error(&fresh, e))?;
+            let read = self.db.begin_read().map_err(|e| db_error(&path, e))?;
+            let copy = (|| -> Result<(), redb::Error> {
+                let txn = new.begin_write()?;
+                {
+                    let mut meta = txn.open_table(META)?;
+                    for entry in read.open_table(META)?.iter()? {
+                        let (k, v) = entry?;
+                        meta.insert(k.value(), v.value())?;
+                    }
+                    let mut chunks = txn.open_table(CHUNKS)?;
+                    for entry in read.open_table(CHUNKS)?.iter()? {
+                        let (k, v) = entry?;
+                        let (code, seq) = k.value();
+                        if slots.iter().all(|s| s.code() != code) {
+                            chunks.insert((code, seq), v.value())?;
+                        }
+                    }
+                    let mut peers = txn.open_table(PEERS)?;
+                    for entry in read.open_table(PEERS)?.iter()? {
+                        let (k, v) = entry?;
+                        if k.value() != PEER_BOOK_KEY {
+                            peers.insert(k.value(), v.value())?;
+                        }
+                    }
+                    peers.insert(PEER_BOOK_KEY, sealed_book.as_slice())?;
+                }
+                txn.commit()?;
+                Ok(())
+            })();
+            copy.map_err(|e| db_error(&fresh, e))?;
+            drop(new);
+            std::fs::File::open(&fresh)
+                .and_then(|f| f.sync_all())
+                .map_err(io)
+        })();
+        if let Err(e) = copied {
+            let _ = std::fs::remove_file(&fresh);
+            return Err(e);
+        }
+        std::fs::rename(&fresh, &path).map_err(io)?;
+        files::sync_dir(files::parent_dir(&path)).map_err(|source| StoreError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let db = builder().open(&path).map_err(|e| db_error(&path, e))?;
+        self.db = Arc::new(db);
+        self.peers = book;
+        self.slots = Default::default();
         Ok(())
     }
 

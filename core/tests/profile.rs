@@ -403,7 +403,7 @@ fn restore_builds_a_new_profile_from_a_backup() {
         restored.keys().endpoint_secret(),
         original.keys().endpoint_secret()
     );
-    for slot in DocSlot::ALL {
+    for slot in [DocSlot::Shared, DocSlot::Private] {
         let mut want = original.store_mut().load(slot).unwrap().unwrap();
         let mut got = restored.store_mut().load(slot).unwrap().unwrap();
         assert_eq!(got.get_heads(), want.get_heads(), "{slot}");
@@ -454,7 +454,7 @@ fn merging_a_backup_keeps_both_sides() {
     let (mut b, _, _) = profile_with_backup(root.path(), "b");
     let heads =
         |profile: &mut Profile, slot| profile.store_mut().load(slot).unwrap().unwrap().get_heads();
-    let before: Vec<_> = DocSlot::ALL
+    let before: Vec<_> = [DocSlot::Shared, DocSlot::Private]
         .iter()
         .map(|slot| (heads(&mut a, *slot), heads(&mut b, *slot)))
         .collect();
@@ -465,7 +465,7 @@ fn merging_a_backup_keeps_both_sides() {
     let dir = b.dir().to_owned();
     drop(b);
     let mut b = Profile::open(&dir, None).unwrap();
-    for (slot, (a_heads, b_heads)) in DocSlot::ALL.into_iter().zip(before) {
+    for (slot, (a_heads, b_heads)) in [DocSlot::Shared, DocSlot::Private].into_iter().zip(before) {
         let mut doc = b.store_mut().load(slot).unwrap().unwrap();
         let both: Vec<_> = a_heads.iter().chain(&b_heads).copied().collect();
         assert!(doc.get_missing_deps(&both).is_empty(), "{slot}");

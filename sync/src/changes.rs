@@ -137,11 +137,15 @@ impl Node {
     ) -> Result<Sealed> {
         let me = self.id().to_string();
         let mut st = self.state();
+        // A home display holds no journal to send; and none is sealed to one: it keeps what it
+        // may show alone, and as a mailbox it stores what it cannot read.
+        st.journal().check_kept(DocKind::Shared)?;
         let targets: Vec<Device> = st
             .journal()
             .devices()
             .into_iter()
             .filter(|d| d.endpoint_id != me && d.is_member())
+            .filter(|d| d.kind != hearth_core::DeviceKind::Display)
             .collect();
         if targets.is_empty() {
             let others = st

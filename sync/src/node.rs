@@ -611,7 +611,8 @@ impl Node {
     }
 
     /// Whether `peer` may sync `kind` with this device. Both must be current members by the
-    /// signed statements this device checked. The shared journal syncs with every member; a
+    /// signed statements this device checked. The wall document syncs with every member; the
+    /// shared journal with every member but a home display, which holds the wall alone; a
     /// private journal only with this person's own devices: current personal devices of the same
     /// person that the checked chain of `me` additions links to this one, or that this device
     /// pinned in its sealed store at a `me` pairing. No field of the journal decides it.
@@ -619,12 +620,19 @@ impl Node {
         let me = self.id().to_string();
         let peer = peer.to_string();
         let st = self.state();
+        if st.journal().check_kept(kind).is_err() {
+            return false;
+        }
         let m = st.journal().membership();
         let (Some(mine), Some(theirs)) = (m.current(&me), m.current(&peer)) else {
             return false;
         };
+        let display = |d: &hearth_core::membership::MemberDevice| {
+            d.entry.kind == DeviceKind::Display || d.entry.owner == DeviceOwner::Home
+        };
         match kind {
-            DocKind::Shared => true,
+            DocKind::Wall => true,
+            DocKind::Shared => !display(mine) && !display(theirs),
             DocKind::Private => {
                 let same_person = mine.entry.kind == DeviceKind::Personal
                     && theirs.entry.kind == DeviceKind::Personal

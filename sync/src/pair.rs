@@ -520,7 +520,7 @@ impl Node {
         if role == Role::Me {
             self.pin_own(&peer.to_string())?;
         }
-        self.accept_sessions(conn, peer, &[DocKind::Shared], 1)
+        self.accept_sessions(conn, peer, settle_docs(role), 1)
             .await?;
         if let Some(addr) = crate::node::remote_addr(conn) {
             self.learn_addrs(&peer, &[addr]);
@@ -561,7 +561,8 @@ impl Node {
         for _ in 0..n {
             let (send, mut recv) = conn.accept_bi().await.map_err(LinkError::from)?;
             let kind = match frame::read(&mut recv, 16).await {
-                Ok(b) if b == [b'S'] => DocKind::Shared,
+                Ok(b) if b == [b'S'] && allowed.contains(&DocKind::Shared) => DocKind::Shared,
+                Ok(b) if b == [b'W'] && allowed.contains(&DocKind::Wall) => DocKind::Wall,
                 Ok(b) if b == [b'P'] && allowed.contains(&DocKind::Private) => DocKind::Private,
                 Ok(b) if b == [b'P'] => {
                     tracing::info!(peer = %peer.fmt_short(), "refused a private journal stream the role does not give");
@@ -742,7 +743,7 @@ impl Node {
             }
             Ok(())
         })?;
-        self.sync_kinds(&conn, inviter, &[DocKind::Shared], Mode::OneShot)
+        self.sync_kinds(&conn, inviter, settle_docs(role), Mode::OneShot)
             .await?;
         conn.close(0u32.into(), b"paired");
         // Trust the inviter's founder only if its journal admits both devices as agreed.
@@ -782,12 +783,22 @@ pub(crate) struct JoinPlan {
     others: usize,
 }
 
-/// The documents a pairing in `role` syncs first: the private journal only for `me`.
+/// The documents a pairing in `role` syncs first: the private journal only for `me`, the
+/// wall document alone for a home display.
 fn docs_for(role: Role) -> &'static [DocKind] {
-    if role == Role::Me {
-        &DocKind::ALL
-    } else {
-        &[DocKind::Shared]
+    match role {
+        Role::Me => &DocKind::ALL,
+        Role::Partner => &[DocKind::Shared],
+        Role::Display => &[DocKind::Wall],
+    }
+}
+
+/// The one document a pairing syncs again once the joiner is admitted, for the joiner to see
+/// its admission.
+fn settle_docs(role: Role) -> &'static [DocKind] {
+    match role {
+        Role::Display => &[DocKind::Wall],
+        Role::Me | Role::Partner => &[DocKind::Shared],
     }
 }
 

@@ -108,6 +108,7 @@ fn doc_byte(kind: DocKind) -> u8 {
     match kind {
         DocKind::Shared => b'S',
         DocKind::Private => b'P',
+        DocKind::Wall => b'W',
     }
 }
 
@@ -115,6 +116,7 @@ fn doc_from_byte(b: &[u8]) -> Option<DocKind> {
     match b {
         [b'S'] => Some(DocKind::Shared),
         [b'P'] => Some(DocKind::Private),
+        [b'W'] => Some(DocKind::Wall),
         _ => None,
     }
 }
@@ -151,6 +153,12 @@ impl Node {
                 && (got.adopted || st.journal_mut().brings_answers(&before));
             (got.chunks, commit, answers)
         };
+        if commit.display_settled {
+            tracing::info!(
+                "this display now keeps only the wall document: it let go of its copy of the \
+                 shared journal"
+            );
+        }
         if n > 0 {
             self.stored(&commit);
             if answers {
@@ -317,7 +325,7 @@ impl Node {
         peer: EndpointId,
         mode: Mode,
     ) -> Result<usize> {
-        let kinds: Vec<DocKind> = DocKind::ALL
+        let kinds: Vec<DocKind> = [DocKind::Shared, DocKind::Private, DocKind::Wall]
             .into_iter()
             .filter(|k| self.may_sync(&peer, *k))
             .collect();

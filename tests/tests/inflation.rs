@@ -198,6 +198,7 @@ async fn inflation_bomb_in_a_backup_is_refused() {
         manifest,
         shared: bomb,
         private: Some(change_bomb()),
+        display: false,
     };
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("restored");

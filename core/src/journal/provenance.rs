@@ -40,6 +40,8 @@ struct Writer {
 #[derive(Debug, Default)]
 pub(crate) struct ActorBook {
     by_actor: HashMap<ActorId, Writer>,
+    /// The endpoint ids of the journal's home displays.
+    displays: std::collections::HashSet<String>,
 }
 
 impl ActorBook {
@@ -60,7 +62,11 @@ impl ActorBook {
 
     pub(crate) fn new(m: &Membership) -> Self {
         let mut by_actor = HashMap::new();
+        let mut displays = std::collections::HashSet::new();
         for d in m.devices().values() {
+            if d.entry.owner == DeviceOwner::Home || d.entry.kind == DeviceKind::Display {
+                displays.insert(d.entry.endpoint_id.clone());
+            }
             let Some(bytes) = crate::keys::hex_decode_vec(&d.entry.actor) else {
                 continue;
             };
@@ -81,7 +87,7 @@ impl ActorBook {
                 },
             );
         }
-        ActorBook { by_actor }
+        ActorBook { by_actor, displays }
     }
 }
 
@@ -150,6 +156,9 @@ pub(crate) struct Item {
     /// Values written by devices other than the author's.
     pub foreign: Vec<Foreign>,
     created_on_display: bool,
+    /// The partner's device that adopted a note left on a display (see `projection`): it wrote
+    /// the note's fields as the display gave them.
+    adopter: Option<ActorId>,
 }
 
 impl<'a> Reader<'a> {
@@ -183,11 +192,26 @@ impl<'a> Reader<'a> {
             left_on_display: false,
             foreign: Vec::new(),
             created_on_display: false,
+            adopter: None,
         };
         let Some(book) = &self.book else {
             return item;
         };
         let creator = actor_of(o);
+        // A note left on a display and adopted into the shared journal by a partner's device:
+        // in the name the display gave it, left on a display the journal names.
+        let left_on = crate::doc::string(self.doc, o, super::projection::LEFT_ON);
+        if let (Some(left_on), Some(actor)) = (left_on, creator)
+            && book.displays.contains(&left_on)
+            && book
+                .by_actor
+                .get(actor)
+                .is_some_and(|w| w.person.is_some() && !w.display)
+        {
+            item.left_on_display = true;
+            item.adopter = Some(actor.clone());
+            return item;
+        }
         match creator.and_then(|a| book.by_actor.get(a)) {
             Some(Writer { display: true, .. }) => {
                 item.left_on_display = true;
@@ -233,10 +257,12 @@ impl<'a> Reader<'a> {
         };
         let author = item.author.clone();
         let display_too = item.created_on_display;
+        let adopter = item.adopter.clone();
         let (value, foreign) = self.field_by(o, key, &|a| {
-            book.by_actor
-                .get(a)
-                .is_some_and(|w| w.person.as_ref() == Some(&author) || (display_too && w.display))
+            adopter.as_ref() == Some(a)
+                || book.by_actor.get(a).is_some_and(|w| {
+                    w.person.as_ref() == Some(&author) || (display_too && w.display)
+                })
         });
         if let Some(f) = foreign {
             item.foreign.push(f);

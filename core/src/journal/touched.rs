@@ -3,9 +3,9 @@
 //!
 //! [`Journal::touched`] reads Automerge's patch log: once a journal is watched, every change
 //! applied to either document (written here, received by sync, loaded from a chunk) records its
-//! patches, and each call hands over the parts those patches were in and starts again. The log
-//! costs a little on every change, so it runs only once someone asks (the screens of an open
-//! app); a journal nobody watches records nothing.
+//! patches, and each call hands over the parts those patches were in and starts again. The same
+//! log tells the wall projection which items to look at again (see `projection`), so a
+//! partner's device watches its documents from the first write or sync.
 
 use automerge::{PatchAction, Prop};
 
@@ -84,32 +84,28 @@ impl Touched {
     }
 }
 
+impl Touched {
+    /// Adds what one patch of a document touched.
+    pub(super) fn note_patch(&mut self, patch: &automerge::Patch) {
+        match patch.path.first() {
+            Some((_, Prop::Map(key))) => self.note_key(key),
+            Some((_, Prop::Seq(_))) => self.all = true,
+            None => match &patch.action {
+                PatchAction::PutMap { key, .. } | PatchAction::DeleteMap { key } => {
+                    self.note_key(key)
+                }
+                _ => self.all = true,
+            },
+        }
+    }
+}
+
 impl Journal {
     /// What changed in either document since the last call, and from now on records again.
     /// The first call (or the first after the documents were replaced) says everything.
     pub fn touched(&mut self) -> Touched {
-        let mut out = Touched::default();
-        for doc in [&mut self.shared, &mut self.private] {
-            if doc.diff_cursor().is_empty() {
-                // Not watched yet: start, and say everything.
-                doc.update_diff_cursor();
-                out.all = true;
-                continue;
-            }
-            for patch in doc.diff_incremental() {
-                match patch.path.first() {
-                    Some((_, Prop::Map(key))) => out.note_key(key),
-                    Some((_, Prop::Seq(_))) => out.all = true,
-                    None => match &patch.action {
-                        PatchAction::PutMap { key, .. } | PatchAction::DeleteMap { key } => {
-                            out.note_key(key)
-                        }
-                        _ => out.all = true,
-                    },
-                }
-            }
-        }
-        out
+        self.drain_changes();
+        std::mem::take(&mut self.pending.touched)
     }
 }
 

@@ -119,8 +119,8 @@ impl Journal {
                         .and_then(|c| Collection::from_key(&c))
                         .unwrap_or(coll),
                     visibility: match kind {
-                        DocKind::Shared => Visibility::Shared,
                         DocKind::Private => Visibility::Private,
+                        DocKind::Shared | DocKind::Wall => Visibility::Shared,
                     },
                     preview: preview(&text),
                     deleted_at,

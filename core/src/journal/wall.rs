@@ -50,6 +50,8 @@ impl Journal {
         self.require_acting(author, true)?;
         now.check("time")?;
         let id = self.new_id(now);
+        // A note left on the home display is on its wall.
+        let wall_safe = wall_safe || self.is_home();
         self.write(now, |j| {
             let coll = j.coll(DocKind::Shared, Collection::Appreciations)?;
             let d = &mut j.shared;
@@ -59,6 +61,7 @@ impl Journal {
             d.put(&o, "created", now.0)?;
             d.put(&o, "wall_safe", wall_safe)?;
             d.put_object(&o, "reactions", ObjType::Map)?;
+            j.mark_left(&o)?;
             Ok(id)
         })
     }

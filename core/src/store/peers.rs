@@ -86,6 +86,14 @@ impl PeerBook {
             .insert(doc.to_owned(), hex_encode(state));
     }
 
+    /// Forgets every peer's sync state for one document.
+    pub(crate) fn drop_doc(&mut self, doc: &str) {
+        for record in self.peers.values_mut() {
+            record.sync.remove(doc);
+        }
+        self.peers.retain(|_, r| !r.is_empty());
+    }
+
     pub(crate) fn addrs(&self, peer: &str) -> Vec<String> {
         self.peers
             .get(peer)

@@ -13,7 +13,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .ok_or("usage: hearth-make-display DIR ITEMS")?
         .parse()?;
     let mut generated = hearth_core::generator::ten_year_journal(7, items, b"generator-device")?;
-    let bytes = generated.journal.doc_mut(DocKind::Shared).save();
+    // A display holds the wall document the partners' devices project from the journal.
+    generated.journal.project_wall()?;
+    let bytes = generated.journal.doc_mut(DocKind::Wall).save();
     let profile = init_device(
         std::path::Path::new(dir),
         "Kitchen",
@@ -22,7 +24,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         KeySealing::default(),
     )?;
     let mut replica = Replica::open(profile)?;
-    replica.absorb(DocKind::Shared, &bytes)?;
+    replica.absorb(DocKind::Wall, &bytes)?;
     println!("made {dir} with {} items", generated.items);
     Ok(())
 }
