@@ -520,8 +520,13 @@ impl Node {
         if role == Role::Me {
             self.pin_own(&peer.to_string())?;
         }
-        self.accept_sessions(conn, peer, settle_docs(role), 1)
-            .await?;
+        // The joiner syncs once more to see its admission and decides itself whether it was
+        // admitted; it may end the session while other devices' changes (their own projections
+        // of the admission into the wall) still arrive here.
+        match self.accept_sessions(conn, peer, settle_docs(role), 1).await {
+            Ok(()) | Err(SyncError::Connection(LinkError::EndedEarly)) => {}
+            Err(e) => return Err(e),
+        }
         if let Some(addr) = crate::node::remote_addr(conn) {
             self.learn_addrs(&peer, &[addr]);
         }

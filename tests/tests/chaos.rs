@@ -38,9 +38,14 @@ async fn partitions_heal_and_everyone_converges() {
         .node()
         .read(|j| j.partners().into_iter().map(|p| p.id).collect());
     let ids: Vec<_> = devices.iter().map(|d| d.node().id()).collect();
+    // The phones hold the same shared journal; the display holds the same wall as both phones,
+    // and that wall is the projection of the journal (notes left on the display adopted).
     let converged = || {
-        let h: Vec<_> = devices.iter().map(|d| d.heads(DocKind::Shared)).collect();
-        h.windows(2).all(|w| w[0] == w[1])
+        let wall = |d: &TestDevice| d.node().read(hearth_core::Journal::wall_contents);
+        ana.heads(DocKind::Shared) == ben.heads(DocKind::Shared)
+            && wall(&ana) == wall(&ben)
+            && wall(&home) == wall(&ana)
+            && ana.node().read(hearth_core::Journal::wall_projection) == wall(&ana)
     };
     wait_until("first convergence", Duration::from_secs(10), converged).await;
     let mut written = 0usize;

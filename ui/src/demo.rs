@@ -42,8 +42,9 @@ pub(crate) async fn run(io: &Io) -> Result<()> {
     pair(&node(&ana)?, &node(&ben)?, Role::Partner).await?;
     io.line("Ana showed a one-time ticket; Ben's phone joined with it.");
     pair(&node(&ana)?, &node(&display)?, Role::Display).await?;
-    io.line("Ana showed another; the kitchen display joined. It belongs to no one and");
-    io.line("shows only the notes marked for it.");
+    io.line("Ana showed another; the kitchen display joined. It belongs to no one and holds");
+    io.line("only what it may show: the notes marked for it, the plans' times and places and");
+    io.line("the partners' names, kept for it by the phones.");
     converge(&[&ana, &ben, &display]).await?;
 
     heading(io, "2. Apart");
@@ -100,7 +101,7 @@ pub(crate) async fn run(io: &Io) -> Result<()> {
         &[
             ("Ana's phone", ana.read(|j| lines(j, now))),
             ("Ben's phone (offline)", ben_columns),
-            ("Kitchen display", display.read(|j| screen_lines(j, now))),
+            ("Kitchen display holds", display.read(|j| lines(j, now))),
         ],
     );
 
@@ -120,24 +121,25 @@ pub(crate) async fn run(io: &Io) -> Result<()> {
     let columns = [
         ("Ana's phone", ana.read(|j| lines(j, now))),
         ("Ben's phone", ben.read(|j| lines(j, now))),
-        ("Kitchen display", display.read(|j| lines(j, now))),
+        ("Kitchen display holds", display.read(|j| lines(j, now))),
     ];
-    print_columns(
-        io,
-        &[
-            columns[0].clone(),
-            columns[1].clone(),
-            ("Kitchen display", display.read(|j| screen_lines(j, now))),
-        ],
-    );
+    print_columns(io, &columns);
 
-    let heads: Vec<_> = [&ana, &ben, &display]
+    let heads: Vec<_> = [&ana, &ben]
         .iter()
         .map(|n| n.with_profile(|_, j| j.heads(DocKind::Shared)))
         .collect();
     let same_state = heads.windows(2).all(|w| w[0] == w[1]);
-    let same_view = columns.windows(2).all(|w| w[0].1 == w[1].1);
+    let same_view = columns[0].1 == columns[1].1;
+    let wall_kept = display.read(Journal::wall_contents) == ana.read(Journal::wall_projection);
     let (notes, dates, checkins) = ana.read(|j| {
+        (
+            j.wall(&WallFilter::default()).len(),
+            j.dates().len(),
+            j.checkins(None, None, None).len(),
+        )
+    });
+    let (held_notes, held_dates, held_checkins) = display.read(|j| {
         (
             j.wall(&WallFilter::default()).len(),
             j.dates().len(),
@@ -149,19 +151,28 @@ pub(crate) async fn run(io: &Io) -> Result<()> {
         let _ = engine.close_async().await;
     }
     io.line("");
-    if !(same_state && same_view && notes == 2 && dates == 2 && checkins == 2) {
+    let phones_ok = same_state && same_view && notes == 2 && dates == 2 && checkins == 2;
+    let display_ok = wall_kept && held_notes == 1 && held_dates == 2 && held_checkins == 0;
+    if !(phones_ok && display_ok) {
         anyhow::bail!(
-            "the three devices do NOT hold the same journal (same state: {same_state}, same \
-             view: {same_view}, {notes} notes, {dates} dates, {checkins} check-ins)"
+            "the devices do NOT agree (phones: same state {same_state}, same view {same_view}, \
+             {notes} notes, {dates} dates, {checkins} check-ins; display: its wall as the \
+             phones keep it {wall_kept}, {held_notes} notes, {held_dates} dates, \
+             {held_checkins} check-ins)"
         );
     }
     io.line(format!(
-        "✓ All three devices hold the same journal: {}, {} and {}, nothing lost.",
+        "✓ Both phones hold the same journal: {}, {} and {}, nothing lost.",
         show::count(notes, "note", "notes"),
         show::count(dates, "date plan", "date plans"),
         show::count(checkins, "check-in", "check-ins")
     ));
-    io.line("  The display's screen shows only the note Ana marked for it; the phones show both.");
+    io.line(format!(
+        "✓ The display holds only what it shows: {} marked for it and {}' times and places;",
+        show::count(held_notes, "note", "notes"),
+        show::count(held_dates, "date plan", "date plans"),
+    ));
+    io.line("  no check-in and no note that was not marked for it is on its disk.");
     Ok(())
 }
 
@@ -202,8 +213,8 @@ async fn pair(inviter: &Node, joiner: &Node, role: Role) -> Result<()> {
     Ok(())
 }
 
-/// Syncs rounds until every device holds the same shared journal (a few rounds at most:
-/// changes may need to travel through a third device).
+/// Syncs rounds until the phones hold the same shared journal and the display the wall they
+/// keep for it (a few rounds at most).
 async fn converge(engines: &[&Engine]) -> Result<()> {
     let nodes = engines
         .iter()
@@ -213,11 +224,16 @@ async fn converge(engines: &[&Engine]) -> Result<()> {
         for n in &nodes {
             n.sync_once(Duration::from_secs(10)).await;
         }
-        let heads: Vec<_> = nodes
+        let phones: Vec<_> = nodes.iter().filter(|n| !n.read(Journal::is_home)).collect();
+        let heads: Vec<_> = phones
             .iter()
             .map(|n| n.with_profile(|_, j| j.heads(DocKind::Shared)))
             .collect();
-        if heads.windows(2).all(|w| w[0] == w[1]) {
+        let wall = phones.first().map(|n| n.read(Journal::wall_projection));
+        let walls = nodes
+            .iter()
+            .all(|n| Some(n.read(Journal::wall_contents)) == wall);
+        if heads.windows(2).all(|w| w[0] == w[1]) && walls {
             return Ok(());
         }
     }
@@ -227,15 +243,6 @@ async fn converge(engines: &[&Engine]) -> Result<()> {
 /// One device's view of the journal, as lines that fit a column.
 fn lines(j: &Journal, now: Timestamp) -> Vec<String> {
     lines_of(j, now, &WallFilter::default())
-}
-
-/// What the home display's screen shows: only the notes marked for it.
-fn screen_lines(j: &Journal, now: Timestamp) -> Vec<String> {
-    let filter = WallFilter {
-        wall_safe_only: true,
-        ..WallFilter::default()
-    };
-    lines_of(j, now, &filter)
 }
 
 fn lines_of(j: &Journal, now: Timestamp, filter: &WallFilter) -> Vec<String> {
