@@ -147,7 +147,7 @@ impl Replica {
     fn display_behind(&self) -> bool {
         self.profile.config().kind == DeviceKind::Display
             && !self.journal.is_home()
-            && self.journal.wall_contents().partners.len() > 0
+            && self.journal.wall_people() > 0
     }
 
     /// Lets a display that still held the shared journal go of it, once it has the wall

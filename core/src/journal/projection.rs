@@ -654,9 +654,10 @@ impl Journal {
         out
     }
 
-    /// How many partners the wall document names.
-    pub(super) fn wall_people(&self) -> usize {
-        section_keys(&self.wall, PARTNERS).len()
+    /// How many partners the wall document names (on a display that still holds the shared
+    /// journal: whether a partner's device gave it the wall yet).
+    pub fn wall_people(&self) -> usize {
+        section_keys(self.doc(DocKind::Wall), PARTNERS).len()
     }
 }
 
