@@ -68,6 +68,9 @@ pub enum RestoreError {
         /// The journal's people, by name.
         partners: Vec<String>,
     },
+    /// A home display's backup holds its wall alone: it restores only as a display.
+    #[error("this is a home display's backup: it holds only the wall and restores as a display")]
+    DisplayBackup,
     /// The backup is of another journal than the one this device belongs to.
     #[error("the backup is of another journal")]
     OtherJournal,
@@ -97,6 +100,7 @@ impl RestorePlan {
         let made_on = made_on(backup, &journal);
         let owner = match restore_as {
             // A display's backup holds its wall alone: it becomes a display again.
+            RestoreAs::Person(_) if backup.display => return Err(RestoreError::DisplayBackup),
             _ if backup.display => DeviceOwner::Home,
             RestoreAs::Display => DeviceOwner::Home,
             RestoreAs::Person(name) => DeviceOwner::Partner(

@@ -286,6 +286,16 @@ async fn the_display_never_holds_what_was_never_wall_safe() {
         .unwrap()
         .save();
     assert_eq!(backup.shared, held);
+    // It restores as a display, and only as one.
+    use hearth_core::restore::{RestoreAs, RestoreError, RestorePlan};
+    let today = chrono::Utc::now().date_naive();
+    let plan = RestorePlan::new(&backup, &RestoreAs::Guess, None, today).unwrap();
+    assert_eq!(plan.kind, hearth_core::DeviceKind::Display);
+    let as_ana = RestorePlan::new(&backup, &RestoreAs::Person("Ana".into()), None, today);
+    assert!(
+        matches!(as_ana, Err(RestoreError::DisplayBackup)),
+        "{as_ana:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

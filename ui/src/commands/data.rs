@@ -222,11 +222,23 @@ pub(crate) fn backup(ctx: &mut Ctx, a: &BackupArgs) -> Result<()> {
             manifest: &manifest,
         });
     }
+    let held = if ctx.backend.read(|j| j.is_home()) {
+        let dates = ctx.backend.read(|j| j.dates().len());
+        format!(
+            "all this display holds: its wall, with {} and {}",
+            show::count(notes, "note", "notes"),
+            show::count(dates, "date plan", "date plans")
+        )
+    } else {
+        format!(
+            "{}, and everything else",
+            show::count(notes, "note", "notes")
+        )
+    };
     ctx.io.line(format!(
-        "Backup written to {} ({}, and everything else). Keep the passphrase somewhere safe: \
-         without it the backup cannot be opened.",
+        "Backup written to {} ({held}). Keep the passphrase somewhere safe: without it the \
+         backup cannot be opened.",
         out.display(),
-        show::count(notes, "note", "notes")
     ));
     Ok(())
 }

@@ -92,7 +92,11 @@ pub(crate) fn note(ctx: &mut Ctx, a: &NoteArgs) -> Result<()> {
         .apply_worded(&add, as_note)
         .and_then(crate::backend::created)
         .context("could not add the note")?;
-    let where_ = if a.wall_safe {
+    let on_display = ctx.backend.read(|j| j.is_home());
+    let where_ = if on_display {
+        "It shows here now, and goes into the journal when a phone of yours next syncs with \
+         this display."
+    } else if a.wall_safe {
         "It will show on the home display too."
     } else {
         "Only the two of you will see it; add --wall-safe to a note for the home display."
