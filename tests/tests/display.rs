@@ -12,7 +12,7 @@ use hearth_core::{
     DocKind, DocSlot, Journal, NewDate, Profile, Replica, Timestamp, Visibility, WallContents,
 };
 use hearth_sync::{MailboxConfig, MailboxServer, NetConfig, Role, Setup};
-use hearth_test_kit::{TestDevice, pair, wait_until, wall_texts};
+use hearth_test_kit::{TestDevice, contains, files_under, pair, wait_until, wall_texts};
 
 const T: Duration = Duration::from_secs(30);
 
@@ -46,27 +46,6 @@ fn plan(d: &TestDevice, title: &str, notes: &str, place: &str) -> hearth_core::I
             )
         })
         .unwrap()
-}
-
-/// Every file under `dir`, read whole.
-fn files_under(dir: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_owned()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push((p.clone(), std::fs::read(&p).unwrap()));
-            }
-        }
-    }
-    out
-}
-
-fn contains(hay: &[u8], needle: &str) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle.as_bytes())
 }
 
 /// Fails if any file of the stopped display's profile holds one of `secrets`, as it lies on

@@ -11,7 +11,7 @@ use hearth_sync::{
     MAILBOX_ALPN, MailboxConfig, MailboxHook, MailboxLimits, MailboxRefusal, MailboxServer,
     MailboxTicket, NetConfig, Role, Setup, SyncError,
 };
-use hearth_test_kit::{TestDevice, pair, wall_texts};
+use hearth_test_kit::{TestDevice, contains, files_under, pair, wall_texts};
 
 const T: Duration = Duration::from_secs(20);
 
@@ -48,27 +48,6 @@ async fn mailbox(dir: &std::path::Path, hook: Option<Arc<dyn MailboxHook>>) -> M
     )
     .await
     .unwrap()
-}
-
-/// Every file under `dir`, read whole.
-fn files_under(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_owned()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push((p.clone(), std::fs::read(&p).unwrap()));
-            }
-        }
-    }
-    out
-}
-
-fn contains(hay: &[u8], needle: &str) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle.as_bytes())
 }
 
 /// Ana and Ben paired, Ana's laptop too; the mailbox set up by Ana and known to all three.

@@ -5,8 +5,10 @@
 
 pub mod cli;
 mod device;
+mod files;
 pub mod netns;
 mod wait;
 
 pub use device::{TestDevice, assert_converged, pair, wall_texts};
+pub use files::{contains, files_under};
 pub use wait::{wait_until, wait_until_blocking, wait_until_with};
